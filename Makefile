@@ -1,0 +1,49 @@
+# The commands people type. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 4
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $@
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: install
+install: $(STAMP) ## Create .venv and install Laurel with its test and dev tools
+
+.PHONY: run
+run: $(STAMP) ## Start the embedded server (in memory) with the demo project on PORT (8000)
+	$(BIN)/flask --app wsgi demo --port $(PORT)
+
+.PHONY: test
+test: $(STAMP) ## Run the whole test suite (uses Redis at 127.0.0.1:6379/12 when it answers)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+.PHONY: serve
+serve: $(STAMP) ## Production web server (gunicorn); needs MONGO_URI, REDIS_URL, JWT_SECRET
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - wsgi:app
+
+.PHONY: db-init
+db-init: $(STAMP) ## Create MongoDB indexes (production)
+	$(BIN)/flask --app wsgi db init
+
+.PHONY: lint
+lint: $(STAMP) ## ruff (lint + format check) and mypy on core, rules, reports
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+.PHONY: clean
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov *.egg-info

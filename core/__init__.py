@@ -1,0 +1,1 @@
+"""Plumbing shared by web/, rules/, jobs/ and reports/: settings and client factories."""

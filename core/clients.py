@@ -1,0 +1,74 @@
+"""MongoDB and Redis connections of one process, created on first use.
+
+Nothing connects at import time or in the app factory: gunicorn and RQ fork, and a PyMongo
+client must not cross a fork. Each process builds its own `Clients` and the first request (or
+job) opens the connections.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from typing import Any
+
+import fakeredis
+import redis
+from pymongo import MongoClient
+from pymongo.database import Database
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from core.inmemory import in_memory_database
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Clients:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def mongo(self) -> Database[Any]:
+        if self.settings.mongo_uri is None:
+            log.warning("MONGO_URI is not set: data lives in this process's memory only")
+            return in_memory_database(self.settings.mongo_db)
+        client: MongoClient[Any] = MongoClient(
+            self.settings.mongo_uri, tz_aware=True, serverSelectionTimeoutMS=5000
+        )
+        return client[self.settings.mongo_db]
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        if self.settings.redis_url is None:
+            log.warning("REDIS_URL is not set: using an in-process Redis (fakeredis)")
+            return fakeredis.FakeRedis(server=fakeredis.FakeServer())
+        # redis-py's default retries back off for seconds; an outage must be noticed fast.
+        return redis.Redis.from_url(
+            self.settings.redis_url,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2),
+        )
+
+    @property
+    def rate_limit_storage_uri(self) -> str:
+        """Where flask-limiter keeps its counters: Redis when configured, else memory."""
+        return self.settings.redis_url or "memory://"
+
+
+def ping_mongo(database: Database[Any]) -> bool:
+    try:
+        database.command("ping")
+    except Exception:  # any failure means "not reachable" to a health check
+        log.exception("MongoDB ping failed")
+        return False
+    return True
+
+
+def ping_redis(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        log.exception("Redis ping failed")
+        return False

@@ -1,0 +1,123 @@
+"""Settings read from the environment (DESIGN §9): the one place that reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# The embedded default signs tokens with this well-known key so that tokens printed by
+# `make run` and minted by `flask token create` in another shell agree. Production (MONGO_URI
+# set) refuses to start without JWT_SECRET or JWT_KEYS.
+DEVELOPMENT_JWT_SECRET = "laurel-embedded-development-secret-do-not-use-in-production"
+MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
+
+
+class ConfigError(Exception):
+    """The environment describes a configuration Laurel cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    mongo_uri: str | None = None
+    mongo_db: str = "laurel"
+    redis_url: str | None = None
+    jwt_secret: str | None = None
+    jwt_keys: Mapping[str, str] = field(default_factory=dict)
+    rate_limit: str = "1200/minute"
+    report_interval: int = 300
+    export_cron: str = "0 0 * * *"
+    export_dir: str = "exports"
+    port: int = 8000
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def text(name: str, default: str | None = None) -> str | None:
+            value = env.get(name, "").strip()
+            return value or default
+
+        def integer(name: str, default: int) -> int:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+        settings = cls(
+            mongo_uri=text("MONGO_URI"),
+            mongo_db=text("MONGO_DB", "laurel") or "laurel",
+            redis_url=text("REDIS_URL"),
+            jwt_secret=text("JWT_SECRET"),
+            jwt_keys=parse_jwt_keys(text("JWT_KEYS") or ""),
+            rate_limit=text("RATE_LIMIT", cls.rate_limit) or cls.rate_limit,
+            report_interval=integer("REPORT_INTERVAL", cls.report_interval),
+            export_cron=text("EXPORT_CRON", cls.export_cron) or cls.export_cron,
+            export_dir=text("EXPORT_DIR", cls.export_dir) or cls.export_dir,
+            port=integer("PORT", cls.port),
+            log_level=(text("LOG_LEVEL", cls.log_level) or cls.log_level).upper(),
+        )
+        settings.validate()
+        return settings
+
+    @property
+    def embedded(self) -> bool:
+        """True for the one-process default: in-memory MongoDB and Redis."""
+        return self.mongo_uri is None and self.redis_url is None
+
+    def validate(self) -> None:
+        secrets = list(self.jwt_keys.values())
+        if self.jwt_secret:
+            secrets.append(self.jwt_secret)
+        for secret in secrets:
+            if len(secret.encode()) < MIN_SECRET_BYTES:
+                raise ConfigError(
+                    f"JWT secrets must be at least {MIN_SECRET_BYTES} bytes long "
+                    "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+                )
+        if self.mongo_uri and not secrets:
+            raise ConfigError("MONGO_URI is set but neither JWT_SECRET nor JWT_KEYS is")
+
+    def signing_keys(self) -> SigningKeys:
+        if self.jwt_keys:
+            return SigningKeys(by_kid=dict(self.jwt_keys), default=self.jwt_secret)
+        return SigningKeys(by_kid={}, default=self.jwt_secret or DEVELOPMENT_JWT_SECRET)
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    """HS256 keys: tokens with a `kid` header use that key; tokens without one, the default.
+
+    New tokens are signed with the first `JWT_KEYS` entry (rotation: prepend the new key, keep
+    the old one until its tokens expire), or with the default key when there are none.
+    """
+
+    by_kid: Mapping[str, str]
+    default: str | None
+
+    def for_verification(self, kid: str | None) -> str | None:
+        if kid is None:
+            return self.default
+        return self.by_kid.get(kid)
+
+    def for_signing(self) -> tuple[str | None, str]:
+        for kid, secret in self.by_kid.items():
+            return kid, secret
+        if self.default is None:
+            raise ConfigError("no JWT key configured")
+        return None, self.default
+
+
+def parse_jwt_keys(raw: str) -> dict[str, str]:
+    """Parse `kid1:secret1,kid2:secret2`, keeping the order (the first one signs)."""
+    keys: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        kid, sep, secret = item.partition(":")
+        if not sep or not kid.strip() or not secret.strip():
+            raise ConfigError("JWT_KEYS must look like kid1:secret1,kid2:secret2")
+        keys[kid.strip()] = secret.strip()
+    return keys

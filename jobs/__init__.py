@@ -1,0 +1,4 @@
+"""RQ job functions, the enqueue helper and the worker and scheduler entry points.
+
+Empty until side effects land (webhook delivery, outbox sweep, report runs): DESIGN §7, §8.
+"""

@@ -1,0 +1,203 @@
+"""The reward engine: one event, the compiled definitions and the user's state in; the user's
+next state, the ledger lines and the response out. Pure: no store, no clock, no flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from rules.definitions import EventRule, StreakRule
+from rules.periods import period_index, zone
+from rules.points import Reward, check_metadata_schema, decide_reward
+from rules.state import CompletionCounter, StreakState, UserState
+from rules.streaks import advance
+
+# Metadata fields that also update the user's profile (DESIGN §4).
+PROFILE_FIELDS = ("usergroup", "timezone")
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    user_id: str
+    timestamp: datetime  # timezone-aware
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    delta: int
+    source: str  # event | streak | challenge | adjustment
+    reason: str
+
+
+@dataclass(frozen=True)
+class StreakReport:
+    streak_id: str
+    current_count: int
+    longest_count: int
+    last_update: datetime | None
+    milestone_reached: bool
+    points_awarded: int
+    freezes_used: int
+
+
+@dataclass(frozen=True)
+class Level:
+    level: int
+    name: str
+    level_up: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The response to one event (DESIGN §4)."""
+
+    event_id: str
+    user_id: str
+    timestamp: datetime
+    points_awarded: int
+    total_points_awarded: int
+    balance: int
+    rewarded: bool
+    reason: str | None
+    streaks: tuple[StreakReport, ...] = ()
+    challenges: tuple[Mapping[str, Any], ...] = ()  # filled once challenges exist
+    level: Level | None = None  # filled once levels exist
+    badges: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    state: UserState
+    ledger: tuple[LedgerLine, ...]
+    outcome: Outcome
+
+
+def evaluate(
+    event: Event, rule: EventRule, streak_rules: Sequence[StreakRule], user: UserState
+) -> Evaluation:
+    """Apply `event` to `user` under `rule` and the streaks that count it.
+
+    Raises InvalidEvent when the metadata breaks the rule's metadataSchema.
+    """
+    check_metadata_schema(rule, event.metadata)
+    user = _with_profile(user, event)
+    ledger: list[LedgerLine] = []
+    badges: list[str] = []
+
+    reward, completions = _reward(rule, event, user)
+    if reward.points:
+        ledger.append(LedgerLine(reward.points, "event", f"event:{rule.event_id}"))
+
+    streaks = dict(user.streaks)
+    reports: list[StreakReport] = []
+    for streak in streak_rules:
+        if not (
+            streak.active and event.event_id in streak.events and streak.condition(event.metadata)
+        ):
+            continue
+        period = period_index(
+            event.timestamp, zone(user.timezone or streak.timezone), streak.period
+        )
+        step = advance(streak, streaks.get(streak.streak_id), period, event.timestamp)
+        streaks[streak.streak_id] = step.state
+        milestone_points = 0
+        if step.milestone is not None:
+            milestone_points = step.milestone.points
+            if milestone_points:
+                ledger.append(
+                    LedgerLine(
+                        milestone_points,
+                        "streak",
+                        f"streak:{streak.streak_id}:milestone:{step.milestone.count}",
+                    )
+                )
+            if step.milestone.badge:
+                badges.append(step.milestone.badge)
+        reports.append(
+            _report(
+                streak.streak_id,
+                step.state,
+                step.milestone is not None,
+                milestone_points,
+                step.freezes_used,
+            )
+        )
+
+    new_badges = tuple(dict.fromkeys(b for b in badges if b not in user.badges))
+    total = sum(line.delta for line in ledger)
+    state = replace(
+        user,
+        balance=user.balance + total,
+        lifetime=user.lifetime + total,
+        streaks=streaks,
+        completions=completions,
+        badges=user.badges + new_badges,
+    )
+    outcome = Outcome(
+        event_id=event.event_id,
+        user_id=event.user_id,
+        timestamp=event.timestamp,
+        points_awarded=reward.points,
+        total_points_awarded=total,
+        balance=state.balance,
+        rewarded=reward.points > 0,
+        reason=reward.reason,
+        streaks=tuple(reports),
+        badges=new_badges,
+    )
+    return Evaluation(state=state, ledger=tuple(ledger), outcome=outcome)
+
+
+def _reward(
+    rule: EventRule, event: Event, user: UserState
+) -> tuple[Reward, dict[str, CompletionCounter]]:
+    """The rule's reward, and the completion counts with this completion added (caps count
+    in the user's timezone, UTC when unknown)."""
+    completions = dict(user.completions)
+    cap = rule.cap
+    if cap is None:
+        return decide_reward(rule, event.metadata, user.usergroup, 0), completions
+    index = period_index(event.timestamp, zone(user.timezone or "UTC"), cap.period)
+    counter = completions.get(rule.event_id) or CompletionCounter(cap.period)
+    so_far = counter.count_in(cap.period, index)
+    if so_far is None:  # too old to know: never risk paying a capped reward twice
+        so_far = cap.count
+    reward = decide_reward(rule, event.metadata, user.usergroup, so_far)
+    if reward.completed:
+        completions[rule.event_id] = counter.incremented(cap.period, index)
+    return reward, completions
+
+
+def _with_profile(user: UserState, event: Event) -> UserState:
+    updates: dict[str, Any] = {
+        name: event.metadata[name]
+        for name in PROFILE_FIELDS
+        if isinstance(event.metadata.get(name), str)
+    }
+    seen = event.timestamp
+    return replace(
+        user,
+        **updates,
+        first_seen=min(user.first_seen, seen) if user.first_seen else seen,
+        last_seen=max(user.last_seen, seen) if user.last_seen else seen,
+        event_count=user.event_count + 1,
+    )
+
+
+def _report(
+    streak_id: str, state: StreakState, milestone_reached: bool, points: int, freezes_used: int
+) -> StreakReport:
+    return StreakReport(
+        streak_id=streak_id,
+        current_count=state.current_count,
+        longest_count=state.longest_count,
+        last_update=state.last_update,
+        milestone_reached=milestone_reached,
+        points_awarded=points,
+        freezes_used=freezes_used,
+    )

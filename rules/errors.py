@@ -1,0 +1,35 @@
+"""The reward engine's domain errors. Only web/ turns them into HTTP status codes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class RulesError(Exception):
+    """Base of every error the reward engine raises on purpose."""
+
+    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = dict(details or {})
+
+
+class EventNotFound(RulesError):
+    """The eventId is not defined in the project, or it is inactive."""
+
+
+class DefinitionNotFound(RulesError):
+    """No event, streak or other definition with that id in the project."""
+
+
+class InvalidEvent(RulesError):
+    """The event breaks a rule of its definition (for example its metadataSchema)."""
+
+
+class InvalidDefinition(RulesError):
+    """A definition that cannot be compiled; `details` maps field paths to messages."""
+
+
+class UpdateContention(RulesError):
+    """A user's document kept changing under us; the caller may retry the request."""

@@ -1,0 +1,80 @@
+"""Points an event's own rule awards: fixed + per unit of a metadata value, times the user's
+group multiplier, gated by conditions and capped by maxCompletions.
+
+Arithmetic is decimal on the values the client sent (2 points per unit of 1.1 is 2.2, never
+2.2000000000000002), so rounding lands on the point a person would compute by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from rules.conditions import is_number
+from rules.definitions import EventRule, exact
+from rules.errors import InvalidEvent
+
+_ROUNDING = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
+
+CONDITIONS_NOT_MET = "conditions_not_met"
+LIMIT_REACHED = "limit_reached"
+
+
+@dataclass(frozen=True)
+class Reward:
+    points: int
+    completed: bool  # conditions met and under the cap: counts as a completion
+    reason: str | None  # why nothing was awarded, when nothing was
+
+
+def check_metadata_schema(rule: EventRule, metadata: Mapping[str, Any]) -> None:
+    """Raise InvalidEvent when a declared metadata field has another type (null = absent)."""
+    problems: dict[str, list[str]] = {}
+    for name, expected in rule.metadata_schema.items():
+        value = metadata.get(name)
+        if value is not None and _type_of(value) != expected:
+            problems[f"metadata.{name}"] = [f"must be a {expected} for event {rule.event_id}"]
+    if problems:
+        raise InvalidEvent("metadata does not match the event's metadataSchema", problems)
+
+
+def decide_reward(
+    rule: EventRule, metadata: Mapping[str, Any], usergroup: str | None, completions_so_far: int
+) -> Reward:
+    if not rule.condition(metadata):
+        return Reward(points=0, completed=False, reason=CONDITIONS_NOT_MET)
+    if rule.cap is not None and completions_so_far >= rule.cap.count:
+        return Reward(points=0, completed=False, reason=LIMIT_REACHED)
+    return Reward(points=rule_points(rule, metadata, usergroup), completed=True, reason=None)
+
+
+def rule_points(rule: EventRule, metadata: Mapping[str, Any], usergroup: str | None) -> int:
+    rounding = rule.per_unit.rounding if rule.per_unit else "floor"
+    base = Decimal(rule.fixed) + per_unit_points(rule, metadata)
+    multiplier = rule.multipliers.get(usergroup, Decimal(1)) if usergroup else Decimal(1)
+    return _to_points(base * multiplier, rounding)
+
+
+def per_unit_points(rule: EventRule, metadata: Mapping[str, Any]) -> int:
+    per_unit = rule.per_unit
+    if per_unit is None:
+        return 0
+    value = metadata.get(per_unit.field)
+    if not is_number(value) or value <= 0:
+        return 0
+    points = _to_points(exact(value) * per_unit.rate, per_unit.rounding)
+    return points if per_unit.max is None else min(points, per_unit.max)
+
+
+def _to_points(amount: Decimal, rounding: str) -> int:
+    return max(0, int(amount.quantize(Decimal(1), rounding=_ROUNDING[rounding])))
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    return "number"

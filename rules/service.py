@@ -1,0 +1,77 @@
+"""Recording an event: load definitions and the user, evaluate, save, finish the writes.
+
+The order of writes is what makes a crash harmless:
+
+1. one conditional update of the user document applies the new state and pushes a `pending`
+   record (the event-log record and the ledger entries, with deterministic ids);
+2. the event record and ledger entries are inserted (duplicates ignored);
+3. the pending record is pulled.
+
+A crash after 1 leaves the pending record, which the next load of that user finishes (step 2
+and 3 again). Nothing is applied twice because step 1 is guarded by the document's version and
+steps 2-3 are idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo.database import Database
+
+from rules.definition_store import DefinitionStore
+from rules.engine import Event, Outcome, evaluate
+from rules.errors import UpdateContention
+from rules.eventlog import EventLog
+from rules.ledger import Ledger
+from rules.state import UserState
+from rules.users import StoredUser, UserStore
+
+MAX_ATTEMPTS = 25
+
+
+def record_event(
+    db: Database[Any], project: str, event: Event, *, received_at: datetime
+) -> Outcome:
+    """Apply `event` to its user exactly once and return the response data.
+
+    Raises EventNotFound (unknown or inactive eventId: nothing is stored), InvalidEvent
+    (metadata breaks the definition) or UpdateContention (the user kept changing).
+    """
+    definitions = DefinitionStore(db)
+    rule = definitions.active_event_rule(project, event.event_id)
+    streak_rules = definitions.streak_rules_counting(project, event.event_id)
+    users = UserStore(db)
+
+    for _attempt in range(MAX_ATTEMPTS):
+        stored = users.load(project, event.user_id)
+        if stored is not None:
+            finish_pending(db, project, stored)
+        state = stored.state if stored else UserState(user_id=event.user_id)
+        evaluation = evaluate(event, rule, streak_rules, state)
+        record_id = ObjectId()
+        pending = {
+            "id": record_id,
+            "event": EventLog.record(record_id, project, event, evaluation.outcome, received_at),
+            "ledger": Ledger.entries(
+                record_id, project, event.user_id, event.event_id, evaluation.ledger, received_at
+            ),
+        }
+        if users.save(project, stored, evaluation.state, pending, received_at):
+            _finish(db, project, event.user_id, pending)
+            return evaluation.outcome
+    raise UpdateContention(f"user {event.user_id!r} is changing too fast; retry the request")
+
+
+def finish_pending(db: Database[Any], project: str, stored: StoredUser) -> None:
+    """Write what earlier saves of this user left pending (crashed, or still in flight)."""
+    for pending in stored.pending:
+        _finish(db, project, stored.state.user_id, pending)
+
+
+def _finish(db: Database[Any], project: str, user_id: str, pending: Mapping[str, Any]) -> None:
+    EventLog(db).insert(pending["event"])
+    Ledger(db).insert(pending["ledger"])
+    UserStore(db).clear_pending(project, user_id, pending["id"])

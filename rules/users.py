@@ -1,0 +1,171 @@
+"""Owner of the `users` collection: one document per (project, userId) holding everything an
+event changes — balance, lifetime points, streaks, completion counts, badges, profile — so that
+applying an event is a single conditional update of one document (no transactions needed).
+
+Concurrency: each document carries a `version`; a save succeeds only if the version it read is
+still current, otherwise the caller re-reads and re-evaluates. Creation races are settled by the
+unique (project, userId) index.
+
+Crash safety: a save also pushes a `pending` record holding the event-log record and ledger
+entries to write elsewhere. Until they are written and the record is pulled, anyone who loads the
+user finishes them first (see rules.service), so balance == Σ ledger is restored whatever
+crashed in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from rules.state import CompletionCounter, StreakState, UserState
+
+
+@dataclass(frozen=True)
+class StoredUser:
+    id: Any
+    version: int
+    state: UserState
+    pending: list[dict[str, Any]] = field(default_factory=list)
+
+
+class UserStore:
+    def __init__(self, db: Database[Any]) -> None:
+        self._users = db["users"]
+
+    def ensure_indexes(self) -> None:
+        self._users.create_indexes(
+            [
+                IndexModel(
+                    [("project", ASCENDING), ("userId", ASCENDING)],
+                    unique=True,
+                    name="project_user",
+                ),
+            ]
+        )
+
+    def load(self, project: str, user_id: str) -> StoredUser | None:
+        document = self._users.find_one({"project": project, "userId": user_id})
+        if document is None:
+            return None
+        return StoredUser(
+            id=document["_id"],
+            version=document["version"],
+            state=state_from_document(document),
+            pending=list(document.get("pending", [])),
+        )
+
+    def save(
+        self,
+        project: str,
+        stored: StoredUser | None,
+        state: UserState,
+        pending: Mapping[str, Any],
+        now: datetime,
+    ) -> bool:
+        """Write `state` and push `pending` if nobody changed the user since `stored` was read.
+
+        Returns False on a lost race; the caller reloads and tries again.
+        """
+        fields = {**state_to_fields(state), "updatedAt": now}
+        if stored is None:
+            try:
+                self._users.insert_one(
+                    {
+                        "project": project,
+                        "userId": state.user_id,
+                        "version": 1,
+                        "createdAt": now,
+                        **fields,
+                        "pending": [dict(pending)],
+                    }
+                )
+            except DuplicateKeyError:
+                return False
+            return True
+        result = self._users.update_one(
+            {"_id": stored.id, "version": stored.version},
+            {
+                "$set": {**fields, "version": stored.version + 1},
+                "$push": {"pending": dict(pending)},
+            },
+        )
+        return result.modified_count == 1
+
+    def clear_pending(self, project: str, user_id: str, pending_id: Any) -> None:
+        self._users.update_one(
+            {"project": project, "userId": user_id}, {"$pull": {"pending": {"id": pending_id}}}
+        )
+
+
+def state_to_fields(state: UserState) -> dict[str, Any]:
+    return {
+        "usergroup": state.usergroup,
+        "timezone": state.timezone,
+        "points": {"balance": state.balance, "lifetime": state.lifetime},
+        # Lists, not maps keyed by id: ids may contain "." which MongoDB paths would split.
+        "streaks": [
+            {
+                "streakId": streak_id,
+                "currentCount": s.current_count,
+                "longestCount": s.longest_count,
+                "lastPeriod": s.last_period,
+                "period": s.period,
+                "lastUpdate": s.last_update,
+                "freezes": s.freezes,
+            }
+            for streak_id, s in state.streaks.items()
+        ],
+        "completions": [
+            {
+                "eventId": event_id,
+                "period": c.period,
+                "counts": [{"index": index, "count": count} for index, count in c.counts.items()],
+                "forgottenThrough": c.forgotten_through,
+            }
+            for event_id, c in state.completions.items()
+        ],
+        "badges": list(state.badges),
+        "firstSeen": state.first_seen,
+        "lastSeen": state.last_seen,
+        "eventCount": state.event_count,
+    }
+
+
+def state_from_document(document: Mapping[str, Any]) -> UserState:
+    points = document.get("points") or {}
+    return UserState(
+        user_id=document["userId"],
+        usergroup=document.get("usergroup"),
+        timezone=document.get("timezone"),
+        balance=points.get("balance", 0),
+        lifetime=points.get("lifetime", 0),
+        streaks={
+            s["streakId"]: StreakState(
+                current_count=s["currentCount"],
+                longest_count=s["longestCount"],
+                last_period=s.get("lastPeriod"),
+                period=s.get("period"),
+                last_update=s.get("lastUpdate"),
+                freezes=s.get("freezes", 0),
+            )
+            for s in document.get("streaks", [])
+        },
+        completions={
+            c["eventId"]: CompletionCounter(
+                period=c["period"],
+                counts={e["index"]: e["count"] for e in c["counts"]},
+                forgotten_through=c.get("forgottenThrough"),
+            )
+            for c in document.get("completions", [])
+        },
+        badges=tuple(document.get("badges", [])),
+        first_seen=document.get("firstSeen"),
+        last_seen=document.get("lastSeen"),
+        event_count=document.get("eventCount", 0),
+    )

@@ -1,0 +1,148 @@
+"""The in-memory MongoDB rejects what a real server (through pymongo) would reject."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import numpy
+import pytest
+from bson.errors import InvalidDocument
+from pymongo import InsertOne
+
+from core.inmemory import in_memory_database
+
+BSON_ERRORS = (InvalidDocument, OverflowError)
+ORIGINAL = {"_id": 1, "value": 0, "items": []}
+
+REJECTED = [
+    pytest.param(numpy.int64(7), id="numpy-int64"),
+    pytest.param(numpy.int32(7), id="numpy-int32"),
+    pytest.param(numpy.bool_(True), id="numpy-bool"),
+    pytest.param(date(2024, 1, 1), id="date"),
+    pytest.param(Decimal("1.5"), id="decimal"),
+    pytest.param(2**70, id="int-2**70"),
+    pytest.param(2**63, id="int-2**63"),
+    pytest.param(-(2**63) - 1, id="int-below-int64"),
+    pytest.param({"nested": Decimal("1")}, id="nested-decimal"),
+    pytest.param([1, date(2024, 1, 1)], id="date-in-list"),
+]
+
+Write = Callable[[Any, Any], Any]
+WRITES: list[Any] = [
+    pytest.param(lambda c, v: c.insert_one({"_id": 2, "value": v}), id="insert_one"),
+    pytest.param(
+        lambda c, v: c.insert_many([{"_id": 2, "value": 1}, {"_id": 3, "value": v}]),
+        id="insert_many",
+    ),
+    pytest.param(
+        lambda c, v: c.update_one({"_id": 1}, {"$set": {"value": v}}), id="update_one-set"
+    ),
+    pytest.param(
+        lambda c, v: c.update_one({"_id": 1}, {"$push": {"items": v}}), id="update_one-push"
+    ),
+    pytest.param(
+        lambda c, v: c.update_one({"_id": 2}, {"$set": {"value": v}}, upsert=True),
+        id="update_one-upsert",
+    ),
+    pytest.param(lambda c, v: c.update_many({}, {"$set": {"value": v}}), id="update_many"),
+    pytest.param(lambda c, v: c.replace_one({"_id": 1}, {"value": v}), id="replace_one"),
+    pytest.param(
+        lambda c, v: c.find_one_and_update({"_id": 1}, {"$set": {"value": v}}),
+        id="find_one_and_update",
+    ),
+    pytest.param(
+        lambda c, v: c.find_one_and_replace({"_id": 1}, {"value": v}), id="find_one_and_replace"
+    ),
+    pytest.param(
+        lambda c, v: c.update_one({"value": v}, {"$set": {"value": 1}}), id="update_one-filter"
+    ),
+    pytest.param(lambda c, v: c.delete_one({"value": v}), id="delete_one-filter"),
+]
+
+
+@pytest.fixture
+def things() -> Any:
+    collection = in_memory_database("laurel_test")["things"]
+    collection.insert_one(dict(ORIGINAL))
+    return collection
+
+
+def stored(collection: Any) -> list[dict[str, Any]]:
+    return list(collection.find({}, sort=[("_id", 1)]))
+
+
+@pytest.mark.parametrize("value", REJECTED)
+@pytest.mark.parametrize("write", WRITES)
+def test_values_mongodb_cannot_store_are_rejected_and_nothing_is_written(
+    things: Any, write: Write, value: Any
+) -> None:
+    with pytest.raises(BSON_ERRORS):
+        write(things, value)
+    assert stored(things) == [ORIGINAL]
+
+
+def test_numpy_float64_is_rejected_like_other_numpy_scalars(things: Any) -> None:
+    # numpy.float64 subclasses float, so bson.encode accepts it; mongomock then hands the numpy
+    # scalar back on reads, where a real server returns a plain float. DESIGN §1: no numpy
+    # scalars in documents, and the test store is what catches them.
+    with pytest.raises(BSON_ERRORS):
+        things.insert_one({"_id": 2, "value": numpy.float64(7.5)})
+    assert stored(things) == [ORIGINAL]
+
+
+def test_collections_reached_by_attribute_are_guarded_too() -> None:
+    database = in_memory_database("laurel_test")
+    with pytest.raises(BSON_ERRORS):
+        database.things.insert_one({"value": Decimal("1")})
+    with pytest.raises(BSON_ERRORS):
+        database.get_collection("things").insert_one({"value": Decimal("1")})
+    assert database["things"].count_documents({}) == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(0, id="zero"),
+        pytest.param(2**63 - 1, id="int64-max"),
+        pytest.param(-(2**63), id="int64-min"),
+        pytest.param(2.5, id="float"),
+        pytest.param("text", id="str"),
+        pytest.param(True, id="bool"),
+        pytest.param(None, id="none"),
+        pytest.param({"nested": [1, "a", None]}, id="nested"),
+    ],
+)
+def test_plain_values_are_stored_and_read_back(things: Any, value: Any) -> None:
+    things.insert_one({"_id": 2, "value": value})
+    things.update_one({"_id": 1}, {"$set": {"value": value}, "$push": {"items": value}})
+    assert things.find_one({"_id": 2})["value"] == value
+    assert things.find_one({"_id": 1}) == {"_id": 1, "value": value, "items": [value]}
+
+
+def test_aware_datetimes_are_stored_and_read_back_as_the_same_instant(things: Any) -> None:
+    berlin_summer = timezone(timedelta(hours=2))
+    moment = datetime(2024, 7, 1, 14, 30, 5, 123000, tzinfo=berlin_summer)
+    things.insert_one({"_id": 2, "at": moment})
+    things.find_one_and_update({"_id": 1}, {"$set": {"at": moment}})
+    assert things.find_one({"_id": 2})["at"] == moment
+    assert things.find_one({"_id": 1})["at"] == datetime(2024, 7, 1, 12, 30, 5, 123000, tzinfo=UTC)
+
+
+def test_replace_and_find_one_and_update_write_plain_values(things: Any) -> None:
+    things.replace_one({"_id": 1}, {"value": 5, "items": ["a"]})
+    after = things.find_one_and_update({"_id": 1}, {"$push": {"items": "b"}}, return_document=True)
+    assert after == {"_id": 1, "value": 5, "items": ["a", "b"]}
+
+
+def test_each_in_memory_database_starts_empty() -> None:
+    in_memory_database("laurel_test")["things"].insert_one({"value": 1})
+    assert in_memory_database("laurel_test")["things"].count_documents({}) == 0
+
+
+def test_bulk_write_is_refused_because_it_would_bypass_the_guard(things: Any) -> None:
+    with pytest.raises(NotImplementedError):
+        things.bulk_write([InsertOne({"_id": 2, "value": 1})])
+    assert stored(things) == [ORIGINAL]

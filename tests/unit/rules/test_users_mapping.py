@@ -1,0 +1,43 @@
+"""The user document mapping of rules.users: a state survives a round trip through BSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import bson
+
+from rules.state import CompletionCounter, StreakState, UserState
+from rules.users import state_from_document, state_to_fields
+
+
+def test_state_round_trips_through_a_bson_document() -> None:
+    moment = datetime(2024, 3, 31, 1, 30, 15, 123000, tzinfo=UTC)
+    state = UserState(
+        user_id="user.with.dots",
+        usergroup="subscriber",
+        timezone="Europe/Berlin",
+        balance=120,
+        lifetime=150,
+        streaks={"daily.app:use": StreakState(3, 5, 738976, "day", moment, 1)},
+        completions={"purchase.done": CompletionCounter("day", {738976: 2}, 738900)},
+        badges=("on_fire",),
+        first_seen=moment,
+        last_seen=moment,
+        event_count=9,
+    )
+    document = {"userId": state.user_id, **state_to_fields(state)}
+
+    decoded = bson.decode(bson.encode(document), codec_options=bson.CodecOptions(tz_aware=True))
+
+    assert state_from_document(decoded) == state
+
+
+def test_ids_with_dots_are_values_not_field_names() -> None:
+    state = UserState(
+        user_id="u", streaks={"a.b": StreakState()}, completions={"c.d": CompletionCounter("day")}
+    )
+
+    fields = state_to_fields(state)
+
+    assert fields["streaks"][0]["streakId"] == "a.b"
+    assert fields["completions"][0]["eventId"] == "c.d"
