@@ -1,0 +1,148 @@
+"""Fixtures shared by every test: settings, an app on a fresh in-memory MongoDB, a clean Redis.
+
+Redis: the tests use LAUREL_TEST_REDIS_URL (default redis://127.0.0.1:6379/12), flushed before
+and after each test that touches it. When none answers, they fall back to fakeredis and say so
+in the report header, unless LAUREL_TEST_REQUIRE_REDIS=1 (CI), which fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import fakeredis
+import pytest
+import redis
+
+from core.clients import Clients
+from core.settings import Settings
+from web import create_app
+from web.auth import mint_token
+
+TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+PROJECT = "acme"
+REDIS_URL = os.environ.get("LAUREL_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
+
+
+def _redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+_REAL_REDIS = _redis_answers(REDIS_URL)
+
+
+def pytest_report_header() -> str:
+    if _REAL_REDIS:
+        return f"redis: {REDIS_URL} (flushed around each test)"
+    return (
+        f"NOTICE: no Redis answered at {REDIS_URL}; Redis-backed tests use fakeredis and "
+        "in-memory rate limits instead"
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not _REAL_REDIS and os.environ.get("LAUREL_TEST_REQUIRE_REDIS") == "1":
+        raise pytest.UsageError(f"LAUREL_TEST_REQUIRE_REDIS=1 but no Redis at {REDIS_URL}")
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    if not _REAL_REDIS:
+        yield fakeredis.FakeRedis(server=fakeredis.FakeServer())
+        return
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        redis_url=REDIS_URL if _REAL_REDIS else None,
+        jwt_secret=TEST_SECRET,
+        rate_limit="100000/minute",
+    )
+
+
+@pytest.fixture
+def clients(settings: Settings, redis_client: redis.Redis) -> Clients:
+    clients = Clients(settings)
+    clients.__dict__["redis"] = redis_client  # the flushed client, not a new connection
+    return clients
+
+
+@pytest.fixture
+def app(settings: Settings, clients: Clients) -> Any:
+    app = create_app(settings, clients)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Any) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(clients: Clients) -> Any:
+    return clients.mongo
+
+
+@pytest.fixture
+def make_token(settings: Settings) -> Callable[..., str]:
+    def make(scope: str = "events:write", project: str = PROJECT, **kwargs: Any) -> str:
+        return mint_token(settings.signing_keys(), project, scope.split(), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def auth(make_token: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    """Headers for a request: auth("admin") or auth() for events:write."""
+
+    def headers(scope: str = "events:write", **kwargs: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_token(scope, **kwargs)}"}
+
+    return headers
+
+
+@pytest.fixture
+def define(client: Any, auth: Callable[..., dict[str, str]]) -> Callable[..., dict[str, Any]]:
+    """Create a definition through the admin API: define("events", "daily_login", {...})."""
+
+    def put(
+        kind: str, definition_id: str, body: dict[str, Any], project: str = PROJECT
+    ) -> dict[str, Any]:
+        response = client.put(
+            f"/admin/{kind}/{definition_id}", json=body, headers=auth("admin", project=project)
+        )
+        assert response.status_code == 200, response.json
+        data: dict[str, Any] = response.json["data"]
+        return data
+
+    return put
+
+
+@pytest.fixture
+def send(client: Any, auth: Callable[..., dict[str, str]]) -> Callable[..., Any]:
+    """POST /event as an events:write token of PROJECT; returns the response."""
+
+    def post(
+        event_id: str, user_id: str = "user123", scope: str = "events:write", **body: Any
+    ) -> Any:
+        return client.post(
+            "/event", json={"eventId": event_id, "userId": user_id, **body}, headers=auth(scope)
+        )
+
+    return post

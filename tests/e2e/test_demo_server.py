@@ -1,0 +1,175 @@
+"""`make run`'s server as a real process: the brief's three curl examples with the printed token."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+BRIEF_EXAMPLES = [
+    {"eventId": "daily_login", "userId": "user123"},
+    {
+        "eventId": "purchase_completed",
+        "userId": "user456",
+        "metadata": {
+            "platform": "web",
+            "transactionId": "tx_78912345",
+            "orderValue": 129.99,
+            "currency": "USD",
+            "itemCount": 3,
+            "paymentMethod": "credit_card",
+        },
+    },
+    {
+        "eventId": "level_completed",
+        "userId": "gamer789",
+        "metadata": {
+            "levelId": "world_2_level_5",
+            "difficulty": "normal",
+            "timeToComplete": 347,
+            "attempts": 2,
+            "starsEarned": 3,
+            "scoreAchieved": 12850,
+            "powerupsUsed": 2,
+            "platform": "ios",
+        },
+    },
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def demo_server() -> Iterator[tuple[str, dict[str, str]]]:
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"MONGO_URI", "REDIS_URL", "JWT_SECRET", "JWT_KEYS", "RATE_LIMIT"}
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    tokens: dict[str, str] = {}
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 60
+        while "ADMIN_TOKEN" not in tokens and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if line.startswith("export "):
+                name, _, value = line.removeprefix("export ").strip().partition("=")
+                tokens[name] = value
+        assert "EVENTS_TOKEN" in tokens, "the demo server printed no tokens"
+        # Keep draining the server's log so a full pipe never blocks it.
+        threading.Thread(target=process.stdout.read, daemon=True).start()
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base, deadline)
+        yield base, tokens
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _wait_until_up(base: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the demo server did not answer /health")
+
+
+def call(
+    method: str, url: str, token: str | None = None, body: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        url, method=method, data=json.dumps(body).encode() if body else None
+    )
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_brief_examples_work_with_the_printed_token(demo_server: Any) -> None:
+    base, tokens = demo_server
+
+    results = [
+        call("POST", f"{base}/event", tokens["EVENTS_TOKEN"], body) for body in BRIEF_EXAMPLES
+    ]
+
+    assert [status for status, _ in results] == [200, 200, 200]
+    login, purchase, level = (body["data"] for _, body in results)
+    assert login["pointsAwarded"] == 10
+    assert login["streaks"][0]["streakId"] == "daily_app_use"
+    assert purchase["pointsAwarded"] == 259
+    assert level["eventId"] == "level_completed"
+    for data in (login, purchase, level):
+        assert {"eventId", "userId", "pointsAwarded", "timestamp", "streaks"} <= set(data)
+
+
+def test_admin_token_reads_the_seeded_definitions(demo_server: Any) -> None:
+    base, tokens = demo_server
+
+    status, body = call("GET", f"{base}/admin/events", tokens["ADMIN_TOKEN"])
+
+    assert status == 200
+    assert {item["eventId"] for item in body["data"]["items"]} == {
+        "daily_login",
+        "purchase_completed",
+        "level_completed",
+        "complete_profile",
+    }
+
+
+def test_complete_profile_pays_once_per_user(demo_server: Any) -> None:
+    base, tokens = demo_server
+    body = {"eventId": "complete_profile", "userId": "profile-user"}
+
+    first = call("POST", f"{base}/event", tokens["EVENTS_TOKEN"], body)[1]["data"]
+    second = call("POST", f"{base}/event", tokens["EVENTS_TOKEN"], body)[1]["data"]
+
+    assert first["pointsAwarded"] > 0
+    assert (second["pointsAwarded"], second["reason"]) == (0, "limit_reached")
+
+
+def test_events_token_cannot_use_the_admin_api(demo_server: Any) -> None:
+    base, tokens = demo_server
+
+    status, body = call("GET", f"{base}/admin/events", tokens["EVENTS_TOKEN"])
+
+    assert status == 403
+    assert body["error"]["code"] == "forbidden"

@@ -1,0 +1,90 @@
+"""The flask CLI: token create, db init, and the demo command's help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+
+from tests.conftest import TEST_SECRET
+
+
+def test_token_create_prints_only_a_valid_jwt(runner: Any) -> None:
+    result = runner.invoke(
+        args=[
+            "token",
+            "create",
+            "--project",
+            "demo",
+            "--scope",
+            "events:write users:read",
+            "--sub",
+            "support-bot",
+            "--ttl",
+            "120",
+        ]
+    )
+
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert result.output == token + "\n"
+    claims = jwt.decode(token, TEST_SECRET, algorithms=["HS256"])
+    assert claims["project"] == "demo"
+    assert claims["scope"] == "events:write users:read"
+    assert claims["sub"] == "support-bot"
+    assert claims["exp"] - claims["iat"] == 120
+
+
+def test_token_create_token_works_against_the_api(runner: Any, client: Any, define: Any) -> None:
+    define("events", "daily_login", {"points": {"fixed": 10}})
+    token = runner.invoke(
+        args=["token", "create", "--project", "acme", "--scope", "events:write"]
+    ).output.strip()
+
+    response = client.post(
+        "/event",
+        json={"eventId": "daily_login", "userId": "u"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 200
+
+
+def test_token_create_rejects_unknown_scope(runner: Any) -> None:
+    result = runner.invoke(
+        args=["token", "create", "--project", "demo", "--scope", "events:write everything"]
+    )
+
+    assert result.exit_code != 0
+    assert "everything" in result.output
+
+
+def test_token_create_rejects_bad_project(runner: Any) -> None:
+    result = runner.invoke(args=["token", "create", "--project", "no spaces", "--scope", "admin"])
+
+    assert result.exit_code != 0
+    assert "project" in result.output
+
+
+def test_token_create_help_lists_scopes(runner: Any) -> None:
+    result = runner.invoke(args=["token", "create", "--help"])
+
+    assert result.exit_code == 0
+    assert "events:import" in result.output and "--ttl" in result.output
+
+
+def test_db_init_creates_indexes(runner: Any, db: Any) -> None:
+    result = runner.invoke(args=["db", "init"])
+
+    assert result.exit_code == 0, result.output
+    assert "users" in result.output
+    assert "project_user" in db.users.index_information()
+    assert "project_user_timestamp" in db.events.index_information()
+    assert db.users.index_information()["project_user"]["unique"] is True
+
+
+def test_demo_command_has_help(runner: Any) -> None:
+    result = runner.invoke(args=["demo", "--help"])
+
+    assert result.exit_code == 0
+    assert "--port" in result.output

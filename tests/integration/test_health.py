@@ -1,0 +1,47 @@
+"""GET /health reports MongoDB and Redis; the demo project satisfies the admin schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from web.demo import EVENTS, STREAKS
+from web.schemas.definitions import EventDefinitionSchema, StreakDefinitionSchema
+
+
+def test_health_is_ok_when_both_answer(client: Any) -> None:
+    response = client.get("/health")
+
+    assert response.status_code == 200
+    assert response.json["data"] == {"status": "ok", "mongo": True, "redis": True}
+
+
+def test_health_is_degraded_when_redis_is_down(client: Any, clients: Any) -> None:
+    clients.__dict__["redis"] = redis.Redis(port=1, retry=Retry(NoBackoff(), retries=0))
+
+    response = client.get("/health")
+
+    assert response.status_code == 200
+    assert response.json["data"] == {"status": "degraded", "mongo": True, "redis": False}
+
+
+def test_health_is_503_when_mongo_is_down(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("web.resources.health.ping_mongo", lambda _db: False)
+
+    response = client.get("/health")
+
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "unavailable"
+
+
+@pytest.mark.parametrize(
+    ("schema", "definitions"), [(EventDefinitionSchema, EVENTS), (StreakDefinitionSchema, STREAKS)]
+)
+def test_demo_definitions_are_valid_admin_bodies(schema: Any, definitions: Any) -> None:
+    for body in definitions.values():
+        schema().load(body)  # raises ValidationError on any problem
+    assert definitions

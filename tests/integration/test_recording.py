@@ -1,0 +1,137 @@
+"""rules.service.record_event against the store: lost updates, crashes, nothing twice."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from rules.definition_store import DefinitionStore
+from rules.engine import Event
+from rules.errors import EventNotFound
+from rules.ledger import Ledger
+from rules.service import record_event
+from rules.storage import ensure_indexes
+from rules.users import UserStore
+
+PROJECT = "acme"
+
+
+@pytest.fixture
+def store(db: Any) -> Any:
+    ensure_indexes(db)
+    now = datetime.now(UTC)
+    definitions = DefinitionStore(db)
+    definitions.events.save(PROJECT, "login", {"points": {"fixed": 10}}, now)
+    definitions.streaks.save(
+        PROJECT, "daily", {"events": ["login"], "milestones": [{"count": 1, "points": 5}]}, now
+    )
+    return db
+
+
+def login(db: Any, user_id: str = "u1") -> Any:
+    now = datetime.now(UTC)
+    return record_event(db, PROJECT, Event("login", user_id, now), received_at=now)
+
+
+def balances(db: Any, user_id: str = "u1") -> tuple[int, int]:
+    user = db.users.find_one({"project": PROJECT, "userId": user_id})
+    return user["points"]["balance"], Ledger(db).balance(PROJECT, user_id)
+
+
+def test_unknown_event_stores_nothing(store: Any) -> None:
+    now = datetime.now(UTC)
+    with pytest.raises(EventNotFound):
+        record_event(store, PROJECT, Event("nope", "u1", now), received_at=now)
+
+    assert store.users.count_documents({}) == 0
+
+
+def test_competing_write_between_read_and_save_is_not_lost(store: Any, monkeypatch: Any) -> None:
+    login(store)  # user exists, balance 15 (10 + first-day milestone 5)
+    original_save = UserStore.save
+    interfered = []
+
+    def save_after_a_competitor(self: UserStore, *args: Any, **kwargs: Any) -> bool:
+        if not interfered:
+            interfered.append(True)
+            login(store)  # another request slips in between our read and our write
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(UserStore, "save", save_after_a_competitor)
+    login(store)
+
+    assert interfered == [True]
+    assert balances(store) == (35, 35)
+    assert store.events.count_documents({"userId": "u1"}) == 3
+
+
+def test_concurrent_creation_of_a_new_user_applies_both(store: Any, monkeypatch: Any) -> None:
+    original_save = UserStore.save
+    interfered = []
+
+    def save_after_a_competitor(self: UserStore, *args: Any, **kwargs: Any) -> bool:
+        if not interfered:
+            interfered.append(True)
+            login(store, "fresh")  # creates the user while we also think it is new
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(UserStore, "save", save_after_a_competitor)
+    login(store, "fresh")
+
+    assert balances(store, "fresh") == (25, 25)
+    assert store.users.count_documents({"userId": "fresh"}) == 1
+
+
+def test_threads_hammering_one_user_lose_nothing(store: Any) -> None:
+    threads, per_thread = 8, 10
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(per_thread):
+                login(store, "busy")
+        except BaseException as error:  # surfaced by the assertion below
+            errors.append(error)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert errors == []
+    assert balances(store, "busy") == (10 * threads * per_thread + 5,) * 2
+    assert store.events.count_documents({"userId": "busy"}) == threads * per_thread
+
+
+@pytest.mark.parametrize("crash_in", ["events", "ledger", "pull"])
+def test_crash_after_saving_the_user_is_finished_by_the_next_event(
+    store: Any, monkeypatch: Any, crash_in: str
+) -> None:
+    class Crash(Exception):
+        pass
+
+    def crash(*_args: Any, **_kwargs: Any) -> None:
+        raise Crash
+
+    targets = {
+        "events": ("rules.eventlog.EventLog.insert", crash),
+        "ledger": ("rules.ledger.Ledger.insert", crash),
+        "pull": ("rules.users.UserStore.clear_pending", crash),
+    }
+    with monkeypatch.context() as patch:
+        patch.setattr(*targets[crash_in])
+        with pytest.raises(Crash):
+            login(store)
+    user = store.users.find_one({"userId": "u1"})
+    assert user["points"]["balance"] == 15 and len(user["pending"]) == 1
+
+    login(store)  # the next event for the user finishes the half-done one first
+
+    assert balances(store) == (25, 25)
+    assert store.events.count_documents({"userId": "u1"}) == 2
+    assert store.ledger.count_documents({"userId": "u1"}) == 3
+    assert store.users.find_one({"userId": "u1"})["pending"] == []

@@ -1,0 +1,82 @@
+"""The HTTP API: app factory, blueprints, schemas, auth, envelope and rate limits.
+
+No business rules here: views parse, call rules/, and map domain errors to status codes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from core.clients import Clients
+from core.settings import Settings
+from rules.storage import ensure_indexes
+from web.cli import register_cli
+from web.context import EXTENSION, AppState
+from web.demo import seed_demo
+from web.envelope import Api, register_error_handlers
+from web.ratelimit import init_rate_limits
+from web.resources import definitions, events, health
+
+MAX_BODY_BYTES = 16 * 1024
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
+    """Build the app. Connections open lazily, per process (see core.clients)."""
+    settings = settings or Settings.from_env()
+    clients = clients or Clients(settings)
+    _configure_logging(settings.log_level)
+
+    app = Flask(__name__)
+    app.json.sort_keys = False  # keep the documented field order in responses
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        API_TITLE="Laurel",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "Track user activity and award points, streaks and "
+                "rewards. Every response is an envelope: "
+                '{"success": true, "data": ...} or '
+                '{"success": false, "error": {code, message, details}}.'
+            },
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    app.extensions[EXTENSION] = AppState(settings=settings, clients=clients)
+
+    api = Api(app)
+    register_error_handlers(app)
+    init_rate_limits(app, settings, clients)
+    api.register_blueprint(health.blp)
+    api.register_blueprint(events.blp)
+    for blueprint in definitions.admin_blueprints():
+        api.register_blueprint(blueprint)
+    register_cli(app)
+
+    if settings.mongo_uri is None:
+        # Nobody can run `db init` against another process's memory.
+        ensure_indexes(clients.mongo)
+    if settings.embedded:
+        seed_demo(clients.mongo)
+    return app
+
+
+def _configure_logging(level: str) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root.setLevel(level)

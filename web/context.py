@@ -1,0 +1,29 @@
+"""What a request needs from its app: settings and this process's connections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from pymongo.database import Database
+
+from core.clients import Clients
+from core.settings import Settings
+
+EXTENSION = "laurel"
+
+
+@dataclass(frozen=True)
+class AppState:
+    settings: Settings
+    clients: Clients
+
+
+def app_state() -> AppState:
+    state: AppState = current_app.extensions[EXTENSION]
+    return state
+
+
+def database() -> Database[Any]:
+    return app_state().clients.mongo

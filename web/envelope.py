@@ -1,0 +1,192 @@
+"""The response envelope (DESIGN §3), produced here and nowhere else.
+
+Success: `{"success": true, "data": ...}` — the Blueprint below wraps every documented
+response. Errors: `{"success": false, "error": {"code", "message", "details"}}` — for HTTP
+errors (the Api below), domain errors of rules/ and unexpected exceptions alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from functools import cache
+from http import HTTPStatus
+from typing import Any
+
+import flask_smorest
+from flask import Flask, Request, Response, jsonify
+from flask_smorest import abort
+from marshmallow import Schema, fields
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import HTTPException
+
+from rules.errors import (
+    DefinitionNotFound,
+    EventNotFound,
+    InvalidDefinition,
+    InvalidEvent,
+    RulesError,
+    UpdateContention,
+)
+
+log = logging.getLogger(__name__)
+
+ERROR_CODES = {
+    400: "validation_error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+DOMAIN_ERRORS: dict[type[RulesError], tuple[int, str]] = {
+    EventNotFound: (404, "event_not_found"),
+    DefinitionNotFound: (404, "not_found"),
+    InvalidEvent: (400, "validation_error"),
+    InvalidDefinition: (400, "validation_error"),
+    UpdateContention: (503, "unavailable"),
+}
+
+
+class ErrorSchema(Schema):
+    code = fields.String(metadata={"description": "Machine-readable error code"})
+    message = fields.String(metadata={"description": "What went wrong, for people"})
+    details = fields.Dict(metadata={"description": "Per-field messages keyed by field path"})
+
+
+class ErrorEnvelopeSchema(Schema):
+    success = fields.Boolean(metadata={"description": "Always false"})
+    error = fields.Nested(ErrorSchema)
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    response = jsonify(
+        {
+            "success": False,
+            "error": {"code": code, "message": message, "details": dict(details or {})},
+        }
+    )
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def flatten_messages(messages: Any, path: str = "") -> dict[str, list[str]]:
+    """{"metadata": {"k": ["bad"]}} → {"metadata.k": ["bad"]}; list indexes as `[i]`."""
+    if isinstance(messages, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, inner in messages.items():
+            if isinstance(key, int):
+                child = f"{path}[{key}]"
+            elif not key or key == "_schema":
+                child = path
+            else:
+                child = f"{path}.{key}" if path else str(key)
+            for where, texts in flatten_messages(inner, child).items():
+                flat.setdefault(where, []).extend(texts)
+        return flat
+    texts = messages if isinstance(messages, list) else [messages]
+    return {path or "body": [str(text) for text in texts]}
+
+
+def _summary(details: Mapping[str, list[str]], fallback: str) -> str:
+    parts = [f"{path}: {texts[0]}" for path, texts in list(details.items())[:3] if texts]
+    return "; ".join(parts) or fallback
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorEnvelopeSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        headers = dict(data.get("headers") or {})
+        if error.response is None:
+            headers.update(dict(error.get_headers()))
+        headers.pop("Content-Type", None)
+        details: dict[str, Any] = {}
+        raw = data.get("errors", data.get("messages"))
+        if raw:
+            # webargs nests body errors under the location ("json"); the client sent a body.
+            details = flatten_messages(raw.get("json", raw) if isinstance(raw, Mapping) else raw)
+        default_message = error.description or HTTPStatus(status).phrase
+        message = data.get("message") or _summary(details, default_message)
+        code = data.get("code") or ERROR_CODES.get(status) or HTTPStatus(status).name.lower()
+        return error_response(status, code, message, details, headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    def domain_error(error: RulesError) -> Response:
+        status, code = next(
+            (v for k, v in DOMAIN_ERRORS.items() if isinstance(error, k)), (400, "validation_error")
+        )
+        return error_response(status, code, error.message, error.details)
+
+    def unexpected(error: Exception) -> Response:
+        log.exception("unhandled error", exc_info=error)
+        return error_response(500, "internal_error", "Internal server error")
+
+    app.register_error_handler(RulesError, domain_error)
+    app.register_error_handler(Exception, unexpected)
+
+
+@cache
+def success_envelope(schema_class: type[Schema]) -> type[Schema]:
+    """The documented shape of `{"success": true, "data": <schema>}`."""
+    name = schema_class.__name__.removesuffix("Schema") + "EnvelopeSchema"
+    return type(
+        name,
+        (Schema,),
+        {
+            "success": fields.Boolean(metadata={"description": "Always true"}),
+            "data": fields.Nested(schema_class),
+        },
+    )
+
+
+class ArgumentsParser(FlaskParser):
+    DEFAULT_VALIDATION_STATUS = 400  # the brief's code for invalid data (webargs says 422)
+
+    def _raw_load_json(self, req: Request) -> Any:
+        # webargs ignores a body sent without a JSON Content-Type, which turns a forgotten
+        # `-H "Content-Type: application/json"` into baffling "missing field" errors.
+        if req.get_data(cache=True) and not is_json_request(req):
+            abort(400, errors={"Content-Type": ["must be application/json"]})
+        return super()._raw_load_json(req)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, with every response wrapped in the success envelope."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
+
+    @staticmethod
+    def _prepare_response_content(data: Any) -> Any:
+        return {"success": True, "data": data}
+
+    @staticmethod
+    def _make_doc_response_schema(schema: Schema | None) -> Schema | None:
+        if schema is None:
+            return None
+        return success_envelope(type(schema))()
+
+    def errors(self, *statuses: int) -> Callable[[Any], Any]:
+        """Document error responses of a view (their body is the error envelope)."""
+
+        def decorator(view: Any) -> Any:
+            for status in statuses:
+                view = self.alt_response(status, response=HTTPStatus(status).name)(view)
+            return view
+
+        return decorator

@@ -1,0 +1,105 @@
+"""Admin API for definitions (DESIGN §5): /admin/events and /admin/streaks, scope `admin`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import abort
+from marshmallow import Schema
+
+from rules.definition_store import DefinitionCollection, DefinitionStore
+from web.auth import current_principal, require_scope
+from web.context import database
+from web.envelope import Blueprint
+from web.schemas.definitions import (
+    EventDefinitionListSchema,
+    EventDefinitionSchema,
+    StreakDefinitionListSchema,
+    StreakDefinitionSchema,
+)
+from web.schemas.fields import identifier_problem, to_millis
+
+
+def definition_blueprint(
+    name: str,
+    kind: str,
+    id_field: str,
+    schema: type[Schema],
+    list_schema: type[Schema],
+    collection: Callable[[DefinitionStore], DefinitionCollection[Any]],
+) -> Blueprint:
+    blp = Blueprint(
+        name, __name__, url_prefix=f"/admin/{kind}s", description=f"Define {kind}s (scope admin)"
+    )
+
+    def definitions() -> DefinitionCollection[Any]:
+        return collection(DefinitionStore(database()))
+
+    @blp.route("", endpoint="list")
+    class Definitions(MethodView):
+        @require_scope("admin")
+        @blp.response(200, list_schema)
+        @blp.errors(401, 403, 429)
+        @blp.doc(summary=f"List the project's {kind} definitions")
+        def get(self) -> dict[str, Any]:
+            return {"items": definitions().list_all(current_principal().project)}
+
+    @blp.route(f"/<{id_field}>", endpoint="one")
+    class Definition(MethodView):
+        @require_scope("admin")
+        @blp.response(200, schema)
+        @blp.errors(401, 403, 404, 429)
+        @blp.doc(summary=f"Get one {kind} definition")
+        def get(self, **path: str) -> dict[str, Any]:
+            return definitions().get(current_principal().project, path[id_field])
+
+        @require_scope("admin")
+        @blp.arguments(schema)
+        @blp.response(200, schema)
+        @blp.errors(401, 403, 413, 429)
+        @blp.doc(summary=f"Create or replace a {kind} definition")
+        def put(self, body: dict[str, Any], **path: str) -> dict[str, Any]:
+            definition_id = path[id_field]
+            problem = identifier_problem(definition_id)
+            if problem:
+                abort(400, errors={id_field: [problem]})
+            if body.pop(id_field, definition_id) != definition_id:
+                abort(400, errors={id_field: ["must match the id in the path"]})
+            return definitions().save(
+                current_principal().project, definition_id, body, to_millis(datetime.now(UTC))
+            )
+
+        @require_scope("admin")
+        @blp.response(200, schema)
+        @blp.errors(401, 403, 404, 429)
+        @blp.doc(summary=f"Deactivate a {kind} definition (history keeps it)")
+        def delete(self, **path: str) -> dict[str, Any]:
+            return definitions().deactivate(
+                current_principal().project, path[id_field], to_millis(datetime.now(UTC))
+            )
+
+    return blp
+
+
+def admin_blueprints() -> list[Blueprint]:
+    return [
+        definition_blueprint(
+            "admin_events",
+            "event",
+            "eventId",
+            EventDefinitionSchema,
+            EventDefinitionListSchema,
+            lambda store: store.events,
+        ),
+        definition_blueprint(
+            "admin_streaks",
+            "streak",
+            "streakId",
+            StreakDefinitionSchema,
+            StreakDefinitionListSchema,
+            lambda store: store.streaks,
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""marshmallow schemas of the public contract: requests in, envelopes' `data` out."""

@@ -1,0 +1,152 @@
+"""Admin definitions (DESIGN §5): events and streaks, in the shape they are stored.
+
+A definition fetched with GET can be edited and PUT back as is: the read-only fields it carries
+(createdAt, updatedAt) are ignored on input, and its id must match the path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from rules.conditions import METADATA_KEY
+from rules.definitions import METADATA_TYPES, ROUNDINGS
+from rules.periods import CAP_PERIODS, PERIODS
+from web.schemas.fields import Condition, Identifier, IsoMillis, Timezone
+
+MAX_POINTS = 1_000_000_000
+METADATA_FIELD = validate.Regexp(
+    METADATA_KEY.pattern + r"\Z", error="must be 1-64 characters of A-Z a-z 0-9 _"
+)
+READ_ONLY = ("createdAt", "updatedAt")
+
+
+def _points(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(0, MAX_POINTS), **kwargs)
+
+
+class PerUnitSchema(Schema):
+    field = fields.String(
+        required=True,
+        validate=METADATA_FIELD,
+        metadata={
+            "description": "Numeric metadata field to pay per unit of",
+            "example": "orderValue",
+        },
+    )
+    rate = fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=validate.Range(0, 1_000_000, min_inclusive=False),
+        metadata={"description": "Points per unit", "example": 2},
+    )
+    rounding = fields.String(load_default="floor", validate=validate.OneOf(ROUNDINGS))
+    max = _points(metadata={"description": "At most this many per-unit points"})
+
+
+class PointsSchema(Schema):
+    fixed = _points(load_default=0)
+    perUnit = fields.Nested(PerUnitSchema)
+
+
+class MaxCompletionsSchema(Schema):
+    count = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_POINTS))
+    period = fields.String(required=True, validate=validate.OneOf(CAP_PERIODS))
+
+
+class GroupRewardSchema(Schema):
+    multiplier = fields.Float(required=True, allow_nan=False, validate=validate.Range(0, 1000))
+
+
+class DefinitionSchema(Schema):
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    active = fields.Boolean(load_default=True)
+    conditions = Condition(
+        metadata={
+            "type": "object",
+            "description": "all / any / not, or a leaf {field, op, value}",
+            "example": {"all": [{"field": "orderValue", "op": "gte", "value": 20}]},
+        }
+    )
+    createdAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
+    updatedAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
+
+    @pre_load
+    def drop_read_only(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if key not in READ_ONLY}
+        return data
+
+
+class EventDefinitionSchema(DefinitionSchema):
+    eventId = Identifier(metadata={"description": "Optional on PUT; must match the path"})
+    points = fields.Nested(PointsSchema, load_default=lambda: {"fixed": 0})
+    maxCompletions = fields.Nested(MaxCompletionsSchema)
+    groupRewards = fields.Dict(
+        keys=fields.String(validate=validate.Length(1, 64)),
+        values=fields.Nested(GroupRewardSchema),
+        validate=validate.Length(max=50),
+        metadata={
+            "description": "Multipliers by the user's usergroup",
+            "example": {"subscriber": {"multiplier": 2}},
+        },
+    )
+    metadataSchema = fields.Dict(
+        keys=fields.String(validate=METADATA_FIELD),
+        values=fields.String(validate=validate.OneOf(METADATA_TYPES)),
+        validate=validate.Length(max=10),
+        metadata={
+            "description": "Declared metadata types; events that break them get a 400",
+            "example": {"orderValue": "number"},
+        },
+    )
+
+
+class MilestoneSchema(Schema):
+    count = fields.Integer(strict=True, required=True, validate=validate.Range(1, 100_000))
+    points = _points(load_default=0)
+    badge = Identifier()
+
+
+class FreezesSchema(Schema):
+    initial = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 365))
+    max = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 365))
+    earnEvery = fields.Integer(strict=True, validate=validate.Range(1, 100_000))
+
+    @validates_schema
+    def initial_within_max(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("initial", 0) > data.get("max", 0):
+            raise ValidationError("must not exceed max", "initial")
+
+
+class StreakDefinitionSchema(DefinitionSchema):
+    streakId = Identifier(metadata={"description": "Optional on PUT; must match the path"})
+    events = fields.List(
+        Identifier(),
+        required=True,
+        validate=validate.Length(1, 50),
+        metadata={"example": ["daily_login"]},
+    )
+    period = fields.String(load_default="day", validate=validate.OneOf(PERIODS))
+    timezone = Timezone(
+        load_default="UTC", metadata={"description": "Used when the user's own timezone is unknown"}
+    )
+    milestones = fields.List(
+        fields.Nested(MilestoneSchema), validate=validate.Length(max=50), load_default=list
+    )
+    freezes = fields.Nested(FreezesSchema)
+
+    @validates_schema
+    def distinct_milestones(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        counts = [milestone["count"] for milestone in data.get("milestones", [])]
+        if len(counts) != len(set(counts)):
+            raise ValidationError("two milestones share a count", "milestones")
+
+
+class EventDefinitionListSchema(Schema):
+    items = fields.List(fields.Nested(EventDefinitionSchema))
+
+
+class StreakDefinitionListSchema(Schema):
+    items = fields.List(fields.Nested(StreakDefinitionSchema))

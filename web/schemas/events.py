@@ -1,0 +1,100 @@
+"""POST /event: the request (DESIGN §4) and the response data."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from web.schemas.fields import EpochMillis, Identifier, IsoMillis, Metadata, Timestamp, UserId
+
+
+class EventSchema(Schema):
+    event_id = Identifier(
+        data_key="eventId",
+        required=True,
+        metadata={
+            "description": "Event type, as defined under /admin/events",
+            "example": "daily_login",
+        },
+    )
+    user_id = UserId(
+        data_key="userId",
+        required=True,
+        metadata={
+            "description": "Your identifier of the user (1-128 printable characters); a new one "
+            "creates the user",
+            "example": "user123",
+        },
+    )
+    metadata = Metadata(
+        load_default=dict,
+        allow_none=True,
+        metadata={
+            "description": "Up to 10 flat fields: string (<= 256 chars), number, boolean or null. "
+            "`usergroup` and `timezone` (IANA) also update the user.",
+            "type": "object",
+            "example": {"platform": "ios", "sessionLength": 183},
+        },
+    )
+    timestamp = Timestamp(
+        load_default=None,
+        metadata={
+            "description": "When it happened: ISO-8601 with offset, or epoch milliseconds. At most "
+            "5 minutes ahead; older than 7 days needs the events:import scope. "
+            "Defaults to now.",
+            "oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}],
+        },
+    )
+
+
+class StreakResultSchema(Schema):
+    streak_id = fields.String(data_key="streakId")
+    current_count = fields.Integer(data_key="currentCount")
+    longest_count = fields.Integer(data_key="longestCount")
+    last_update = IsoMillis(
+        data_key="lastUpdate",
+        metadata={"type": "string", "format": "date-time", "example": "2023-04-07T12:34:56.789Z"},
+    )
+    milestone_reached = fields.Boolean(data_key="milestoneReached")
+    points_awarded = fields.Integer(data_key="pointsAwarded")
+    freezes_used = fields.Integer(data_key="freezesUsed")
+
+
+class ChallengeResultSchema(Schema):
+    challenge_id = fields.String(data_key="challengeId")
+    progress = fields.Float()
+    target = fields.Float()
+    completed = fields.Boolean()
+    points_awarded = fields.Integer(data_key="pointsAwarded")
+    badge = fields.String(allow_none=True)
+
+
+class LevelResultSchema(Schema):
+    level = fields.Integer()
+    name = fields.String()
+    level_up = fields.Boolean(data_key="levelUp")
+
+
+class EventResultSchema(Schema):
+    event_id = fields.String(data_key="eventId")
+    user_id = fields.String(data_key="userId")
+    points_awarded = fields.Integer(
+        data_key="pointsAwarded", metadata={"description": "Points from the event's own rule"}
+    )
+    total_points_awarded = fields.Integer(
+        data_key="totalPointsAwarded",
+        metadata={"description": "pointsAwarded plus streak milestone and challenge rewards"},
+    )
+    balance = fields.Integer(metadata={"description": "The user's spendable points now"})
+    timestamp = EpochMillis(metadata={"type": "integer", "description": "Event time, epoch ms"})
+    rewarded = fields.Boolean()
+    reason = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the rule gave nothing: conditions_not_met or limit_reached"},
+    )
+    streaks = fields.List(
+        fields.Nested(StreakResultSchema),
+        metadata={"description": "Every streak this event counts for"},
+    )
+    challenges = fields.List(fields.Nested(ChallengeResultSchema))
+    level = fields.Nested(LevelResultSchema, allow_none=True)
+    badges = fields.List(fields.String(), metadata={"description": "Badges newly earned"})

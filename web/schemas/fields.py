@@ -1,0 +1,179 @@
+"""marshmallow fields for the shapes of the public contract (DESIGN §4, §5)."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+from rules.conditions import METADATA_KEY, compile_condition
+from rules.errors import InvalidDefinition
+from rules.periods import is_timezone
+
+IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+IDENTIFIER_RULE = "must be 1-64 characters of A-Z a-z 0-9 _ . : -"
+MAX_METADATA_FIELDS = 10
+MAX_METADATA_STRING = 256
+INT64 = range(-(2**63), 2**63)
+# Epoch milliseconds below this are years before 1973: almost surely seconds sent by mistake.
+MIN_EPOCH_MS = 100_000_000_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def identifier_problem(value: str) -> str | None:
+    return None if IDENTIFIER.fullmatch(value) else IDENTIFIER_RULE
+
+
+class Identifier(fields.String):
+    """An eventId, streakId or project id: 1-64 of [A-Za-z0-9_.:-]."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        if not IDENTIFIER.fullmatch(text):
+            raise ValidationError(IDENTIFIER_RULE)
+        return text
+
+
+class UserId(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        if not 1 <= len(text) <= 128 or not text.isprintable():
+            raise ValidationError("must be 1-128 printable characters")
+        return text
+
+
+class Timezone(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        if not is_timezone(text):
+            raise ValidationError("must be an IANA timezone name, e.g. Europe/Berlin")
+        return text
+
+
+def metadata_value_problem(value: Any) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return (
+            None
+            if len(value) <= MAX_METADATA_STRING
+            else (f"strings may hold at most {MAX_METADATA_STRING} characters")
+        )
+    if isinstance(value, int):
+        return None if value in INT64 else "integers must fit in 64 bits"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "numbers must be finite"
+    return "must be a string, number, boolean or null (no objects or arrays)"
+
+
+class Metadata(fields.Field):
+    """At most 10 flat fields; keys [A-Za-z0-9_]{1,64}; values string, number, boolean, null.
+
+    `usergroup` and `timezone` update the user's profile, so they must be a string and an
+    IANA timezone name respectively.
+    """
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValidationError("must be an object")
+        if len(value) > MAX_METADATA_FIELDS:
+            raise ValidationError(f"may hold at most {MAX_METADATA_FIELDS} fields")
+        problems: dict[str, list[str]] = {}
+        for key, item in value.items():
+            if not METADATA_KEY.fullmatch(key):
+                problems[key] = ["field names must be 1-64 characters of A-Z a-z 0-9 _"]
+                continue
+            problem = metadata_value_problem(item)
+            if problem is None and key == "usergroup" and item is not None:
+                problem = None if isinstance(item, str) and item else "must be a non-empty string"
+            if problem is None and key == "timezone" and item is not None:
+                problem = (
+                    None
+                    if isinstance(item, str) and is_timezone(item)
+                    else ("must be an IANA timezone name, e.g. Europe/Berlin")
+                )
+            if problem:
+                problems[key] = [problem]
+        if problems:
+            raise ValidationError(problems)
+        return dict(value)
+
+
+class Timestamp(fields.Field):
+    """ISO-8601 with an offset (`2024-04-07T12:34:56.789Z`) or epoch milliseconds, loaded as an
+    aware UTC datetime truncated to milliseconds (what MongoDB stores)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if isinstance(value, str):
+            moment = _parse_iso(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            moment = _from_epoch_ms(value)
+        else:
+            raise ValidationError("must be an ISO-8601 string or epoch milliseconds")
+        return to_millis(moment)
+
+
+def to_millis(moment: datetime) -> datetime:
+    """Drop sub-millisecond digits: MongoDB stores milliseconds, so responses agree with it."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _parse_iso(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("must be an ISO-8601 date-time, e.g. 2024-04-07T12:34:56Z") from None
+    if moment.tzinfo is None:
+        raise ValidationError("must carry a UTC offset or Z, e.g. 2024-04-07T12:34:56Z")
+    return moment.astimezone(UTC)
+
+
+def _from_epoch_ms(value: float) -> datetime:
+    if not math.isfinite(value) or value < MIN_EPOCH_MS:
+        raise ValidationError("must be epoch milliseconds (13 digits today), not seconds")
+    try:
+        return EPOCH + timedelta(milliseconds=value)
+    except OverflowError:
+        raise ValidationError("is out of range") from None
+
+
+class EpochMillis(fields.Field):
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> int | None:
+        return None if value is None else epoch_ms(value)
+
+
+class IsoMillis(fields.Field):
+    """`2023-04-07T12:34:56.789Z`: UTC, milliseconds, Z."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else iso_ms(value)
+
+
+def epoch_ms(moment: datetime) -> int:
+    return (_as_utc(moment) - EPOCH) // timedelta(milliseconds=1)
+
+
+def iso_ms(moment: datetime) -> str:
+    utc = _as_utc(moment)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """Naive datetimes are UTC (how MongoDB hands them back without tz_aware)."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Condition(fields.Field):
+    """A condition tree (DESIGN §5), validated with the path of every bad node."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        try:
+            compile_condition(value)
+        except InvalidDefinition as error:
+            raise ValidationError(error.details) from None
+        return value
