@@ -14,6 +14,8 @@ steps 2-3 are idempotent.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -30,6 +32,10 @@ from rules.state import UserState
 from rules.users import StoredUser, UserStore
 
 MAX_ATTEMPTS = 25
+# Between lost races, wait a random 0..min(cap, base * 2**attempt) seconds so that writers of
+# one user spread out instead of colliding again in lockstep.
+BACKOFF_BASE = 0.002
+BACKOFF_CAP = 0.1
 
 
 def record_event(
@@ -45,7 +51,9 @@ def record_event(
     streak_rules = definitions.streak_rules_counting(project, event.event_id)
     users = UserStore(db)
 
-    for _attempt in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
         stored = users.load(project, event.user_id)
         if stored is not None:
             finish_pending(db, project, stored)
