@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from rules.definitions import EventRule, StreakRule
-from rules.periods import period_index, zone
+from rules.periods import zone
 from rules.points import Reward, check_metadata_schema, decide_reward
 from rules.state import CompletionCounter, StreakState, UserState
-from rules.streaks import advance
+from rules.streaks import advance_at
 
 # Metadata fields that also update the user's profile (DESIGN §4).
 PROFILE_FIELDS = ("usergroup", "timezone")
@@ -100,10 +100,12 @@ def evaluate(
             streak.active and event.event_id in streak.events and streak.condition(event.metadata)
         ):
             continue
-        period = period_index(
-            event.timestamp, zone(user.timezone or streak.timezone), streak.period
+        step = advance_at(
+            streak,
+            streaks.get(streak.streak_id),
+            event.timestamp,
+            zone(user.timezone or streak.timezone),
         )
-        step = advance(streak, streaks.get(streak.streak_id), period, event.timestamp)
         streaks[streak.streak_id] = step.state
         milestone_points = 0
         if step.milestone is not None:
@@ -145,7 +147,7 @@ def evaluate(
         points_awarded=reward.points,
         total_points_awarded=total,
         balance=state.balance,
-        rewarded=reward.points > 0,
+        rewarded=reward.completed,
         reason=reward.reason,
         streaks=tuple(reports),
         badges=new_badges,
@@ -162,14 +164,16 @@ def _reward(
     cap = rule.cap
     if cap is None:
         return decide_reward(rule, event.metadata, user.usergroup, 0), completions
-    index = period_index(event.timestamp, zone(user.timezone or "UTC"), cap.period)
-    counter = completions.get(rule.event_id) or CompletionCounter(cap.period)
-    so_far = counter.count_in(cap.period, index)
+    counter = completions.get(rule.event_id)
+    if counter is None or counter.period != cap.period:
+        counter = CompletionCounter(cap.period)  # a changed cap period starts afresh
+    span = counter.span_for(event.timestamp, zone(user.timezone or "UTC"))
+    so_far = counter.count_in(span)
     if so_far is None:  # too old to know: never risk paying a capped reward twice
         so_far = cap.count
     reward = decide_reward(rule, event.metadata, user.usergroup, so_far)
     if reward.completed:
-        completions[rule.event_id] = counter.incremented(cap.period, index)
+        completions[rule.event_id] = counter.incremented(span)
     return reward, completions
 
 

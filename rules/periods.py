@@ -3,11 +3,16 @@
 Two moments fall in the same period exactly when their indexes are equal, and consecutive
 periods have consecutive indexes, so a streak only ever compares integers. Indexes are computed
 from the local calendar date, so a 23- or 25-hour day around a DST change is still one day.
+
+A user who changes timezone (travels) can reach tomorrow's date before today has ended where
+it was counted, or live a date twice. So what was counted is remembered by instants (`Span`,
+the end of a streak's last period) and judged from the user's current zone through them.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,6 +33,52 @@ def period_index(moment: datetime, zone: ZoneInfo, period: str) -> int:
     raise ValueError(f"unknown period {period!r}")
 
 
+@dataclass(frozen=True)
+class Span:
+    """A period as the absolute interval [start, end); both None for "lifetime"."""
+
+    start: datetime | None
+    end: datetime | None
+
+    def __contains__(self, moment: datetime) -> bool:
+        return (self.start is None or self.start <= moment) and (
+            self.end is None or moment < self.end
+        )
+
+
+def period_start(index: int, zone: ZoneInfo, period: str) -> datetime:
+    """When the period with this index starts: its first local midnight, in UTC."""
+    if period == "day":
+        first_day = date.fromordinal(index)
+    elif period == "week":
+        first_day = date.fromordinal(index * 7 + 1)
+    elif period == "month":
+        year, month = divmod(index, 12)
+        first_day = date(year, month + 1, 1)
+    else:
+        raise ValueError(f"period {period!r} has no start")
+    return datetime.combine(first_day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def period_end(index: int, zone: ZoneInfo, period: str) -> datetime:
+    """When the period with this index ends: the start of the next one."""
+    return period_start(index + 1, zone, period)
+
+
+def span_of(moment: datetime, zone: ZoneInfo, period: str) -> Span:
+    """The local period (in `zone`) holding `moment`, as an absolute interval."""
+    if period == "lifetime":
+        return Span(None, None)
+    index = period_index(moment, zone, period)
+    return Span(period_start(index, zone, period), period_end(index, zone, period))
+
+
+def index_at_end(end: datetime, zone: ZoneInfo, period: str) -> int:
+    """The index, in `zone`, of the period holding the last instant before `end`: where a
+    period counted in another zone stands when seen from this one."""
+    return period_index(end - timedelta(microseconds=1), zone, period)
+
+
 @lru_cache(maxsize=512)
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
@@ -37,6 +88,6 @@ def is_timezone(name: str) -> bool:
     """True for an IANA timezone name this machine knows (e.g. Europe/Berlin)."""
     try:
         zone(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a directory
         return False
     return True

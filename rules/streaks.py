@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from rules.definitions import Milestone, StreakRule
+from rules.periods import index_at_end, period_end, period_index
 from rules.state import StreakState
 
 
@@ -27,13 +29,34 @@ class StreakStep:
     freezes_used: int = 0
 
 
+def advance_at(
+    rule: StreakRule, state: StreakState | None, moment: datetime, zone: ZoneInfo
+) -> StreakStep:
+    """Count an event at `moment` for a user in `zone`.
+
+    The last counted period is first re-read in `zone` through the instant it ends: after a
+    flight east, today's event lands in the same period as yesterday's evening one (no double
+    count); after a flight west, the first local day that starts after the last period ended is
+    the next one (no break).
+    """
+    if state is not None and state.period == rule.period and state.last_period_end is not None:
+        state = replace(state, last_period=index_at_end(state.last_period_end, zone, rule.period))
+    index = period_index(moment, zone, rule.period)
+    return advance(rule, state, index, moment, period_end(index, zone, rule.period))
+
+
 def start(rule: StreakRule) -> StreakState:
     return StreakState(period=rule.period, freezes=rule.freezes.initial)
 
 
 def advance(
-    rule: StreakRule, state: StreakState | None, period: int, moment: datetime
+    rule: StreakRule,
+    state: StreakState | None,
+    period: int,
+    moment: datetime,
+    period_end: datetime | None = None,
 ) -> StreakStep:
+    """Count `moment`, which falls in `period` (see rules.periods.locate), ending `period_end`."""
     if state is None:
         state = start(rule)
     elif state.period != rule.period:
@@ -61,6 +84,7 @@ def advance(
         period=rule.period,
         last_update=moment,
         freezes=freezes,
+        last_period_end=period_end,
     )
     return StreakStep(
         state=advanced, counted=True, milestone=rule.milestone_at(count), freezes_used=freezes_used

@@ -23,7 +23,8 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from rules.state import CompletionCounter, StreakState, UserState
+from rules.periods import Span
+from rules.state import CompletionCounter, PeriodCount, StreakState, UserState
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ def state_to_fields(state: UserState) -> dict[str, Any]:
                 "period": s.period,
                 "lastUpdate": s.last_update,
                 "freezes": s.freezes,
+                "lastPeriodEnd": s.last_period_end,
             }
             for streak_id, s in state.streaks.items()
         ],
@@ -125,8 +127,10 @@ def state_to_fields(state: UserState) -> dict[str, Any]:
             {
                 "eventId": event_id,
                 "period": c.period,
-                "counts": [{"index": index, "count": count} for index, count in c.counts.items()],
-                "forgottenThrough": c.forgotten_through,
+                "counted": [
+                    {"start": e.span.start, "end": e.span.end, "count": e.count} for e in c.counted
+                ],
+                "forgottenBefore": c.forgotten_before,
             }
             for event_id, c in state.completions.items()
         ],
@@ -153,14 +157,17 @@ def state_from_document(document: Mapping[str, Any]) -> UserState:
                 period=s.get("period"),
                 last_update=s.get("lastUpdate"),
                 freezes=s.get("freezes", 0),
+                last_period_end=s.get("lastPeriodEnd"),
             )
             for s in document.get("streaks", [])
         },
         completions={
             c["eventId"]: CompletionCounter(
                 period=c["period"],
-                counts={e["index"]: e["count"] for e in c["counts"]},
-                forgotten_through=c.get("forgottenThrough"),
+                counted=tuple(
+                    PeriodCount(Span(e["start"], e["end"]), e["count"]) for e in c["counted"]
+                ),
+                forgotten_before=c.get("forgottenBefore"),
             )
             for c in document.get("completions", [])
         },

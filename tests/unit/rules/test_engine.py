@@ -359,7 +359,7 @@ def test_imported_event_in_a_period_whose_count_was_dropped_is_not_paid() -> Non
 
     assert all(r.outcome.points_awarded == 5 for r in results[: len(history)])
     assert [r.outcome.reason for r in results[-2:]] == ["limit_reached", "limit_reached"]
-    assert len(results[-1].state.completions["daily_login"].counts) == COMPLETION_PERIODS_KEPT
+    assert len(results[-1].state.completions["daily_login"].counted) == COMPLETION_PERIODS_KEPT
 
 
 def test_milestone_points_count_even_when_the_event_hit_its_cap() -> None:

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.periods import is_timezone, period_index, zone
+from rules.periods import (
+    Span,
+    index_at_end,
+    is_timezone,
+    period_end,
+    period_index,
+    span_of,
+    zone,
+)
 
 BERLIN = zone("Europe/Berlin")
 NEW_YORK = zone("America/New_York")
@@ -225,3 +233,43 @@ def test_known_iana_names_are_timezones(name: str) -> None:
 )
 def test_unknown_or_malformed_names_are_not_timezones(name: str) -> None:
     assert is_timezone(name) is False
+
+
+# --- spans and ends ---------------------------------------------------------------------------
+
+
+def test_span_of_a_berlin_day_is_its_local_midnights_in_utc() -> None:
+    span = span_of(datetime(2024, 3, 31, 12, tzinfo=UTC), ZoneInfo("Europe/Berlin"), "day")
+
+    # 31 March 2024 is the 23-hour day of the spring change.
+    assert span == Span(
+        datetime(2024, 3, 30, 23, tzinfo=UTC), datetime(2024, 3, 31, 22, tzinfo=UTC)
+    )
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month"])
+def test_a_period_ends_where_the_next_one_starts(period: str) -> None:
+    zone = ZoneInfo("America/New_York")
+    moment = datetime(2024, 11, 3, 15, tzinfo=UTC)
+    index = period_index(moment, zone, period)
+
+    end = period_end(index, zone, period)
+
+    assert period_index(end, zone, period) == index + 1
+    assert period_index(end - timedelta(microseconds=1), zone, period) == index
+    assert moment in span_of(moment, zone, period)
+    assert end not in span_of(moment, zone, period)
+
+
+def test_lifetime_span_holds_every_moment() -> None:
+    span = span_of(datetime(2024, 1, 1, tzinfo=UTC), ZoneInfo("UTC"), "lifetime")
+    assert datetime(1990, 1, 1, tzinfo=UTC) in span and datetime(2190, 1, 1, tzinfo=UTC) in span
+
+
+def test_index_at_end_reads_a_day_counted_in_tokyo_from_new_york() -> None:
+    tokyo, new_york = ZoneInfo("Asia/Tokyo"), ZoneInfo("America/New_York")
+    counted = period_index(datetime(2024, 5, 1, 3, tzinfo=UTC), tokyo, "day")  # 1 May, Tokyo
+    end = period_end(counted, tokyo, "day")  # 1 May 15:00 UTC
+
+    # Tokyo's 1 May ends at 15:00 UTC, which is 11:00 on 1 May in New York.
+    assert index_at_end(end, new_york, "day") == date(2024, 5, 1).toordinal()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import bson
 
-from rules.state import CompletionCounter, StreakState, UserState
+from rules.periods import Span
+from rules.state import CompletionCounter, PeriodCount, StreakState, UserState
 from rules.users import state_from_document, state_to_fields
 
 
@@ -18,8 +19,15 @@ def test_state_round_trips_through_a_bson_document() -> None:
         timezone="Europe/Berlin",
         balance=120,
         lifetime=150,
-        streaks={"daily.app:use": StreakState(3, 5, 738976, "day", moment, 1)},
-        completions={"purchase.done": CompletionCounter("day", {738976: 2}, 738900)},
+        streaks={"daily.app:use": StreakState(3, 5, 738976, "day", moment, 1, moment)},
+        completions={
+            "purchase.done": CompletionCounter(
+                "day",
+                (PeriodCount(Span(moment, moment + timedelta(days=1)), 2),),
+                forgotten_before=moment - timedelta(days=40),
+            ),
+            "profile": CompletionCounter("lifetime", (PeriodCount(Span(None, None), 1),)),
+        },
         badges=("on_fire",),
         first_seen=moment,
         last_seen=moment,
