@@ -45,8 +45,16 @@ def compile_condition(tree: Any) -> Predicate:
     return _build(tree)
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def is_number(value: Any) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite number MongoDB can store: booleans are not numbers; ints fit in 64 bits."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return INT64_MIN <= value <= INT64_MAX
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def is_scalar(value: Any) -> bool:
@@ -117,7 +125,7 @@ def _value_problem(op: str, value: Any) -> str | None:
     if op in ("eq", "ne"):
         return None if is_scalar(value) else "must be a string, number, boolean or null"
     if op in ("gt", "gte", "lt", "lte"):
-        return None if is_number(value) else "must be a finite number"
+        return None if is_number(value) else "must be a finite number (integers: 64 bits)"
     if op in ("in", "nin"):
         if (
             isinstance(value, list)

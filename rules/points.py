@@ -2,7 +2,9 @@
 group multiplier, gated by conditions and capped by maxCompletions.
 
 Arithmetic is decimal on the values the client sent (2 points per unit of 1.1 is 2.2, never
-2.2000000000000002), so rounding lands on the point a person would compute by hand.
+2.2000000000000002), so rounding lands on the point a person would compute by hand. Per-unit
+points are rounded and capped by `max` first; the group multiplier then applies to the whole
+and is rounded the same way. No single award exceeds MAX_AWARD, whatever the metadata says.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from rules.errors import InvalidEvent
 
 _ROUNDING = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
 
+MAX_AWARD = 1_000_000_000
 CONDITIONS_NOT_MET = "conditions_not_met"
 LIMIT_REACHED = "limit_reached"
 
@@ -25,8 +28,8 @@ LIMIT_REACHED = "limit_reached"
 @dataclass(frozen=True)
 class Reward:
     points: int
-    completed: bool  # conditions met and under the cap: counts as a completion
-    reason: str | None  # why nothing was awarded, when nothing was
+    completed: bool  # conditions met and under the cap: the rule paid out (maybe 0 points)
+    reason: str | None  # conditions_not_met or limit_reached when it did not
 
 
 def check_metadata_schema(rule: EventRule, metadata: Mapping[str, Any]) -> None:
@@ -69,7 +72,11 @@ def per_unit_points(rule: EventRule, metadata: Mapping[str, Any]) -> int:
 
 
 def _to_points(amount: Decimal, rounding: str) -> int:
-    return max(0, int(amount.quantize(Decimal(1), rounding=_ROUNDING[rounding])))
+    if amount <= 0:
+        return 0
+    if amount >= MAX_AWARD:  # also keeps quantize within the decimal context's precision
+        return MAX_AWARD
+    return int(amount.quantize(Decimal(1), rounding=_ROUNDING[rounding]))
 
 
 def _type_of(value: Any) -> str:

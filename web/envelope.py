@@ -163,7 +163,28 @@ class ArgumentsParser(FlaskParser):
         # `-H "Content-Type: application/json"` into baffling "missing field" errors.
         if req.get_data(cache=True) and not is_json_request(req):
             abort(400, errors={"Content-Type": ["must be application/json"]})
-        return super()._raw_load_json(req)
+        try:
+            body = super()._raw_load_json(req)
+        except (ValueError, RecursionError):  # a 5,000-digit number, 7,000 nested arrays
+            abort(400, errors={"body": ["Invalid JSON body."]})
+        if not _valid_unicode(body):
+            abort(400, errors={"body": ["strings must be valid Unicode (no lone surrogates)"]})
+        return body
+
+
+def _valid_unicode(value: Any) -> bool:
+    """JSON may escape lone surrogates ("\\ud800"), which no database can store as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_valid_unicode(k) and _valid_unicode(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_valid_unicode(item) for item in value)
+    return True
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from rules.conditions import METADATA_KEY
 from rules.definitions import METADATA_TYPES, ROUNDINGS
 from rules.periods import CAP_PERIODS, PERIODS
-from web.schemas.fields import Condition, Identifier, IsoMillis, Timezone
+from web.schemas.fields import Condition, Identifier, IsoMillis, Timezone, printable
 
 MAX_POINTS = 1_000_000_000
 METADATA_FIELD = validate.Regexp(
@@ -60,7 +60,7 @@ class GroupRewardSchema(Schema):
 
 
 class DefinitionSchema(Schema):
-    name = fields.String(load_default="", validate=validate.Length(max=200))
+    name = fields.String(load_default="", validate=[validate.Length(max=200), printable])
     active = fields.Boolean(load_default=True)
     conditions = Condition(
         metadata={
@@ -84,7 +84,7 @@ class EventDefinitionSchema(DefinitionSchema):
     points = fields.Nested(PointsSchema, load_default=lambda: {"fixed": 0})
     maxCompletions = fields.Nested(MaxCompletionsSchema)
     groupRewards = fields.Dict(
-        keys=fields.String(validate=validate.Length(1, 64)),
+        keys=fields.String(validate=[validate.Length(1, 64), printable]),
         values=fields.Nested(GroupRewardSchema),
         validate=validate.Length(max=50),
         metadata={

@@ -21,6 +21,7 @@ INT64 = range(-(2**63), 2**63)
 # Epoch milliseconds below this are years before 1973: almost surely seconds sent by mistake.
 MIN_EPOCH_MS = 100_000_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIMESTAMP = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def identifier_problem(value: str) -> str | None:
@@ -115,6 +116,8 @@ class Timestamp(fields.Field):
             moment = _from_epoch_ms(value)
         else:
             raise ValidationError("must be an ISO-8601 string or epoch milliseconds")
+        if not EPOCH <= moment < LATEST_TIMESTAMP:
+            raise ValidationError("must lie between 1970 and 2200")
         return to_millis(moment)
 
 
@@ -130,7 +133,10 @@ def _parse_iso(value: str) -> datetime:
         raise ValidationError("must be an ISO-8601 date-time, e.g. 2024-04-07T12:34:56Z") from None
     if moment.tzinfo is None:
         raise ValidationError("must carry a UTC offset or Z, e.g. 2024-04-07T12:34:56Z")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:30+01:00 is before the first representable instant
+        raise ValidationError("must lie between 1970 and 2200") from None
 
 
 def _from_epoch_ms(value: float) -> datetime:
@@ -166,6 +172,12 @@ def iso_ms(moment: datetime) -> str:
 def _as_utc(moment: datetime) -> datetime:
     """Naive datetimes are UTC (how MongoDB hands them back without tz_aware)."""
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def printable(value: str) -> None:
+    """A marshmallow validator: no control characters (NUL included)."""
+    if not value.isprintable():
+        raise ValidationError("must be printable characters")
 
 
 class Condition(fields.Field):

@@ -11,6 +11,7 @@ from rules.errors import InvalidEvent
 from rules.points import (
     CONDITIONS_NOT_MET,
     LIMIT_REACHED,
+    MAX_AWARD,
     Reward,
     check_metadata_schema,
     decide_reward,
@@ -260,3 +261,25 @@ def test_a_rule_without_a_cap_never_reaches_a_limit() -> None:
 def test_reward_applies_the_group_multiplier() -> None:
     rule = event_rule(points={"fixed": 5}, groupRewards={"subscriber": {"multiplier": 2}})
     assert decide_reward(rule, {}, "subscriber", 0).points == 10
+
+
+# --- the ceiling of one award --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [5e17, 1e30, 1.7e308, 2**63 - 1])
+def test_one_award_never_exceeds_the_ceiling(value: float) -> None:
+    assert rule_points(per_unit_rule(2), {"orderValue": value}, None) == MAX_AWARD
+
+
+def test_per_unit_max_applies_even_to_astronomical_values() -> None:
+    assert rule_points(per_unit_rule(2, max=1000), {"orderValue": 1e30}, None) == 1000
+
+
+def test_multiplier_cannot_push_an_award_past_the_ceiling() -> None:
+    rule = event_rule(points={"fixed": 900_000_000}, groupRewards={"vip": {"multiplier": 1000}})
+    assert rule_points(rule, {}, "vip") == MAX_AWARD
+
+
+def test_a_completion_worth_zero_points_is_still_a_completion() -> None:
+    reward = decide_reward(per_unit_rule(2), {}, None, completions_so_far=0)
+    assert reward == Reward(points=0, completed=True, reason=None)
