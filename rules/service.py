@@ -14,6 +14,7 @@ steps 2-3 are idempotent.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from rules.definition_store import DefinitionStore
 from rules.engine import Event, Outcome, evaluate
@@ -31,9 +33,11 @@ from rules.ledger import Ledger
 from rules.state import UserState
 from rules.users import StoredUser, UserStore
 
+log = logging.getLogger(__name__)
+
 MAX_ATTEMPTS = 25
 # Between lost races, wait a random 0..min(cap, base * 2**attempt) seconds so that writers of
-# one user spread out instead of colliding again in lockstep.
+# one user spread out instead of colliding again in lockstep (at worst about 2 s in all).
 BACKOFF_BASE = 0.002
 BACKOFF_CAP = 0.1
 
@@ -68,7 +72,12 @@ def record_event(
             ),
         }
         if users.save(project, stored, evaluation.state, pending, received_at):
-            _finish(db, project, event.user_id, pending)
+            try:
+                _finish(db, project, event.user_id, pending)
+            except PyMongoError:
+                # The event is applied; its pending record finishes on the user's next load.
+                # Answering 500 now would invite a retry that pays the event twice.
+                log.exception("event %s applied; its records will be finished later", record_id)
             return evaluation.outcome
     raise UpdateContention(f"user {event.user_id!r} is changing too fast; retry the request")
 
