@@ -1,8 +1,9 @@
 """MongoDB and Redis connections of one process, created on first use.
 
-Nothing connects at import time or in the app factory: gunicorn and RQ fork, and a PyMongo
-client must not cross a fork. Each process builds its own `Clients` and the first request (or
-job) opens the connections.
+Nothing connects at import time, and in production nothing connects in the app factory either:
+gunicorn and RQ fork, and a PyMongo client must not cross a fork. Each process builds its own
+`Clients` and the first request (or job) opens the connections. (The embedded default's
+in-memory stores are opened by the factory, to create indexes and seed the demo.)
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ import fakeredis
 import redis
 from pymongo import MongoClient
 from pymongo.database import Database
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
 from core.inmemory import in_memory_database
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+RATE_LIMIT_TIMEOUT = 0.3  # seconds
 
 
 class Clients:
@@ -46,15 +49,22 @@ class Clients:
         # redis-py's default retries back off for seconds; an outage must be noticed fast.
         return redis.Redis.from_url(
             self.settings.redis_url,
-            socket_timeout=2,
-            socket_connect_timeout=2,
-            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2),
+            socket_timeout=1,
+            socket_connect_timeout=1,
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
         )
 
-    @property
-    def rate_limit_storage_uri(self) -> str:
-        """Where flask-limiter keeps its counters: Redis when configured, else memory."""
-        return self.settings.redis_url or "memory://"
+    def rate_limit_storage(self) -> tuple[str, dict[str, Any]]:
+        """Where flask-limiter keeps its counters (Redis when configured, else memory) and the
+        options of its connection: short timeouts and no retries, because a slow Redis must
+        not slow requests down (the limiter falls back to memory while Redis is unwell)."""
+        if self.settings.redis_url is None:
+            return "memory://", {}
+        return self.settings.redis_url, {
+            "socket_timeout": RATE_LIMIT_TIMEOUT,
+            "socket_connect_timeout": RATE_LIMIT_TIMEOUT,
+            "retry": Retry(NoBackoff(), retries=0),
+        }
 
 
 def ping_mongo(database: Database[Any]) -> bool:

@@ -1,8 +1,9 @@
 """Rate limits with flask-limiter: RATE_LIMIT per project, shared by all its tokens and routes.
 
-Counters live in Redis (memory in the embedded default). When Redis fails, requests are let
-through and the failure is logged (`swallow_errors`): an outage of Redis must not take the
-event API down with it.
+Counters live in Redis (memory in the embedded default). When Redis fails or hangs, the
+limiter logs it and counts in this process's memory instead (re-checking Redis after 1, 2, 4 …
+32 s); any other limiter error lets the request through (`swallow_errors`). An outage of Redis
+never takes the event API down with it.
 """
 
 from __future__ import annotations
@@ -26,12 +27,16 @@ def rate_limit_key() -> str:
 
 
 def init_rate_limits(app: Flask, settings: Settings, clients: Clients) -> Limiter:
+    storage_uri, storage_options = clients.rate_limit_storage()
     return Limiter(
         rate_limit_key,
         app=app,
         application_limits=[settings.rate_limit],
         application_limits_exempt_when=lambda: request.blueprint in EXEMPT_BLUEPRINTS,
-        storage_uri=clients.rate_limit_storage_uri,
+        storage_uri=storage_uri,
+        storage_options=storage_options,
+        in_memory_fallback_enabled=True,
+        in_memory_fallback=[settings.rate_limit],
         strategy="moving-window",
         headers_enabled=True,
         swallow_errors=True,
