@@ -6,9 +6,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-# The embedded default signs tokens with this well-known key so that tokens printed by
-# `make run` and minted by `flask token create` in another shell agree. Production (MONGO_URI
-# set) refuses to start without JWT_SECRET or JWT_KEYS.
+from limits import parse_many
+
+# The embedded default (neither MONGO_URI nor REDIS_URL) signs tokens with this well-known key
+# so that tokens printed by `make run` and minted by `flask token create` in another shell
+# agree. Any other setup refuses to start without JWT_SECRET or JWT_KEYS.
 DEVELOPMENT_JWT_SECRET = "laurel-embedded-development-secret-do-not-use-in-production"
 MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
 
@@ -79,13 +81,24 @@ class Settings:
                     f"JWT secrets must be at least {MIN_SECRET_BYTES} bytes long "
                     "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
                 )
-        if self.mongo_uri and not secrets:
-            raise ConfigError("MONGO_URI is set but neither JWT_SECRET nor JWT_KEYS is")
+        if not self.embedded and not secrets:
+            raise ConfigError(
+                "MONGO_URI or REDIS_URL is set, so JWT_SECRET or JWT_KEYS must be too "
+                "(the built-in development key is for the in-memory default only)"
+            )
+        try:
+            parse_many(self.rate_limit)
+        except ValueError:
+            raise ConfigError(
+                f"RATE_LIMIT must look like 1200/minute or 20/second;100/hour, "
+                f"got {self.rate_limit!r}"
+            ) from None
 
     def signing_keys(self) -> SigningKeys:
         if self.jwt_keys:
             return SigningKeys(by_kid=dict(self.jwt_keys), default=self.jwt_secret)
-        return SigningKeys(by_kid={}, default=self.jwt_secret or DEVELOPMENT_JWT_SECRET)
+        development = DEVELOPMENT_JWT_SECRET if self.embedded else None
+        return SigningKeys(by_kid={}, default=self.jwt_secret or development)
 
 
 @dataclass(frozen=True)

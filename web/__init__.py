@@ -11,7 +11,7 @@ from flask import Flask
 
 from core.clients import Clients
 from core.settings import Settings
-from rules.storage import ensure_indexes
+from rules.indexes import ensure_indexes
 from web.cli import register_cli
 from web.context import EXTENSION, AppState
 from web.demo import seed_demo
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
     """Build the app. Connections open lazily, per process (see core.clients)."""
     settings = settings or Settings.from_env()
+    settings.validate()
     clients = clients or Clients(settings)
     _configure_logging(settings.log_level)
 

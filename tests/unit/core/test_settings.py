@@ -173,6 +173,31 @@ def test_mongo_uri_without_any_jwt_secret_is_rejected() -> None:
         Settings.from_env({"MONGO_URI": "mongodb://db:27017"})
 
 
+def test_redis_url_without_any_jwt_secret_is_rejected() -> None:
+    # Only the all-in-memory default may sign with the development key printed in the repo.
+    with pytest.raises(ConfigError, match="JWT_SECRET"):
+        Settings.from_env({"REDIS_URL": "redis://r:6379/0"})
+
+
+def test_the_development_key_signs_nothing_outside_the_embedded_default() -> None:
+    settings = Settings(mongo_uri="mongodb://db:27017")
+
+    assert settings.signing_keys().default is None
+    with pytest.raises(ConfigError):
+        settings.validate()
+
+
+@pytest.mark.parametrize("raw", ["lots", "10 per nothing", "/minute"])
+def test_unparsable_rate_limit_is_rejected(raw: str) -> None:
+    with pytest.raises(ConfigError, match="RATE_LIMIT"):
+        Settings.from_env({"RATE_LIMIT": raw})
+
+
+@pytest.mark.parametrize("raw", ["1200/minute", "20/second;100/hour", "5 per 10 seconds"])
+def test_rate_limits_in_limits_notation_are_accepted(raw: str) -> None:
+    assert Settings.from_env({"RATE_LIMIT": raw}).rate_limit == raw
+
+
 @pytest.mark.parametrize("secret_env", [{"JWT_SECRET": SECRET_A}, {"JWT_KEYS": f"k1:{SECRET_A}"}])
 def test_mongo_uri_with_a_jwt_secret_is_production(secret_env: dict[str, str]) -> None:
     settings = Settings.from_env({"MONGO_URI": "mongodb://db:27017", **secret_env})
