@@ -7,7 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from werkzeug.serving import run_simple
 
-from rules.storage import ensure_indexes
+from rules.indexes import ensure_indexes
 from web.auth import SCOPES, mint_token
 from web.context import app_state
 from web.demo import banner, seed_demo

@@ -1,12 +1,13 @@
-"""`make run`'s server as a real process: the brief's three curl examples with the printed token."""
+"""`make run` as a real process: the brief's three curl examples with the printed token."""
 
 from __future__ import annotations
 
 import json
 import os
+import queue
+import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -20,6 +21,21 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
+CONFIGURATION = {"MONGO_URI", "REDIS_URL", "JWT_SECRET", "JWT_KEYS", "RATE_LIMIT", "PORT"}
+RESPONSE_FIELDS = {
+    "eventId",
+    "userId",
+    "pointsAwarded",
+    "totalPointsAwarded",
+    "balance",
+    "timestamp",
+    "rewarded",
+    "reason",
+    "streaks",
+    "challenges",
+    "level",
+    "badges",
+}
 BRIEF_EXAMPLES = [
     {"eventId": "daily_login", "userId": "user123"},
     {
@@ -60,42 +76,50 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def demo_server() -> Iterator[tuple[str, dict[str, str]]]:
+    """`make run` on a free PORT, as a newcomer would start it; stopped with its children."""
     port = free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"MONGO_URI", "REDIS_URL", "JWT_SECRET", "JWT_KEYS", "RATE_LIMIT"}
-    }
+    env = {k: v for k, v in os.environ.items() if k not in CONFIGURATION} | {"PORT": str(port)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--port", str(port)],
+        ["make", "--no-print-directory", "run"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
-    tokens: dict[str, str] = {}
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
+    reader.start()
     try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 60
-        while "ADMIN_TOKEN" not in tokens and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if line.startswith("export "):
-                name, _, value = line.removeprefix("export ").strip().partition("=")
-                tokens[name] = value
-        assert "EVENTS_TOKEN" in tokens, "the demo server printed no tokens"
-        # Keep draining the server's log so a full pipe never blocks it.
-        threading.Thread(target=process.stdout.read, daemon=True).start()
+        tokens = _read_tokens(lines, deadline=time.monotonic() + 120)
         base = f"http://127.0.0.1:{port}"
-        _wait_until_up(base, deadline)
+        _wait_until_up(base, deadline=time.monotonic() + 30)
         yield base, tokens
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+        reader.join(timeout=10)
+        process.stdout.close()
+
+
+def _pump(stream: Any, lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+
+
+def _read_tokens(lines: queue.Queue[str], deadline: float) -> dict[str, str]:
+    tokens: dict[str, str] = {}
+    while "ADMIN_TOKEN" not in tokens:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError("make run printed no tokens in time") from None
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").strip().partition("=")
+            tokens[name] = value
+    return tokens
 
 
 def _wait_until_up(base: str, deadline: float) -> None:
@@ -138,7 +162,16 @@ def test_brief_examples_work_with_the_printed_token(demo_server: Any) -> None:
     assert purchase["pointsAwarded"] == 259
     assert level["eventId"] == "level_completed"
     for data in (login, purchase, level):
-        assert {"eventId", "userId", "pointsAwarded", "timestamp", "streaks"} <= set(data)
+        assert set(data) == RESPONSE_FIELDS
+    assert set(login["streaks"][0]) == {
+        "streakId",
+        "currentCount",
+        "longestCount",
+        "lastUpdate",
+        "milestoneReached",
+        "pointsAwarded",
+        "freezesUsed",
+    }
 
 
 def test_admin_token_reads_the_seeded_definitions(demo_server: Any) -> None:

@@ -247,3 +247,16 @@ def test_deactivated_streak_stops_counting(client: Any, auth: Any, define: Any, 
     client.delete("/admin/streaks/daily_app_use", headers=auth("admin"))
 
     assert send("daily_login").json["data"]["streaks"] == []
+
+
+@pytest.mark.parametrize("method", ["get", "delete"])
+def test_another_projects_definition_is_404(
+    client: Any, auth: Any, define: Any, method: str
+) -> None:
+    define("events", "theirs", {"points": {"fixed": 1}}, project="globex")
+
+    response = getattr(client, method)("/admin/events/theirs", headers=auth("admin"))
+
+    assert response.status_code == 404
+    stored = client.get("/admin/events/theirs", headers=auth("admin", project="globex"))
+    assert stored.json["data"]["active"] is True

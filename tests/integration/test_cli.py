@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import jwt
 
+from core.clients import Clients
+from core.inmemory import in_memory_database
+from core.settings import Settings
 from tests.conftest import TEST_SECRET
+from web import create_app
 
 
 def test_token_create_prints_only_a_valid_jwt(runner: Any) -> None:
@@ -73,7 +78,14 @@ def test_token_create_help_lists_scopes(runner: Any) -> None:
     assert "events:import" in result.output and "--ttl" in result.output
 
 
-def test_db_init_creates_indexes(runner: Any, db: Any) -> None:
+def test_db_init_creates_indexes(settings: Settings, redis_client: Any) -> None:
+    production = replace(settings, mongo_uri="mongodb://mongo.invalid:27017")
+    clients = Clients(production)
+    db = clients.__dict__["mongo"] = in_memory_database("laurel")
+    clients.__dict__["redis"] = redis_client
+    runner = create_app(production, clients).test_cli_runner()
+    assert "project_user" not in db.users.index_information()  # nothing created at start-up
+
     result = runner.invoke(args=["db", "init"])
 
     assert result.exit_code == 0, result.output

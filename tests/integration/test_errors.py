@@ -101,6 +101,24 @@ def test_rate_limit_is_429_with_retry_after(
     assert 0 < int(response.headers["Retry-After"]) <= 60
 
 
+def test_event_endpoint_is_rate_limited_too(
+    settings: Settings, clients: Any, auth: Any, define: Any
+) -> None:
+    define("events", "daily_login", {"points": {"fixed": 10}})
+    app = create_app(replace(settings, rate_limit="2/minute"), clients)
+    client = app.test_client()
+    body = {"eventId": "daily_login", "userId": "u"}
+
+    statuses = [client.post("/event", json=body, headers=auth()).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    limited = client.post("/event", json=body, headers=auth())
+    assert_envelope(limited, 429, "rate_limited")
+    assert int(limited.headers["Retry-After"]) > 0
+    db = clients.mongo
+    assert db.users.find_one({"userId": "u"})["eventCount"] == 2
+
+
 def test_rate_limit_is_per_project_across_tokens_and_routes(
     settings: Settings, clients: Any, make_token: Any
 ) -> None:

@@ -409,3 +409,14 @@ def test_milestone_points_and_badge_reach_the_response_and_balance(
     assert third["balance"] == 50
     assert Ledger(db).balance(PROJECT, "user123") == 50
     assert db.ledger.count_documents({"source": "streak"}) == 1
+
+
+def test_limits_are_inclusive(define: Any, send: Any) -> None:
+    longest_id = "e" * 64
+    define("events", longest_id, {"points": {"fixed": 1}})
+    metadata = {f"field_{i}": i for i in range(9)} | {"k" * 64: "x" * 256}
+
+    response = send(longest_id, user_id="u" * 128, metadata=metadata)
+
+    assert response.status_code == 200, response.json
+    assert response.json["data"]["userId"] == "u" * 128
