@@ -18,53 +18,12 @@ from typing import Any
 
 import pytest
 
+from tests.brief import BRIEF_EXAMPLES, RESPONSE_FIELDS, STREAK_FIELDS
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGURATION = {"MONGO_URI", "REDIS_URL", "JWT_SECRET", "JWT_KEYS", "RATE_LIMIT", "PORT"}
-RESPONSE_FIELDS = {
-    "eventId",
-    "userId",
-    "pointsAwarded",
-    "totalPointsAwarded",
-    "balance",
-    "timestamp",
-    "rewarded",
-    "reason",
-    "streaks",
-    "challenges",
-    "level",
-    "badges",
-}
-BRIEF_EXAMPLES = [
-    {"eventId": "daily_login", "userId": "user123"},
-    {
-        "eventId": "purchase_completed",
-        "userId": "user456",
-        "metadata": {
-            "platform": "web",
-            "transactionId": "tx_78912345",
-            "orderValue": 129.99,
-            "currency": "USD",
-            "itemCount": 3,
-            "paymentMethod": "credit_card",
-        },
-    },
-    {
-        "eventId": "level_completed",
-        "userId": "gamer789",
-        "metadata": {
-            "levelId": "world_2_level_5",
-            "difficulty": "normal",
-            "timeToComplete": 347,
-            "attempts": 2,
-            "starsEarned": 3,
-            "scoreAchieved": 12850,
-            "powerupsUsed": 2,
-            "platform": "ios",
-        },
-    },
-]
 
 
 def free_port() -> int:
@@ -163,15 +122,7 @@ def test_brief_examples_work_with_the_printed_token(demo_server: Any) -> None:
     assert level["eventId"] == "level_completed"
     for data in (login, purchase, level):
         assert set(data) == RESPONSE_FIELDS
-    assert set(login["streaks"][0]) == {
-        "streakId",
-        "currentCount",
-        "longestCount",
-        "lastUpdate",
-        "milestoneReached",
-        "pointsAwarded",
-        "freezesUsed",
-    }
+    assert set(login["streaks"][0]) == STREAK_FIELDS
 
 
 def test_admin_token_reads_the_seeded_definitions(demo_server: Any) -> None:

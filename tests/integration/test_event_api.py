@@ -8,40 +8,14 @@ from typing import Any
 import pytest
 
 from rules.ledger import Ledger
+from tests.brief import (
+    BRIEF_LEVEL_METADATA,
+    BRIEF_LOGIN_METADATA,
+    BRIEF_PURCHASE_METADATA,
+    RESPONSE_FIELDS,
+    STREAK_FIELDS,
+)
 from tests.conftest import PROJECT
-
-BRIEF_PURCHASE = {
-    "platform": "web",
-    "transactionId": "tx_78912345",
-    "orderValue": 129.99,
-    "currency": "USD",
-    "itemCount": 3,
-    "paymentMethod": "credit_card",
-}
-BRIEF_LEVEL = {
-    "levelId": "world_2_level_5",
-    "difficulty": "normal",
-    "timeToComplete": 347,
-    "attempts": 2,
-    "starsEarned": 3,
-    "scoreAchieved": 12850,
-    "powerupsUsed": 2,
-    "platform": "ios",
-}
-RESPONSE_FIELDS = {
-    "eventId",
-    "userId",
-    "pointsAwarded",
-    "totalPointsAwarded",
-    "balance",
-    "timestamp",
-    "rewarded",
-    "reason",
-    "streaks",
-    "challenges",
-    "level",
-    "badges",
-}
 
 
 def iso(moment: datetime) -> str:
@@ -67,9 +41,7 @@ def brief_events(define: Any) -> None:
 
 
 def test_brief_daily_login_returns_points_and_streak(brief_events: None, send: Any) -> None:
-    response = send(
-        "daily_login", metadata={"platform": "ios", "appVersion": "2.1.4", "sessionLength": 183}
-    )
+    response = send("daily_login", metadata=BRIEF_LOGIN_METADATA)
 
     assert response.status_code == 200
     assert response.json["success"] is True
@@ -80,6 +52,7 @@ def test_brief_daily_login_returns_points_and_streak(brief_events: None, send: A
     assert data["rewarded"] is True and data["reason"] is None
     assert data["challenges"] == [] and data["badges"] == [] and data["level"] is None
     [streak] = data["streaks"]
+    assert set(streak) == STREAK_FIELDS
     assert streak == {
         "streakId": "daily_app_use",
         "currentCount": 1,
@@ -97,7 +70,7 @@ def test_brief_daily_login_returns_points_and_streak(brief_events: None, send: A
 def test_brief_purchase_awards_two_points_per_unit_of_order_value(
     brief_events: None, send: Any
 ) -> None:
-    response = send("purchase_completed", user_id="user456", metadata=BRIEF_PURCHASE)
+    response = send("purchase_completed", user_id="user456", metadata=BRIEF_PURCHASE_METADATA)
 
     assert response.status_code == 200
     assert response.json["data"]["pointsAwarded"] == 259  # floor(129.99 * 2)
@@ -105,7 +78,7 @@ def test_brief_purchase_awards_two_points_per_unit_of_order_value(
 
 
 def test_brief_level_completion_with_eight_metadata_fields(brief_events: None, send: Any) -> None:
-    response = send("level_completed", user_id="gamer789", metadata=BRIEF_LEVEL)
+    response = send("level_completed", user_id="gamer789", metadata=BRIEF_LEVEL_METADATA)
 
     assert response.status_code == 200
     assert response.json["data"]["pointsAwarded"] == 5
