@@ -32,7 +32,7 @@ test: $(STAMP) ## Run the whole test suite (uses Redis at 127.0.0.1:6379/12 when
 
 .PHONY: serve
 serve: $(STAMP) ## Production: create indexes, then gunicorn; needs MONGO_URI, REDIS_URL, JWT_SECRET
-	@test -n "$$MONGO_URI" || { echo "make serve runs several workers, which must share MONGO_URI" \
+	@[ -n "$${MONGO_URI// /}" ] || { echo "make serve runs several workers, which must share MONGO_URI" \
 	  "(and REDIS_URL, JWT_SECRET); for the in-memory demo use make run" >&2; exit 1; }
 	$(BIN)/flask --app wsgi db init
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - wsgi:app

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from rules.definitions import EventRule, StreakRule
-from rules.periods import zone
+from rules.periods import span_of, zone
 from rules.points import Reward, check_metadata_schema, decide_reward
 from rules.state import CompletionCounter, StreakState, UserState
 from rules.streaks import advance_at
@@ -158,22 +158,20 @@ def evaluate(
 def _reward(
     rule: EventRule, event: Event, user: UserState
 ) -> tuple[Reward, dict[str, CompletionCounter]]:
-    """The rule's reward, and the completion counts with this completion added (caps count
-    in the user's timezone, UTC when unknown)."""
+    """The rule's reward, and the completions with this one added. A cap counts the payouts
+    that fall in the event's period in the user's current timezone (UTC when unknown)."""
     completions = dict(user.completions)
     cap = rule.cap
     if cap is None:
         return decide_reward(rule, event.metadata, user.usergroup, 0), completions
-    counter = completions.get(rule.event_id)
-    if counter is None or counter.period != cap.period:
-        counter = CompletionCounter(cap.period)  # a changed cap period starts afresh
-    span = counter.span_for(event.timestamp, zone(user.timezone or "UTC"))
-    so_far = counter.count_in(span)
+    counter = completions.get(rule.event_id) or CompletionCounter()
+    span = span_of(event.timestamp, zone(user.timezone or "UTC"), cap.period)
+    so_far = counter.count_within(span)
     if so_far is None:  # too old to know: never risk paying a capped reward twice
         so_far = cap.count
     reward = decide_reward(rule, event.metadata, user.usergroup, so_far)
     if reward.completed:
-        completions[rule.event_id] = counter.incremented(span)
+        completions[rule.event_id] = counter.added(event.timestamp)
     return reward, completions
 
 

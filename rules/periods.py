@@ -4,17 +4,18 @@ Two moments fall in the same period exactly when their indexes are equal, and co
 periods have consecutive indexes, so a streak only ever compares integers. Indexes are computed
 from the local calendar date, so a 23- or 25-hour day around a DST change is still one day.
 
-A user who changes timezone (travels) can reach tomorrow's date before today has ended where
-it was counted, or live a date twice. So what was counted is remembered by instants (`Span`,
-the end of a streak's last period) and judged from the user's current zone through them.
+A user who changes timezone (travels) can reach tomorrow's date a minute after today's event,
+or live a date twice. So what was counted is remembered as instants, and re-read in the
+user's current zone: a streak's last counted moment, a cap's payouts (see rules.streaks and
+rules.state).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 PERIODS = ("day", "week", "month")
 CAP_PERIODS = (*PERIODS, "lifetime")
@@ -73,21 +74,18 @@ def span_of(moment: datetime, zone: ZoneInfo, period: str) -> Span:
     return Span(period_start(index, zone, period), period_end(index, zone, period))
 
 
-def index_at_end(end: datetime, zone: ZoneInfo, period: str) -> int:
-    """The index, in `zone`, of the period holding the last instant before `end`: where a
-    period counted in another zone stands when seen from this one."""
-    return period_index(end - timedelta(microseconds=1), zone, period)
-
-
 @lru_cache(maxsize=512)
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
 def is_timezone(name: str) -> bool:
-    """True for an IANA timezone name this machine knows (e.g. Europe/Berlin)."""
-    try:
-        zone(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a directory
-        return False
-    return True
+    """True for an IANA timezone name (e.g. Europe/Berlin); not for files of the zone
+    database that are no zones of their own ("localtime", "posixrules", "right/UTC")."""
+    return name in _iana_names()
+
+
+@lru_cache(maxsize=1)
+def _iana_names() -> frozenset[str]:
+    # "localtime" is this machine's own setting, "Factory" a placeholder with no offset.
+    return frozenset(available_timezones()) - {"localtime", "Factory"}

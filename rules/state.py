@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from rules.periods import Span, span_of
+from rules.periods import Span
 
-# Completion counts are kept for this many recent periods per capped event, so the user
-# document stays small. Periods older than those are remembered as forgotten
-# (`forgotten_before`), and an event imported into one is refused as over the limit rather
-# than risk paying a capped reward twice.
-COMPLETION_PERIODS_KEPT = 40
+# The most recent payout instants kept per capped event: enough to judge any cap of up to
+# MAX_CAP_COUNT completions per period, while the user document stays small. If older ones
+# had to be dropped, an event whose period may hold a dropped one is refused as over the
+# limit rather than risk paying a capped reward twice.
+MAX_CAP_COUNT = 100
+COMPLETIONS_KEPT = MAX_CAP_COUNT
 
 
 @dataclass(frozen=True)
@@ -22,59 +22,38 @@ class StreakState:
     longest_count: int = 0
     last_period: int | None = None
     period: str | None = None  # the kind of period `last_period` counts (day, week, month)
-    last_update: datetime | None = None
+    last_update: datetime | None = None  # the moment of the last counted event
     freezes: int = 0
-    last_period_end: datetime | None = None  # when `last_period` ends, in the zone it counted
-
-
-@dataclass(frozen=True)
-class PeriodCount:
-    span: Span
-    count: int
 
 
 @dataclass(frozen=True)
 class CompletionCounter:
-    """How often an event's rule paid out, per period of its `maxCompletions`.
+    """When an event's rule paid out: how often in all, and the most recent instants.
 
-    Periods are kept as absolute spans in the zone they were counted in: an event inside a
-    counted span belongs to it whatever the user's timezone is now, so changing timezone can
-    neither reopen today early nor count it twice.
+    A cap is judged by reading those instants in the user's current timezone: however the
+    user travels, no local period ever holds more payouts than the cap allows.
     """
 
-    period: str
-    counted: tuple[PeriodCount, ...] = ()
-    forgotten_before: datetime | None = None  # spans ending before this were dropped
+    total: int = 0
+    recent: tuple[datetime, ...] = ()  # ascending, at most COMPLETIONS_KEPT
+    dropped_through: datetime | None = None  # the latest instant no longer in `recent`
 
-    def span_for(self, moment: datetime, zone: ZoneInfo) -> Span:
-        for entry in self.counted:
-            if moment in entry.span:
-                return entry.span
-        return span_of(moment, zone, self.period)
+    def count_within(self, span: Span) -> int | None:
+        """Payouts inside `span`, or None when some of them may have been dropped."""
+        if span.start is None:  # lifetime
+            return self.total
+        if self.dropped_through is not None and span.start <= self.dropped_through:
+            return None
+        return sum(1 for moment in self.recent if moment in span)
 
-    def count_in(self, span: Span) -> int | None:
-        """Completions in `span`, or None when its count is no longer known."""
-        for entry in self.counted:
-            if entry.span == span:
-                return entry.count
-        if self.forgotten_before is not None and span.start is not None:
-            if span.start < self.forgotten_before:
-                return None
-        return 0
-
-    def incremented(self, span: Span) -> CompletionCounter:
-        counts = {entry.span: entry.count for entry in self.counted}
-        counts[span] = counts.get(span, 0) + 1
-        by_age = sorted(counts, key=lambda s: s.start or datetime.min.replace(tzinfo=UTC))
-        kept, dropped = by_age[-COMPLETION_PERIODS_KEPT:], by_age[:-COMPLETION_PERIODS_KEPT]
-        forgotten = self.forgotten_before
-        for old in dropped:
-            if old.end is not None and (forgotten is None or old.end > forgotten):
-                forgotten = old.end
+    def added(self, moment: datetime) -> CompletionCounter:
+        recent = sorted((*self.recent, moment))
+        dropped = recent[:-COMPLETIONS_KEPT]
+        through = self.dropped_through
+        if dropped and (through is None or dropped[-1] > through):
+            through = dropped[-1]
         return CompletionCounter(
-            period=self.period,
-            counted=tuple(PeriodCount(s, counts[s]) for s in kept),
-            forgotten_before=forgotten,
+            total=self.total + 1, recent=tuple(recent[-COMPLETIONS_KEPT:]), dropped_through=through
         )
 
 

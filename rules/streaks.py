@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rules.definitions import Milestone, StreakRule
-from rules.periods import index_at_end, period_end, period_index
+from rules.periods import period_index
 from rules.state import StreakState
 
 
@@ -32,17 +32,16 @@ class StreakStep:
 def advance_at(
     rule: StreakRule, state: StreakState | None, moment: datetime, zone: ZoneInfo
 ) -> StreakStep:
-    """Count an event at `moment` for a user in `zone`.
+    """Count an event at `moment` for a user whose timezone is now `zone`.
 
-    The last counted period is first re-read in `zone` through the instant it ends: after a
-    flight east, today's event lands in the same period as yesterday's evening one (no double
-    count); after a flight west, the first local day that starts after the last period ended is
-    the next one (no break).
+    The last counted moment is re-read in `zone` first, so a timezone change (travel) neither
+    starts a new period early (east: it is already tomorrow here, but the last count was made
+    today, seen from here) nor breaks the streak (the day after the last counted one, seen
+    from here, is the next period).
     """
-    if state is not None and state.period == rule.period and state.last_period_end is not None:
-        state = replace(state, last_period=index_at_end(state.last_period_end, zone, rule.period))
-    index = period_index(moment, zone, rule.period)
-    return advance(rule, state, index, moment, period_end(index, zone, rule.period))
+    if state is not None and state.period == rule.period and state.last_update is not None:
+        state = replace(state, last_period=period_index(state.last_update, zone, rule.period))
+    return advance(rule, state, period_index(moment, zone, rule.period), moment)
 
 
 def start(rule: StreakRule) -> StreakState:
@@ -50,13 +49,9 @@ def start(rule: StreakRule) -> StreakState:
 
 
 def advance(
-    rule: StreakRule,
-    state: StreakState | None,
-    period: int,
-    moment: datetime,
-    period_end: datetime | None = None,
+    rule: StreakRule, state: StreakState | None, period: int, moment: datetime
 ) -> StreakStep:
-    """Count `moment`, which falls in `period` (see rules.periods.locate), ending `period_end`."""
+    """Count `moment`, which falls in the period with index `period`."""
     if state is None:
         state = start(rule)
     elif state.period != rule.period:
@@ -84,7 +79,6 @@ def advance(
         period=rule.period,
         last_update=moment,
         freezes=freezes,
-        last_period_end=period_end,
     )
     return StreakStep(
         state=advanced, counted=True, milestone=rule.milestone_at(count), freezes_used=freezes_used

@@ -23,8 +23,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from rules.periods import Span
-from rules.state import CompletionCounter, PeriodCount, StreakState, UserState
+from rules.state import CompletionCounter, StreakState, UserState
 
 
 @dataclass(frozen=True)
@@ -119,18 +118,15 @@ def state_to_fields(state: UserState) -> dict[str, Any]:
                 "period": s.period,
                 "lastUpdate": s.last_update,
                 "freezes": s.freezes,
-                "lastPeriodEnd": s.last_period_end,
             }
             for streak_id, s in state.streaks.items()
         ],
         "completions": [
             {
                 "eventId": event_id,
-                "period": c.period,
-                "counted": [
-                    {"start": e.span.start, "end": e.span.end, "count": e.count} for e in c.counted
-                ],
-                "forgottenBefore": c.forgotten_before,
+                "total": c.total,
+                "recent": list(c.recent),
+                "droppedThrough": c.dropped_through,
             }
             for event_id, c in state.completions.items()
         ],
@@ -157,17 +153,14 @@ def state_from_document(document: Mapping[str, Any]) -> UserState:
                 period=s.get("period"),
                 last_update=s.get("lastUpdate"),
                 freezes=s.get("freezes", 0),
-                last_period_end=s.get("lastPeriodEnd"),
             )
             for s in document.get("streaks", [])
         },
         completions={
             c["eventId"]: CompletionCounter(
-                period=c["period"],
-                counted=tuple(
-                    PeriodCount(Span(e["start"], e["end"]), e["count"]) for e in c["counted"]
-                ),
-                forgotten_before=c.get("forgottenBefore"),
+                total=c["total"],
+                recent=tuple(c["recent"]),
+                dropped_through=c.get("droppedThrough"),
             )
             for c in document.get("completions", [])
         },

@@ -172,18 +172,24 @@ class ArgumentsParser(FlaskParser):
         return body
 
 
-def _valid_unicode(value: Any) -> bool:
-    """JSON may escape lone surrogates ("\\ud800"), which no database can store as UTF-8."""
-    if isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_valid_unicode(k) and _valid_unicode(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_valid_unicode(item) for item in value)
+def _valid_unicode(body: Any) -> bool:
+    """JSON may escape lone surrogates ("\\ud800"), which no database can store as UTF-8.
+
+    Walks with an explicit stack: any depth the JSON parser accepted is fine here.
+    """
+    pending = [body]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
     return True
 
 

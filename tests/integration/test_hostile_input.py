@@ -120,3 +120,47 @@ def test_zero_point_completion_is_rewarded_without_reason(purchase: None, send: 
 
     data = response.json["data"]
     assert (data["pointsAwarded"], data["rewarded"], data["reason"]) == (0, True, None)
+
+
+@pytest.mark.parametrize(
+    "timezone", ["localtime", "posixrules", "Factory", "right/UTC", "posix/Asia/Tokyo"]
+)
+def test_zone_files_that_are_not_iana_zones_are_400(
+    purchase: None, send: Any, timezone: str
+) -> None:
+    response = send("purchase", metadata={"timezone": timezone})
+
+    assert response.status_code == 400
+
+
+def test_huge_integer_timestamp_is_400(purchase: None, client: Any, auth: Any) -> None:
+    body = '{"eventId": "purchase", "userId": "u", "timestamp": ' + "9" * 400 + "}"
+
+    response = client.post("/event", data=body, headers={**auth(), **JSON})
+
+    assert response.status_code == 400
+    assert "timestamp" in response.json["error"]["details"]
+
+
+@pytest.mark.parametrize("depth", [400, 900])
+def test_deeply_nested_but_parsable_json_is_400_not_500(
+    purchase: None, client: Any, auth: Any, depth: int
+) -> None:
+    nested = "[" * depth + "]" * depth
+    body = '{"eventId": "purchase", "userId": "u", "metadata": {"a": ' + nested + "}}"
+
+    response = client.post("/event", data=body, headers={**auth(), **JSON})
+
+    assert response.status_code == 400
+    assert "metadata.a" in response.json["error"]["details"]
+
+
+def test_deeply_nested_conditions_are_400_not_500(client: Any, auth: Any) -> None:
+    leaf: Any = {"field": "a", "op": "eq", "value": 1}
+    for _ in range(200):
+        leaf = {"all": [leaf]}
+
+    response = client.put("/admin/events/deep", json={"conditions": leaf}, headers=auth("admin"))
+
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "validation_error"

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from rules.conditions import METADATA_KEY
 from rules.definitions import METADATA_TYPES, ROUNDINGS
 from rules.periods import CAP_PERIODS, PERIODS
+from rules.state import MAX_CAP_COUNT
 from web.schemas.fields import Condition, Identifier, IsoMillis, Timezone, printable
 
 MAX_POINTS = 1_000_000_000
@@ -51,7 +52,7 @@ class PointsSchema(Schema):
 
 
 class MaxCompletionsSchema(Schema):
-    count = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_POINTS))
+    count = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_CAP_COUNT))
     period = fields.String(required=True, validate=validate.OneOf(CAP_PERIODS))
 
 

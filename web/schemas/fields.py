@@ -140,6 +140,8 @@ def _parse_iso(value: str) -> datetime:
 
 
 def _from_epoch_ms(value: float) -> datetime:
+    if isinstance(value, int) and value not in INT64:
+        raise ValidationError("must lie between 1970 and 2200")
     if not math.isfinite(value) or value < MIN_EPOCH_MS:
         raise ValidationError("must be epoch milliseconds (13 digits today), not seconds")
     try:

@@ -11,7 +11,7 @@ import pytest
 from rules.definitions import EventRule, StreakRule
 from rules.engine import Evaluation, Event, LedgerLine, StreakReport, evaluate
 from rules.errors import InvalidEvent
-from rules.state import COMPLETION_PERIODS_KEPT, UserState
+from rules.state import COMPLETIONS_KEPT, UserState
 
 LOGIN = EventRule.from_document({"eventId": "daily_login", "points": {"fixed": 10}})
 DAILY_APP_USE = StreakRule.from_document(
@@ -253,17 +253,18 @@ def test_logins_on_consecutive_berlin_days_across_dst_count_once_each() -> None:
     assert [r.state.streaks["daily_app_use"].current_count for r in results] == [1, 2, 2, 3]
 
 
-def test_moving_west_does_not_count_the_same_local_day_twice() -> None:
+def test_moving_west_judges_days_as_seen_from_the_new_zone() -> None:
     user = UserState(user_id="user123", timezone="Asia/Tokyo")
     results = play(
         [
-            event(utc(2024, 1, 1, 23)),  # Tokyo Jan 2 08:00
-            event(utc(2024, 1, 2, 13), timezone="America/New_York"),  # New York Jan 2 08:00
+            event(utc(2024, 1, 1, 23)),  # Tokyo Jan 2 08:00, which is Jan 1 18:00 in New York
+            event(utc(2024, 1, 2, 1), timezone="America/New_York"),  # New York Jan 1 20:00
+            event(utc(2024, 1, 2, 13)),  # New York Jan 2 08:00: the next day, seen from here
             event(utc(2024, 1, 3, 13)),  # New York Jan 3 08:00
         ],
         user=user,
     )
-    assert [r.state.streaks["daily_app_use"].current_count for r in results] == [1, 1, 2]
+    assert [r.state.streaks["daily_app_use"].current_count for r in results] == [1, 1, 2, 3]
 
 
 # --- maxCompletions ----------------------------------------------------------------------
@@ -348,18 +349,32 @@ def test_daily_cap_holds_for_an_imported_event_older_than_the_recent_days_kept()
     assert [r.outcome.reason for r in results[-2:]] == [None, "limit_reached"]
 
 
-def test_imported_event_in_a_period_whose_count_was_dropped_is_not_paid() -> None:
-    # Past COMPLETION_PERIODS_KEPT days the count of the oldest day is forgotten; an event
-    # imported into it cannot be checked against the cap, so it is refused, not paid twice.
+def test_imported_event_in_a_period_whose_payouts_were_dropped_is_not_paid() -> None:
+    # Past COMPLETIONS_KEPT payouts the oldest instants are dropped; an event imported into a
+    # period that may hold a dropped one cannot be checked against the cap, so it is refused.
     rule = event_rule(points={"fixed": 5}, maxCompletions={"count": 1, "period": "day"})
-    history = days(utc(2024, 1, 1), COMPLETION_PERIODS_KEPT + 1)
+    history = days(utc(2024, 1, 1), COMPLETIONS_KEPT + 1)
     results = play(
         [*history, event(utc(2024, 1, 1, 18)), event(utc(2024, 1, 2, 18))], rule=rule, streaks=[]
     )
 
     assert all(r.outcome.points_awarded == 5 for r in results[: len(history)])
     assert [r.outcome.reason for r in results[-2:]] == ["limit_reached", "limit_reached"]
-    assert len(results[-1].state.completions["daily_login"].counted) == COMPLETION_PERIODS_KEPT
+    counter = results[-1].state.completions["daily_login"]
+    assert (counter.total, len(counter.recent)) == (COMPLETIONS_KEPT + 1, COMPLETIONS_KEPT)
+
+
+def test_changing_a_cap_period_never_reopens_it() -> None:
+    moment = utc(2024, 5, 1, 9)
+    state = UserState(user_id="user123")
+    paid = []
+    for minute, period in enumerate(["lifetime", "day", "lifetime", "week", "month"]):
+        rule = event_rule(points={"fixed": 25}, maxCompletions={"count": 1, "period": period})
+        result = evaluate(event(moment + timedelta(minutes=minute)), rule, [], state)
+        paid.append(result.outcome.points_awarded)
+        state = result.state
+
+    assert paid == [25, 0, 0, 0, 0]
 
 
 def test_milestone_points_count_even_when_the_event_hit_its_cap() -> None:

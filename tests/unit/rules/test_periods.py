@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from rules.periods import (
     Span,
-    index_at_end,
     is_timezone,
     period_end,
     period_index,
@@ -264,12 +263,3 @@ def test_a_period_ends_where_the_next_one_starts(period: str) -> None:
 def test_lifetime_span_holds_every_moment() -> None:
     span = span_of(datetime(2024, 1, 1, tzinfo=UTC), ZoneInfo("UTC"), "lifetime")
     assert datetime(1990, 1, 1, tzinfo=UTC) in span and datetime(2190, 1, 1, tzinfo=UTC) in span
-
-
-def test_index_at_end_reads_a_day_counted_in_tokyo_from_new_york() -> None:
-    tokyo, new_york = ZoneInfo("Asia/Tokyo"), ZoneInfo("America/New_York")
-    counted = period_index(datetime(2024, 5, 1, 3, tzinfo=UTC), tokyo, "day")  # 1 May, Tokyo
-    end = period_end(counted, tokyo, "day")  # 1 May 15:00 UTC
-
-    # Tokyo's 1 May ends at 15:00 UTC, which is 11:00 on 1 May in New York.
-    assert index_at_end(end, new_york, "day") == date(2024, 5, 1).toordinal()

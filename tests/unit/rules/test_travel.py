@@ -1,14 +1,21 @@
-"""Timezone changes (travel) never double-count a streak or a daily cap, nor break a streak."""
+"""Timezone changes (travel): seen from where the user is at each event, no day counts twice
+for a streak or a daily cap, and a streak continues over consecutive days."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import bson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rules.definitions import EventRule, StreakRule
 from rules.engine import Evaluation, Event, evaluate
+from rules.periods import period_index, zone
 from rules.state import UserState
+from rules.users import state_from_document, state_to_fields
 
 PURCHASE = EventRule.from_document(
     {
@@ -83,3 +90,107 @@ def test_moving_back_and_forth_within_a_day_counts_once() -> None:
 
     assert [r.outcome.points_awarded for r in results] == [25, 0, 0, 0]
     assert [r.outcome.streaks[0].current_count for r in results] == [1, 1, 1, 1]
+
+
+def test_new_york_tokyo_new_york_on_consecutive_days_keeps_the_streak() -> None:
+    results = play(
+        [
+            (at(1, 14), {"timezone": "America/New_York"}),  # 1 May, 10:00 in New York
+            (at(2, 11), {"timezone": "Asia/Tokyo"}),  # 2 May, 20:00 in Tokyo
+            (at(3, 14), {"timezone": "America/New_York"}),  # 3 May, 10:00 in New York
+        ]
+    )
+
+    assert summary(results) == [(25, 1), (25, 2), (25, 3)]
+
+
+def test_a_cap_holds_across_three_zones_on_one_day() -> None:
+    results = play(
+        [
+            (at(1, 0, 30), {"timezone": "Pacific/Honolulu"}),  # 30 Apr, 14:30 in Honolulu
+            (at(1, 10, 30), {"timezone": "Asia/Tokyo"}),  # 1 May, 19:30: the first payout is
+            (at(1, 15, 30), {"timezone": "Europe/Berlin"}),  # 1 May in Tokyo and Berlin too
+        ]
+    )
+
+    assert [r.outcome.points_awarded for r in results] == [25, 0, 0]
+
+
+def test_a_weekly_streak_survives_a_trip_and_back() -> None:
+    weekly = StreakRule.from_document(
+        {"streakId": "weekly", "events": ["purchase"], "period": "week"}
+    )
+    state, counts = UserState(user_id="traveller"), []
+    for moment, zone_name in [
+        (at(1, 14), "America/New_York"),
+        (at(8, 11), "Asia/Tokyo"),
+        (at(15, 14), "America/New_York"),
+    ]:
+        result = evaluate(
+            Event("purchase", "traveller", moment, {"timezone": zone_name}),
+            PURCHASE,
+            [weekly],
+            state,
+        )
+        counts.append(result.outcome.streaks[0].current_count)
+        state = result.state
+
+    assert counts == [1, 2, 3]
+
+
+ZONES = [
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "Asia/Tokyo",
+    "Pacific/Kiritimati",
+    "Pacific/Honolulu",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+]
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 36 * 60), st.sampled_from(ZONES)), min_size=1, max_size=30)
+)
+def test_seen_from_where_the_user_is_no_day_counts_twice_and_no_streak_breaks(
+    steps: list[tuple[int, str]],
+) -> None:
+    moment = datetime(2024, 3, 28, tzinfo=UTC)  # spans the March DST changes
+    state = UserState(user_id="traveller")
+    paid: list[datetime] = []
+    counted: list[datetime] = []
+    for gap_minutes, zone_name in steps:
+        moment += timedelta(minutes=gap_minutes)
+        result = evaluate(
+            Event("purchase", "traveller", moment, {"timezone": zone_name}),
+            PURCHASE,
+            [DAILY],
+            state,
+        )
+        here = zone(zone_name)
+        today = period_index(moment, here, "day")
+        streak = result.outcome.streaks[0]
+        if result.outcome.points_awarded:
+            # The cap: a payout is the only one on its local day, seen from where the user is.
+            assert all(period_index(p, here, "day") != today for p in paid)
+            paid.append(moment)
+        else:
+            assert any(period_index(p, here, "day") == today for p in paid)
+        if counted:
+            last_seen_here = period_index(counted[-1], here, "day")
+            previous = state.streaks["daily"].current_count
+            if today <= last_seen_here:
+                assert streak.current_count == previous  # same day from here: no count
+            elif today == last_seen_here + 1:
+                assert streak.current_count == previous + 1  # next day from here: no break
+            else:
+                assert streak.current_count == 1
+        if streak.last_update == moment:
+            counted.append(moment)
+        # The user document goes through BSON between events, as it does in MongoDB.
+        document = {"userId": "traveller", **state_to_fields(result.state)}
+        state = state_from_document(
+            bson.decode(bson.encode(document), codec_options=bson.CodecOptions(tz_aware=True))
+        )

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import bson
 
-from rules.periods import Span
-from rules.state import CompletionCounter, PeriodCount, StreakState, UserState
+from rules.state import CompletionCounter, StreakState, UserState
 from rules.users import state_from_document, state_to_fields
 
 
@@ -19,14 +18,14 @@ def test_state_round_trips_through_a_bson_document() -> None:
         timezone="Europe/Berlin",
         balance=120,
         lifetime=150,
-        streaks={"daily.app:use": StreakState(3, 5, 738976, "day", moment, 1, moment)},
+        streaks={"daily.app:use": StreakState(3, 5, 738976, "day", moment, 1)},
         completions={
             "purchase.done": CompletionCounter(
-                "day",
-                (PeriodCount(Span(moment, moment + timedelta(days=1)), 2),),
-                forgotten_before=moment - timedelta(days=40),
+                total=150,
+                recent=(moment - timedelta(hours=3), moment),
+                dropped_through=moment - timedelta(days=40),
             ),
-            "profile": CompletionCounter("lifetime", (PeriodCount(Span(None, None), 1),)),
+            "profile": CompletionCounter(total=1, recent=(moment,)),
         },
         badges=("on_fire",),
         first_seen=moment,
@@ -42,7 +41,7 @@ def test_state_round_trips_through_a_bson_document() -> None:
 
 def test_ids_with_dots_are_values_not_field_names() -> None:
     state = UserState(
-        user_id="u", streaks={"a.b": StreakState()}, completions={"c.d": CompletionCounter("day")}
+        user_id="u", streaks={"a.b": StreakState()}, completions={"c.d": CompletionCounter()}
     )
 
     fields = state_to_fields(state)
