@@ -30,8 +30,9 @@ class StreakState:
 class CompletionCounter:
     """When an event's rule paid out: how often in all, and the most recent instants.
 
-    A cap is judged by reading those instants in the user's current timezone: however the
-    user travels, no local period ever holds more payouts than the cap allows.
+    A cap is judged by reading those instants in the user's current timezone: at each payout,
+    the local period the user is in holds no more payouts than the cap allows, wherever the
+    earlier ones were made.
     """
 
     total: int = 0

@@ -86,7 +86,9 @@ class EventResultSchema(Schema):
     )
     balance = fields.Integer(metadata={"description": "The user's spendable points now"})
     timestamp = EpochMillis(metadata={"type": "integer", "description": "Event time, epoch ms"})
-    rewarded = fields.Boolean()
+    rewarded = fields.Boolean(
+        metadata={"description": "The rule paid out: conditions met and under maxCompletions"}
+    )
     reason = fields.String(
         allow_none=True,
         metadata={"description": "Why the rule gave nothing: conditions_not_met or limit_reached"},
