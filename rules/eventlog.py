@@ -9,6 +9,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 
 from rules.engine import Event, Outcome
+from rules.outcomes import outcome_to_document
 from rules.storage import insert_missing
 
 
@@ -50,23 +51,7 @@ class EventLog:
             "timestamp": event.timestamp,
             "receivedAt": received_at,
             "metadata": dict(event.metadata),
-            "outcome": {
-                "pointsAwarded": outcome.points_awarded,
-                "totalPointsAwarded": outcome.total_points_awarded,
-                "rewarded": outcome.rewarded,
-                "reason": outcome.reason,
-                "streaks": [
-                    {
-                        "streakId": s.streak_id,
-                        "currentCount": s.current_count,
-                        "milestoneReached": s.milestone_reached,
-                        "pointsAwarded": s.points_awarded,
-                        "freezesUsed": s.freezes_used,
-                    }
-                    for s in outcome.streaks
-                ],
-                "badges": list(outcome.badges),
-            },
+            "outcome": outcome_to_document(outcome),
         }
 
     def insert(self, record: dict[str, Any]) -> None:
