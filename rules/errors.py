@@ -33,3 +33,7 @@ class InvalidDefinition(RulesError):
 
 class UpdateContention(RulesError):
     """A user's document kept changing under us; the caller may retry the request."""
+
+
+class IdempotencyConflict(RulesError):
+    """An idempotency key sent again with a different request."""

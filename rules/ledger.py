@@ -68,3 +68,15 @@ class Ledger:
             )
         )
         return int(totals[0]["total"]) if totals else 0
+
+    def totals_by_user(self, project: str) -> dict[str, int]:
+        """Σ delta per user of `project` (one pass over the project's entries)."""
+        return {
+            row["_id"]: int(row["total"])
+            for row in self._entries.aggregate(
+                [
+                    {"$match": {"project": project}},
+                    {"$group": {"_id": "$userId", "total": {"$sum": "$delta"}}},
+                ]
+            )
+        }

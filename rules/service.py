@@ -2,14 +2,18 @@
 
 The order of writes is what makes a crash harmless:
 
+0. with an idempotency key, the key is bound to the request (rules.idempotency);
 1. one conditional update of the user document applies the new state and pushes a `pending`
-   record (the event-log record and the ledger entries, with deterministic ids);
+   record (the event-log record with its outcome, the ledger entries with deterministic ids,
+   and the idempotency key);
 2. the event record and ledger entries are inserted (duplicates ignored);
-3. the pending record is pulled.
+3. the key's outcome is recorded;
+4. the pending record is pulled.
 
-A crash after 1 leaves the pending record, which the next load of that user finishes (step 2
-and 3 again). Nothing is applied twice because step 1 is guarded by the document's version and
-steps 2-3 are idempotent.
+A crash after 1 leaves the pending record, which the next load of that user, or the recovery
+sweep (rules.reconcile), finishes (steps 2-4 again). Nothing is applied twice: step 1 is
+guarded by the document's version, steps 2-4 are idempotent, and a keyed request checks its key
+after loading the user and before step 1.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import logging
 import random
 import time
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
@@ -29,6 +34,7 @@ from rules.definition_store import DefinitionStore
 from rules.engine import Event, Outcome, evaluate
 from rules.errors import UpdateContention
 from rules.eventlog import EventLog
+from rules.idempotency import IdempotencyKey, IdempotencyStore
 from rules.ledger import Ledger
 from rules.state import UserState
 from rules.users import StoredUser, UserStore
@@ -42,14 +48,31 @@ BACKOFF_BASE = 0.002
 BACKOFF_CAP = 0.1
 
 
+@dataclass(frozen=True)
+class Recorded:
+    outcome: Outcome
+    replayed: bool = False  # an earlier request with the same idempotency key applied it
+
+
 def record_event(
-    db: Database[Any], project: str, event: Event, *, received_at: datetime
-) -> Outcome:
+    db: Database[Any],
+    project: str,
+    event: Event,
+    *,
+    received_at: datetime,
+    idempotency: IdempotencyKey | None = None,
+) -> Recorded:
     """Apply `event` to its user exactly once and return the response data.
 
-    Raises EventNotFound (unknown or inactive eventId: nothing is stored), InvalidEvent
-    (metadata breaks the definition) or UpdateContention (the user kept changing).
+    Raises IdempotencyConflict (the key came with another request), EventNotFound (unknown or
+    inactive eventId: nothing is stored), InvalidEvent (metadata breaks the definition) or
+    UpdateContention (the user kept changing).
     """
+    keys = IdempotencyStore(db)
+    if idempotency is not None:
+        earlier = keys.claim(project, idempotency, received_at)
+        if earlier is not None:
+            return Recorded(earlier, replayed=True)
     definitions = DefinitionStore(db)
     rule = definitions.active_event_rule(project, event.event_id)
     streak_rules = definitions.streak_rules_counting(project, event.event_id)
@@ -60,35 +83,55 @@ def record_event(
             time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
         stored = users.load(project, event.user_id)
         if stored is not None:
-            finish_pending(db, project, stored)
+            finish_pending(db, stored)
+        if idempotency is not None:
+            # Checked after the load: an application of this key before it is complete by now
+            # (finish_pending), and one after it changes the version, so our save fails.
+            earlier = keys.outcome(project, idempotency)
+            if earlier is not None:
+                return Recorded(earlier, replayed=True)
         state = stored.state if stored else UserState(user_id=event.user_id)
         evaluation = evaluate(event, rule, streak_rules, state)
         record_id = ObjectId()
-        pending = {
+        pending: dict[str, Any] = {
             "id": record_id,
             "event": EventLog.record(record_id, project, event, evaluation.outcome, received_at),
             "ledger": Ledger.entries(
                 record_id, project, event.user_id, event.event_id, evaluation.ledger, received_at
             ),
         }
+        if idempotency is not None:
+            pending["event"]["idempotencyKey"] = idempotency.key
+            pending["idempotency"] = {
+                "key": idempotency.key,
+                "fingerprint": idempotency.fingerprint,
+            }
         if users.save(project, stored, evaluation.state, pending, received_at):
             try:
                 _finish(db, project, event.user_id, pending)
             except PyMongoError:
-                # The event is applied; its pending record finishes on the user's next load.
-                # Answering 500 now would invite a retry that pays the event twice.
+                # The event is applied; its pending record finishes on the user's next load or
+                # the recovery sweep. Answering 500 now would invite a retry that pays twice.
                 log.exception("event %s applied; its records will be finished later", record_id)
-            return evaluation.outcome
+            return Recorded(evaluation.outcome)
     raise UpdateContention(f"user {event.user_id!r} is changing too fast; retry the request")
 
 
-def finish_pending(db: Database[Any], project: str, stored: StoredUser) -> None:
-    """Write what earlier saves of this user left pending (crashed, or still in flight)."""
+def finish_pending(db: Database[Any], stored: StoredUser) -> int:
+    """Write what earlier saves of this user left pending (crashed, or still in flight).
+
+    Returns how many records were finished."""
     for pending in stored.pending:
-        _finish(db, project, stored.state.user_id, pending)
+        _finish(db, stored.project, stored.state.user_id, pending)
+    return len(stored.pending)
 
 
 def _finish(db: Database[Any], project: str, user_id: str, pending: Mapping[str, Any]) -> None:
     EventLog(db).insert(pending["event"])
     Ledger(db).insert(pending["ledger"])
+    key = pending.get("idempotency")
+    if key is not None:
+        IdempotencyStore(db).complete(
+            project, key["key"], key["fingerprint"], pending["event"]["outcome"], datetime.now(UTC)
+        )
     UserStore(db).clear_pending(project, user_id, pending["id"])

@@ -14,7 +14,7 @@ crashed in between.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,7 @@ from rules.state import CompletionCounter, StreakState, UserState
 @dataclass(frozen=True)
 class StoredUser:
     id: Any
+    project: str
     version: int
     state: UserState
     pending: list[dict[str, Any]] = field(default_factory=list)
@@ -46,19 +47,14 @@ class UserStore:
                     unique=True,
                     name="project_user",
                 ),
+                # The recovery sweep's query: users holding records older than a cutoff.
+                IndexModel([("pendingSince", ASCENDING)], sparse=True, name="pending_since"),
             ]
         )
 
     def load(self, project: str, user_id: str) -> StoredUser | None:
         document = self._users.find_one({"project": project, "userId": user_id})
-        if document is None:
-            return None
-        return StoredUser(
-            id=document["_id"],
-            version=document["version"],
-            state=state_from_document(document),
-            pending=list(document.get("pending", [])),
-        )
+        return None if document is None else _stored(document)
 
     def save(
         self,
@@ -83,6 +79,7 @@ class UserStore:
                         "createdAt": now,
                         **fields,
                         "pending": [dict(pending)],
+                        "pendingSince": now,
                     }
                 )
             except DuplicateKeyError:
@@ -93,14 +90,57 @@ class UserStore:
             {
                 "$set": {**fields, "version": stored.version + 1},
                 "$push": {"pending": dict(pending)},
+                "$min": {"pendingSince": now},
             },
         )
         return result.modified_count == 1
 
     def clear_pending(self, project: str, user_id: str, pending_id: Any) -> None:
-        self._users.update_one(
-            {"project": project, "userId": user_id}, {"$pull": {"pending": {"id": pending_id}}}
+        """Pull a finished record. When it was the only one (the usual case), the same write
+        also drops `pendingSince`, so the recovery sweep stops looking at this user."""
+        user = {"project": project, "userId": user_id}
+        emptied = self._users.update_one(
+            {**user, "pending": {"$size": 1}, "pending.id": pending_id},
+            {"$set": {"pending": []}, "$unset": {"pendingSince": ""}},
         )
+        if emptied.matched_count == 0:
+            self._users.update_one(user, {"$pull": {"pending": {"id": pending_id}}})
+
+    def forget_pending_marker(self, document_id: Any) -> None:
+        self._users.update_one(
+            {"_id": document_id, "pending": {"$size": 0}}, {"$unset": {"pendingSince": ""}}
+        )
+
+    def set_balance(self, stored: StoredUser, balance: int) -> bool:
+        """Overwrite the balance if nobody changed the user since `stored` was read."""
+        result = self._users.update_one(
+            {"_id": stored.id, "version": stored.version},
+            {"$set": {"points.balance": balance, "version": stored.version + 1}},
+        )
+        return result.modified_count == 1
+
+    def with_pending(
+        self, older_than: datetime, project: str | None = None
+    ) -> Iterator[StoredUser]:
+        """Users holding a pending record since before `older_than` (served by pending_since).
+
+        `pendingSince` may be older than the records still pending: it only errs towards
+        visiting a user once more."""
+        query: dict[str, Any] = {"pendingSince": {"$lte": older_than}}
+        if project is not None:
+            query["project"] = project
+        for document in self._users.find(query).sort("pendingSince", ASCENDING):
+            yield _stored(document)
+
+
+def _stored(document: Mapping[str, Any]) -> StoredUser:
+    return StoredUser(
+        id=document["_id"],
+        project=document["project"],
+        version=document["version"],
+        state=state_from_document(document),
+        pending=list(document.get("pending", [])),
+    )
 
 
 def state_to_fields(state: UserState) -> dict[str, Any]:

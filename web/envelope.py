@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from http import HTTPStatus
 from typing import Any
@@ -17,12 +18,14 @@ import flask_smorest
 from flask import Flask, Request, Response, jsonify
 from flask_smorest import abort
 from marshmallow import Schema, fields
+from pymongo.errors import ConnectionFailure
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from rules.errors import (
     DefinitionNotFound,
     EventNotFound,
+    IdempotencyConflict,
     InvalidDefinition,
     InvalidEvent,
     RulesError,
@@ -39,6 +42,7 @@ ERROR_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    422: "idempotency_conflict",
     429: "rate_limited",
     500: "internal_error",
     503: "unavailable",
@@ -50,7 +54,10 @@ DOMAIN_ERRORS: dict[type[RulesError], tuple[int, str]] = {
     InvalidEvent: (400, "validation_error"),
     InvalidDefinition: (400, "validation_error"),
     UpdateContention: (503, "unavailable"),
+    IdempotencyConflict: (422, "idempotency_conflict"),
 }
+
+RETRY_SOON = {"Retry-After": "1"}
 
 
 class ErrorSchema(Schema):
@@ -105,40 +112,78 @@ def _summary(details: Mapping[str, list[str]], fallback: str) -> str:
     return "; ".join(parts) or fallback
 
 
+@dataclass(frozen=True)
+class ErrorInfo:
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+    def response(self) -> Response:
+        return error_response(self.status, self.code, self.message, self.details, self.headers)
+
+
+def describe_error(error: BaseException) -> ErrorInfo:
+    """What the client is told about `error`: one mapping for views, handlers and batches."""
+    if isinstance(error, HTTPException):
+        return _describe_http_exception(error)
+    if isinstance(error, RulesError):
+        status, code = next(
+            (v for k, v in DOMAIN_ERRORS.items() if isinstance(error, k)), (400, "validation_error")
+        )
+        headers = RETRY_SOON if status == 503 else {}
+        return ErrorInfo(status, code, error.message, error.details, dict(headers))
+    if isinstance(error, ConnectionFailure):
+        log.warning("MongoDB is unreachable: %s", error)
+        return ErrorInfo(
+            503, "unavailable", "The database is unreachable; retry later", headers=RETRY_SOON
+        )
+    log.error("unhandled error", exc_info=error)
+    return ErrorInfo(500, "internal_error", "Internal server error")
+
+
+def describe_invalid(messages: Any) -> ErrorInfo:
+    """A 400 for marshmallow's messages of a body validated outside webargs (batch items)."""
+    details = flatten_messages(messages)
+    return ErrorInfo(400, "validation_error", _summary(details, "Invalid input"), details)
+
+
+def _describe_http_exception(error: HTTPException) -> ErrorInfo:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    headers = dict(data.get("headers") or {})
+    if error.response is None:
+        headers.update(dict(error.get_headers()))
+    headers.pop("Content-Type", None)
+    details: dict[str, Any] = {}
+    raw = data.get("errors", data.get("messages"))
+    if raw:
+        # webargs nests body errors under the location ("json"); the client sent a body.
+        details = flatten_messages(raw.get("json", raw) if isinstance(raw, Mapping) else raw)
+    default_message = error.description or HTTPStatus(status).phrase
+    message = data.get("message") or _summary(details, default_message)
+    code = data.get("code") or ERROR_CODES.get(status) or HTTPStatus(status).name.lower()
+    return ErrorInfo(status, code, message, details, headers)
+
+
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorEnvelopeSchema
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
-        status = error.code or 500
-        data = getattr(error, "data", None) or {}
-        headers = dict(data.get("headers") or {})
-        if error.response is None:
-            headers.update(dict(error.get_headers()))
-        headers.pop("Content-Type", None)
-        details: dict[str, Any] = {}
-        raw = data.get("errors", data.get("messages"))
-        if raw:
-            # webargs nests body errors under the location ("json"); the client sent a body.
-            details = flatten_messages(raw.get("json", raw) if isinstance(raw, Mapping) else raw)
-        default_message = error.description or HTTPStatus(status).phrase
-        message = data.get("message") or _summary(details, default_message)
-        code = data.get("code") or ERROR_CODES.get(status) or HTTPStatus(status).name.lower()
-        return error_response(status, code, message, details, headers)
+        return describe_error(error).response()
 
 
 def register_error_handlers(app: Flask) -> None:
-    def domain_error(error: RulesError) -> Response:
-        status, code = next(
-            (v for k, v in DOMAIN_ERRORS.items() if isinstance(error, k)), (400, "validation_error")
-        )
-        return error_response(status, code, error.message, error.details)
+    def described(error: Exception) -> Response:
+        return describe_error(error).response()
 
-    def unexpected(error: Exception) -> Response:
-        log.exception("unhandled error", exc_info=error)
-        return error_response(500, "internal_error", "Internal server error")
-
-    app.register_error_handler(RulesError, domain_error)
-    app.register_error_handler(Exception, unexpected)
+    app.register_error_handler(RulesError, described)
+    app.register_error_handler(ConnectionFailure, described)
+    app.register_error_handler(Exception, described)
 
 
 @cache

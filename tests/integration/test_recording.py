@@ -12,9 +12,10 @@ from pymongo.errors import AutoReconnect
 from rules.definition_store import DefinitionStore
 from rules.engine import Event
 from rules.errors import EventNotFound
+from rules.idempotency import IdempotencyKey, fingerprint
 from rules.indexes import ensure_indexes
 from rules.ledger import Ledger
-from rules.service import record_event
+from rules.service import Recorded, record_event
 from rules.users import UserStore
 
 PROJECT = "acme"
@@ -34,7 +35,7 @@ def store(db: Any) -> Any:
 
 def login(db: Any, user_id: str = "u1") -> Any:
     now = datetime.now(UTC)
-    return record_event(db, PROJECT, Event("login", user_id, now), received_at=now)
+    return record_event(db, PROJECT, Event("login", user_id, now), received_at=now).outcome
 
 
 def balances(db: Any, user_id: str = "u1") -> tuple[int, int]:
@@ -146,3 +147,32 @@ def test_a_bug_after_the_save_is_not_swallowed(store: Any, monkeypatch: Any) -> 
 
     with pytest.raises(KeyError):
         login(store)
+
+
+def test_same_key_slipping_in_between_read_and_save_is_applied_once(
+    store: Any, monkeypatch: Any
+) -> None:
+    login(store)
+    key = IdempotencyKey("retry-1", fingerprint({"eventId": "login", "userId": "u1"}))
+    now = datetime(2026, 11, 26, 9, 30, 0, 123000, tzinfo=UTC)  # milliseconds, as stored
+    original_save = UserStore.save
+    started: list[bool] = []
+    competitor: list[Recorded] = []
+
+    def save_after_a_competitor(self: UserStore, *args: Any, **kwargs: Any) -> bool:
+        if not started:  # the client's retry of this very request overtakes it
+            started.append(True)
+            competitor.append(
+                record_event(
+                    store, PROJECT, Event("login", "u1", now), received_at=now, idempotency=key
+                )
+            )
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(UserStore, "save", save_after_a_competitor)
+    ours = record_event(store, PROJECT, Event("login", "u1", now), received_at=now, idempotency=key)
+
+    assert competitor[0].replayed is False and ours.replayed is True
+    assert ours.outcome == competitor[0].outcome
+    assert balances(store) == (25, 25)
+    assert store.events.count_documents({"idempotencyKey": "retry-1"}) == 1

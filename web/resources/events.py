@@ -1,23 +1,39 @@
-"""POST /event (and /v1/event): the brief's endpoint."""
+"""POST /event (and /v1/event), the brief's endpoint, and POST /events/batch."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask import Response, after_this_request, request
 from flask.views import MethodView
 from flask_smorest import abort
+from marshmallow import ValidationError
 
 from rules.engine import Event, Outcome
-from rules.service import record_event
+from rules.idempotency import IdempotencyKey, fingerprint
+from rules.service import Recorded, record_event
 from web.auth import Principal, current_principal, require_scope
 from web.context import database
-from web.envelope import Blueprint
-from web.schemas.events import EventResultSchema, EventSchema
-from web.schemas.fields import to_millis
+from web.envelope import Blueprint, describe_error, describe_invalid
+from web.schemas.events import (
+    BatchRequestSchema,
+    BatchResultSchema,
+    EventResultSchema,
+    EventSchema,
+)
+from web.schemas.fields import idempotency_key_problem, to_millis
+
+log = logging.getLogger(__name__)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 IMPORT_AFTER = timedelta(days=7)
+KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+# A batch holds up to 100 events of up to 16 KiB each.
+MAX_BATCH_BYTES = 1024 * 1024
 
 BRIEF_EXAMPLE = {
     "eventId": "daily_login",
@@ -28,28 +44,111 @@ BRIEF_EXAMPLE = {
 blp = Blueprint("events", __name__, description="Record user activity and award rewards")
 
 
+@blp.before_request
+def allow_larger_batches() -> None:
+    if request.endpoint == "events.batch":
+        request.max_content_length = MAX_BATCH_BYTES
+
+
 @blp.route("/event", endpoint="event")
 @blp.route("/v1/event", endpoint="event_v1")
 class EventResource(MethodView):
     @require_scope("events:write")
     @blp.arguments(EventSchema, example=BRIEF_EXAMPLE)
-    @blp.response(200, EventResultSchema)
-    @blp.errors(401, 403, 404, 413, 429, 503)
+    @blp.response(
+        200,
+        EventResultSchema,
+        headers={
+            REPLAYED_HEADER: {
+                "description": "`true` when an earlier request with this idempotency key "
+                "was applied and this is its response",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+        },
+    )
+    @blp.errors(401, 403, 404, 413, 422, 429, 503)
     def post(self, payload: dict[str, Any]) -> Outcome:
         """Record a user's event and award its points and streaks
 
         Unknown or inactive eventId: 404 `event_not_found`, nothing stored. A new userId
-        creates the user. Requires the `events:write` scope.
+        creates the user. With an idempotency key (body `idempotencyKey` or the
+        `Idempotency-Key` header) a repeat returns the first response and changes nothing.
+        Requires the `events:write` scope.
         """
+        header = request.headers.get(KEY_HEADER)
+        if header is not None:
+            if idempotency_key_problem(header):
+                abort(400, errors={KEY_HEADER: [idempotency_key_problem(header)]})
+            if payload["idempotency_key"] not in (None, header):
+                abort(400, errors={KEY_HEADER: ["differs from the body's idempotencyKey"]})
+            payload["idempotency_key"] = header
+        recorded = _record(current_principal(), payload, request.get_json())
+        if recorded.replayed:
+            after_this_request(_mark_replayed)
+        return recorded.outcome
+
+
+@blp.route("/events/batch", endpoint="batch")
+class BatchResource(MethodView):
+    @require_scope("events:write")
+    @blp.arguments(BatchRequestSchema, example={"events": [BRIEF_EXAMPLE]})
+    @blp.response(200, BatchResultSchema)
+    @blp.errors(401, 403, 413, 429)
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Record up to 100 events, each on its own
+
+        Results come back in request order as `{index, status, data | error}`, where
+        `status` and `error` are what POST /event would have answered for that item: one
+        bad item does not reject the others. Give each item its own `idempotencyKey`; a
+        replayed item carries `replayed: true`. Requires the `events:write` scope.
+        """
+        if request.headers.get(KEY_HEADER) is not None:
+            abort(400, errors={KEY_HEADER: ["give each item of a batch its own idempotencyKey"]})
         principal = current_principal()
-        received_at = to_millis(datetime.now(UTC))
-        event = Event(
-            event_id=payload["event_id"],
-            user_id=payload["user_id"],
-            timestamp=_event_time(payload["timestamp"], received_at, principal),
-            metadata=payload["metadata"] or {},
-        )
-        return record_event(database(), principal.project, event, received_at=received_at)
+        return {
+            "results": [
+                _batch_item(principal, index, item) for index, item in enumerate(payload["events"])
+            ]
+        }
+
+
+def _batch_item(principal: Principal, index: int, item: Any) -> dict[str, Any]:
+    try:
+        payload = EventSchema().load(item)
+        recorded = _record(principal, payload, item)
+    except ValidationError as error:
+        info = describe_invalid(error.normalized_messages())
+    except Exception as error:  # noqa: BLE001 — every failure becomes this item's error
+        info = describe_error(error)
+    else:
+        result: dict[str, Any] = {"index": index, "status": 200, "data": recorded.outcome}
+        if recorded.replayed:
+            result["replayed"] = True
+        return result
+    return {"index": index, "status": info.status, "error": info.body()}
+
+
+def _record(principal: Principal, payload: Mapping[str, Any], body: Any) -> Recorded:
+    received_at = to_millis(datetime.now(UTC))
+    event = Event(
+        event_id=payload["event_id"],
+        user_id=payload["user_id"],
+        timestamp=_event_time(payload["timestamp"], received_at, principal),
+        metadata=payload["metadata"] or {},
+    )
+    key = payload["idempotency_key"]
+    idempotency = None
+    if key is not None:
+        request_fields = {k: v for k, v in body.items() if k != "idempotencyKey"}
+        idempotency = IdempotencyKey(key, fingerprint(request_fields))
+    return record_event(
+        database(), principal.project, event, received_at=received_at, idempotency=idempotency
+    )
+
+
+def _mark_replayed(response: Response) -> Response:
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
 
 
 def _event_time(requested: datetime | None, now: datetime, principal: Principal) -> datetime:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from web.schemas.fields import EpochMillis, Identifier, IsoMillis, Metadata, Timestamp, UserId
+from web.envelope import ErrorSchema
+from web.schemas.fields import (
+    EpochMillis,
+    IdempotencyKeyField,
+    Identifier,
+    IsoMillis,
+    Metadata,
+    Timestamp,
+    UserId,
+)
 
 
 class EventSchema(Schema):
@@ -42,6 +51,16 @@ class EventSchema(Schema):
             "5 minutes ahead; older than 7 days needs the events:import scope. "
             "Defaults to now.",
             "oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}],
+        },
+    )
+    idempotency_key = IdempotencyKeyField(
+        data_key="idempotencyKey",
+        load_default=None,
+        metadata={
+            "description": "Makes retries safe: a repeat with the same key (per project, kept "
+            "24 h) returns the first response with `Idempotent-Replayed: true`; the same key "
+            "with another request is 422. The `Idempotency-Key` header does the same.",
+            "example": "order-4711-completed",
         },
     )
 
@@ -100,3 +119,29 @@ class EventResultSchema(Schema):
     challenges = fields.List(fields.Nested(ChallengeResultSchema))
     level = fields.Nested(LevelResultSchema, allow_none=True)
     badges = fields.List(fields.String(), metadata={"description": "Badges newly earned"})
+
+
+MAX_BATCH_EVENTS = 100
+
+
+class BatchRequestSchema(Schema):
+    events = fields.List(
+        fields.Raw(metadata={"description": "A POST /event body", "type": "object"}),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_BATCH_EVENTS),
+        metadata={"description": "1-100 events, each shaped like a POST /event body"},
+    )
+
+
+class BatchItemResultSchema(Schema):
+    index = fields.Integer(metadata={"description": "Position of the item in the request"})
+    status = fields.Integer(metadata={"description": "What POST /event would have answered"})
+    data = fields.Nested(EventResultSchema, metadata={"description": "When status is 200"})
+    error = fields.Nested(ErrorSchema, metadata={"description": "When status is not 200"})
+    replayed = fields.Boolean(
+        metadata={"description": "Present and true when the item's idempotency key replayed"}
+    )
+
+
+class BatchResultSchema(Schema):
+    results = fields.List(fields.Nested(BatchItemResultSchema))

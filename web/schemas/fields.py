@@ -46,6 +46,21 @@ class UserId(fields.String):
         return text
 
 
+IDEMPOTENCY_KEY_RULE = "must be 1-255 printable characters"
+
+
+def idempotency_key_problem(value: str) -> str | None:
+    return None if 1 <= len(value) <= 255 and value.isprintable() else IDEMPOTENCY_KEY_RULE
+
+
+class IdempotencyKeyField(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        if idempotency_key_problem(text):
+            raise ValidationError(IDEMPOTENCY_KEY_RULE)
+        return text
+
+
 class Timezone(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text: str = super()._deserialize(value, attr, data, **kwargs)
