@@ -37,6 +37,12 @@ serve: $(STAMP) ## Production: create indexes, then gunicorn; needs MONGO_URI, R
 	$(BIN)/flask --app wsgi db init
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - wsgi:app
 
+.PHONY: scheduler
+scheduler: $(STAMP) ## Production: run the scheduled jobs (outbox sweep, ledger check); one per deployment
+	@[ -n "$${MONGO_URI// /}" ] || { echo "make scheduler works on the shared MONGO_URI;" \
+	  "make run schedules the same jobs in memory" >&2; exit 1; }
+	$(BIN)/flask --app wsgi scheduler
+
 .PHONY: db-init
 db-init: $(STAMP) ## Create MongoDB indexes (production)
 	$(BIN)/flask --app wsgi db init

@@ -28,6 +28,7 @@ class Settings:
     jwt_keys: Mapping[str, str] = field(default_factory=dict)
     rate_limit: str = "1200/minute"
     report_interval: int = 300
+    reconcile_interval: int = 3600
     export_cron: str = "0 0 * * *"
     export_dir: str = "exports"
     port: int = 8000
@@ -58,6 +59,7 @@ class Settings:
             jwt_keys=parse_jwt_keys(text("JWT_KEYS") or ""),
             rate_limit=text("RATE_LIMIT", cls.rate_limit) or cls.rate_limit,
             report_interval=integer("REPORT_INTERVAL", cls.report_interval),
+            reconcile_interval=integer("RECONCILE_INTERVAL", cls.reconcile_interval),
             export_cron=text("EXPORT_CRON", cls.export_cron) or cls.export_cron,
             export_dir=text("EXPORT_DIR", cls.export_dir) or cls.export_dir,
             port=integer("PORT", cls.port),
@@ -86,6 +88,12 @@ class Settings:
                 "MONGO_URI or REDIS_URL is set, so JWT_SECRET or JWT_KEYS must be too "
                 "(the built-in development key is for the in-memory default only)"
             )
+        for name, seconds in (
+            ("REPORT_INTERVAL", self.report_interval),
+            ("RECONCILE_INTERVAL", self.reconcile_interval),
+        ):
+            if seconds < 1:
+                raise ConfigError(f"{name} must be a positive number of seconds, got {seconds}")
         try:
             parse_many(self.rate_limit)
         except ValueError:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
+
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from werkzeug.serving import run_simple
 
+from jobs.scheduler import build_scheduler
 from rules.indexes import ensure_indexes
+from rules.reconcile import SWEEP_GRACE, sweep_pending, verify_balances
 from web.auth import SCOPES, mint_token
 from web.context import app_state
 from web.demo import banner, seed_demo
 
 token_cli = AppGroup("token", help="Mint API tokens (JWT, HS256).")
 db_cli = AppGroup("db", help="Manage the MongoDB database.")
+ledger_cli = AppGroup("ledger", help="Check and repair points balances against the ledger.")
 
 
 @token_cli.command("create")
@@ -53,6 +59,50 @@ def init_db() -> None:
     click.echo(f"indexes ensured on: {', '.join(collections)}")
 
 
+@ledger_cli.command("reconcile")
+@click.option("--project", default=None, help="Only this project (default: every project).")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Report drift without repairing it (exit status 1 when there is some).",
+)
+@click.option(
+    "--grace",
+    type=click.IntRange(min=0),
+    default=int(SWEEP_GRACE.total_seconds()),
+    show_default=True,
+    help="Leave records younger than this many seconds to the requests writing them.",
+)
+def reconcile_ledger(project: str | None, dry_run: bool, grace: int) -> None:
+    """Finish half-done events, then check every balance equals the sum of its ledger.
+
+    A drifted balance is set to the ledger's sum (the ledger is the history) unless
+    --dry-run is given. Safe to run while the API serves traffic; also scheduled.
+    """
+    db = app_state().clients.mongo
+    started = time.monotonic()
+    finished = sweep_pending(db, datetime.now(UTC), grace=timedelta(seconds=grace), project=project)
+    click.echo(f"finished {finished} pending event record(s)")
+    checked = verify_balances(
+        db,
+        project=project,
+        repair=not dry_run,
+        progress=lambda line: click.echo(f"  {line}, {time.monotonic() - started:.1f}s", err=True),
+    )
+    for drift in checked.drifts:
+        action = "repaired" if drift.repaired else "not repaired"
+        click.echo(
+            f"drift: project={drift.project} user={drift.user_id} balance={drift.balance} "
+            f"ledger={drift.ledger_total} ({action})"
+        )
+    click.echo(
+        f"checked {checked.users_checked} user(s) in {time.monotonic() - started:.1f}s: "
+        f"{len(checked.drifts)} drifted"
+    )
+    if any(not drift.repaired for drift in checked.drifts):
+        raise SystemExit(1)
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=None, help="Defaults to PORT (8000).")
@@ -62,12 +112,28 @@ def serve_demo(host: str, port: int | None) -> None:
     port = port or state.settings.port
     seed_demo(state.clients.mongo)
     click.echo(banner(state.settings, f"http://{host}:{port}"))
+    build_scheduler(state.clients).start()  # the embedded default's scheduled jobs
     # One process on purpose: in the embedded default the data lives in this process.
     # (Flask's app.run refuses to run under the flask CLI, so call werkzeug directly.)
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
+@click.command("scheduler")
+@with_appcontext
+def run_scheduler() -> None:
+    """Run the scheduled jobs (outbox sweep, ledger check) until stopped (`make scheduler`).
+
+    Run one per deployment; a lock document keeps a second one from running a job twice.
+    """
+    scheduler = build_scheduler(app_state().clients, blocking=True)
+    for job in scheduler.get_jobs():
+        click.echo(f"scheduled {job.id}: {job.trigger}")
+    scheduler.start()
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(token_cli)
     app.cli.add_command(db_cli)
+    app.cli.add_command(ledger_cli)
     app.cli.add_command(serve_demo)
+    app.cli.add_command(run_scheduler)

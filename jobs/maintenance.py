@@ -1,0 +1,46 @@
+"""Scheduled upkeep of the points ledger (rules.reconcile), with a log line per run."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.database import Database
+
+from rules.reconcile import sweep_pending, verify_balances
+
+log = logging.getLogger(__name__)
+
+
+def sweep_outbox(db: Database[Any]) -> int:
+    """Finish events whose request died after applying them; returns how many."""
+    finished = sweep_pending(db, datetime.now(UTC))
+    if finished:
+        log.warning("outbox sweep finished %d half-done event record(s)", finished)
+    return finished
+
+
+def verify_ledger(db: Database[Any]) -> int:
+    """Check (and repair) balance == Σ ledger for every user; returns how many drifted."""
+    started = time.monotonic()
+    checked = verify_balances(
+        db,
+        progress=lambda line: log.info("ledger check: %s, %.1fs", line, time.monotonic() - started),
+    )
+    for drift in checked.drifts:
+        log.error(
+            "ledger drift repaired: project=%s user=%s balance=%d ledger=%d",
+            drift.project,
+            drift.user_id,
+            drift.balance,
+            drift.ledger_total,
+        )
+    log.info(
+        "ledger check: %d user(s), %d drifted, %.1fs",
+        checked.users_checked,
+        len(checked.drifts),
+        time.monotonic() - started,
+    )
+    return len(checked.drifts)
