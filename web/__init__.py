@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, Request
 
 from core.clients import Clients
 from core.settings import Settings
@@ -20,8 +20,16 @@ from web.ratelimit import init_rate_limits
 from web.resources import definitions, events, health
 
 MAX_BODY_BYTES = 16 * 1024
+# Endpoints whose bodies may be larger: a batch holds up to 100 events.
+LARGER_BODIES = {"events.batch": 1024 * 1024}
 
 log = logging.getLogger(__name__)
+
+
+class LaurelRequest(Request):
+    @property
+    def max_content_length(self) -> int | None:
+        return LARGER_BODIES.get(self.endpoint or "", MAX_BODY_BYTES)
 
 
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
@@ -32,9 +40,9 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     _configure_logging(settings.log_level)
 
     app = Flask(__name__)
+    app.request_class = LaurelRequest
     app.json.sort_keys = False  # keep the documented field order in responses
     app.config.update(
-        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         API_TITLE="Laurel",
         API_VERSION="1",
         OPENAPI_VERSION="3.0.3",

@@ -14,6 +14,7 @@ from flask_limiter import Limiter
 from core.clients import Clients
 from core.settings import Settings
 from web.auth import principal_or_none
+from web.schemas.events import MAX_BATCH_EVENTS
 
 # Health checks and the API documentation are never limited.
 EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs"})
@@ -26,12 +27,22 @@ def rate_limit_key() -> str:
     return f"ip:{request.remote_addr}"
 
 
+def request_cost() -> int:
+    """A batch costs one request per event it carries, so batching never bypasses the limit."""
+    if request.endpoint != "events.batch":
+        return 1
+    body = request.get_json(silent=True)
+    events = body.get("events") if isinstance(body, dict) else None
+    return max(1, min(len(events), MAX_BATCH_EVENTS)) if isinstance(events, list) else 1
+
+
 def init_rate_limits(app: Flask, settings: Settings, clients: Clients) -> Limiter:
     storage_uri, storage_options = clients.rate_limit_storage()
     return Limiter(
         rate_limit_key,
         app=app,
         application_limits=[settings.rate_limit],
+        application_limits_cost=request_cost,
         application_limits_exempt_when=lambda: request.blueprint in EXEMPT_BLUEPRINTS,
         storage_uri=storage_uri,
         storage_options=storage_options,

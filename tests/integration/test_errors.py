@@ -119,6 +119,24 @@ def test_event_endpoint_is_rate_limited_too(
     assert db.users.find_one({"userId": "u"})["eventCount"] == 2
 
 
+def test_a_batch_costs_one_request_per_event(
+    settings: Settings, clients: Any, auth: Any, define: Any
+) -> None:
+    define("events", "daily_login", {"points": {"fixed": 10}})
+    app = create_app(replace(settings, rate_limit="4/minute"), clients)
+    client = app.test_client()
+    three = {"events": [{"eventId": "daily_login", "userId": f"u{i}"} for i in range(3)]}
+
+    first = client.post("/events/batch", json=three, headers=auth())
+    second = client.post("/events/batch", json=three, headers=auth())
+    single = client.post("/event", json={"eventId": "daily_login", "userId": "v"}, headers=auth())
+
+    assert first.status_code == 200
+    assert_envelope(second, 429, "rate_limited")  # 3 + 3 > 4
+    assert single.status_code == 200  # 3 + 1 == 4
+    assert clients.mongo.users.count_documents({}) == 4
+
+
 def test_rate_limit_is_per_project_across_tokens_and_routes(
     settings: Settings, clients: Any, make_token: Any
 ) -> None:

@@ -32,8 +32,6 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 IMPORT_AFTER = timedelta(days=7)
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-# A batch holds up to 100 events of up to 16 KiB each.
-MAX_BATCH_BYTES = 1024 * 1024
 
 BRIEF_EXAMPLE = {
     "eventId": "daily_login",
@@ -42,12 +40,6 @@ BRIEF_EXAMPLE = {
 }
 
 blp = Blueprint("events", __name__, description="Record user activity and award rewards")
-
-
-@blp.before_request
-def allow_larger_batches() -> None:
-    if request.endpoint == "events.batch":
-        request.max_content_length = MAX_BATCH_BYTES
 
 
 @blp.route("/event", endpoint="event")
