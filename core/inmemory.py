@@ -4,9 +4,11 @@ real server where it matters to Laurel.
 - Every document, filter and update is BSON-encoded before mongomock sees it, so numpy
   scalars, `datetime.date`, `Decimal` or integers beyond 64 bits fail here exactly as they would
   against `mongod`, whatever mongomock itself checks.
-- Writes run under one process-wide lock: a real server applies each single-document write
-  atomically, and the conditional updates of `rules.users` rely on that. mongomock alone
-  interleaves the read and the write of `update_one` across threads.
+- Writes and reads run under one process-wide lock: a real server applies each
+  single-document write atomically, and the conditional updates of `rules.users` rely on that.
+  mongomock alone interleaves the read and the write of `update_one` across threads, and it
+  applies an update operator by operator to the stored document, so an unguarded read could
+  see a `$set` without the `$push` of the same update.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import mongomock
 from bson.errors import InvalidDocument
 from pymongo.database import Database
 
-_WRITE_LOCK = threading.RLock()
+_LOCK = threading.RLock()
 _PLAIN = (int, float, str, bool)
 
 
@@ -74,18 +76,36 @@ class GuardedDatabase:
         return attribute
 
 
+_READS = frozenset({"find_one", "count_documents", "estimated_document_count", "distinct"})
+
+
 class GuardedCollection:
     def __init__(self, collection: Any) -> None:
         self._collection = collection
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._collection, name)
+        attribute = getattr(self._collection, name)
+        if name not in _READS:
+            return attribute
+
+        def read(*args: Any, **kwargs: Any) -> Any:
+            with _LOCK:
+                return attribute(*args, **kwargs)
+
+        return read
+
+    def find(self, *args: Any, **kwargs: Any) -> GuardedCursor:
+        return GuardedCursor(self._collection.find(*args, **kwargs))
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> Any:
+        with _LOCK:
+            return list(self._collection.aggregate(*args, **kwargs))
 
     def _write(
         self, method: str, documents: Iterable[Mapping[str, Any]], *args: Any, **kwargs: Any
     ) -> Any:
         ensure_bson(*documents)
-        with _WRITE_LOCK:
+        with _LOCK:
             return getattr(self._collection, method)(*args, **kwargs)
 
     def insert_one(self, document: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
@@ -135,3 +155,28 @@ class GuardedCollection:
 
     def bulk_write(self, *_args: Any, **_kwargs: Any) -> Any:
         raise NotImplementedError("bulk_write bypasses the BSON guard; use the single writes")
+
+
+class GuardedCursor:
+    """mongomock's cursor reads the whole result on the first `next`: do that under the lock."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._cursor, name)
+        if not callable(attribute):
+            return attribute
+
+        def chained(*args: Any, **kwargs: Any) -> Any:
+            result = attribute(*args, **kwargs)
+            return self if result is self._cursor else result
+
+        return chained
+
+    def __iter__(self) -> GuardedCursor:
+        return self
+
+    def __next__(self) -> Any:
+        with _LOCK:
+            return next(self._cursor)
