@@ -126,7 +126,10 @@ MAX_BATCH_EVENTS = 100
 
 class BatchRequestSchema(Schema):
     events = fields.List(
-        fields.Raw(metadata={"description": "A POST /event body", "type": "object"}),
+        # Any item, null included, is judged on its own: a bad one fails only itself.
+        fields.Raw(
+            allow_none=True, metadata={"description": "A POST /event body", "type": "object"}
+        ),
         required=True,
         validate=validate.Length(min=1, max=MAX_BATCH_EVENTS),
         metadata={"description": "1-100 events, each shaped like a POST /event body"},
