@@ -1,7 +1,11 @@
-"""Owner of the `event_definitions` and `streak_definitions` collections.
+"""Owner of the definition collections: `event_definitions`, `streak_definitions`,
+`challenge_definitions`, `level_tables`, and `definition_stamps`.
 
 A definition is stored in the shape the admin API accepts (DESIGN §5), plus `project`, its id,
 `createdAt` and `updatedAt`. DELETE deactivates: history keeps pointing at a definition.
+
+Every change of a project's definitions bumps the project's stamp (after the write), which is
+how the compiled definitions cached in each web worker (rules.catalog) learn they are stale.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from typing import Any, Generic, TypeVar
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 
+from rules.challenges import ChallengeRule
 from rules.definitions import EventRule, StreakRule
 from rules.errors import DefinitionNotFound, EventNotFound
+from rules.levels import LevelTable
 
-Rule = TypeVar("Rule", EventRule, StreakRule)
+Rule = TypeVar("Rule", EventRule, StreakRule, ChallengeRule)
 
 _HIDDEN = {"_id": False, "project": False}
 
@@ -32,6 +38,7 @@ class DefinitionCollection(Generic[Rule]):
         extra_indexes: tuple[IndexModel, ...] = (),
     ) -> None:
         self._collection = db[name]
+        self._stamps = DefinitionStamps(db)
         self.id_field = id_field
         self.kind = kind
         self.compile: Callable[[Mapping[str, Any]], Rule] = compile
@@ -59,6 +66,7 @@ class DefinitionCollection(Generic[Rule]):
             project=project, updatedAt=now, createdAt=existing["createdAt"] if existing else now
         )
         self._collection.replace_one(key, document, upsert=True)
+        self._stamps.bump(project)
         return self.get(project, definition_id)
 
     def get(self, project: str, definition_id: str) -> dict[str, Any]:
@@ -80,7 +88,11 @@ class DefinitionCollection(Generic[Rule]):
         )
         if result.matched_count == 0:
             raise DefinitionNotFound(f"no {self.kind} {definition_id!r} in this project")
+        self._stamps.bump(project)
         return self.get(project, definition_id)
+
+    def all_active(self, project: str) -> list[Rule]:
+        return self.find_active(project)
 
     def find_active(self, project: str, **match: Any) -> list[Rule]:
         cursor = self._collection.find(
@@ -105,9 +117,16 @@ class DefinitionStore:
             ),
         )
 
+        self.challenges: DefinitionCollection[ChallengeRule] = DefinitionCollection(
+            db, "challenge_definitions", "challengeId", "challenge", ChallengeRule.from_document
+        )
+        self.levels = LevelTables(db)
+        self.stamps = DefinitionStamps(db)
+
     def ensure_indexes(self) -> None:
         self.events.ensure_indexes()
         self.streaks.ensure_indexes()
+        self.challenges.ensure_indexes()
 
     def active_event_rule(self, project: str, event_id: str) -> EventRule:
         rules = self.events.find_active(project, eventId=event_id)
@@ -119,3 +138,42 @@ class DefinitionStore:
 
     def streak_rules_counting(self, project: str, event_id: str) -> list[StreakRule]:
         return self.streaks.find_active(project, events=event_id)
+
+
+class LevelTables:
+    """One level table per project (`PUT /admin/levels` replaces it)."""
+
+    def __init__(self, db: Database[Any]) -> None:
+        self._tables = db["level_tables"]
+        self._stamps = DefinitionStamps(db)
+
+    def save(self, project: str, body: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+        """Replace the table; raise InvalidDefinition if it does not compile."""
+        document = {"levels": [dict(level) for level in body.get("levels", [])]}
+        LevelTable.from_document(document)
+        self._tables.replace_one({"_id": project}, {**document, "updatedAt": now}, upsert=True)
+        self._stamps.bump(project)
+        return self.get(project)
+
+    def get(self, project: str) -> dict[str, Any]:
+        """The table, or an empty one (no levels) when none was saved."""
+        document = self._tables.find_one({"_id": project}, {"_id": False})
+        return dict(document) if document else {"levels": []}
+
+    def compiled(self, project: str) -> LevelTable | None:
+        document = self._tables.find_one({"_id": project})
+        return LevelTable.from_document(document) if document else None
+
+
+class DefinitionStamps:
+    """A counter per project, bumped after every change of its definitions."""
+
+    def __init__(self, db: Database[Any]) -> None:
+        self._stamps = db["definition_stamps"]
+
+    def bump(self, project: str) -> None:
+        self._stamps.update_one({"_id": project}, {"$inc": {"stamp": 1}}, upsert=True)
+
+    def current(self, project: str) -> int:
+        document = self._stamps.find_one({"_id": project})
+        return int(document["stamp"]) if document else 0

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from rules.challenges import ChallengeReport, ChallengeRule, advance_challenge
 from rules.definitions import EventRule, StreakRule
+from rules.levels import LevelChange, LevelTable, level_change
 from rules.periods import span_of, zone
 from rules.points import Reward, check_metadata_schema, decide_reward
 from rules.state import CompletionCounter, StreakState, UserState
@@ -46,13 +48,6 @@ class StreakReport:
 
 
 @dataclass(frozen=True)
-class Level:
-    level: int
-    name: str
-    level_up: bool
-
-
-@dataclass(frozen=True)
 class Outcome:
     """The response to one event (DESIGN §4)."""
 
@@ -65,8 +60,8 @@ class Outcome:
     rewarded: bool
     reason: str | None
     streaks: tuple[StreakReport, ...] = ()
-    challenges: tuple[Mapping[str, Any], ...] = ()  # filled once challenges exist
-    level: Level | None = None  # filled once levels exist
+    challenges: tuple[ChallengeReport, ...] = ()
+    level: LevelChange | None = None  # None when the project defines no levels
     badges: tuple[str, ...] = ()
 
 
@@ -78,9 +73,16 @@ class Evaluation:
 
 
 def evaluate(
-    event: Event, rule: EventRule, streak_rules: Sequence[StreakRule], user: UserState
+    event: Event,
+    rule: EventRule,
+    streak_rules: Sequence[StreakRule],
+    user: UserState,
+    *,
+    challenges: Sequence[ChallengeRule] = (),
+    levels: LevelTable | None = None,
 ) -> Evaluation:
-    """Apply `event` to `user` under `rule` and the streaks that count it.
+    """Apply `event` to `user` under `rule`, the streaks and challenges that count it and the
+    project's level table.
 
     Raises InvalidEvent when the metadata breaks the rule's metadataSchema.
     """
@@ -130,6 +132,33 @@ def evaluate(
             )
         )
 
+    challenge_states = dict(user.challenges)
+    challenge_reports: list[ChallengeReport] = []
+    user_zone = zone(user.timezone) if user.timezone else None
+    for challenge in challenges:
+        progress = advance_challenge(
+            challenge,
+            challenge_states.get(challenge.challenge_id),
+            event.event_id,
+            event.metadata,
+            event.timestamp,
+            user_zone,
+        )
+        if progress.report is None or progress.state is None:
+            continue
+        challenge_states[challenge.challenge_id] = progress.state
+        challenge_reports.append(progress.report)
+        if progress.report.points_awarded:
+            ledger.append(
+                LedgerLine(
+                    progress.report.points_awarded,
+                    "challenge",
+                    f"challenge:{challenge.challenge_id}",
+                )
+            )
+        if progress.report.badge:
+            badges.append(progress.report.badge)
+
     new_badges = tuple(dict.fromkeys(b for b in badges if b not in user.badges))
     total = sum(line.delta for line in ledger)
     state = replace(
@@ -138,6 +167,7 @@ def evaluate(
         lifetime=user.lifetime + total,
         streaks=streaks,
         completions=completions,
+        challenges=challenge_states,
         badges=user.badges + new_badges,
     )
     outcome = Outcome(
@@ -150,6 +180,8 @@ def evaluate(
         rewarded=reward.completed,
         reason=reward.reason,
         streaks=tuple(reports),
+        challenges=tuple(challenge_reports),
+        level=level_change(levels, user.lifetime, state.lifetime),
         badges=new_badges,
     )
     return Evaluation(state=state, ledger=tuple(ledger), outcome=outcome)

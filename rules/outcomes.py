@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from rules.engine import Level, Outcome, StreakReport
+from rules.challenges import ChallengeReport
+from rules.engine import Outcome, StreakReport
+from rules.levels import LevelChange
 
 
 def outcome_to_document(outcome: Outcome) -> dict[str, Any]:
@@ -32,7 +34,17 @@ def outcome_to_document(outcome: Outcome) -> dict[str, Any]:
             }
             for s in outcome.streaks
         ],
-        "challenges": [dict(c) for c in outcome.challenges],
+        "challenges": [
+            {
+                "challengeId": c.challenge_id,
+                "progress": c.progress,
+                "target": c.target,
+                "completed": c.completed,
+                "pointsAwarded": c.points_awarded,
+                "badge": c.badge,
+            }
+            for c in outcome.challenges
+        ],
         "level": None
         if outcome.level is None
         else {
@@ -67,10 +79,20 @@ def outcome_from_document(document: Mapping[str, Any]) -> Outcome:
             )
             for s in document.get("streaks", [])
         ),
-        challenges=tuple(dict(c) for c in document.get("challenges", [])),
+        challenges=tuple(
+            ChallengeReport(
+                challenge_id=c["challengeId"],
+                progress=c["progress"],
+                target=c["target"],
+                completed=c["completed"],
+                points_awarded=c["pointsAwarded"],
+                badge=c["badge"],
+            )
+            for c in document.get("challenges", [])
+        ),
         level=None
         if level is None
-        else Level(level=level["level"], name=level["name"], level_up=level["levelUp"]),
+        else LevelChange(level=level["level"], name=level["name"], level_up=level["levelUp"]),
         badges=tuple(document.get("badges", [])),
     )
 

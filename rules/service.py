@@ -30,7 +30,7 @@ from bson import ObjectId
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from rules.definition_store import DefinitionStore
+from rules.catalog import CatalogCache, load_catalog
 from rules.engine import Event, Outcome, evaluate
 from rules.errors import UpdateContention
 from rules.eventlog import EventLog
@@ -61,6 +61,7 @@ def record_event(
     *,
     received_at: datetime,
     idempotency: IdempotencyKey | None = None,
+    catalogs: CatalogCache | None = None,
 ) -> Recorded:
     """Apply `event` to its user exactly once and return the response data.
 
@@ -73,9 +74,10 @@ def record_event(
         earlier = keys.claim(project, idempotency, received_at)
         if earlier is not None:
             return Recorded(earlier, replayed=True)
-    definitions = DefinitionStore(db)
-    rule = definitions.active_event_rule(project, event.event_id)
-    streak_rules = definitions.streak_rules_counting(project, event.event_id)
+    catalog = catalogs.get(db, project) if catalogs is not None else load_catalog(db, project)
+    rule = catalog.event_rule(event.event_id)
+    streak_rules = catalog.streaks_for(event.event_id)
+    challenges = catalog.challenges_for(event.event_id)
     users = UserStore(db)
 
     for attempt in range(MAX_ATTEMPTS):
@@ -91,7 +93,9 @@ def record_event(
             if earlier is not None:
                 return Recorded(earlier, replayed=True)
         state = stored.state if stored else UserState(user_id=event.user_id)
-        evaluation = evaluate(event, rule, streak_rules, state)
+        evaluation = evaluate(
+            event, rule, streak_rules, state, challenges=challenges, levels=catalog.levels
+        )
         record_id = ObjectId()
         pending: dict[str, Any] = {
             "id": record_id,

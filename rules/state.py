@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from rules.challenges import ChallengeState
 from rules.periods import Span
 
 # The most recent payout instants kept per capped event: enough to judge any cap of up to
@@ -67,6 +68,7 @@ class UserState:
     lifetime: int = 0
     streaks: Mapping[str, StreakState] = field(default_factory=dict)
     completions: Mapping[str, CompletionCounter] = field(default_factory=dict)
+    challenges: Mapping[str, ChallengeState] = field(default_factory=dict)
     badges: tuple[str, ...] = ()
     first_seen: datetime | None = None
     last_seen: datetime | None = None

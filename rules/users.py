@@ -23,6 +23,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from rules.challenges import challenge_state_from_document, challenge_state_to_document
 from rules.state import CompletionCounter, StreakState, UserState
 
 
@@ -170,6 +171,10 @@ def state_to_fields(state: UserState) -> dict[str, Any]:
             }
             for event_id, c in state.completions.items()
         ],
+        "challenges": [
+            {"challengeId": challenge_id, **challenge_state_to_document(c)}
+            for challenge_id, c in state.challenges.items()
+        ],
         "badges": list(state.badges),
         "firstSeen": state.first_seen,
         "lastSeen": state.last_seen,
@@ -203,6 +208,10 @@ def state_from_document(document: Mapping[str, Any]) -> UserState:
                 dropped_through=c.get("droppedThrough"),
             )
             for c in document.get("completions", [])
+        },
+        challenges={
+            c["challengeId"]: challenge_state_from_document(c)
+            for c in document.get("challenges", [])
         },
         badges=tuple(document.get("badges", [])),
         first_seen=document.get("firstSeen"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -10,6 +10,7 @@ from pymongo.database import Database
 
 from core.clients import Clients
 from core.settings import Settings
+from rules.catalog import CatalogCache
 
 EXTENSION = "laurel"
 
@@ -18,6 +19,7 @@ EXTENSION = "laurel"
 class AppState:
     settings: Settings
     clients: Clients
+    catalogs: CatalogCache = field(default_factory=CatalogCache)  # this process's compiled rules
 
 
 def app_state() -> AppState:

@@ -1,4 +1,5 @@
-"""Admin API for definitions (DESIGN §5): /admin/events and /admin/streaks, scope `admin`."""
+"""Admin API for definitions (DESIGN §5), scope `admin`: /admin/events, /admin/streaks,
+/admin/challenges and /admin/levels."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from web.auth import current_principal, require_scope
 from web.context import database
 from web.envelope import Blueprint
 from web.schemas.definitions import (
+    ChallengeDefinitionListSchema,
+    ChallengeDefinitionSchema,
     EventDefinitionListSchema,
     EventDefinitionSchema,
+    LevelTableSchema,
     StreakDefinitionListSchema,
     StreakDefinitionSchema,
 )
@@ -102,4 +106,50 @@ def admin_blueprints() -> list[Blueprint]:
             StreakDefinitionListSchema,
             lambda store: store.streaks,
         ),
+        definition_blueprint(
+            "admin_challenges",
+            "challenge",
+            "challengeId",
+            ChallengeDefinitionSchema,
+            ChallengeDefinitionListSchema,
+            lambda store: store.challenges,
+        ),
+        levels_blp,
     ]
+
+
+levels_blp = Blueprint(
+    "admin_levels", __name__, url_prefix="/admin/levels", description="Define levels (scope admin)"
+)
+
+
+@levels_blp.route("", endpoint="table")
+class Levels(MethodView):
+    @require_scope("admin")
+    @levels_blp.response(200, LevelTableSchema)
+    @levels_blp.errors(401, 403, 429)
+    def get(self) -> dict[str, Any]:
+        """Get the project's level table (empty when none is defined)"""
+        return DefinitionStore(database()).levels.get(current_principal().project)
+
+    @require_scope("admin")
+    @levels_blp.arguments(
+        LevelTableSchema,
+        example={
+            "levels": [
+                {"level": 1, "name": "Bronze", "minPoints": 0},
+                {"level": 2, "name": "Silver", "minPoints": 500},
+            ]
+        },
+    )
+    @levels_blp.response(200, LevelTableSchema)
+    @levels_blp.errors(401, 403, 413, 429)
+    def put(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Replace the project's level table
+
+        A user's level is the highest level whose minPoints their lifetime points reach
+        (level 0, without a name, below the first). An empty list removes levels.
+        """
+        return DefinitionStore(database()).levels.save(
+            current_principal().project, body, to_millis(datetime.now(UTC))
+        )

@@ -16,7 +16,7 @@ from rules.engine import Event, Outcome
 from rules.idempotency import IdempotencyKey, fingerprint
 from rules.service import Recorded, record_event
 from web.auth import Principal, current_principal, require_scope
-from web.context import database
+from web.context import app_state, database
 from web.envelope import Blueprint, describe_error, describe_invalid
 from web.schemas.events import (
     BatchRequestSchema,
@@ -134,7 +134,12 @@ def _record(principal: Principal, payload: Mapping[str, Any], body: Any) -> Reco
         request_fields = {k: v for k, v in body.items() if k != "idempotencyKey"}
         idempotency = IdempotencyKey(key, fingerprint(request_fields))
     return record_event(
-        database(), principal.project, event, received_at=received_at, idempotency=idempotency
+        database(),
+        principal.project,
+        event,
+        received_at=received_at,
+        idempotency=idempotency,
+        catalogs=app_state().catalogs,
     )
 
 

@@ -10,11 +10,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from rules.challenges import GOAL_TYPES, RESETS
 from rules.conditions import METADATA_KEY
 from rules.definitions import METADATA_TYPES, ROUNDINGS
 from rules.periods import CAP_PERIODS, PERIODS
 from rules.state import MAX_CAP_COUNT
-from web.schemas.fields import Condition, Identifier, IsoMillis, Timezone, printable
+from web.schemas.fields import Condition, Identifier, Instant, IsoMillis, Timezone, printable
 
 MAX_POINTS = 1_000_000_000
 METADATA_FIELD = validate.Regexp(
@@ -143,6 +144,76 @@ class StreakDefinitionSchema(DefinitionSchema):
         counts = [milestone["count"] for milestone in data.get("milestones", [])]
         if len(counts) != len(set(counts)):
             raise ValidationError("two milestones share a count", "milestones")
+
+
+class GoalSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(GOAL_TYPES))
+    field = fields.String(
+        validate=METADATA_FIELD,
+        metadata={"description": "For a sum goal: the numeric metadata field to add up"},
+    )
+    target = fields.Raw(
+        required=True,
+        metadata={
+            "type": "number",
+            "description": "Events to count (a whole number) or the total to reach",
+            "example": 5,
+        },
+    )
+
+
+class WindowSchema(Schema):
+    start = Instant(metadata={"type": "string", "format": "date-time"})
+    end = Instant(metadata={"type": "string", "format": "date-time", "description": "Exclusive"})
+
+
+class ChallengeRewardSchema(Schema):
+    points = _points(load_default=0)
+    badge = Identifier(allow_none=True)
+
+
+class ChallengeDefinitionSchema(DefinitionSchema):
+    challengeId = Identifier(metadata={"description": "Optional on PUT; must match the path"})
+    events = fields.List(
+        Identifier(),
+        required=True,
+        validate=validate.Length(1, 50),
+        metadata={"example": ["level_completed"]},
+    )
+    goal = fields.Nested(GoalSchema, required=True)
+    window = fields.Nested(WindowSchema, metadata={"description": "Counts events in [start, end)"})
+    reset = fields.String(
+        load_default="none",
+        validate=validate.OneOf(RESETS),
+        metadata={"description": "Progress restarts each day, week or month (user's timezone)"},
+    )
+    reward = fields.Nested(ChallengeRewardSchema, load_default=lambda: {"points": 0})
+    repeatable = fields.Boolean(load_default=False)
+
+
+class LevelSchema(Schema):
+    level = fields.Integer(strict=True, required=True, metadata={"example": 1})
+    name = fields.String(required=True, metadata={"example": "Bronze"})
+    minPoints = fields.Integer(strict=True, required=True, metadata={"example": 0})
+
+
+class LevelTableSchema(Schema):
+    levels = fields.List(
+        fields.Nested(LevelSchema),
+        required=True,
+        metadata={"description": "Levels follow lifetime points; minPoints rise with the level"},
+    )
+    updatedAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
+
+    @pre_load
+    def drop_read_only(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if key != "updatedAt"}
+        return data
+
+
+class ChallengeDefinitionListSchema(Schema):
+    items = fields.List(fields.Nested(ChallengeDefinitionSchema))
 
 
 class EventDefinitionListSchema(Schema):

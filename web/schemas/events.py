@@ -80,16 +80,16 @@ class StreakResultSchema(Schema):
 
 class ChallengeResultSchema(Schema):
     challenge_id = fields.String(data_key="challengeId")
-    progress = fields.Float()
-    target = fields.Float()
+    progress = fields.Raw(metadata={"type": "number", "description": "Towards the target"})
+    target = fields.Raw(metadata={"type": "number"})
     completed = fields.Boolean()
     points_awarded = fields.Integer(data_key="pointsAwarded")
     badge = fields.String(allow_none=True)
 
 
 class LevelResultSchema(Schema):
-    level = fields.Integer()
-    name = fields.String()
+    level = fields.Integer(metadata={"description": "0 below the first level"})
+    name = fields.String(allow_none=True)
     level_up = fields.Boolean(data_key="levelUp")
 
 

@@ -136,6 +136,13 @@ class Timestamp(fields.Field):
         return to_millis(moment)
 
 
+class Instant(Timestamp):
+    """A stored instant: loaded like Timestamp, written back as ISO-8601 UTC with ms and Z."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else iso_ms(value)
+
+
 def to_millis(moment: datetime) -> datetime:
     """Drop sub-millisecond digits: MongoDB stores milliseconds, so responses agree with it."""
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

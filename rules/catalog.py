@@ -1,0 +1,93 @@
+"""A project's active definitions, compiled once and cached per process.
+
+Each event needs its project's rules. Reading and compiling them per request costs a query per
+kind and a compile per condition tree; the catalog does it once per change instead. Staleness
+across processes (several web workers, the scheduler) is settled by a version stamp: every
+change bumps the project's stamp in MongoDB (rules.definition_store), each request reads the
+stamp (one lookup by `_id`) and recompiles only when it moved. A definition saved in one worker
+applies to the very next event in every worker. As a safety net against a stamp that was never
+bumped (a crash between a definition's write and its stamp), an entry is also recompiled once
+it is MAX_AGE old.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo.database import Database
+
+from rules.challenges import ChallengeRule
+from rules.definition_store import DefinitionStore
+from rules.definitions import EventRule, StreakRule
+from rules.errors import EventNotFound
+from rules.levels import LevelTable
+
+MAX_AGE = 60.0  # seconds
+MAX_PROJECTS = 1000
+
+
+@dataclass(frozen=True)
+class Catalog:
+    events: Mapping[str, EventRule] = field(default_factory=dict)
+    streaks: tuple[StreakRule, ...] = ()
+    challenges: tuple[ChallengeRule, ...] = ()
+    levels: LevelTable | None = None
+
+    def event_rule(self, event_id: str) -> EventRule:
+        rule = self.events.get(event_id)
+        if rule is None:
+            raise EventNotFound(
+                f"event {event_id!r} is not defined or not active", {"eventId": event_id}
+            )
+        return rule
+
+    def streaks_for(self, event_id: str) -> tuple[StreakRule, ...]:
+        return tuple(rule for rule in self.streaks if event_id in rule.events)
+
+    def challenges_for(self, event_id: str) -> tuple[ChallengeRule, ...]:
+        return tuple(rule for rule in self.challenges if event_id in rule.events)
+
+
+def load_catalog(db: Database[Any], project: str) -> Catalog:
+    """Read and compile every active definition of `project`."""
+    store = DefinitionStore(db)
+    return Catalog(
+        events={rule.event_id: rule for rule in store.events.all_active(project)},
+        streaks=tuple(store.streaks.all_active(project)),
+        challenges=tuple(store.challenges.all_active(project)),
+        levels=store.levels.compiled(project),
+    )
+
+
+class CatalogCache:
+    """Compiled catalogs of the most recently used projects (thread-safe)."""
+
+    def __init__(
+        self, max_age: float = MAX_AGE, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._max_age = max_age
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[int, float, Catalog]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, db: Database[Any], project: str) -> Catalog:
+        stamp = DefinitionStore(db).stamps.current(project)
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(project)
+            if entry is not None and entry[0] == stamp and now - entry[1] < self._max_age:
+                self._entries.move_to_end(project)
+                return entry[2]
+        # Compiled outside the lock; should two threads race, both results are current.
+        catalog = load_catalog(db, project)
+        with self._lock:
+            self._entries[project] = (stamp, now, catalog)
+            self._entries.move_to_end(project)
+            while len(self._entries) > MAX_PROJECTS:
+                self._entries.popitem(last=False)
+        return catalog
