@@ -47,6 +47,10 @@ scheduler: $(STAMP) ## Production: run the scheduled jobs (outbox sweep, ledger 
 db-init: $(STAMP) ## Create MongoDB indexes (production)
 	$(BIN)/flask --app wsgi db init
 
+.PHONY: bench
+bench: $(STAMP) ## Benchmarks, side by side in one run: engine (20 definitions vs 1), catalog cache
+	$(BIN)/python -m tests.bench.engine
+
 .PHONY: lint
 lint: $(STAMP) ## ruff (lint + format check) and mypy on core, rules, reports
 	$(BIN)/ruff check .

@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench`: side-by-side ratios, never timed unit tests."""
