@@ -27,6 +27,10 @@ class InvalidEvent(RulesError):
     """The event breaks a rule of its definition (for example its metadataSchema)."""
 
 
+class ImportNotAllowed(RulesError):
+    """An event older than the import horizon, sent without the right to import."""
+
+
 class InvalidDefinition(RulesError):
     """A definition that cannot be compiled; `details` maps field paths to messages."""
 

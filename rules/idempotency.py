@@ -95,12 +95,18 @@ class IdempotencyStore:
     def complete(
         self, project: str, key: str, fingerprint: str, outcome: Mapping[str, Any], now: datetime
     ) -> None:
-        """Record the outcome; an upsert, so a key that expired meanwhile is written again."""
-        self._keys.update_one(
-            {"project": project, "key": key},
-            {
-                "$set": {"outcome": dict(outcome), "expiresAt": now + KEEP_FOR},
-                "$setOnInsert": {"fingerprint": fingerprint, "createdAt": now},
-            },
-            upsert=True,
-        )
+        """Record the outcome of the key's request. An upsert, so a key that expired meanwhile
+        is written again; if another request took the expired key since, it stays theirs."""
+        try:
+            self._keys.update_one(
+                {"project": project, "key": key, "fingerprint": fingerprint},
+                {
+                    "$set": {"outcome": dict(outcome), "expiresAt": now + KEEP_FOR},
+                    "$setOnInsert": {"createdAt": now},
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            # Either a concurrent finisher of the same record won (same outcome), or the key
+            # belongs to another request now: nothing of ours to write.
+            pass

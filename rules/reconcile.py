@@ -13,6 +13,7 @@ is the history support staff read, so it is the side that is trusted.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +24,8 @@ from pymongo.database import Database
 from rules.ledger import Ledger
 from rules.service import finish_pending
 from rules.users import UserStore
+
+log = logging.getLogger(__name__)
 
 SWEEP_GRACE = timedelta(seconds=30)
 CONFIRM_ATTEMPTS = 5
@@ -44,6 +47,7 @@ class Drift:
 class Verification:
     users_checked: int = 0
     drifts: list[Drift] = field(default_factory=list)
+    failures: int = 0  # users that could not be checked (logged)
 
 
 def sweep_pending(
@@ -59,9 +63,13 @@ def sweep_pending(
     users = UserStore(db)
     finished = 0
     for stored in users.with_pending(now - grace, project):
-        finished += finish_pending(db, stored)
-        if not stored.pending:  # a stale marker: the records were finished meanwhile
-            users.forget_pending_marker(stored.id)
+        try:
+            finished += finish_pending(db, stored)
+            if not stored.pending:  # a stale marker: the records were finished meanwhile
+                users.forget_pending_marker(stored.id)
+        except Exception:
+            # One user's broken record must not stall everyone queued behind it.
+            log.exception("cannot finish the pending records of user %r", stored.state.user_id)
     return finished
 
 
@@ -82,7 +90,12 @@ def verify_balances(
             if progress and result.users_checked % PROGRESS_EVERY == 0:
                 progress(f"checked {result.users_checked} users")
             if balance != totals.get(user_id, 0):
-                drift = _confirm(db, name, user_id, repair)
+                try:
+                    drift = _confirm(db, name, user_id, repair)
+                except Exception:
+                    log.exception("cannot check the balance of user %r in %r", user_id, name)
+                    result.failures += 1
+                    continue
                 if drift is not None:
                     result.drifts.append(drift)
     return result
@@ -108,7 +121,13 @@ def _confirm(db: Database[Any], project: str, user_id: str, repair: bool) -> Dri
         total = Ledger(db).balance(project, user_id)
         if stored.state.balance == total:
             return None
-        repaired = repair and users.set_balance(stored, total)
-        if repaired or not repair:
-            return Drift(project, user_id, stored.state.balance, total, repaired)
+        if repair:
+            if users.set_balance(stored, total):  # version-guarded: a new event wins
+                return Drift(project, user_id, stored.state.balance, total, repaired=True)
+            continue
+        # The sum may include entries of an event that landed after our read: judge only if
+        # the user is still as we read it.
+        again = users.load(project, user_id)
+        if again is not None and again.version == stored.version and not again.pending:
+            return Drift(project, user_id, stored.state.balance, total, repaired=False)
     return None  # too busy to judge now; the next run looks again

@@ -23,7 +23,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -32,10 +32,11 @@ from pymongo.errors import PyMongoError
 
 from rules.catalog import CatalogCache, load_catalog
 from rules.engine import Event, Outcome, evaluate
-from rules.errors import UpdateContention
+from rules.errors import ImportNotAllowed, InvalidEvent, UpdateContention
 from rules.eventlog import EventLog
 from rules.idempotency import IdempotencyKey, IdempotencyStore
 from rules.ledger import Ledger
+from rules.points import check_metadata_schema
 from rules.state import UserState
 from rules.users import StoredUser, UserStore
 
@@ -46,6 +47,10 @@ MAX_ATTEMPTS = 25
 # one user spread out instead of colliding again in lockstep (at worst about 2 s in all).
 BACKOFF_BASE = 0.002
 BACKOFF_CAP = 0.1
+
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+IMPORT_AFTER = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -62,22 +67,33 @@ def record_event(
     received_at: datetime,
     idempotency: IdempotencyKey | None = None,
     catalogs: CatalogCache | None = None,
+    may_import: bool = True,
 ) -> Recorded:
     """Apply `event` to its user exactly once and return the response data.
 
-    Raises IdempotencyConflict (the key came with another request), EventNotFound (unknown or
-    inactive eventId: nothing is stored), InvalidEvent (metadata breaks the definition) or
-    UpdateContention (the user kept changing).
+    Raises IdempotencyConflict (the key came with another request), InvalidEvent (a
+    timestamp too far ahead, metadata that breaks the definition), ImportNotAllowed (older
+    than IMPORT_AFTER and not `may_import`), EventNotFound (unknown or inactive eventId) or
+    UpdateContention (the user kept changing). Nothing is stored when one is raised.
     """
     keys = IdempotencyStore(db)
     if idempotency is not None:
+        # A retry replays whatever changed since (its time, the definitions, the token).
+        earlier = keys.outcome(project, idempotency)
+        if earlier is not None:
+            return Recorded(earlier, replayed=True)
+    check_event_time(event.timestamp, received_at, may_import)
+    catalog = catalogs.get(db, project) if catalogs is not None else load_catalog(db, project)
+    rule = catalog.event_rule(event.event_id)
+    check_metadata_schema(rule, event.metadata)
+    streak_rules = catalog.streaks_for(event.event_id)
+    challenges = catalog.challenges_for(event.event_id)
+    if idempotency is not None:
+        # Bound to its request only now: a request refused above leaves no trace, and its
+        # corrected retry may reuse the key.
         earlier = keys.claim(project, idempotency, received_at)
         if earlier is not None:
             return Recorded(earlier, replayed=True)
-    catalog = catalogs.get(db, project) if catalogs is not None else load_catalog(db, project)
-    rule = catalog.event_rule(event.event_id)
-    streak_rules = catalog.streaks_for(event.event_id)
-    challenges = catalog.challenges_for(event.event_id)
     users = UserStore(db)
 
     for attempt in range(MAX_ATTEMPTS):
@@ -119,6 +135,17 @@ def record_event(
                 log.exception("event %s applied; its records will be finished later", record_id)
             return Recorded(evaluation.outcome)
     raise UpdateContention(f"user {event.user_id!r} is changing too fast; retry the request")
+
+
+def check_event_time(moment: datetime, now: datetime, may_import: bool) -> None:
+    """At most FUTURE_TOLERANCE ahead; older than IMPORT_AFTER only for importers."""
+    if moment > now + FUTURE_TOLERANCE:
+        raise InvalidEvent(
+            "timestamp: must not be more than 5 minutes in the future",
+            {"timestamp": ["must not be more than 5 minutes in the future"]},
+        )
+    if moment < now - IMPORT_AFTER and not may_import:
+        raise ImportNotAllowed("Forbidden: events older than 7 days need the 'events:import' scope")
 
 
 def finish_pending(db: Database[Any], stored: StoredUser) -> int:

@@ -77,7 +77,8 @@ def reconcile_ledger(project: str | None, dry_run: bool, grace: int) -> None:
     """Finish half-done events, then check every balance equals the sum of its ledger.
 
     A drifted balance is set to the ledger's sum (the ledger is the history) unless
-    --dry-run is given. Safe to run while the API serves traffic; also scheduled.
+    --dry-run is given. Safe to run while the API serves traffic; also scheduled. Exits 1
+    when a drift was left unrepaired or a user could not be checked.
     """
     db = app_state().clients.mongo
     started = time.monotonic()
@@ -98,8 +99,9 @@ def reconcile_ledger(project: str | None, dry_run: bool, grace: int) -> None:
     click.echo(
         f"checked {checked.users_checked} user(s) in {time.monotonic() - started:.1f}s: "
         f"{len(checked.drifts)} drifted"
+        + (f", {checked.failures} could not be checked (see the log)" if checked.failures else "")
     )
-    if any(not drift.repaired for drift in checked.drifts):
+    if checked.failures or any(not drift.repaired for drift in checked.drifts):
         raise SystemExit(1)
 
 

@@ -4,12 +4,17 @@ Counters live in Redis (memory in the embedded default). When Redis fails or han
 limiter logs it and counts in this process's memory instead (re-checking Redis after 1, 2, 4 …
 32 s); any other limiter error lets the request through (`swallow_errors`). An outage of Redis
 never takes the event API down with it.
+
+A batch of events costs one hit per event, up to the smallest window of RATE_LIMIT.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, request
 from flask_limiter import Limiter
+from limits import parse_many
 
 from core.clients import Clients
 from core.settings import Settings
@@ -27,13 +32,24 @@ def rate_limit_key() -> str:
     return f"ip:{request.remote_addr}"
 
 
-def request_cost() -> int:
-    """A batch costs one request per event it carries, so batching never bypasses the limit."""
-    if request.endpoint != "events.batch":
-        return 1
-    body = request.get_json(silent=True)
-    events = body.get("events") if isinstance(body, dict) else None
-    return max(1, min(len(events), MAX_BATCH_EVENTS)) if isinstance(events, list) else 1
+def batch_cost(largest: int) -> Callable[[], int]:
+    """A batch costs one request per event it carries, so batching never bypasses the limit,
+    but never more than `largest` (the smallest window of RATE_LIMIT): a batch bigger than a
+    window would otherwise be refused for ever, whatever the client waits."""
+
+    def cost() -> int:
+        if request.endpoint != "events.batch":
+            return 1
+        size = request.content_length
+        if size is None or size > (request.max_content_length or 0):
+            return 1  # the view answers 413; reading it here would fail inside the limiter
+        body = request.get_json(silent=True)
+        events = body.get("events") if isinstance(body, dict) else None
+        if not isinstance(events, list):
+            return 1
+        return max(1, min(len(events), MAX_BATCH_EVENTS, largest))
+
+    return cost
 
 
 def init_rate_limits(app: Flask, settings: Settings, clients: Clients) -> Limiter:
@@ -42,7 +58,9 @@ def init_rate_limits(app: Flask, settings: Settings, clients: Clients) -> Limite
         rate_limit_key,
         app=app,
         application_limits=[settings.rate_limit],
-        application_limits_cost=request_cost,
+        application_limits_cost=batch_cost(
+            min(item.amount for item in parse_many(settings.rate_limit))
+        ),
         application_limits_exempt_when=lambda: request.blueprint in EXEMPT_BLUEPRINTS,
         storage_uri=storage_uri,
         storage_options=storage_options,

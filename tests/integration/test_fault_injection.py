@@ -63,7 +63,12 @@ def assert_applied_once(store: Any, balance_before: int) -> None:
     user = store.users.find_one({"userId": "u1"})
     assert user["points"]["balance"] == balance_before + 65 + 7
     assert user["points"]["balance"] == Ledger(store).balance(PROJECT, "u1")
-    assert user["pending"] == [] and "pendingSince" not in user
+    for record in user["pending"]:
+        # A replay answers from the completed key without loading the user, so a crash just
+        # before the last write (the pull) leaves a record whose writes are all done; the
+        # sweep or the user's next event pulls it.
+        assert store.events.count_documents({"_id": record["id"]}) == 1
+        assert store.idempotency_keys.find_one({"key": KEY.key})["outcome"] is not None
     assert store.events.count_documents({"idempotencyKey": KEY.key}) == 1
     assert user["eventCount"] == 2
     assert user["streaks"][0]["currentCount"] == 2
@@ -116,6 +121,10 @@ def test_a_crash_at_any_write_then_recovery_applies_the_event_once(
 
     assert_applied_once(store, before)
     assert verify_balances(store).drifts == []
+    sweep_pending(store, later, grace=timedelta(0))
+    user = store.users.find_one({"userId": "u1"})
+    assert user["pending"] == [] and "pendingSince" not in user
+    assert_applied_once(store, before)
 
 
 @pytest.mark.parametrize("survive", range(4))
@@ -145,3 +154,19 @@ def test_the_sweep_leaves_young_records_to_their_requests(store: Any) -> None:
     assert sweep_pending(store, START + timedelta(seconds=10), grace=timedelta(seconds=30)) == 0
     assert sweep_pending(store, START + timedelta(seconds=31), grace=timedelta(seconds=30)) == 1
     assert store.events.count_documents({}) == 1
+
+
+@pytest.mark.parametrize("survive", range(6))
+def test_a_crash_on_a_new_users_first_keyed_event_then_a_retry_applies_it_once(
+    store: Any, survive: int
+) -> None:
+    with pytest.raises(Crash):
+        purchase(CrashingDatabase(store, survive=survive), START)
+
+    purchase(store, START)  # the client's retry
+    sweep_pending(store, START + timedelta(minutes=5), grace=timedelta(0))
+
+    user = store.users.find_one({"userId": "u1"})
+    assert user["points"]["balance"] == 65 == Ledger(store).balance(PROJECT, "u1")
+    assert user["eventCount"] == 1 and user["pending"] == []
+    assert store.events.count_documents({"idempotencyKey": KEY.key}) == 1

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -60,10 +61,8 @@ def test_a_failing_job_releases_its_lock(clients: Clients) -> None:
     def broken(_db: Any) -> None:
         raise RuntimeError("boom")
 
-    try:
+    with pytest.raises(RuntimeError, match="boom"):
         run_locked(clients, "job", broken, "a")
-    except RuntimeError:
-        pass
     assert clients.mongo.job_locks.count_documents({}) == 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, after_this_request, request
@@ -28,8 +28,6 @@ from web.schemas.fields import idempotency_key_problem, to_millis
 
 log = logging.getLogger(__name__)
 
-FUTURE_TOLERANCE = timedelta(minutes=5)
-IMPORT_AFTER = timedelta(days=7)
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -125,7 +123,7 @@ def _record(principal: Principal, payload: Mapping[str, Any], body: Any) -> Reco
     event = Event(
         event_id=payload["event_id"],
         user_id=payload["user_id"],
-        timestamp=_event_time(payload["timestamp"], received_at, principal),
+        timestamp=payload["timestamp"] or received_at,
         metadata=payload["metadata"] or {},
     )
     key = payload["idempotency_key"]
@@ -140,19 +138,10 @@ def _record(principal: Principal, payload: Mapping[str, Any], body: Any) -> Reco
         received_at=received_at,
         idempotency=idempotency,
         catalogs=app_state().catalogs,
+        may_import=principal.allows("events:import"),
     )
 
 
 def _mark_replayed(response: Response) -> Response:
     response.headers[REPLAYED_HEADER] = "true"
     return response
-
-
-def _event_time(requested: datetime | None, now: datetime, principal: Principal) -> datetime:
-    if requested is None:
-        return now
-    if requested > now + FUTURE_TOLERANCE:
-        abort(400, errors={"timestamp": ["must not be more than 5 minutes in the future"]})
-    if requested < now - IMPORT_AFTER and not principal.allows("events:import"):
-        abort(403, message="Forbidden: events older than 7 days need the 'events:import' scope")
-    return requested
