@@ -37,6 +37,12 @@ serve: $(STAMP) ## Production: create indexes, then gunicorn; needs MONGO_URI, R
 	$(BIN)/flask --app wsgi db init
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - wsgi:app
 
+.PHONY: worker
+worker: $(STAMP) ## Production: an RQ worker with its scheduler (webhook deliveries and their retries)
+	@[ -n "$${REDIS_URL// /}" ] || { echo "make worker takes jobs from REDIS_URL;" \
+	  "make run runs them in its own process" >&2; exit 1; }
+	$(BIN)/rq worker --with-scheduler --url "$$REDIS_URL" laurel
+
 .PHONY: scheduler
 scheduler: $(STAMP) ## Production: run the scheduled jobs (outbox sweep, ledger check); one per deployment
 	@[ -n "$${MONGO_URI// /}" ] || { echo "make scheduler works on the shared MONGO_URI;" \

@@ -9,16 +9,23 @@ from typing import Any
 
 from pymongo.database import Database
 
+from jobs.effects import effects_for
+from jobs.runtime import clients as job_clients
+from jobs.webhooks import sweep_notifications
 from rules.reconcile import sweep_pending, verify_balances
 
 log = logging.getLogger(__name__)
 
 
 def sweep_outbox(db: Database[Any]) -> int:
-    """Finish events whose request died after applying them; returns how many."""
-    finished = sweep_pending(db, datetime.now(UTC))
+    """Finish events whose request died after applying them, then dispatch the webhook
+    notifications that could not be queued (Redis was down); returns how many records."""
+    finished = sweep_pending(db, datetime.now(UTC), effects=effects_for(job_clients()))
     if finished:
         log.warning("outbox sweep finished %d half-done event record(s)", finished)
+    dispatched = sweep_notifications(job_clients())
+    if dispatched:
+        log.warning("outbox sweep dispatched %d late webhook notification(s)", dispatched)
     return finished
 
 

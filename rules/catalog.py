@@ -26,6 +26,7 @@ from rules.definition_store import DefinitionStore
 from rules.definitions import EventRule, StreakRule
 from rules.errors import EventNotFound
 from rules.levels import LevelTable
+from rules.webhooks import WebhookStore
 
 MAX_AGE = 60.0  # seconds
 MAX_PROJECTS = 1000
@@ -37,6 +38,7 @@ class Catalog:
     streaks: tuple[StreakRule, ...] = ()
     challenges: tuple[ChallengeRule, ...] = ()
     levels: LevelTable | None = None
+    webhook_events: frozenset[str] = frozenset()  # notification types somebody subscribes to
 
     def event_rule(self, event_id: str) -> EventRule:
         rule = self.events.get(event_id)
@@ -61,6 +63,9 @@ def load_catalog(db: Database[Any], project: str) -> Catalog:
         streaks=tuple(store.streaks.all_active(project)),
         challenges=tuple(store.challenges.all_active(project)),
         levels=store.levels.compiled(project),
+        webhook_events=frozenset(
+            kind for webhook in WebhookStore(db).active(project) for kind in webhook.events
+        ),
     )
 
 

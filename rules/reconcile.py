@@ -14,7 +14,7 @@ is the history support staff read, so it is the side that is trusted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from pymongo.database import Database
 
 from rules.ledger import Ledger
-from rules.service import finish_pending
+from rules.service import Effect, finish_pending
 from rules.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ def sweep_pending(
     *,
     grace: timedelta = SWEEP_GRACE,
     project: str | None = None,
+    effects: Sequence[Effect] = (),
 ) -> int:
     """Finish the pending records of users holding one since before `now - grace`.
 
@@ -64,7 +65,7 @@ def sweep_pending(
     finished = 0
     for stored in users.with_pending(now - grace, project):
         try:
-            finished += finish_pending(db, stored)
+            finished += finish_pending(db, stored, effects)
             if not stored.pending:  # a stale marker: the records were finished meanwhile
                 users.forget_pending_marker(stored.id)
         except Exception:

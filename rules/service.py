@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,6 +36,7 @@ from rules.errors import ImportNotAllowed, InvalidEvent, UpdateContention
 from rules.eventlog import EventLog
 from rules.idempotency import IdempotencyKey, IdempotencyStore
 from rules.ledger import Ledger
+from rules.notifications import Outbox, notifications_for
 from rules.points import check_metadata_schema
 from rules.state import UserState
 from rules.users import StoredUser, UserStore
@@ -53,6 +54,11 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 IMPORT_AFTER = timedelta(days=7)
 
 
+# Runs once a record's documents are written, before the record is pulled: notifications,
+# leaderboards. Must be idempotent (a record may be finished twice) and may fail (logged).
+Effect = Callable[[str, str, Mapping[str, Any]], None]
+
+
 @dataclass(frozen=True)
 class Recorded:
     outcome: Outcome
@@ -68,6 +74,7 @@ def record_event(
     idempotency: IdempotencyKey | None = None,
     catalogs: CatalogCache | None = None,
     may_import: bool = True,
+    effects: Sequence[Effect] = (),
 ) -> Recorded:
     """Apply `event` to its user exactly once and return the response data.
 
@@ -101,7 +108,7 @@ def record_event(
             time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
         stored = users.load(project, event.user_id)
         if stored is not None:
-            finish_pending(db, stored)
+            finish_pending(db, stored, effects)
         if idempotency is not None:
             # Checked after the load: an application of this key before it is complete by now
             # (finish_pending), and one after it changes the version, so our save fails.
@@ -120,6 +127,10 @@ def record_event(
                 record_id, project, event.user_id, event.event_id, evaluation.ledger, received_at
             ),
         }
+        if catalog.webhook_events:
+            pending["notifications"] = notifications_for(
+                record_id, project, evaluation.outcome, catalog.webhook_events, received_at
+            )
         if idempotency is not None:
             pending["event"]["idempotencyKey"] = idempotency.key
             pending["idempotency"] = {
@@ -128,7 +139,7 @@ def record_event(
             }
         if users.save(project, stored, evaluation.state, pending, received_at):
             try:
-                _finish(db, project, event.user_id, pending)
+                finish_record(db, project, event.user_id, pending, effects)
             except PyMongoError:
                 # The event is applied; its pending record finishes on the user's next load or
                 # the recovery sweep. Answering 500 now would invite a retry that pays twice.
@@ -148,21 +159,44 @@ def check_event_time(moment: datetime, now: datetime, may_import: bool) -> None:
         raise ImportNotAllowed("Forbidden: events older than 7 days need the 'events:import' scope")
 
 
-def finish_pending(db: Database[Any], stored: StoredUser) -> int:
+def finish_pending(db: Database[Any], stored: StoredUser, effects: Sequence[Effect] = ()) -> int:
     """Write what earlier saves of this user left pending (crashed, or still in flight).
 
     Returns how many records were finished."""
     for pending in stored.pending:
-        _finish(db, stored.project, stored.state.user_id, pending)
+        finish_record(db, stored.project, stored.state.user_id, pending, effects)
     return len(stored.pending)
 
 
-def _finish(db: Database[Any], project: str, user_id: str, pending: Mapping[str, Any]) -> None:
-    EventLog(db).insert(pending["event"])
+def finish_record(
+    db: Database[Any],
+    project: str,
+    user_id: str,
+    pending: Mapping[str, Any],
+    effects: Sequence[Effect] = (),
+) -> None:
+    """Steps 2-4 for one pending record; safe to run again, or concurrently, at any point.
+
+    A pending record holds `id`, `ledger` (entries), and optionally `event` (the event-log
+    record with its outcome), `notifications` (outbox documents, rules.notifications),
+    `idempotency` (`key`, `fingerprint` and, when there is no event record, the `outcome` to
+    replay) and whatever the effects read.
+    """
+    if pending.get("event") is not None:
+        EventLog(db).insert(pending["event"])
     Ledger(db).insert(pending["ledger"])
+    Outbox(db).insert(pending.get("notifications", []))
     key = pending.get("idempotency")
     if key is not None:
+        outcome = key.get("outcome") or pending["event"]["outcome"]
         IdempotencyStore(db).complete(
-            project, key["key"], key["fingerprint"], pending["event"]["outcome"], datetime.now(UTC)
+            project, key["key"], key["fingerprint"], outcome, datetime.now(UTC)
         )
+    for effect in effects:
+        try:
+            effect(project, user_id, pending)
+        except Exception:
+            # Effects are best effort by contract (their own sweeps catch up); the records
+            # above must still be finished.
+            log.exception("side effect %r of record %s failed", effect, pending["id"])
     UserStore(db).clear_pending(project, user_id, pending["id"])

@@ -11,13 +11,14 @@ from flask import Flask, Request
 
 from core.clients import Clients
 from core.settings import Settings
+from jobs.runtime import use_clients
 from rules.indexes import ensure_indexes
 from web.cli import register_cli
 from web.context import EXTENSION, AppState
 from web.demo import seed_demo
 from web.envelope import Api, register_error_handlers
 from web.ratelimit import init_rate_limits
-from web.resources import definitions, events, health
+from web.resources import definitions, events, health, webhooks
 
 MAX_BODY_BYTES = 16 * 1024
 # Endpoints whose bodies may be larger: a batch holds up to 100 events.
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
         },
     )
     app.extensions[EXTENSION] = AppState(settings=settings, clients=clients)
+    use_clients(clients)  # what this process's jobs use (the embedded store lives here)
 
     api = Api(app)
     register_error_handlers(app)
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     api.register_blueprint(events.blp)
     for blueprint in definitions.admin_blueprints():
         api.register_blueprint(blueprint)
+    api.register_blueprint(webhooks.blp)
     register_cli(app)
 
     if settings.mongo_uri is None:

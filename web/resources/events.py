@@ -12,6 +12,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import ValidationError
 
+from jobs.effects import effects_for
 from rules.engine import Event, Outcome
 from rules.idempotency import IdempotencyKey, fingerprint
 from rules.service import Recorded, record_event
@@ -139,6 +140,7 @@ def _record(principal: Principal, payload: Mapping[str, Any], body: Any) -> Reco
         idempotency=idempotency,
         catalogs=app_state().catalogs,
         may_import=principal.allows("events:import"),
+        effects=effects_for(app_state().clients),
     )
 
 

@@ -1,0 +1,12 @@
+"""The side effects that run when an event's (or an adjustment's) records are written
+(rules.service.Effect): each idempotent, each allowed to fail without failing the request."""
+
+from __future__ import annotations
+
+from core.clients import Clients
+from jobs.webhooks import dispatch_effect
+from rules.service import Effect
+
+
+def effects_for(clients: Clients) -> list[Effect]:
+    return [dispatch_effect(clients)]

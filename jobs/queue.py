@@ -1,0 +1,181 @@
+"""The one way work leaves a request: `enqueue`, onto RQ or, in the embedded default, onto a
+queue of this process.
+
+Both give a job the same treatment: it runs in the background (never inside the request), at
+most JOB_TIMEOUT seconds on RQ, and is retried after each of RETRY_INTERVALS (the first within
+a minute) before it is given up (kept FAILURE_TTL in RQ's failed registry). Jobs may run twice
+(a retry after a lost acknowledgement, a crashed worker): every job function is idempotent.
+
+Job functions are module-level in jobs/ and take ids and plain values. They reach the stores
+through `jobs.runtime.clients()`: the web app's own in the embedded default, connections
+opened from the environment in an RQ worker.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from redis import Redis
+from rq import Queue, Retry, get_current_job
+
+from core.clients import Clients
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "laurel"
+RETRY_INTERVALS = (10, 60, 300, 1800, 7200)  # seconds before each retry
+JOB_TIMEOUT = 60  # seconds
+FAILURE_TTL = 7 * 24 * 3600  # seconds a given-up job stays in RQ's failed registry
+
+Job = Callable[..., Any]
+
+
+class JobQueue(Protocol):
+    def enqueue(self, job: Job, *args: Any, job_id: str | None = None) -> None: ...
+
+
+_current = threading.local()
+
+
+def retries_left() -> int | None:
+    """How many retries the running job still has (0: this is its last attempt); None when
+    not called from a job."""
+    job = get_current_job()
+    if job is not None:
+        return int(job.retries_left or 0)
+    left: int | None = getattr(_current, "retries_left", None)
+    return left
+
+
+class RedisQueue:
+    """RQ on the configured Redis; `make worker` runs the jobs (and schedules the retries)."""
+
+    def __init__(self, connection: Redis, intervals: tuple[int, ...] = RETRY_INTERVALS) -> None:
+        self._queue = Queue(QUEUE_NAME, connection=connection)
+        self._intervals = intervals
+
+    @property
+    def rq(self) -> Queue:
+        return self._queue
+
+    def enqueue(self, job: Job, *args: Any, job_id: str | None = None) -> None:
+        self._queue.enqueue(
+            job,
+            *args,
+            job_id=job_id,
+            retry=Retry(max=len(self._intervals), interval=list(self._intervals)),
+            job_timeout=JOB_TIMEOUT,
+            failure_ttl=FAILURE_TTL,
+        )
+
+
+@dataclass(order=True)
+class _Scheduled:
+    run_at: float
+    sequence: int
+    job: Job = field(compare=False)
+    args: tuple[Any, ...] = field(compare=False)
+    attempt: int = field(compare=False, default=0)
+
+
+class InProcessQueue:
+    """The embedded default's queue: a daemon thread runs jobs as they fall due, retrying on
+    the same schedule as RQ. Its jobs live in memory, like everything else in that mode."""
+
+    def __init__(
+        self,
+        intervals: tuple[float, ...] = RETRY_INTERVALS,
+        clock: Callable[[], float] = time.monotonic,
+        start: bool = True,
+    ) -> None:
+        self._intervals = intervals
+        self._clock = clock
+        self._heap: list[_Scheduled] = []
+        self._sequence = itertools.count()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._start = start
+
+    def enqueue(self, job: Job, *args: Any, job_id: str | None = None) -> None:
+        self._push(_Scheduled(self._clock(), next(self._sequence), job, args))
+
+    def run_due(self) -> int:
+        """Run every job due now (retries included when they fall due); return how many ran."""
+        ran = 0
+        while (item := self._pop_due()) is not None:
+            self._run(item)
+            ran += 1
+        return ran
+
+    def pending(self) -> int:
+        with self._wake:
+            return len(self._heap)
+
+    def _push(self, item: _Scheduled) -> None:
+        with self._wake:
+            heapq.heappush(self._heap, item)
+            self._wake.notify()
+            if self._start and self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="laurel-jobs", daemon=True)
+                self._thread.start()
+
+    def _pop_due(self) -> _Scheduled | None:
+        with self._wake:
+            if self._heap and self._heap[0].run_at <= self._clock():
+                return heapq.heappop(self._heap)
+            return None
+
+    def _run(self, item: _Scheduled) -> None:
+        _current.retries_left = len(self._intervals) - item.attempt
+        try:
+            item.job(*item.args)
+        except Exception:
+            if item.attempt >= len(self._intervals):
+                log.exception(
+                    "job %s failed for good after %d attempts", item.job.__name__, item.attempt + 1
+                )
+                return
+            delay = self._intervals[item.attempt]
+            log.warning("job %s failed; retry in %ss", item.job.__name__, delay, exc_info=True)
+            self._push(
+                _Scheduled(
+                    self._clock() + delay,
+                    next(self._sequence),
+                    item.job,
+                    item.args,
+                    item.attempt + 1,
+                )
+            )
+
+    def _loop(self) -> None:
+        while True:
+            self.run_due()
+            with self._wake:
+                timeout = self._heap[0].run_at - self._clock() if self._heap else None
+                if timeout is None or timeout > 0:
+                    self._wake.wait(timeout)
+
+
+def queue_for(clients: Clients) -> JobQueue:
+    """This process's queue for `clients`: RQ when REDIS_URL is set, else in-process."""
+    queue = clients.__dict__.get("_job_queue")
+    if queue is None:
+        created: JobQueue = (
+            RedisQueue(clients.redis)
+            if clients.settings.redis_url is not None
+            else InProcessQueue()
+        )
+        queue = clients.__dict__.setdefault("_job_queue", created)
+    return queue  # type: ignore[no-any-return]
+
+
+def use_queue(clients: Clients, queue: JobQueue) -> None:
+    """Make `queue` the one `queue_for(clients)` returns (tests: retries without waiting)."""
+    clients.__dict__["_job_queue"] = queue

@@ -1,0 +1,87 @@
+"""Admin webhooks (DESIGN §5, §7) and their delivery log."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+from rules.webhooks import EVENT_TYPES
+from web.schemas.fields import Identifier, IsoMillis
+
+READ_ONLY = ("createdAt", "updatedAt", "secretHint", "webhookId")
+
+
+def http_url(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError("must be an http:// or https:// URL with a host")
+    if parts.username or parts.password:
+        raise ValidationError("must not carry credentials; the signature authenticates us")
+
+
+class WebhookSchema(Schema):
+    webhookId = Identifier(dump_only=True)
+    url = fields.String(
+        required=True,
+        validate=[validate.Length(max=2048), http_url],
+        metadata={"example": "https://example.com/laurel-hooks"},
+    )
+    secret = fields.String(
+        load_only=True,
+        validate=validate.Length(16, 256),
+        metadata={
+            "description": "Signs every delivery (HMAC-SHA256). Never returned; required when "
+            "creating, optional when replacing (the stored one is kept).",
+            "example": "whsec_0123456789abcdef",
+        },
+    )
+    secretHint = fields.String(dump_only=True, metadata={"description": "Last 4 characters"})
+    events = fields.List(
+        fields.String(validate=validate.OneOf(EVENT_TYPES)),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"example": ["event.rewarded", "level.changed"]},
+    )
+    active = fields.Boolean(load_default=True)
+    createdAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
+    updatedAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
+
+    @pre_load
+    def drop_read_only(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if key not in READ_ONLY}
+        return data
+
+
+class WebhookListSchema(Schema):
+    items = fields.List(fields.Nested(WebhookSchema))
+
+
+class AttemptSchema(Schema):
+    at = IsoMillis(metadata={"type": "string", "format": "date-time"})
+    statusCode = fields.Integer(metadata={"description": "The receiver's HTTP status"})
+    error = fields.String(metadata={"description": "Why no status: timeout, refused, …"})
+    durationMs = fields.Integer()
+
+
+class DeliverySchema(Schema):
+    deliveryId = fields.String(
+        attribute="_id", metadata={"description": "X-Laurel-Delivery, stable across retries"}
+    )
+    notificationId = fields.String()
+    type = fields.String(metadata={"example": "event.rewarded"})
+    userId = fields.String()
+    status = fields.String(metadata={"description": "pending, succeeded or failed"})
+    attempts = fields.List(fields.Nested(AttemptSchema))
+    createdAt = IsoMillis(metadata={"type": "string", "format": "date-time"})
+    updatedAt = IsoMillis(metadata={"type": "string", "format": "date-time"})
+
+
+class DeliveryListSchema(Schema):
+    items = fields.List(fields.Nested(DeliverySchema))
+
+
+class DeliveryQuerySchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
