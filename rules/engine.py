@@ -110,23 +110,24 @@ def evaluate(
         )
         streaks[streak.streak_id] = step.state
         milestone_points = 0
-        if step.milestone is not None:
-            milestone_points = step.milestone.points
-            if milestone_points:
+        # A late event filling a gap may reach several milestones at once.
+        for milestone in step.milestones:
+            milestone_points += milestone.points
+            if milestone.points:
                 ledger.append(
                     LedgerLine(
-                        milestone_points,
+                        milestone.points,
                         "streak",
-                        f"streak:{streak.streak_id}:milestone:{step.milestone.count}",
+                        f"streak:{streak.streak_id}:milestone:{milestone.count}",
                     )
                 )
-            if step.milestone.badge:
-                badges.append(step.milestone.badge)
+            if milestone.badge:
+                badges.append(milestone.badge)
         reports.append(
             _report(
                 streak.streak_id,
                 step.state,
-                step.milestone is not None,
+                bool(step.milestones),
                 milestone_points,
                 step.freezes_used,
             )

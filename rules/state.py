@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rules.challenges import ChallengeState
-from rules.periods import Span
+from rules.periods import Span, period_index, zone
 
 # The most recent payout instants kept per capped event: enough to judge any cap of up to
 # MAX_CAP_COUNT completions per period, while the user document stays small. If older ones
@@ -18,13 +18,60 @@ COMPLETIONS_KEPT = MAX_CAP_COUNT
 
 
 @dataclass(frozen=True)
+class StreakMoment:
+    """An event a streak has seen: its instant, and the timezone (IANA name) the user was in."""
+
+    at: datetime
+    zone: str
+
+
+@dataclass(frozen=True)
+class StreakBase:
+    """A streak's moments older than those it keeps, folded: where the walk over them ended."""
+
+    count: int = 0  # the length of the run going on at the last folded counted moment
+    longest: int = 0
+    freezes: int = 0
+    run_start: datetime | None = None  # the first counted moment of that run
+    last_counted: datetime | None = None
+    through: datetime | None = None  # the latest folded moment: none at or before it can count
+    # The latest folded moment of each recent zone: a later event of its zone and period never
+    # counts, so it is not kept either.
+    folded: tuple[StreakMoment, ...] = ()
+
+
+@dataclass(frozen=True)
+class PaidRun:
+    """The run starting at `start` has had its milestones up to `through` settled. Recorded only
+    when that is more than the run's length (a late event shortened a run already paid)."""
+
+    start: datetime
+    through: int
+
+
+@dataclass(frozen=True)
 class StreakState:
+    """A streak as rules.streaks walks it: the counts, and the moments they are derived from."""
+
     current_count: int = 0
     longest_count: int = 0
-    last_period: int | None = None
-    period: str | None = None  # the kind of period `last_period` counts (day, week, month)
-    last_update: datetime | None = None  # the moment of the last counted event
+    last_update: datetime | None = None  # the latest counted moment
     freezes: int = 0
+    period: str | None = None  # the kind of period the moments were counted in (day, week, month)
+    recent: tuple[StreakMoment, ...] = ()  # ascending by (at, zone)
+    base: StreakBase = StreakBase()
+    paid: tuple[PaidRun, ...] = ()
+
+    @property
+    def last_period(self) -> int | None:
+        """The index of the latest counted period, in the timezone it was counted in; None when
+        that moment is no longer kept (a state stored before moments were)."""
+        if self.period is None or self.last_update is None:
+            return None
+        for moment in self.recent:
+            if moment.at == self.last_update:
+                return period_index(moment.at, zone(moment.zone), self.period)
+        return None
 
 
 @dataclass(frozen=True)

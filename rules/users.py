@@ -24,7 +24,8 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from rules.challenges import challenge_state_from_document, challenge_state_to_document
-from rules.state import CompletionCounter, StreakState, UserState
+from rules.state import CompletionCounter, UserState
+from rules.streaks import streak_state_from_document, streak_state_to_document
 
 
 @dataclass(frozen=True)
@@ -151,15 +152,7 @@ def state_to_fields(state: UserState) -> dict[str, Any]:
         "points": {"balance": state.balance, "lifetime": state.lifetime},
         # Lists, not maps keyed by id: ids may contain "." which MongoDB paths would split.
         "streaks": [
-            {
-                "streakId": streak_id,
-                "currentCount": s.current_count,
-                "longestCount": s.longest_count,
-                "lastPeriod": s.last_period,
-                "period": s.period,
-                "lastUpdate": s.last_update,
-                "freezes": s.freezes,
-            }
+            {"streakId": streak_id, **streak_state_to_document(s)}
             for streak_id, s in state.streaks.items()
         ],
         "completions": [
@@ -190,17 +183,7 @@ def state_from_document(document: Mapping[str, Any]) -> UserState:
         timezone=document.get("timezone"),
         balance=points.get("balance", 0),
         lifetime=points.get("lifetime", 0),
-        streaks={
-            s["streakId"]: StreakState(
-                current_count=s["currentCount"],
-                longest_count=s["longestCount"],
-                last_period=s.get("lastPeriod"),
-                period=s.get("period"),
-                last_update=s.get("lastUpdate"),
-                freezes=s.get("freezes", 0),
-            )
-            for s in document.get("streaks", [])
-        },
+        streaks={s["streakId"]: streak_state_from_document(s) for s in document.get("streaks", [])},
         completions={
             c["eventId"]: CompletionCounter(
                 total=c["total"],

@@ -503,3 +503,23 @@ def test_an_event_without_reward_still_counts_as_activity() -> None:
     result = play([event(utc(2024, 1, 1))], rule=rule, streaks=[])[0]
     assert result.outcome.rewarded is False
     assert (result.state.event_count, result.state.last_seen) == (1, utc(2024, 1, 1))
+
+
+def test_a_late_event_filling_a_gap_pays_every_milestone_it_reaches() -> None:
+    streak = streak_rule(
+        milestones=[{"count": 3, "points": 20, "badge": "on_fire"}, {"count": 5, "points": 50}]
+    )
+    arrival = [utc(2026, 3, d) for d in (1, 2, 4, 5)] + [utc(2026, 3, 3)]  # day 3 comes last
+
+    results = play([event(at) for at in arrival], streaks=[streak])
+
+    late = results[-1]
+    assert [r.outcome.streaks[0].current_count for r in results] == [1, 2, 1, 2, 5]
+    assert late.outcome.streaks[0].milestone_reached is True
+    assert late.outcome.streaks[0].points_awarded == 70
+    assert late.outcome.total_points_awarded == 10 + 70
+    assert late.outcome.badges == ("on_fire",)
+    assert [line.reason for line in late.ledger][1:] == [
+        "streak:daily_app_use:milestone:3",
+        "streak:daily_app_use:milestone:5",
+    ]

@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import bson
 
-from rules.state import CompletionCounter, StreakState, UserState
+from rules.state import (
+    CompletionCounter,
+    PaidRun,
+    StreakBase,
+    StreakMoment,
+    StreakState,
+    UserState,
+)
 from rules.users import state_from_document, state_to_fields
 
 
@@ -18,7 +25,18 @@ def test_state_round_trips_through_a_bson_document() -> None:
         timezone="Europe/Berlin",
         balance=120,
         lifetime=150,
-        streaks={"daily.app:use": StreakState(3, 5, 738976, "day", moment, 1)},
+        streaks={
+            "daily.app:use": StreakState(
+                current_count=3,
+                longest_count=5,
+                last_update=moment,
+                freezes=1,
+                period="day",
+                recent=(StreakMoment(moment - timedelta(days=1), "Europe/Berlin"),),
+                base=StreakBase(1, 5, 1, moment, moment, moment, (StreakMoment(moment, "UTC"),)),
+                paid=(PaidRun(moment, 4),),
+            )
+        },
         completions={
             "purchase.done": CompletionCounter(
                 total=150,
