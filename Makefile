@@ -32,15 +32,16 @@ test: $(STAMP) ## Run the whole test suite (uses Redis at 127.0.0.1:6379/12 when
 
 .PHONY: serve
 serve: $(STAMP) ## Production: create indexes, then gunicorn; needs MONGO_URI, REDIS_URL, JWT_SECRET
-	@[ -n "$${MONGO_URI// /}" ] || { echo "make serve runs several workers, which must share MONGO_URI" \
-	  "(and REDIS_URL, JWT_SECRET); for the in-memory demo use make run" >&2; exit 1; }
+	@[ -n "$${MONGO_URI// /}" ] && [ -n "$${REDIS_URL// /}" ] || { echo "make serve runs several" \
+	  "workers, which must share MONGO_URI and REDIS_URL (and JWT_SECRET); for the in-memory" \
+	  "demo use make run" >&2; exit 1; }
 	$(BIN)/flask --app wsgi db init
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - wsgi:app
 
 .PHONY: worker
 worker: $(STAMP) ## Production: an RQ worker with its scheduler (webhook deliveries and their retries)
-	@[ -n "$${REDIS_URL// /}" ] || { echo "make worker takes jobs from REDIS_URL;" \
-	  "make run runs them in its own process" >&2; exit 1; }
+	@[ -n "$${REDIS_URL// /}" ] && [ -n "$${MONGO_URI// /}" ] || { echo "make worker takes jobs" \
+	  "from REDIS_URL and works on MONGO_URI; make run runs them in its own process" >&2; exit 1; }
 	$(BIN)/rq worker --with-scheduler --url "$$REDIS_URL" laurel
 
 .PHONY: scheduler

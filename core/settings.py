@@ -33,9 +33,14 @@ class Settings:
     export_dir: str = "exports"
     port: int = 8000
     log_level: str = "INFO"
+    # Webhooks to loopback, private or link-local addresses (None: only in the embedded default).
+    webhook_allow_private: bool | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, serving: bool = True
+    ) -> Settings:
+        """`serving=False` for processes that verify no token (RQ workers): they need no key."""
         env = os.environ if environ is None else environ
 
         def text(name: str, default: str | None = None) -> str | None:
@@ -51,6 +56,14 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
+        def flag(name: str) -> bool | None:
+            raw = (text(name) or "").lower()
+            if not raw:
+                return None
+            if raw not in ("1", "true", "yes", "0", "false", "no"):
+                raise ConfigError(f"{name} must be true or false, got {raw!r}")
+            return raw in ("1", "true", "yes")
+
         settings = cls(
             mongo_uri=text("MONGO_URI"),
             mongo_db=text("MONGO_DB", "laurel") or "laurel",
@@ -64,8 +77,9 @@ class Settings:
             export_dir=text("EXPORT_DIR", cls.export_dir) or cls.export_dir,
             port=integer("PORT", cls.port),
             log_level=(text("LOG_LEVEL", cls.log_level) or cls.log_level).upper(),
+            webhook_allow_private=flag("WEBHOOK_ALLOW_PRIVATE"),
         )
-        settings.validate()
+        settings.validate(serving=serving)
         return settings
 
     @property
@@ -73,7 +87,13 @@ class Settings:
         """True for the one-process default: in-memory MongoDB and Redis."""
         return self.mongo_uri is None and self.redis_url is None
 
-    def validate(self) -> None:
+    @property
+    def webhooks_may_reach_private(self) -> bool:
+        if self.webhook_allow_private is not None:
+            return self.webhook_allow_private
+        return self.embedded
+
+    def validate(self, *, serving: bool = True) -> None:
         secrets = list(self.jwt_keys.values())
         if self.jwt_secret:
             secrets.append(self.jwt_secret)
@@ -83,7 +103,7 @@ class Settings:
                     f"JWT secrets must be at least {MIN_SECRET_BYTES} bytes long "
                     "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
                 )
-        if not self.embedded and not secrets:
+        if serving and not self.embedded and not secrets:
             raise ConfigError(
                 "MONGO_URI or REDIS_URL is set, so JWT_SECRET or JWT_KEYS must be too "
                 "(the built-in development key is for the in-memory default only)"

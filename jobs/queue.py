@@ -22,10 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from redis import Redis
+from redis import Redis, RedisError
+from redis.backoff import NoBackoff
+from redis.retry import Retry as RedisRetry
 from rq import Queue, Retry, get_current_job
 
 from core.clients import Clients
+from jobs.runtime import running_with
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,8 @@ QUEUE_NAME = "laurel"
 RETRY_INTERVALS = (10, 60, 300, 1800, 7200)  # seconds before each retry
 JOB_TIMEOUT = 60  # seconds
 FAILURE_TTL = 7 * 24 * 3600  # seconds a given-up job stays in RQ's failed registry
+ENQUEUE_TIMEOUT = 0.25  # seconds: enqueueing runs inside requests
+BREAK_FOR = 10.0  # seconds without trying Redis after it failed
 
 Job = Callable[..., Any]
 
@@ -54,26 +59,59 @@ def retries_left() -> int | None:
     return left
 
 
-class RedisQueue:
-    """RQ on the configured Redis; `make worker` runs the jobs (and schedules the retries)."""
+class QueueUnavailable(Exception):
+    """Redis did not take the job (down, or down a moment ago): the caller keeps it pending."""
 
-    def __init__(self, connection: Redis, intervals: tuple[int, ...] = RETRY_INTERVALS) -> None:
+
+class RedisQueue:
+    """RQ on the configured Redis; `make worker` runs the jobs (and schedules the retries).
+
+    Enqueueing happens while a request is answered, so it must never be slow: give it a
+    connection with short timeouts (`fast_connection`). After a failure the queue refuses at
+    once for BREAK_FOR seconds (a circuit breaker) rather than making every request wait on a
+    hung Redis; what it refused waits in the outbox for the sweep.
+    """
+
+    def __init__(
+        self,
+        connection: Redis,
+        intervals: tuple[int, ...] = RETRY_INTERVALS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._queue = Queue(QUEUE_NAME, connection=connection)
         self._intervals = intervals
+        self._clock = clock
+        self._closed_until = 0.0
 
     @property
     def rq(self) -> Queue:
         return self._queue
 
     def enqueue(self, job: Job, *args: Any, job_id: str | None = None) -> None:
-        self._queue.enqueue(
-            job,
-            *args,
-            job_id=job_id,
-            retry=Retry(max=len(self._intervals), interval=list(self._intervals)),
-            job_timeout=JOB_TIMEOUT,
-            failure_ttl=FAILURE_TTL,
-        )
+        if self._clock() < self._closed_until:
+            raise QueueUnavailable("Redis failed a moment ago; left for the sweep")
+        try:
+            self._queue.enqueue(
+                job,
+                *args,
+                job_id=job_id,
+                retry=Retry(max=len(self._intervals), interval=list(self._intervals)),
+                job_timeout=JOB_TIMEOUT,
+                failure_ttl=FAILURE_TTL,
+            )
+        except RedisError as error:
+            self._closed_until = self._clock() + BREAK_FOR
+            log.warning("cannot queue jobs for %ss: %s", BREAK_FOR, error)
+            raise QueueUnavailable(str(error)) from error
+
+
+def fast_connection(url: str) -> Redis:
+    return Redis.from_url(
+        url,
+        socket_timeout=ENQUEUE_TIMEOUT,
+        socket_connect_timeout=ENQUEUE_TIMEOUT,
+        retry=RedisRetry(NoBackoff(), retries=0),
+    )
 
 
 @dataclass(order=True)
@@ -91,10 +129,12 @@ class InProcessQueue:
 
     def __init__(
         self,
+        clients: Clients | None = None,
         intervals: tuple[float, ...] = RETRY_INTERVALS,
         clock: Callable[[], float] = time.monotonic,
         start: bool = True,
     ) -> None:
+        self._clients = clients
         self._intervals = intervals
         self._clock = clock
         self._heap: list[_Scheduled] = []
@@ -135,7 +175,11 @@ class InProcessQueue:
     def _run(self, item: _Scheduled) -> None:
         _current.retries_left = len(self._intervals) - item.attempt
         try:
-            item.job(*item.args)
+            if self._clients is not None:
+                with running_with(self._clients):
+                    item.job(*item.args)
+            else:
+                item.job(*item.args)
         except Exception:
             if item.attempt >= len(self._intervals):
                 log.exception(

@@ -15,18 +15,28 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from pymongo.database import Database
 
 from core.clients import Clients
-from jobs.queue import JOB_TIMEOUT, RETRY_INTERVALS, JobQueue, queue_for, retries_left
+from jobs.queue import (
+    JOB_TIMEOUT,
+    RETRY_INTERVALS,
+    JobQueue,
+    QueueUnavailable,
+    queue_for,
+    retries_left,
+)
 from jobs.runtime import clients as job_clients
 from rules.notifications import Deliveries, Outbox
 from rules.service import Effect
@@ -36,8 +46,11 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.0  # seconds
 READ_TIMEOUT = 10.0
-LEASE = timedelta(seconds=JOB_TIMEOUT)
+# A holder that outlives its lease may not record (rules.notifications); the margin keeps an
+# attempt bounded by the timeouts below well inside it.
+LEASE = timedelta(seconds=JOB_TIMEOUT + 30)
 SWEEP_GRACE = timedelta(seconds=30)
+OVERDUE = timedelta(minutes=5)
 USER_AGENT = "Laurel-Webhooks/1"
 
 
@@ -75,48 +88,89 @@ def dispatch(db: Database[Any], queue: JobQueue, notification: Mapping[str, Any]
 def dispatch_effect(clients: Clients) -> Effect:
     def dispatch_notifications(project: str, user_id: str, pending: Mapping[str, Any]) -> None:
         for notification in pending.get("notifications", []):
-            dispatch(clients.mongo, queue_for(clients), notification)
+            try:
+                dispatch(clients.mongo, queue_for(clients), notification)
+            except QueueUnavailable:
+                return  # it waits in the outbox; the sweep dispatches it once Redis is back
 
     return dispatch_notifications
 
 
 def sweep_notifications(clients: Clients, grace: timedelta = SWEEP_GRACE) -> int:
-    """Dispatch notifications still pending after `grace`; returns how many were dispatched."""
-    dispatched = 0
-    for notification in Outbox(clients.mongo).pending(datetime.now(UTC) - grace):
-        try:
-            dispatch(clients.mongo, queue_for(clients), notification)
-        except Exception:
-            log.warning("cannot dispatch notification %s yet", notification["_id"], exc_info=True)
-            break  # the queue is most likely down: the next sweep tries again
-        dispatched += 1
-    return dispatched
+    """Dispatch notifications still pending after `grace`, and queue again the deliveries
+    whose job was lost (overdue by more than OVERDUE); returns how many were queued."""
+    db, queue = clients.mongo, queue_for(clients)
+    now = datetime.now(UTC)
+    queued = 0
+    try:
+        for notification in Outbox(db).pending(now - grace):
+            dispatch(db, queue, notification)
+            queued += 1
+        for delivery in Deliveries(db).overdue(now - OVERDUE):
+            lease = delivery.get("leaseUntil")
+            if lease is not None and _aware(lease) > now:
+                continue  # being attempted right now
+            queue.enqueue(deliver, delivery["_id"])
+            queued += 1
+    except QueueUnavailable:
+        log.warning("cannot queue webhook deliveries yet; the next sweep tries again")
+    return queued
 
 
 def deliver(delivery_id: str) -> str:
-    """RQ job: one attempt at a delivery. Returns its status; raises DeliveryFailed to retry."""
+    """RQ job: one attempt at a delivery. Returns its status; raises to have it retried."""
     db = job_clients().mongo
     deliveries = Deliveries(db)
     delivery = deliveries.lease(delivery_id, datetime.now(UTC), LEASE)
     if delivery is None:
         return "skipped"  # succeeded, given up, or another worker is sending it right now
+    token = delivery["leaseToken"]
+    left = retries_left()
+    last = left == 0 if left is not None else len(delivery["attempts"]) >= len(RETRY_INTERVALS)
+    started = time.monotonic()
+    attempt: dict[str, Any] = {"at": datetime.now(UTC)}
+    outcome = "pending"
+    try:
+        outcome = _attempt(db, delivery, attempt)
+    except BaseException as error:  # a bug, a database error, the job's timeout: log it too
+        attempt["error"] = f"{type(error).__name__}: {error}"[:300]
+        raise
+    finally:
+        attempt["durationMs"] = round((time.monotonic() - started) * 1000)
+        retryable = outcome == "pending"
+        if retryable and last:
+            outcome = "failed"
+        due = None
+        if outcome == "pending":
+            wait = RETRY_INTERVALS[min(len(delivery["attempts"]), len(RETRY_INTERVALS) - 1)]
+            due = datetime.now(UTC) + timedelta(seconds=wait)
+        deliveries.record_attempt(delivery_id, token, attempt, outcome, due, datetime.now(UTC))
+    if retryable:  # retried by the queue, or after the last one left in RQ's failed registry
+        raise DeliveryFailed(
+            f"delivery {delivery_id}: {attempt.get('statusCode', attempt.get('error'))}"
+        )
+    return outcome  # succeeded, or failed for a reason no retry can fix
+
+
+def _attempt(db: Database[Any], delivery: Mapping[str, Any], attempt: dict[str, Any]) -> str:
+    """POST once; fill in `attempt`; return succeeded, failed (never retried) or pending."""
     notification = Outbox(db).get(delivery["notificationId"])
     webhook = WebhookStore(db).find(delivery["project"], delivery["webhookId"])
     if notification is None or webhook is None or not webhook.active:
-        attempt = {"at": datetime.now(UTC), "error": "webhook deleted or inactive", "durationMs": 0}
-        deliveries.record_attempt(delivery_id, attempt, "failed", datetime.now(UTC))
+        attempt["error"] = "webhook deleted or inactive"
         return "failed"
-
+    refusal = destination_refusal(webhook.url, job_clients().settings.webhooks_may_reach_private)
+    if refusal is not None:
+        attempt["error"] = refusal
+        return "failed"
     body = body_of(notification["payload"])
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "X-Laurel-Delivery": delivery_id,
+        "X-Laurel-Delivery": delivery["_id"],
         "X-Laurel-Event": notification["type"],
         "X-Laurel-Signature": sign(webhook.secret, int(time.time()), body),
     }
-    started = time.monotonic()
-    attempt: dict[str, Any] = {"at": datetime.now(UTC)}
     try:
         response = requests.post(
             webhook.url,
@@ -125,19 +179,30 @@ def deliver(delivery_id: str) -> str:
             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
             allow_redirects=False,
         )
-        attempt["statusCode"] = response.status_code
-        ok = 200 <= response.status_code < 300
-    except requests.RequestException as error:
+    except (requests.RequestException, ValueError) as error:
         attempt["error"] = f"{type(error).__name__}: {error}"[:300]
-        ok = False
-    attempt["durationMs"] = round((time.monotonic() - started) * 1000)
+        return "pending"
+    attempt["statusCode"] = response.status_code
+    return "succeeded" if 200 <= response.status_code < 300 else "pending"
 
-    left = retries_left()
-    last = left == 0 if left is not None else len(delivery["attempts"]) >= len(RETRY_INTERVALS)
-    status = "succeeded" if ok else ("failed" if last else "pending")
-    deliveries.record_attempt(delivery_id, attempt, status, datetime.now(UTC))
-    if not ok:
-        raise DeliveryFailed(
-            f"delivery {delivery_id}: {attempt.get('statusCode', attempt.get('error'))}"
-        )
-    return status
+
+def destination_refusal(url: str, may_reach_private: bool) -> str | None:
+    """Why `url` must not be called, or None. Unless allowed, a webhook may not reach
+    loopback, private, link-local or otherwise reserved addresses (cloud metadata services,
+    the database next door). Checked on each attempt, against every address the name has."""
+    if may_reach_private:
+        return None
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return None  # unresolvable: the POST reports the real error
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return f"destination {host} resolves to a non-public address ({address})"
+    return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -19,6 +19,7 @@ adjustment's delta), `occurredAt` the event's time, `data` type-specific fields.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from rules.engine import Outcome
 from rules.storage import insert_missing
 
 PAYLOAD_VERSION = 1
+KEEP_FOR = timedelta(days=30)  # notifications and deliveries, then MongoDB's TTL monitor
 
 
 def iso(moment: datetime) -> str:
@@ -214,6 +216,12 @@ class Deliveries:
                     name="project_webhook_created",
                 ),
                 IndexModel([("project", ASCENDING), ("userId", ASCENDING)], name="project_user"),
+                IndexModel([("status", ASCENDING), ("dueAt", ASCENDING)], name="status_due"),
+                IndexModel(
+                    [("createdAt", ASCENDING)],
+                    expireAfterSeconds=int(KEEP_FOR.total_seconds()),
+                    name="expires",
+                ),
             ]
         )
 
@@ -233,6 +241,7 @@ class Deliveries:
                     "type": notification["type"],
                     "status": "pending",
                     "attempts": [],
+                    "dueAt": now,  # when the next attempt should have started
                     "createdAt": now,
                     "updatedAt": now,
                 }
@@ -246,28 +255,52 @@ class Deliveries:
 
     def lease(self, delivery_id: str, now: datetime, hold: timedelta) -> dict[str, Any] | None:
         """Take the right to attempt: None when it succeeded, failed for good, or another
-        worker holds it (a duplicated job waits its turn instead of sending twice)."""
+        worker holds it (a duplicated job waits its turn instead of sending twice). The
+        document returned carries the lease's `leaseToken`."""
+        token = uuid.uuid4().hex
         document = self._deliveries.find_one_and_update(
             {
                 "_id": delivery_id,
                 "status": "pending",
                 "$or": [{"leaseUntil": {"$exists": False}}, {"leaseUntil": {"$lte": now}}],
             },
-            {"$set": {"leaseUntil": now + hold}},
+            {"$set": {"leaseUntil": now + hold, "leaseToken": token}},
         )
-        return None if document is None else dict(document)
+        return None if document is None else {**document, "leaseToken": token}
 
     def record_attempt(
-        self, delivery_id: str, attempt: Mapping[str, Any], status: str, now: datetime
-    ) -> None:
-        self._deliveries.update_one(
-            {"_id": delivery_id},
+        self,
+        delivery_id: str,
+        token: str,
+        attempt: Mapping[str, Any],
+        status: str,
+        due: datetime | None,
+        now: datetime,
+    ) -> bool:
+        """Log an attempt and release the lease, if the lease is still ours (a holder that
+        outlived its lease must not overwrite what the next holder recorded)."""
+        changes: dict[str, Any] = {"status": status, "updatedAt": now}
+        if due is not None:
+            changes["dueAt"] = due
+        result = self._deliveries.update_one(
+            {"_id": delivery_id, "leaseToken": token, "status": "pending"},
             {
                 "$push": {"attempts": dict(attempt)},
-                "$set": {"status": status, "updatedAt": now},
-                "$unset": {"leaseUntil": ""},
+                "$set": changes,
+                "$unset": {"leaseUntil": "", "leaseToken": ""},
             },
         )
+        return result.modified_count == 1
+
+    def overdue(self, before: datetime) -> Iterator[dict[str, Any]]:
+        """Pending deliveries whose next attempt should have started before `before`: their
+        job was lost (Redis restarted empty, a worker was killed mid-attempt, a process
+        holding an in-memory queue stopped)."""
+        cursor = self._deliveries.find({"status": "pending", "dueAt": {"$lte": before}}).sort(
+            "dueAt", ASCENDING
+        )
+        for document in cursor:
+            yield dict(document)
 
     def for_webhook(
         self, project: str, webhook_id: str, limit: int, before: datetime | None = None

@@ -67,6 +67,7 @@ def settings() -> Settings:
         redis_url=REDIS_URL if _REAL_REDIS else None,
         jwt_secret=TEST_SECRET,
         rate_limit="100000/minute",
+        webhook_allow_private=True,  # the tests' webhook receivers listen on 127.0.0.1
     )
 
 

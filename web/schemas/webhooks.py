@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from requests import PreparedRequest, RequestException
 
 from rules.webhooks import EVENT_TYPES
 from web.schemas.fields import Identifier, IsoMillis
@@ -14,11 +15,24 @@ READ_ONLY = ("createdAt", "updatedAt", "secretHint", "webhookId")
 
 
 def http_url(value: str) -> None:
-    parts = urlsplit(value)
+    """An URL a delivery can be POSTed to, judged as the HTTP client will judge it."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 — raises ValueError for a port out of range or not a number
+        PreparedRequest().prepare_url(value, None)
+    except (ValueError, RequestException):
+        raise ValidationError("must be a valid http:// or https:// URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError("must be an http:// or https:// URL with a host")
     if parts.username or parts.password:
         raise ValidationError("must not carry credentials; the signature authenticates us")
+    if any(character.isspace() for character in value):
+        raise ValidationError("must not contain spaces")
+    host = parts.hostname
+    if not host.startswith("[") and ":" not in host:  # a name or IPv4, not IPv6
+        labels = host.rstrip(".").split(".")
+        if len(host) > 253 or not all(0 < len(label) <= 63 for label in labels):
+            raise ValidationError("must have a valid host name")
 
 
 class WebhookSchema(Schema):
