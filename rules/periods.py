@@ -21,6 +21,9 @@ PERIODS = ("day", "week", "month")
 CAP_PERIODS = (*PERIODS, "lifetime")
 
 
+# Streaks re-read the same stored instants at every event: remember the answers. (Equal keys
+# are the same instant, zone and kind, so the cache can never answer for another moment.)
+@lru_cache(maxsize=65536)
 def period_index(moment: datetime, zone: ZoneInfo, period: str) -> int:
     local = moment.astimezone(zone).date()
     if period == "day":
