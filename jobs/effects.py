@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from core.clients import Clients
 from jobs.webhooks import dispatch_effect
+from rules.audit import audit_effect
+from rules.leaderboards import breaker_for, leaderboard_effect
 from rules.service import Effect
 
 
 def effects_for(clients: Clients) -> list[Effect]:
-    return [dispatch_effect(clients)]
+    return [
+        dispatch_effect(clients),
+        audit_effect(clients.mongo),
+        leaderboard_effect(lambda: clients.redis_in_request, breaker_for(clients)),
+    ]

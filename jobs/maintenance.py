@@ -12,6 +12,8 @@ from pymongo.database import Database
 from jobs.effects import effects_for
 from jobs.runtime import clients as job_clients
 from jobs.webhooks import sweep_notifications
+from rules.leaderboards import rebuild
+from rules.ledger import Ledger
 from rules.reconcile import sweep_pending, verify_balances
 
 log = logging.getLogger(__name__)
@@ -29,11 +31,25 @@ def sweep_outbox(db: Database[Any]) -> int:
     return finished
 
 
+def rebuild_leaderboards(db: Database[Any]) -> int:
+    """Recompute every project's current leaderboards from the ledger; returns how many
+    projects (rules.leaderboards: catches up what a Redis outage kept off the boards)."""
+    clients = job_clients()
+    projects = Ledger(db).projects()
+    for project in projects:
+        try:
+            rebuild(db, clients.redis, project, datetime.now(UTC), effects_for(clients))
+        except Exception:
+            log.exception("cannot rebuild the leaderboards of project %r", project)
+    return len(projects)
+
+
 def verify_ledger(db: Database[Any]) -> int:
     """Check (and repair) balance == Σ ledger for every user; returns how many drifted."""
     started = time.monotonic()
     checked = verify_balances(
         db,
+        effects=effects_for(job_clients()),
         progress=lambda line: log.info("ledger check: %s, %.1fs", line, time.monotonic() - started),
     )
     for drift in checked.drifts:

@@ -41,3 +41,11 @@ class UpdateContention(RulesError):
 
 class IdempotencyConflict(RulesError):
     """An idempotency key sent again with a different request."""
+
+
+class UserNotFound(RulesError):
+    """No user with that userId in the project (never seen, or erased)."""
+
+
+class InsufficientBalance(RulesError):
+    """A manual adjustment would take the user's balance below 0."""

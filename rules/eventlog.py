@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.cursor import Cursor
 from pymongo.database import Database
 
 from rules.engine import Event, Outcome
 from rules.outcomes import outcome_to_document
 from rules.storage import insert_missing
+
+HISTORY_INDEX = "project_user_timestamp"  # a user's events, newest first (rules.history)
 
 
 class EventLog:
@@ -27,7 +31,7 @@ class EventLog:
                         ("timestamp", DESCENDING),
                         ("_id", DESCENDING),
                     ],
-                    name="project_user_timestamp",
+                    name=HISTORY_INDEX,
                 ),
                 IndexModel(
                     [("project", ASCENDING), ("eventId", ASCENDING), ("timestamp", ASCENDING)],
@@ -56,3 +60,24 @@ class EventLog:
 
     def insert(self, record: dict[str, Any]) -> None:
         insert_missing(self._events, [record])
+
+    def newest_for_user(
+        self,
+        project: str,
+        user_id: str,
+        time_range: Mapping[str, datetime],
+        event_id: str | None = None,
+    ) -> Cursor[Any]:
+        """A user's events newest first, `timestamp` within `time_range` (a `$lte`/`$gte`
+        filter), along HISTORY_INDEX (an eventId is filtered on the documents it finds); the
+        caller reads as many as it needs."""
+        query: dict[str, Any] = {"project": project, "userId": user_id}
+        if time_range:
+            query["timestamp"] = dict(time_range)
+        if event_id is not None:
+            query["eventId"] = event_id
+        return (
+            self._events.find(query)
+            .sort([("timestamp", DESCENDING), ("_id", DESCENDING)])
+            .hint(HISTORY_INDEX)
+        )

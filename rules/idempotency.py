@@ -65,6 +65,13 @@ class IdempotencyStore:
 
         Raises IdempotencyConflict when the key was first used with another request.
         """
+        if self.bind(project, key, now):
+            return None
+        return self.outcome(project, key)
+
+    def bind(self, project: str, key: IdempotencyKey, now: datetime) -> bool:
+        """Bind `key` to its request; False when it was bound before (then `outcome` or
+        `stored_outcome` tell whether that request was applied, or conflicts)."""
         try:
             self._keys.insert_one(
                 {
@@ -76,11 +83,17 @@ class IdempotencyStore:
                 }
             )
         except DuplicateKeyError:
-            return self.outcome(project, key)
-        return None
+            return False
+        return True
 
     def outcome(self, project: str, key: IdempotencyKey) -> Outcome | None:
         """The outcome the key's request produced, None while it has not been applied."""
+        stored = self.stored_outcome(project, key)
+        return None if stored is None else outcome_from_document(stored)
+
+    def stored_outcome(self, project: str, key: IdempotencyKey) -> dict[str, Any] | None:
+        """The outcome document as stored (requests other than events store their own shape),
+        None while it has not been applied. Raises IdempotencyConflict like `outcome`."""
         document = self._keys.find_one({"project": project, "key": key.key})
         if document is None:
             return None
@@ -90,7 +103,7 @@ class IdempotencyStore:
                 {"idempotencyKey": ["already used with a different request body"]},
             )
         stored = document.get("outcome")
-        return None if stored is None else outcome_from_document(stored)
+        return None if stored is None else dict(stored)
 
     def complete(
         self, project: str, key: str, fingerprint: str, outcome: Mapping[str, Any], now: datetime

@@ -6,6 +6,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from rules.audit import AuditLog
 from rules.definition_store import DefinitionStore
 from rules.eventlog import EventLog
 from rules.idempotency import IdempotencyStore
@@ -26,6 +27,7 @@ def ensure_indexes(db: Database[Any]) -> list[str]:
         WebhookStore(db),
         Outbox(db),
         Deliveries(db),
+        AuditLog(db),
     )
     for owner in owners:
         owner.ensure_indexes()

@@ -27,10 +27,12 @@ from rules.errors import (
     EventNotFound,
     IdempotencyConflict,
     ImportNotAllowed,
+    InsufficientBalance,
     InvalidDefinition,
     InvalidEvent,
     RulesError,
     UpdateContention,
+    UserNotFound,
 )
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ DOMAIN_ERRORS: dict[type[RulesError], tuple[int, str]] = {
     InvalidDefinition: (400, "validation_error"),
     UpdateContention: (503, "unavailable"),
     IdempotencyConflict: (422, "idempotency_conflict"),
+    UserNotFound: (404, "not_found"),
+    InsufficientBalance: (400, "validation_error"),
 }
 
 RETRY_SOON = {"Retry-After": "1"}

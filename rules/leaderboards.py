@@ -1,0 +1,395 @@
+"""Leaderboards (DESIGN §6): points earned per period, in Redis sorted sets.
+
+Boards: one sorted set per project, period and period key, UTC —
+`laurel:lb:{<project>}:day:2026-11-26`, `…:week:2026-W48`, `…:month:2026-11`, `…:all`. The
+braces keep one project's keys apart from another's (project ids may contain ":") and in one
+Redis Cluster slot. Past periods' boards expire KEEP_AFTER their end; `all` never does.
+
+What counts: ledger entries with a positive delta from rules (sources event, streak,
+challenge), in the period of their `createdAt` (when they were awarded, so an imported old
+event counts today). Manual adjustments do not count: a board ranks points earned, as
+`lifetime` does (rules.support).
+
+Order: more points first; between equal points, whoever reached that total first (their
+latest counted entry is older) ranks higher; then by userId. A member's score encodes both,
+negated so that Redis' ascending order is the ranking and ZRANK is the rank:
+
+    score = -(points * 2**(TIE_BITS + 1) + (2**TIE_BITS - 1 - tick))
+
+with `tick` the milliseconds from the period's start (from ALL_TIME_EPOCH for `all`) to the
+latest counted entry. The spare bit means a double's rounding never moves a member across
+points: integers in doubles are exact up to 2**53, so ties are resolved to the millisecond
+while points stay below 2**(52 - TIE_BITS) (a day: 33 million; all time: 1,024), and beyond
+that to a coarser instant (all time at a million points: about 2 s) while the points order
+stays exact. Equal scores fall back to Redis' member order, the userId's bytes.
+
+Live updates: `record_awards` runs as a rules.service effect when a record is finished. A
+record may be finished twice, so the entries applied are remembered per user
+(`laurel:lb:{<project>}:applied:<userId>`, entry id → when, kept APPLIED_KEEP), and one
+WATCH/MULTI transaction on that key reads the user's scores and writes the new ones with the
+markers: two finishers of one user serialize there, users never contend with each other. (No
+Lua: the embedded default's fakeredis has none.)
+
+Redis down: the effect fails (the finisher logs it; the event is recorded all the same), and
+a per-process Breaker then leaves Redis alone for 1, 2, 4 … 32 s, so that only one request
+per pause waits for Redis' timeouts. What was missed reaches the boards at the next rebuild.
+
+Rebuild: `rebuild` recomputes the current boards of a project from the ledger (one
+aggregation) into temporary keys and swaps them in with one MULTI. It first finishes the
+project's pending records (with the effects), so a record the live path has not counted yet
+cannot be counted twice. Entries written while a rebuild runs may be missed, or counted twice
+if their record is finished just after the swap, until the next rebuild (hourly, scheduled)
+— which is also how a board catches up after Redis was down.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+from weakref import WeakKeyDictionary
+
+import redis
+from pymongo.database import Database
+
+from rules.ledger import Ledger
+from rules.reconcile import sweep_pending
+from rules.service import Effect
+
+log = logging.getLogger(__name__)
+
+PERIODS = ("day", "week", "month", "all")
+EARNED_SOURCES = ("event", "streak", "challenge")
+ALL_TIME_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+# Bits of a score's tie-break: the milliseconds a period can last (all time: until 2159).
+TIE_BITS = {"day": 27, "week": 30, "month": 32, "all": 42}
+KEEP_AFTER = {"day": timedelta(days=7), "week": timedelta(weeks=4), "month": timedelta(days=62)}
+APPLIED_KEEP = timedelta(days=7)
+MAX_TRIES = 20
+BREAKER_MAX = 32.0  # seconds
+CHUNK = 1000
+
+Redis = redis.Redis
+
+
+@dataclass(frozen=True)
+class Board:
+    """One period's board of a project."""
+
+    project: str
+    period: str
+    key: str | None  # 2026-11-26, 2026-W48, 2026-11; None for all
+    start: datetime
+    end: datetime | None
+
+    @property
+    def redis_key(self) -> str:
+        suffix = self.period if self.key is None else f"{self.period}:{self.key}"
+        return f"{project_prefix(self.project)}{suffix}"
+
+    @property
+    def expires_at(self) -> datetime | None:
+        return None if self.end is None else self.end + KEEP_AFTER[self.period]
+
+    def tick(self, moment: datetime) -> int:
+        """Milliseconds from the board's start to `moment`, within the tie-break's bits."""
+        elapsed = (moment - self.start) // timedelta(milliseconds=1)
+        return min(max(elapsed, 0), (1 << TIE_BITS[self.period]) - 1)
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int  # 1 for the first
+    user_id: str
+    points: int
+
+
+def board_for(project: str, period: str, moment: datetime) -> Board:
+    """The board of `period` that `moment` (UTC) falls in."""
+    moment = _utc(moment)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "day":
+        return Board(project, period, f"{day:%Y-%m-%d}", day, day + timedelta(days=1))
+    if period == "week":
+        year, week, weekday = moment.isocalendar()
+        start = day - timedelta(days=weekday - 1)
+        return Board(project, period, f"{year}-W{week:02d}", start, start + timedelta(weeks=1))
+    if period == "month":
+        start = day.replace(day=1)
+        end = (
+            start.replace(year=start.year + 1, month=1)
+            if start.month == 12
+            else start.replace(month=start.month + 1)
+        )
+        return Board(project, period, f"{start:%Y-%m}", start, end)
+    if period == "all":
+        return Board(project, period, None, ALL_TIME_EPOCH, None)
+    raise ValueError(f"unknown period {period!r}; one of {', '.join(PERIODS)}")
+
+
+def project_prefix(project: str) -> str:
+    return f"laurel:lb:{{{project}}}:"
+
+
+def applied_key(project: str, user_id: str) -> str:
+    return f"{project_prefix(project)}applied:{user_id}"
+
+
+def encode(points: int, tick: int, period: str) -> float:
+    bits = TIE_BITS[period]
+    return -float((points << (bits + 1)) + ((1 << bits) - 1 - tick))
+
+
+def decode(score: float, period: str) -> tuple[int, int]:
+    """(points, tick) of a score written by `encode` (the tick as rounding left it)."""
+    bits = TIE_BITS[period]
+    composite = int(-score)
+    points = composite >> (bits + 1)
+    tie = composite - (points << (bits + 1))
+    return points, max(0, (1 << bits) - 1 - tie)
+
+
+def counted(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The ledger entries a board counts: points earned through rules."""
+    return [e for e in entries if e["delta"] > 0 and e["source"] in EARNED_SOURCES]
+
+
+# --- live updates --------------------------------------------------------------------------
+
+
+class LeaderboardContention(Exception):
+    """A user's boards kept changing under us; the next rebuild catches up."""
+
+
+def record_awards(
+    client: Redis,
+    project: str,
+    user_id: str,
+    entries: Iterable[Mapping[str, Any]],
+    now: datetime,
+) -> int:
+    """Add the counted `entries` of one user to their boards, each entry once however often
+    this runs. Returns how many entries were new."""
+    earned = counted(entries)
+    if not earned:
+        return 0
+    marker = applied_key(project, user_id)
+    with client.pipeline() as pipe:
+        for _ in range(MAX_TRIES):
+            try:
+                pipe.watch(marker)  # type: ignore[no-untyped-call]
+                ids = [str(entry["_id"]) for entry in earned]
+                seen = cast("list[float | None]", pipe.zmscore(marker, ids))
+                fresh = [entry for entry, score in zip(earned, seen, strict=True) if score is None]
+                if not fresh:
+                    pipe.unwatch()
+                    return 0
+                changes = _changes(project, fresh)
+                scores = {key: _score(pipe.zscore(key, user_id)) for key in changes}
+                pipe.multi()
+                for key, (board, points, reached) in changes.items():
+                    before = scores[key]
+                    if before is not None:
+                        old_points, old_tick = decode(before, board.period)
+                        points += old_points
+                        reached = max(reached, old_tick)
+                    pipe.zadd(key, {user_id: encode(points, reached, board.period)})
+                    if board.expires_at is not None:
+                        pipe.expireat(key, board.expires_at)
+                stamp = _millis(now)
+                pipe.zadd(marker, {str(entry["_id"]): stamp for entry in fresh})
+                keep = APPLIED_KEEP // timedelta(milliseconds=1)
+                pipe.zremrangebyscore(marker, "-inf", stamp - keep)
+                pipe.expire(marker, APPLIED_KEEP)
+                pipe.execute()
+                return len(fresh)
+            except redis.WatchError:
+                continue
+    raise LeaderboardContention(f"the boards of user {user_id!r} kept changing")
+
+
+def _changes(
+    project: str, entries: Iterable[Mapping[str, Any]]
+) -> dict[str, tuple[Board, int, int]]:
+    """Per board key: the board, the points the entries add and the latest entry's tick."""
+    changes: dict[str, tuple[Board, int, int]] = {}
+    for entry in entries:
+        at = _utc(entry["createdAt"])
+        for period in PERIODS:
+            board = board_for(project, period, at)
+            _, points, tick = changes.get(board.redis_key, (board, 0, 0))
+            changes[board.redis_key] = (board, points + entry["delta"], max(tick, board.tick(at)))
+    return changes
+
+
+class Breaker:
+    """Skips Redis for a while after it failed, so that a Redis outage does not slow every
+    request down by its timeouts: after a failure, calls are skipped for 1, 2, 4 … 32 s, and
+    the first call after that tries again. Skipped awards reach the boards at the next
+    rebuild."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._until = 0.0
+
+    def allows(self) -> bool:
+        with self._lock:
+            return self._clock() >= self._until
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._failures = 0
+            self._until = 0.0
+
+    def failed(self) -> None:
+        with self._lock:
+            self._until = self._clock() + min(BREAKER_MAX, 2.0**self._failures)
+            self._failures = min(self._failures + 1, 16)
+
+
+_breakers: WeakKeyDictionary[object, Breaker] = WeakKeyDictionary()
+_breakers_lock = threading.Lock()
+
+
+def breaker_for(owner: object) -> Breaker:
+    """One Breaker per `owner` (a process's connections) for as long as it lives."""
+    with _breakers_lock:
+        breaker = _breakers.get(owner)
+        if breaker is None:
+            breaker = _breakers[owner] = Breaker()
+        return breaker
+
+
+def leaderboard_effect(client: Callable[[], Redis], breaker: Breaker | None = None) -> Effect:
+    """The rules.service effect: count a finished record's awards (`client` gives this
+    process's Redis when called). With a `breaker`, a failing Redis is left alone for a while
+    (and the failure raised, so that the finisher logs it)."""
+
+    def update_leaderboards(project: str, user_id: str, pending: Mapping[str, Any]) -> None:
+        entries = counted(pending.get("ledger", []))
+        if not entries:
+            return
+        if breaker is not None and not breaker.allows():
+            log.info("leaderboards skipped for record %s: Redis failed lately", pending["id"])
+            return
+        try:
+            record_awards(client(), project, user_id, entries, datetime.now(UTC))
+        except redis.RedisError:
+            if breaker is not None:
+                breaker.failed()
+            raise
+        if breaker is not None:
+            breaker.succeeded()
+
+    return update_leaderboards
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def top(client: Redis, project: str, period: str, limit: int, now: datetime) -> list[Standing]:
+    """The first `limit` of the current board of `period`."""
+    board = board_for(project, period, now)
+    rows = cast(
+        "list[tuple[bytes, float]]", client.zrange(board.redis_key, 0, limit - 1, withscores=True)
+    )
+    return [
+        Standing(rank, _text(member), decode(score, period)[0])
+        for rank, (member, score) in enumerate(rows, start=1)
+    ]
+
+
+def standing(
+    client: Redis, project: str, period: str, user_id: str, now: datetime
+) -> Standing | None:
+    """The user's place on the current board of `period`; None when they earned nothing."""
+    board = board_for(project, period, now)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.zrank(board.redis_key, user_id)
+        pipe.zscore(board.redis_key, user_id)
+        rank, score = pipe.execute()
+    if rank is None or score is None:
+        return None
+    return Standing(int(rank) + 1, user_id, decode(float(score), period)[0])
+
+
+# --- rebuild -------------------------------------------------------------------------------
+
+
+def rebuild(
+    db: Database[Any],
+    client: Redis,
+    project: str,
+    now: datetime,
+    effects: Sequence[Effect] = (),
+) -> dict[str, int]:
+    """Recompute the project's current boards from the ledger; returns members per period."""
+    sweep_pending(db, now, grace=timedelta(0), project=project, effects=effects)
+    boards = {period: board_for(project, period, now) for period in PERIODS}
+    members: dict[str, dict[str, float]] = {period: {} for period in PERIODS}
+    windows = {
+        period: (None if board.end is None else board.start) for period, board in boards.items()
+    }
+    for user_id, earned in Ledger(db).earned_by_user(project, EARNED_SOURCES, windows):
+        for period, (points, latest) in earned.items():
+            board = boards[period]
+            members[period][user_id] = encode(points, board.tick(_utc(latest)), period)
+
+    token = uuid.uuid4().hex
+    temporary = {period: f"{project_prefix(project)}rebuild:{token}:{period}" for period in PERIODS}
+    try:
+        for period, scores in members.items():
+            items = list(scores.items())
+            for start in range(0, len(items), CHUNK):
+                client.zadd(temporary[period], dict(items[start : start + CHUNK]))
+        with client.pipeline(transaction=True) as pipe:
+            for period, board in boards.items():
+                if members[period]:
+                    pipe.rename(temporary[period], board.redis_key)
+                    if board.expires_at is not None:
+                        pipe.expireat(board.redis_key, board.expires_at)
+                else:
+                    pipe.delete(board.redis_key)
+            pipe.execute()
+    finally:
+        client.delete(*temporary.values())
+    return {period: len(scores) for period, scores in members.items()}
+
+
+# --- erasure -------------------------------------------------------------------------------
+
+
+def erase_user(client: Redis, project: str, user_id: str) -> int:
+    """Remove the user from every board of the project (past periods and rebuilds in progress
+    included) and drop their markers; returns how many keys held them."""
+    prefix = project_prefix(project)
+    found = 0
+    for pattern in ("day:*", "week:*", "month:*", "all", "rebuild:*"):
+        for key in client.scan_iter(match=prefix + pattern, count=CHUNK):
+            found += cast(int, client.zrem(key, user_id))
+    found += cast(int, client.delete(applied_key(project, user_id)))
+    return found
+
+
+def _utc(moment: datetime) -> datetime:
+    # A MongoDB client that is not tz_aware hands back naive UTC datetimes.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _millis(moment: datetime) -> int:
+    return (_utc(moment) - ALL_TIME_EPOCH) // timedelta(milliseconds=1)
+
+
+def _score(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _text(member: Any) -> str:
+    return member.decode() if isinstance(member, bytes) else str(member)

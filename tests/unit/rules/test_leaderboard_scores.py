@@ -1,0 +1,65 @@
+"""Leaderboard scores: points and the tie-break in one double, ordered as the ranking."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rules.leaderboards import PERIODS, TIE_BITS, board_for, decode, encode
+
+TICKS = {period: st.integers(0, (1 << bits) - 1) for period, bits in TIE_BITS.items()}
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_exact_round_trip_within_the_budget(period: str) -> None:
+    bits = TIE_BITS[period]
+    largest = (1 << (52 - bits)) - 1
+    for points, tick in ((0, 0), (1, 5), (largest, (1 << bits) - 1), (largest, 0)):
+        assert decode(encode(points, tick, period), period) == (points, tick)
+
+
+@given(
+    period=st.sampled_from(PERIODS),
+    a=st.tuples(st.integers(0, 2**50), st.integers(0, 2**42)),
+    b=st.tuples(st.integers(0, 2**50), st.integers(0, 2**42)),
+)
+def test_more_points_always_rank_first_whatever_rounding_does(
+    period: str, a: tuple[int, int], b: tuple[int, int]
+) -> None:
+    limit = (1 << TIE_BITS[period]) - 1
+    (points_a, tick_a), (points_b, tick_b) = a, b
+    score_a = encode(points_a, min(tick_a, limit), period)
+    score_b = encode(points_b, min(tick_b, limit), period)
+    if points_a > points_b:
+        assert score_a < score_b  # ascending scores are the ranking
+    assert decode(score_a, period)[0] == points_a
+
+
+@given(period=st.sampled_from(PERIODS), points=st.integers(0, 1000), data=st.data())
+def test_between_equal_points_the_earlier_tick_ranks_first(
+    period: str, points: int, data: st.DataObject
+) -> None:
+    early = data.draw(TICKS[period])
+    late = data.draw(st.integers(early, (1 << TIE_BITS[period]) - 1))
+    if late > early:
+        assert encode(points, early, period) < encode(points, late, period)
+
+
+def test_board_keys_and_bounds_are_utc_periods() -> None:
+    moment = datetime(2027, 1, 1, 0, 30, tzinfo=UTC)  # a Friday of ISO week 2026-W53
+
+    week = board_for("p", "week", moment)
+
+    assert (week.key, week.start, week.end) == (
+        "2026-W53",
+        datetime(2026, 12, 28, tzinfo=UTC),
+        datetime(2027, 1, 4, tzinfo=UTC),
+    )
+    assert board_for("p", "month", moment).end == datetime(2027, 2, 1, tzinfo=UTC)
+    assert board_for("p", "day", moment).redis_key == "laurel:lb:{p}:day:2027-01-01"
+    assert board_for("a:b", "all", moment).redis_key == "laurel:lb:{a:b}:all"
+    with pytest.raises(ValueError):
+        board_for("p", "year", moment)

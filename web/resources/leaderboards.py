@@ -1,0 +1,116 @@
+"""Leaderboards (DESIGN §6): GET /leaderboards and GET /users/{userId}/rank.
+
+Scope: `users:read` or `events:write`. Apps show leaderboards to their users, and the token an
+app holds is the `events:write` one; a board shows userIds and points earned, nothing a token
+that may record events for those users should not see. Support tokens (`users:read`) read them
+too. A Redis that cannot answer gives 503 `unavailable`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import redis
+from flask.views import MethodView
+from flask_smorest import abort
+
+from rules import leaderboards
+from rules.profiles import require_user
+from web.auth import current_principal
+from web.context import app_state, database
+from web.envelope import RETRY_SOON, Blueprint
+from web.schemas.leaderboards import (
+    LeaderboardQuerySchema,
+    LeaderboardSchema,
+    RankQuerySchema,
+    RankSchema,
+)
+
+READ_SCOPES = ("users:read", "events:write")
+
+log = logging.getLogger(__name__)
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+blp = Blueprint(
+    "leaderboards",
+    __name__,
+    description="Rankings of points earned per day, week, month or all time (UTC)",
+)
+
+
+def require_board_reader(view: View) -> View:
+    """Let the view run for a token holding one of READ_SCOPES (401 / 403 otherwise)."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        principal = current_principal()
+        if not any(principal.allows(scope) for scope in READ_SCOPES):
+            abort(
+                403, message="Forbidden: leaderboards need the 'users:read' or 'events:write' scope"
+            )
+        try:
+            return view(*args, **kwargs)
+        except redis.RedisError:
+            log.warning("leaderboards: Redis is unavailable", exc_info=True)
+            abort(
+                503,
+                message="Leaderboards are unavailable right now; retry later",
+                headers=RETRY_SOON,
+            )
+
+    return guarded  # type: ignore[return-value]
+
+
+@blp.route("/leaderboards", endpoint="board")
+class Leaderboard(MethodView):
+    @require_board_reader
+    @blp.arguments(LeaderboardQuerySchema, location="query")
+    @blp.response(200, LeaderboardSchema)
+    @blp.errors(401, 403, 429, 503)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """The leaders of the current period
+
+        Points earned through rules (events, streak milestones, challenges; not manual
+        adjustments) in the current day, ISO week, month (UTC) or all time. Most points
+        first; between equal points, whoever reached them first ranks higher. Requires the
+        `users:read` or `events:write` scope.
+        """
+        now = datetime.now(UTC)
+        project = current_principal().project
+        period = query["period"]
+        items = leaderboards.top(app_state().clients.redis, project, period, query["limit"], now)
+        return {
+            "period": period,
+            "periodKey": leaderboards.board_for(project, period, now).key,
+            "items": items,
+        }
+
+
+@blp.route("/users/<userId>/rank", endpoint="rank")
+class Rank(MethodView):
+    @require_board_reader
+    @blp.arguments(RankQuerySchema, location="query")
+    @blp.response(200, RankSchema)
+    @blp.errors(401, 403, 404, 429, 503)
+    def get(self, query: dict[str, Any], userId: str) -> dict[str, Any]:  # noqa: N803
+        """A user's place on the current period's leaderboard
+
+        `rank` is null (and `points` 0) while the user has earned nothing in the period.
+        Unknown user: 404 `not_found`. Requires the `users:read` or `events:write` scope.
+        """
+        now = datetime.now(UTC)
+        project = current_principal().project
+        period = query["period"]
+        require_user(database(), project, userId)
+        standing = leaderboards.standing(app_state().clients.redis, project, period, userId, now)
+        return {
+            "period": period,
+            "periodKey": leaderboards.board_for(project, period, now).key,
+            "rank": standing.rank if standing else None,
+            "points": standing.points if standing else 0,
+        }
