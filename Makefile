@@ -45,7 +45,7 @@ worker: $(STAMP) ## Production: an RQ worker with its scheduler (webhook deliver
 	$(BIN)/rq worker --with-scheduler --url "$$REDIS_URL" laurel
 
 .PHONY: scheduler
-scheduler: $(STAMP) ## Production: run the scheduled jobs (outbox sweep, ledger check); one per deployment
+scheduler: $(STAMP) ## Production: run the scheduled jobs (sweeps, checks, reports, exports); one per deployment
 	@[ -n "$${MONGO_URI// /}" ] || { echo "make scheduler works on the shared MONGO_URI;" \
 	  "make run schedules the same jobs in memory" >&2; exit 1; }
 	$(BIN)/flask --app wsgi scheduler
@@ -55,8 +55,9 @@ db-init: $(STAMP) ## Create MongoDB indexes (production)
 	$(BIN)/flask --app wsgi db init
 
 .PHONY: bench
-bench: $(STAMP) ## Benchmarks, side by side in one run: engine (20 definitions vs 1), catalog cache
+bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs (REPORTS_BENCH="--stored 100000" to scale down)
 	$(BIN)/python -m tests.bench.engine
+	$(BIN)/python -m tests.bench.reports $(REPORTS_BENCH)
 
 .PHONY: lint
 lint: $(STAMP) ## ruff (lint + format check) and mypy on core, rules, reports

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped, unused-ignore]
 from limits import parse_many
 
 # The embedded default (neither MONGO_URI nor REDIS_URL) signs tokens with this well-known key
@@ -31,6 +33,7 @@ class Settings:
     reconcile_interval: int = 3600
     export_cron: str = "0 0 * * *"
     export_dir: str = "exports"
+    export_retention: int = 30  # days an export is kept; 0 keeps every export
     port: int = 8000
     log_level: str = "INFO"
     # Webhooks to loopback, private or link-local addresses (None: only in the embedded default).
@@ -75,6 +78,7 @@ class Settings:
             reconcile_interval=integer("RECONCILE_INTERVAL", cls.reconcile_interval),
             export_cron=text("EXPORT_CRON", cls.export_cron) or cls.export_cron,
             export_dir=text("EXPORT_DIR", cls.export_dir) or cls.export_dir,
+            export_retention=integer("EXPORT_RETENTION", cls.export_retention),
             port=integer("PORT", cls.port),
             log_level=(text("LOG_LEVEL", cls.log_level) or cls.log_level).upper(),
             webhook_allow_private=flag("WEBHOOK_ALLOW_PRIVATE"),
@@ -114,6 +118,18 @@ class Settings:
         ):
             if seconds < 1:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {seconds}")
+        if self.export_retention < 0:
+            raise ConfigError(
+                f"EXPORT_RETENTION must be a number of days (0: keep every export), "
+                f"got {self.export_retention}"
+            )
+        try:
+            CronTrigger.from_crontab(self.export_cron, timezone=UTC)
+        except ValueError as error:
+            raise ConfigError(
+                f"EXPORT_CRON must be a crontab line such as '0 0 * * *', "
+                f"got {self.export_cron!r} ({error})"
+            ) from None
         try:
             parse_many(self.rate_limit)
         except ValueError:

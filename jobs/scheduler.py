@@ -14,20 +14,24 @@ import socket
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from pymongo.database import Database
 
 from core.clients import Clients
 from jobs.locks import JobLocks
-from jobs.maintenance import sweep_outbox, verify_ledger
+from jobs.maintenance import rebuild_leaderboards, sweep_outbox, verify_ledger
+from jobs.reports import EXPORT_JOB, REPORT_JOB, export_reports, refresh_reports
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 60  # seconds; the sweep is an index lookup when nothing is pending
+LEADERBOARD_INTERVAL = 3600  # seconds; boards are live, the rebuild catches up after outages
 # A lock outlives any sane run; should its holder die, the job is free again after this.
 LOCK_TTL = timedelta(minutes=30)
 
@@ -61,6 +65,8 @@ def build_scheduler(clients: Clients, *, blocking: bool = False) -> BaseSchedule
     jobs: dict[str, tuple[Job, int]] = {
         "outbox-sweep": (sweep_outbox, SWEEP_INTERVAL),
         "ledger-verify": (verify_ledger, clients.settings.reconcile_interval),
+        "leaderboard-rebuild": (rebuild_leaderboards, LEADERBOARD_INTERVAL),
+        REPORT_JOB: (refresh_reports, clients.settings.report_interval),
     }
     for name, (job, seconds) in jobs.items():
         scheduler.add_job(
@@ -74,4 +80,14 @@ def build_scheduler(clients: Clients, *, blocking: bool = False) -> BaseSchedule
             max_instances=1,
             coalesce=True,
         )
+    scheduler.add_job(
+        run_locked,
+        CronTrigger.from_crontab(clients.settings.export_cron, timezone=UTC),
+        args=[clients, EXPORT_JOB, partial(export_reports, settings=clients.settings), owner],
+        id=EXPORT_JOB,
+        name=EXPORT_JOB,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )
     return scheduler

@@ -12,13 +12,14 @@ from flask import Flask, Request
 from core.clients import Clients
 from core.settings import Settings
 from jobs.runtime import use_clients
+from reports.indexes import ensure_indexes as ensure_report_indexes
 from rules.indexes import ensure_indexes
 from web.cli import register_cli
 from web.context import EXTENSION, AppState
 from web.demo import seed_demo
 from web.envelope import Api, register_error_handlers
 from web.ratelimit import init_rate_limits
-from web.resources import definitions, events, health, webhooks
+from web.resources import analytics, definitions, events, health, leaderboards, users, webhooks
 
 MAX_BODY_BYTES = 16 * 1024
 # Endpoints whose bodies may be larger: a batch holds up to 100 events.
@@ -77,11 +78,15 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     for blueprint in definitions.admin_blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(webhooks.blp)
+    api.register_blueprint(users.blp)
+    api.register_blueprint(leaderboards.blp)
+    api.register_blueprint(analytics.blp)
     register_cli(app)
 
     if settings.mongo_uri is None:
         # Nobody can run `db init` against another process's memory.
         ensure_indexes(clients.mongo)
+        ensure_report_indexes(clients.mongo)
     if settings.embedded:
         seed_demo(clients.mongo)
     return app

@@ -10,10 +10,14 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from werkzeug.serving import run_simple
 
+from jobs.effects import effects_for
 from jobs.scheduler import build_scheduler
+from reports.indexes import ensure_indexes as ensure_report_indexes
 from rules.indexes import ensure_indexes
 from rules.reconcile import SWEEP_GRACE, sweep_pending, verify_balances
 from web.auth import SCOPES, mint_token
+from web.cli_reports import reports_cli
+from web.cli_support import register_support_cli
 from web.context import app_state
 from web.demo import banner, seed_demo
 
@@ -55,6 +59,7 @@ def create_token(project: str, scope: str, sub: str | None, ttl: int) -> None:
 @db_cli.command("init")
 def init_db() -> None:
     """Create every collection's indexes (safe to run again)."""
+    ensure_report_indexes(app_state().clients.mongo)
     collections = ensure_indexes(app_state().clients.mongo)
     click.echo(f"indexes ensured on: {', '.join(collections)}")
 
@@ -82,10 +87,14 @@ def reconcile_ledger(project: str | None, dry_run: bool, grace: int) -> None:
     """
     db = app_state().clients.mongo
     started = time.monotonic()
-    finished = sweep_pending(db, datetime.now(UTC), grace=timedelta(seconds=grace), project=project)
+    effects = effects_for(app_state().clients)
+    finished = sweep_pending(
+        db, datetime.now(UTC), grace=timedelta(seconds=grace), project=project, effects=effects
+    )
     click.echo(f"finished {finished} pending event record(s)")
     checked = verify_balances(
         db,
+        effects=effects,
         project=project,
         repair=not dry_run,
         progress=lambda line: click.echo(f"  {line}, {time.monotonic() - started:.1f}s", err=True),
@@ -139,3 +148,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(ledger_cli)
     app.cli.add_command(serve_demo)
     app.cli.add_command(run_scheduler)
+    register_support_cli(app)
+    app.cli.add_command(reports_cli)

@@ -70,10 +70,16 @@ def test_the_scheduler_runs_the_outbox_sweep_every_minute_and_the_ledger_check_h
     clients: Clients,
 ) -> None:
     scheduler = build_scheduler(clients)
-    jobs = {job.id: job.trigger.interval for job in scheduler.get_jobs()}
+    jobs = {job.id: getattr(job.trigger, "interval", None) for job in scheduler.get_jobs()}
 
     assert isinstance(scheduler, BackgroundScheduler)
-    assert jobs == {"outbox-sweep": timedelta(seconds=60), "ledger-verify": timedelta(hours=1)}
+    assert jobs == {
+        "outbox-sweep": timedelta(seconds=60),
+        "ledger-verify": timedelta(hours=1),
+        "leaderboard-rebuild": timedelta(hours=1),
+        "report-run": timedelta(minutes=5),
+        "export-run": None,  # on EXPORT_CRON (tests/integration/test_analytics_jobs.py)
+    }
     assert isinstance(build_scheduler(clients, blocking=True), BlockingScheduler)
 
 
@@ -85,3 +91,4 @@ def test_the_scheduler_command_prints_its_jobs_and_blocks(runner: Any, monkeypat
     assert result.exit_code == 0, result.output
     assert "scheduled outbox-sweep: interval[0:01:00]" in result.output
     assert "scheduled ledger-verify: interval[1:00:00]" in result.output
+    assert "scheduled leaderboard-rebuild: interval[1:00:00]" in result.output
