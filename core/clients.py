@@ -24,7 +24,10 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
+RedisClient = redis.Redis  # (inside Clients, `redis` names the property)
+
 RATE_LIMIT_TIMEOUT = 0.3  # seconds
+IN_REQUEST_TIMEOUT = 0.25  # seconds
 
 
 class Clients:
@@ -52,6 +55,19 @@ class Clients:
             socket_timeout=1,
             socket_connect_timeout=1,
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
+        )
+
+    @cached_property
+    def redis_in_request(self) -> RedisClient:
+        """Redis for what a request does on the side (queueing a job, a leaderboard): short
+        timeouts and no retry, because a slow Redis must not slow the answer down."""
+        if self.settings.redis_url is None:
+            return self.redis
+        return redis.Redis.from_url(
+            self.settings.redis_url,
+            socket_timeout=IN_REQUEST_TIMEOUT,
+            socket_connect_timeout=IN_REQUEST_TIMEOUT,
+            retry=Retry(NoBackoff(), retries=0),
         )
 
     def rate_limit_storage(self) -> tuple[str, dict[str, Any]]:

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from redis import Redis, RedisError
-from redis.backoff import NoBackoff
-from redis.retry import Retry as RedisRetry
 from rq import Queue, Retry, get_current_job
 
 from core.clients import Clients
@@ -36,7 +34,6 @@ QUEUE_NAME = "laurel"
 RETRY_INTERVALS = (10, 60, 300, 1800, 7200)  # seconds before each retry
 JOB_TIMEOUT = 60  # seconds
 FAILURE_TTL = 7 * 24 * 3600  # seconds a given-up job stays in RQ's failed registry
-ENQUEUE_TIMEOUT = 0.25  # seconds: enqueueing runs inside requests
 BREAK_FOR = 10.0  # seconds without trying Redis after it failed
 
 Job = Callable[..., Any]
@@ -67,9 +64,9 @@ class RedisQueue:
     """RQ on the configured Redis; `make worker` runs the jobs (and schedules the retries).
 
     Enqueueing happens while a request is answered, so it must never be slow: give it a
-    connection with short timeouts (`fast_connection`). After a failure the queue refuses at
-    once for BREAK_FOR seconds (a circuit breaker) rather than making every request wait on a
-    hung Redis; what it refused waits in the outbox for the sweep.
+    connection with short timeouts (`Clients.redis_in_request`). After a failure the queue
+    refuses at once for BREAK_FOR seconds (a circuit breaker) rather than making every request
+    wait on a hung Redis; what it refused waits in the outbox for the sweep.
     """
 
     def __init__(
@@ -103,15 +100,6 @@ class RedisQueue:
             self._closed_until = self._clock() + BREAK_FOR
             log.warning("cannot queue jobs for %ss: %s", BREAK_FOR, error)
             raise QueueUnavailable(str(error)) from error
-
-
-def fast_connection(url: str) -> Redis:
-    return Redis.from_url(
-        url,
-        socket_timeout=ENQUEUE_TIMEOUT,
-        socket_connect_timeout=ENQUEUE_TIMEOUT,
-        retry=RedisRetry(NoBackoff(), retries=0),
-    )
 
 
 @dataclass(order=True)
@@ -212,9 +200,9 @@ def queue_for(clients: Clients) -> JobQueue:
     queue = clients.__dict__.get("_job_queue")
     if queue is None:
         created: JobQueue = (
-            RedisQueue(clients.redis)
+            RedisQueue(clients.redis_in_request)
             if clients.settings.redis_url is not None
-            else InProcessQueue()
+            else InProcessQueue(clients)
         )
         queue = clients.__dict__.setdefault("_job_queue", created)
     return queue  # type: ignore[no-any-return]

@@ -80,6 +80,7 @@ def verify_balances(
     project: str | None = None,
     repair: bool = True,
     progress: Progress | None = None,
+    effects: Sequence[Effect] = (),
 ) -> Verification:
     """Check balance == Σ ledger for every user (of `project`, else of every project)."""
     result = Verification()
@@ -92,7 +93,7 @@ def verify_balances(
                 progress(f"checked {result.users_checked} users")
             if balance != totals.get(user_id, 0):
                 try:
-                    drift = _confirm(db, name, user_id, repair)
+                    drift = _confirm(db, name, user_id, repair, effects)
                 except Exception:
                     log.exception("cannot check the balance of user %r in %r", user_id, name)
                     result.failures += 1
@@ -110,14 +111,16 @@ def _balances(db: Database[Any], project: str) -> Iterator[tuple[str, int]]:
         yield document["userId"], (document.get("points") or {}).get("balance", 0)
 
 
-def _confirm(db: Database[Any], project: str, user_id: str, repair: bool) -> Drift | None:
+def _confirm(
+    db: Database[Any], project: str, user_id: str, repair: bool, effects: Sequence[Effect]
+) -> Drift | None:
     """Re-read one user until a read sees no concurrent change; repair a confirmed drift."""
     users = UserStore(db)
     for _ in range(CONFIRM_ATTEMPTS):
         stored = users.load(project, user_id)
         if stored is None:  # erased meanwhile
             return None
-        if finish_pending(db, stored):
+        if finish_pending(db, stored, effects):
             continue
         total = Ledger(db).balance(project, user_id)
         if stored.state.balance == total:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from core.clients import Clients
-from jobs.queue import InProcessQueue, RedisQueue, fast_connection, use_queue
+from jobs.queue import InProcessQueue, RedisQueue, queue_for, use_queue
 from jobs.runtime import running_with
 from jobs.webhooks import deliver, destination_refusal, sweep_notifications
 from rules.notifications import Deliveries
@@ -48,7 +48,9 @@ def test_a_hung_redis_costs_one_short_timeout_not_one_per_event(
     login: Any, client: Any, auth: Any, clients: Clients, db: Any, hung_redis_url: str
 ) -> None:
     subscribe(client, auth, "http://127.0.0.1:9/never")
-    use_queue(clients, RedisQueue(fast_connection(hung_redis_url)))
+    hung = Clients(replace(clients.settings, redis_url=hung_redis_url))
+    hung.__dict__["mongo"] = db
+    use_queue(clients, queue_for(hung))  # the queue the app would build for that Redis
     batch = {"events": [{"eventId": "login", "userId": f"u{i}"} for i in range(20)]}
 
     started = time.monotonic()
