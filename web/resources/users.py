@@ -19,6 +19,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from jobs.effects import effects_for
+from reports.runner import forget_user
 from rules.erasure import erase_user
 from rules.eventlog import EventLog
 from rules.history import KINDS, user_history
@@ -95,6 +96,9 @@ class User(MethodView):
         state = app_state()
         principal = current_principal()
         erased = erase_user(state.clients.mongo, state.clients.redis, principal.project, userId)
+        # Analytics partials list the users of each day (and their metadata's values): the
+        # days that counted this user are recomputed from what is left.
+        forget_user(state.clients.mongo, principal.project, userId)
         # Accountability without the user's id (that is what was erased).
         log.warning(
             "erased a user of project %s for %s: %s",
