@@ -14,7 +14,7 @@ real server where it matters to Laurel.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, cast
 
 import bson
@@ -158,10 +158,13 @@ class GuardedCollection:
 
 
 class GuardedCursor:
-    """mongomock's cursor reads the whole result on the first `next`: do that under the lock."""
+    """mongomock's cursor reads the whole result on the first `next`: do that under the lock,
+    once. (mongomock itself slices its result list again at every `next`, which makes reading
+    a large collection quadratic; iterating our own copy keeps it linear.)"""
 
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
+        self._results: Iterator[Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._cursor, name)
@@ -178,5 +181,9 @@ class GuardedCursor:
         return self
 
     def __next__(self) -> Any:
-        with _LOCK:
-            return next(self._cursor)
+        if self._results is None:
+            with _LOCK:
+                # The whole result, computed once (mongomock's own `next` would slice it anew
+                # for every document it hands out).
+                self._results = iter(list(self._cursor._compute_results(with_limit_and_skip=True)))
+        return next(self._results)
