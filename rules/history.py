@@ -14,10 +14,11 @@ costs the user's own documents between two matches).
 Without a `type`, both kinds are merged into one timeline. The order is total: time (ms)
 descending, then events before points entries of the same millisecond, then `_id`
 descending. A page ends at its last item, and its cursor (`Position`) is that item's place in
-this order: the next page holds what comes strictly after it. Items written after the first
-page, newer than it, never enter later pages, and none is skipped or repeated — however many
-arrive between pages. An item dated older than the cursor (an imported event) appears when
-paging reaches its place.
+this order: the next page holds what comes strictly after it, so no item is ever repeated and
+the items newer than the first page (what arrives while a client pages) never push others
+out of place. Items written between pages take their place by their own time: one older than
+the cursor (an imported event) appears when paging reaches it; one dated within the pages
+already served (a late event, an entry finished late) is only seen by starting again.
 
 The cursor is opaque to clients: base64url of `{"t": epoch ms, "k": kind, "i": id}`.
 """
@@ -44,6 +45,7 @@ KINDS = ("event", "points")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_MILLIS = 7_258_118_400_000  # 2200-01-01T00:00Z: the latest timestamp accepted
 _KIND_ORDER = {"event": 1, "points": 0}  # at the same millisecond, events come first
 
 
@@ -76,6 +78,7 @@ class Position:
         if (
             not isinstance(millis, int)
             or isinstance(millis, bool)
+            or not 0 <= millis < MAX_MILLIS  # a stored instant: 1970 to 2200
             or kind not in _KIND_ORDER
             or not isinstance(item_id, str)
         ):

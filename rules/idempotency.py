@@ -105,6 +105,17 @@ class IdempotencyStore:
         stored = document.get("outcome")
         return None if stored is None else dict(stored)
 
+    def release(self, project: str, key: IdempotencyKey) -> None:
+        """Unbind a key whose request was refused, unless its outcome was recorded."""
+        self._keys.delete_one(
+            {
+                "project": project,
+                "key": key.key,
+                "fingerprint": key.fingerprint,
+                "outcome": {"$exists": False},
+            }
+        )
+
     def complete(
         self, project: str, key: str, fingerprint: str, outcome: Mapping[str, Any], now: datetime
     ) -> None:

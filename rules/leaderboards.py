@@ -75,6 +75,7 @@ BREAKER_MAX = 32.0  # seconds
 CHUNK = 1000
 
 Redis = redis.Redis
+REBUILD_KEEP = 3600  # seconds a temporary board of a rebuild may outlive its process
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,8 @@ def rebuild(
             items = list(scores.items())
             for start in range(0, len(items), CHUNK):
                 client.zadd(temporary[period], dict(items[start : start + CHUNK]))
+            # Should this process die before the swap, the half-built board goes away alone.
+            client.expire(temporary[period], REBUILD_KEEP)
         with client.pipeline(transaction=True) as pipe:
             for period, board in boards.items():
                 if members[period]:

@@ -43,7 +43,7 @@ from rules.catalog import CatalogCache, load_catalog
 from rules.definition_store import DefinitionStore
 from rules.definitions import StreakRule
 from rules.engine import LedgerLine
-from rules.errors import InsufficientBalance, UpdateContention, UserNotFound
+from rules.errors import InsufficientBalance, RulesError, UpdateContention, UserNotFound
 from rules.idempotency import IdempotencyKey, IdempotencyStore
 from rules.ledger import Ledger
 from rules.notifications import adjustment_notification
@@ -287,7 +287,16 @@ def _apply(
         earlier = keys.stored_outcome(project, idempotency)
         if earlier is not None:
             return Applied(earlier, replayed=True)
-    plan(_load(users, project, user_id), ObjectId())  # refused requests leave no key behind
+    # Judge the request on the user as they are once earlier records are finished (one may be
+    # this very request, applied before a crash): refused requests leave no key behind.
+    current = _load(users, project, user_id)
+    if finish_pending(db, current, effects):
+        current = _load(users, project, user_id)
+    if idempotency is not None:
+        earlier = keys.stored_outcome(project, idempotency)
+        if earlier is not None:
+            return Applied(earlier, replayed=True)
+    plan(current, ObjectId())
     if idempotency is not None and not keys.bind(project, idempotency, now):
         earlier = keys.stored_outcome(project, idempotency)
         if earlier is not None:
@@ -305,7 +314,14 @@ def _apply(
             if earlier is not None:
                 return Applied(earlier, replayed=True)
         record_id = ObjectId()
-        step = plan(stored, record_id)
+        try:
+            step = plan(stored, record_id)
+        except RulesError:
+            # Refused after all (another change landed since the check): free the key, so
+            # that a corrected retry may use it.
+            if idempotency is not None:
+                keys.release(project, idempotency)
+            raise
         pending: dict[str, Any] = {"id": record_id, "ledger": step.ledger, "audit": step.audit}
         if step.notifications:
             pending["notifications"] = step.notifications

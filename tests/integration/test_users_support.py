@@ -488,3 +488,48 @@ def test_streak_tools_refuse_unknown_users_streaks_and_bad_counts(
     assert response.json["error"]["code"] == code
     assert db.users.find_one({"userId": "u1"}) == before
     assert db.audit.count_documents({}) == 0
+
+
+def test_a_retried_debit_that_emptied_the_balance_before_a_crash_is_replayed_not_refused(
+    rules: None, send: Any, adjust: Any, db: Any, monkeypatch: Any
+) -> None:
+    login(send)  # balance 10
+
+    def crash(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr("rules.support.write_pending_audit", crash)
+    assert adjust(delta=-10, reason="refund", idempotencyKey="k-debit").status_code == 500
+    monkeypatch.undo()
+    assert balance(db) == 0  # applied, its records pending
+
+    retry = adjust(delta=-10, reason="refund", idempotencyKey="k-debit")
+
+    assert retry.status_code == 200, retry.json
+    assert retry.headers[REPLAYED] == "true" and retry.json["data"]["balance"] == 0
+    assert balance(db) == ledger_sum(db) == 0
+
+
+def test_a_debit_refused_because_another_landed_first_leaves_its_key_free(
+    rules: None, send: Any, adjust: Any, db: Any, monkeypatch: Any
+) -> None:
+    login(send)  # balance 10
+    from rules import support
+
+    original = support.UserStore.save
+    landed: list[bool] = []
+
+    def another_debit_first(self: Any, *args: Any, **kwargs: Any) -> bool:
+        if not landed:
+            landed.append(True)
+            assert adjust(delta=-8, reason="other", idempotencyKey="k-other").status_code == 200
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(support.UserStore, "save", another_debit_first)
+    refused = adjust(delta=-5, reason="mine", idempotencyKey="k-mine")
+    monkeypatch.undo()
+
+    assert refused.status_code == 400  # 10 - 8 - 5 < 0, judged again after the race
+    corrected = adjust(delta=-2, reason="mine", idempotencyKey="k-mine")
+    assert corrected.status_code == 200, corrected.json
+    assert balance(db) == ledger_sum(db) == 0
