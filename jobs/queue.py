@@ -2,9 +2,10 @@
 queue of this process.
 
 Both give a job the same treatment: it runs in the background (never inside the request), at
-most JOB_TIMEOUT seconds on RQ, and is retried after each of RETRY_INTERVALS (the first within
-a minute) before it is given up (kept FAILURE_TTL in RQ's failed registry). Jobs may run twice
-(a retry after a lost acknowledgement, a crashed worker): every job function is idempotent.
+most JOB_TIMEOUT seconds (or its own `timeout`) on RQ, and is retried after each of
+RETRY_INTERVALS (the first within a minute) before it is given up (kept FAILURE_TTL in RQ's
+failed registry). Jobs may run twice (a retry after a lost acknowledgement, a crashed worker):
+every job function is idempotent.
 
 Job functions are module-level in jobs/ and take ids and plain values. They reach the stores
 through `jobs.runtime.clients()`: the web app's own in the embedded default, connections
@@ -40,7 +41,9 @@ Job = Callable[..., Any]
 
 
 class JobQueue(Protocol):
-    def enqueue(self, job: Job, *args: Any, job_id: str | None = None) -> None: ...
+    def enqueue(
+        self, job: Job, *args: Any, job_id: str | None = None, timeout: int | None = None
+    ) -> None: ...
 
 
 _current = threading.local()
@@ -84,7 +87,9 @@ class RedisQueue:
     def rq(self) -> Queue:
         return self._queue
 
-    def enqueue(self, job: Job, *args: Any, job_id: str | None = None) -> None:
+    def enqueue(
+        self, job: Job, *args: Any, job_id: str | None = None, timeout: int | None = None
+    ) -> None:
         if self._clock() < self._closed_until:
             raise QueueUnavailable("Redis failed a moment ago; left for the sweep")
         try:
@@ -93,7 +98,7 @@ class RedisQueue:
                 *args,
                 job_id=job_id,
                 retry=Retry(max=len(self._intervals), interval=list(self._intervals)),
-                job_timeout=JOB_TIMEOUT,
+                job_timeout=JOB_TIMEOUT if timeout is None else timeout,
                 failure_ttl=FAILURE_TTL,
             )
         except RedisError as error:
@@ -131,7 +136,10 @@ class InProcessQueue:
         self._thread: threading.Thread | None = None
         self._start = start
 
-    def enqueue(self, job: Job, *args: Any, job_id: str | None = None) -> None:
+    def enqueue(
+        self, job: Job, *args: Any, job_id: str | None = None, timeout: int | None = None
+    ) -> None:
+        # `timeout` is RQ's: a thread cannot be stopped safely, so in-process jobs run to the end.
         self._push(_Scheduled(self._clock(), next(self._sequence), job, args))
 
     def run_due(self) -> int:

@@ -6,7 +6,8 @@ export's (UTC). `slug` is the project id with '.' and ':' written as '~2E' and '
 never part of an id, so two projects never share a slug, and a slug never holds a dot: no
 '..', no hidden file). Every export writes:
 - `.csv`: one row per (day, eventId, metadata field) with the day's totals and the field's
-  statistics (DAILY_COLUMNS; a day without metadata has one row with an empty field);
+  statistics (DAILY_COLUMNS; a day without metadata has one row with an empty field); text
+  starting with = + - @, a tab or a CR is written behind a `'`, so no spreadsheet runs it;
 - `.parquet`: the same table, typed, when pyarrow is installed (`pip install laurel[parquet]`);
 - `.json`: `{project, generatedAt, from, to, reports: [{eventId, windows: {7d, 30d, all}}],
   daily: [rows]}` with the metadata reports (reports.merge) ending on the export's day.
@@ -46,6 +47,7 @@ TEMP_PREFIX = ".tmp-"
 TEMP_MAX_AGE = timedelta(days=1)  # a temporary file this old was left by a crash
 _ESCAPES = {".": "~2E", ":": "~3A"}
 _ESCAPED = re.compile(r"[.:]")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a CSV cell a spreadsheet would evaluate
 
 DAILY_COLUMNS: dict[str, str] = {  # name: parquet type
     "day": "str",
@@ -164,7 +166,8 @@ def export_project(
     folder = project_dir(export_dir, project)
     folder.mkdir(parents=True, exist_ok=True)
     writers: dict[str, Callable[[IO[bytes]], None]] = {
-        "csv": lambda out: _csv_frame(rows).to_csv(out, index=False, lineterminator="\n"),
+        # CRLF (RFC 4180): a value holding a CR is then quoted, so it cannot start a row.
+        "csv": lambda out: _csv_frame(rows).to_csv(out, index=False, lineterminator="\r\n"),
         "parquet": lambda out: _typed_frame(rows).to_parquet(out, index=False),
         "json": lambda out: _write_json(out, _json_export(store, project, rows, moment)),
     }
@@ -261,8 +264,18 @@ def _part(report: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
 
 
 def _csv_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Values as they are (integers stay integers), empty cells for None."""
-    return pd.DataFrame(rows, columns=list(DAILY_COLUMNS), dtype=object)
+    """Values as they are (integers stay integers), empty cells for None, and text that a
+    spreadsheet would run as a formula behind a quote."""
+    cells = [{column: _inert(value) for column, value in row.items()} for row in rows]
+    return pd.DataFrame(cells, columns=list(DAILY_COLUMNS), dtype=object)
+
+
+def _inert(value: Any) -> Any:
+    """`value`, with `'` before text starting like a formula (OWASP, CSV injection): a top
+    value is whatever users sent."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
 
 
 def _typed_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

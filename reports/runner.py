@@ -4,8 +4,8 @@ that follows the events received since the previous run, not all events stored.
 An incremental run of a project:
 1. reads the (eventId, day) of the events received since its watermark minus OVERLAP
    (reports.source, index project_received); the overlap catches events whose record was
-   written after a run had passed their `receivedAt` (a request finished by the outbox sweep,
-   the clocks of several web servers). Re-reading them is harmless: step 2 recomputes whole
+   written after a run had passed their `receivedAt` (a request still being answered, the
+   clocks of several web servers). Re-reading them is harmless: step 2 recomputes whole
    days, it never adds an event to a total, so nothing is counted twice;
 2. re-reads those days whole (index project_event_timestamp), in batches of about
    `chunk_events` events planned from the stored partials' counts, and replaces their
@@ -13,17 +13,20 @@ An incremental run of a project:
    and no other;
 3. rebuilds the reports (7d, 30d, all) of the eventIds whose partials changed, and of those
    whose stored reports were built on an earlier day (windows slide at midnight UTC);
-4. advances the watermark to the time the run started (a `$max`, never backwards).
+4. advances the watermark to the time the run started (a `$max`, never backwards), or to the
+   oldest `pendingSince` of the project's users when earlier: an event whose record a crashed
+   request left pending (written later by the outbox sweep, rules.reconcile) was received at
+   or after it, so the next runs still read it, however late its record is written.
 
 The first run of a project, or `full=True`, recomputes every day and deletes partials of days
-that no longer hold events. A run that fails part-way leaves its watermark where it was: the
-next run redoes its work, and since every step replaces documents, doing it twice is harmless.
+that no longer hold events (those neither it nor a run started after it wrote). A run that
+fails part-way leaves its watermark where it was: the next run redoes its work, and since
+every step replaces documents, doing it twice is harmless.
 
-What it costs: step 1 reads the new events; step 2 reads the days they touch whole (the new
-events plus the rest of those days, usually today's); step 3 reads the partials of the
-affected eventIds (one per day of history, never an event). Events whose record is written
-more than OVERLAP after they were received are missed until a full run
-(`flask --app wsgi reports run --full`).
+What it costs: step 1 reads the new events (and, while a record stays pending, every event
+received since it, again); step 2 reads the days they touch whole (the new events plus the
+rest of those days, usually today's); step 3 reads the partials of the affected eventIds (one
+per day of history, never an event).
 
 "Days touched" counts (eventId, day) partials. `forget_user` recomputes the days whose
 partials list a user id, for an erasure (partials keep the day's distinct user ids).
@@ -48,6 +51,7 @@ from reports.partials import day_partials
 from reports.source import BATCH_SIZE, DayRange, EventSource
 from reports.store import Pair, ReportStore
 from reports.windows import WINDOWS, day_key, window_days
+from rules.users import UserStore
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +171,8 @@ def run_project(
     store, source = ReportStore(db), EventSource(db, batch_size)
     watermark = None if full else store.watermark(project)
     stats = RunStats(project, uuid.uuid4().hex, full=watermark is None, started=started)
+    # Before the events are read: read after, it would miss a record written in between.
+    pending_since = UserStore(db).oldest_pending_since(project)
 
     if stats.full:
         pairs = Counter(_timed(source.days_of_project(project), stats))
@@ -182,7 +188,7 @@ def run_project(
     stats.queries += 1
     _recompute(store, source, estimates, stats, chunk_events, progress)
     with stats.storing():
-        store.advance_watermark(project, started, stats.summary())
+        store.advance_watermark(project, min(started, pending_since or started), stats.summary())
     if progress is not None:
         progress(stats)
     return stats
@@ -237,7 +243,7 @@ def _recompute(
     today = day_key(started)
     with stats.storing():
         if stats.full:
-            changed.update(store.delete_partials_not_of_run(project, stats.run_id))
+            changed.update(store.delete_partials_before(project, started))
         changed.update(store.stale_event_ids(project, today))
     for event_id in sorted(changed):
         stats.reports_built += rebuild_reports(store, project, event_id, today, stats, started)

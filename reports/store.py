@@ -121,10 +121,11 @@ class ReportStore:
             return 0
         return int(self._partials.delete_many({"_id": {"$in": ids}}).deleted_count)
 
-    def delete_partials_not_of_run(self, project: str, run_id: str) -> set[str]:
-        """Delete the project's partials another run wrote (a full run's leftovers: days whose
-        events are gone); return their eventIds."""
-        query = {"project": project, "runId": {"$ne": run_id}}
+    def delete_partials_before(self, project: str, started: datetime) -> set[str]:
+        """Delete the project's partials not written since `started` (a full run's leftovers:
+        days whose events are gone); return their eventIds. A run that started later may be
+        writing beside this one: its partials are newer, so they stay."""
+        query = {"project": project, "updatedAt": {"$lt": started}}
         event_ids = {str(doc["eventId"]) for doc in self._partials.find(query, {"eventId": 1})}
         if event_ids:
             self._partials.delete_many(query)

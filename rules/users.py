@@ -51,6 +51,12 @@ class UserStore:
                 ),
                 # The recovery sweep's query: users holding records older than a cutoff.
                 IndexModel([("pendingSince", ASCENDING)], sparse=True, name="pending_since"),
+                # The report run's: a project's oldest pending record.
+                IndexModel(
+                    [("project", ASCENDING), ("pendingSince", ASCENDING)],
+                    sparse=True,
+                    name="project_pending_since",
+                ),
             ]
         )
 
@@ -133,6 +139,16 @@ class UserStore:
             query["project"] = project
         for document in self._users.find(query).sort("pendingSince", ASCENDING):
             yield _stored(document)
+
+    def oldest_pending_since(self, project: str) -> datetime | None:
+        """The oldest `pendingSince` of the project's users, None when nothing is pending: an
+        event received earlier has its event record written (served by project_pending_since)."""
+        document = self._users.find_one(
+            {"project": project, "pendingSince": {"$exists": True}},
+            {"_id": 0, "pendingSince": 1},
+            sort=[("pendingSince", ASCENDING)],
+        )
+        return None if document is None else document["pendingSince"]
 
 
 def _stored(document: Mapping[str, Any]) -> StoredUser:

@@ -12,7 +12,8 @@ import pytest
 from rq import SimpleWorker
 
 from core.clients import Clients
-from jobs.queue import queue_for
+from jobs.queue import RedisQueue, queue_for, use_queue
+from jobs.scheduler import LOCK_TTL
 from reports.runner import run_project
 from reports.store import ReportStore
 from reports.windows import day_key
@@ -148,6 +149,14 @@ def test_totals_take_days_epoch_ms_or_iso_both_ends_included(
         {"to": "12345"},
         {"from": "2026-11-01T00:00:00"},  # no offset
         {"from": "9999-01-01"},
+        {"to": "9999-12-31"},
+        {"from": "0001-01-01"},
+        {"to": "0001-01-05"},
+        {"from": "0001-01-01", "to": "0001-01-05"},
+        {"from": "9999-01-01", "to": "9999-01-02"},
+        {"from": "9999-12-31", "to": "0001-01-01"},
+        {"from": "1969-12-31"},
+        {"to": "2200-01-01"},
     ],
 )
 def test_bad_day_ranges_are_400(client: Any, auth: Auth, query: dict[str, str]) -> None:
@@ -155,6 +164,20 @@ def test_bad_day_ranges_are_400(client: Any, auth: Auth, query: dict[str, str]) 
 
     assert response.status_code == 400
     assert response.json["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("path", ["/analytics/reports/run", "/analytics/exports/run"])
+def test_runs_on_demand_may_last_as_long_as_their_lock(
+    client: Any, auth: Auth, clients: Clients, path: str
+) -> None:
+    queue = RedisQueue(clients.redis)  # the test Redis when it answers, else fakeredis
+    use_queue(clients, queue)
+
+    response = client.post(path, headers=auth("admin"))
+
+    assert response.status_code == 202, response.json
+    (job,) = queue.rq.jobs
+    assert job.timeout == LOCK_TTL.total_seconds() == 1800
 
 
 def test_the_metadata_report_categorises_fields(

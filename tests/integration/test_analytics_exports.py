@@ -102,6 +102,27 @@ def test_an_export_writes_csv_and_json_named_by_project_and_time(
     assert len(document["daily"]) == len(rows)
 
 
+FORMULAS = ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+def test_csv_text_a_spreadsheet_would_run_as_a_formula_starts_with_a_quote(
+    db: Any, export_dir: Path
+) -> None:
+    for day, value in enumerate([*FORMULAS, "plain"]):
+        add_event(db, day, "u1", note=value)
+    run_project(db, PROJECT, now=NOW)
+
+    written = export_project(db, PROJECT, export_dir, now=NOW, formats=["csv", "json"])
+
+    with (export_dir / PROJECT / written[0].name).open(newline="") as text:
+        rows = list(csv.DictReader(text))
+    assert sorted(row["topValue"] for row in rows) == sorted(
+        [*(f"'{value}" for value in FORMULAS), "plain"]
+    )
+    document = json.loads((export_dir / PROJECT / written[1].name).read_text())
+    assert sorted(row["topValue"] for row in document["daily"]) == sorted([*FORMULAS, "plain"])
+
+
 def test_parquet_is_written_when_pyarrow_is_installed(
     analysed: None, db: Any, export_dir: Path
 ) -> None:

@@ -17,6 +17,10 @@ from reports.runner import build_report, forget_user, plan_batches, run_project
 from reports.source import DayRange
 from reports.store import ReportStore, without_store_fields
 from reports.windows import WINDOWS, day_key
+from rules.engine import Event
+from rules.reconcile import sweep_pending
+from rules.service import record_event
+from tests.faults import Crash, CrashingDatabase
 from tests.unit.reports.factories import DAY_0, PROJECT, bson_problems, day_of, record
 
 # Day 9 after DAY_0, at noon.
@@ -213,6 +217,27 @@ def test_the_watermark_moves_to_the_run_start_and_never_back(db: Any) -> None:
     assert summary["full"] is False and summary["startedAt"] == NOW - timedelta(hours=2)
 
 
+def test_an_event_record_written_late_by_the_sweep_is_still_counted(db: Any, define: Any) -> None:
+    define("events", "purchase", {"points": {"fixed": 2}})
+    received = NOW - timedelta(hours=1)
+    with pytest.raises(Crash):  # applied to the user; its event record is left pending
+        record_event(
+            CrashingDatabase(db, survive=1),
+            PROJECT,
+            Event("purchase", "u1", received),
+            received_at=received,
+        )
+    run_project(db, PROJECT, now=NOW)
+    assert ReportStore(db).watermark(PROJECT) == received  # held back by the pending record
+
+    assert sweep_pending(db, NOW + timedelta(minutes=1)) == 1  # the record, an hour late
+    run_project(db, PROJECT, now=NOW + timedelta(hours=1))
+
+    report = ReportStore(db).report(PROJECT, "purchase", "all")
+    assert report is not None and report["count"] == 1
+    assert ReportStore(db).watermark(PROJECT) == NOW + timedelta(hours=1)
+
+
 def test_a_full_run_drops_days_whose_events_are_gone(db: Any) -> None:
     db.events.insert_many([event(day, NOW - timedelta(hours=1), user=day) for day in (7, 8, 9)])
     run_project(db, PROJECT, now=NOW)
@@ -223,6 +248,28 @@ def test_a_full_run_drops_days_whose_events_are_gone(db: Any) -> None:
     assert stats.full and stats.days_touched == 2
     assert set(stored_partials(db)) == {("purchase", day_of(7)), ("purchase", day_of(9))}
     assert ReportStore(db).report(PROJECT, "purchase", "7d")["count"] == 2  # type: ignore[index]
+
+
+def test_a_full_run_keeps_the_partials_a_concurrent_run_wrote_meanwhile(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db.events.insert_many([event(day, NOW - timedelta(hours=1), user=day) for day in (7, 8)])
+    save = ReportStore.save_partials
+    late: list[dict[str, Any]] = []
+
+    def save_beside_a_later_run(store: ReportStore, *args: Any) -> int:
+        written = save(store, *args)
+        if not late:  # meanwhile, a run started after this one writes a new day
+            late.append(event(9, NOW + timedelta(minutes=1)))
+            db.events.insert_one(late[0])
+            save(store, day_partials(late), "later-run", NOW + timedelta(minutes=2))
+        return written
+
+    monkeypatch.setattr(ReportStore, "save_partials", save_beside_a_later_run)
+    run_project(db, PROJECT, now=NOW, full=True)
+
+    assert stored_partials(db)[("purchase", day_of(9))]["runId"] == "later-run"
+    assert set(stored_partials(db)) == {("purchase", day_of(d)) for d in (7, 8, 9)}
 
 
 def test_reports_are_rebuilt_after_midnight_without_new_events(db: Any) -> None:

@@ -18,6 +18,7 @@ from flask_smorest import abort
 
 from jobs.queue import QueueUnavailable, queue_for
 from jobs.reports import EXPORT_JOB, REPORT_JOB, run_exports, run_reports
+from jobs.scheduler import LOCK_TTL
 from reports.exports import (
     ExportNotFound,
     InvalidExportName,
@@ -98,7 +99,8 @@ class EventMetadata(MethodView):
 def _enqueue(job_name: str, job: Any) -> dict[str, Any]:
     project = current_principal().project
     try:
-        queue_for(app_state().clients).enqueue(job, project)
+        # A run may take minutes: let it last as long as the lock it takes holds.
+        queue_for(app_state().clients).enqueue(job, project, timeout=int(LOCK_TTL.total_seconds()))
     except QueueUnavailable:
         abort(503, message="The job queue is unavailable; retry later", headers=RETRY_SOON)
     return {"job": job_name, "project": project, "status": "queued"}

@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from reports.windows import WINDOWS, day_key
-from web.schemas.fields import IsoMillis, Timestamp
+from web.schemas.fields import EPOCH, LATEST_TIMESTAMP, IsoMillis, Timestamp
 
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 DEFAULT_WINDOW = "30d"
@@ -17,15 +17,18 @@ INSTANT = {"type": "string", "format": "date-time", "example": "2026-11-26T00:05
 
 
 class Day(Timestamp):
-    """A UTC day: `YYYY-MM-DD`, or the day of an instant (epoch ms, or ISO-8601 with an
-    offset); loaded as 'YYYY-MM-DD'."""
+    """A UTC day from 1970 to 2199: `YYYY-MM-DD`, or the day of an instant (epoch ms, or
+    ISO-8601 with an offset); loaded as 'YYYY-MM-DD'."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, str) and DAY.fullmatch(value):
             try:
-                return date.fromisoformat(value).isoformat()
+                day = date.fromisoformat(value)
             except ValueError:
                 raise ValidationError("is not a valid date") from None
+            if not EPOCH.date() <= day < LATEST_TIMESTAMP.date():
+                raise ValidationError("must lie between 1970 and 2200")
+            return day.isoformat()
         if isinstance(value, str) and value.isdigit():
             value = int(value)
         return day_key(super()._deserialize(value, attr, data, **kwargs))
