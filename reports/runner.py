@@ -195,17 +195,22 @@ def run_project(
 
 
 def forget_user(
-    db: Database[Any], project: str, user_id: str, *, now: datetime | None = None
+    db: Database[Any],
+    project: str,
+    user_id: str,
+    *,
+    days: Iterable[Pair] = (),
+    now: datetime | None = None,
 ) -> RunStats:
-    """Recompute the days whose partials list `user_id` and their reports, from the events
-    stored now: call it once the user's events are erased, so that no partial keeps the id.
-    (Days counted with a HyperLogLog sketch keep hashed registers only, no ids.) The
-    watermark is left alone."""
+    """Recompute the days whose partials list `user_id`, and `days` (the (eventId, day) pairs
+    of the user's erased events: days counted with a HyperLogLog sketch list no ids, but may
+    hold the user's metadata values), and their reports, from the events stored now: call it
+    once the user's events are erased. The watermark is left alone."""
     started = now or datetime.now(UTC)
     store, source = ReportStore(db), EventSource(db)
     stats = RunStats(project, uuid.uuid4().hex, full=False, started=started)
     with stats.storing():
-        pairs = store.pairs_with_user(project, user_id)
+        pairs = sorted(set(store.pairs_with_user(project, user_id)) | set(days))
         estimates = store.partial_counts(project, pairs)
     _recompute(store, source, estimates, stats, CHUNK_EVENTS, None)
     return stats

@@ -235,3 +235,18 @@ def test_erasure_needs_users_write(world: None, client: Any, auth: Any, db: Any)
     for scope in ("users:read", "events:write", "reports:read"):
         assert client.delete(f"/users/{VICTIM}", headers=auth(scope)).status_code == 403
     assert db.users.count_documents({"userId": VICTIM}) == 1
+
+
+def test_erasure_recomputes_the_days_that_keep_no_user_ids_too(
+    world: None, client: Any, auth: Any, db: Any
+) -> None:
+    run_project(db, PROJECT)
+    # Days with more users than partials list by id keep a sketch instead; their metadata
+    # values (the victim's email here) still name the user.
+    db.report_partials.update_many({}, {"$set": {"users.ids": []}})
+    assert any("report_partials" in trace for trace in mongo_traces(db, VICTIM))
+
+    response = client.delete(f"/users/{VICTIM}", headers=auth("users:write"))
+
+    assert response.status_code == 200
+    assert mongo_traces(db, VICTIM) == []

@@ -98,7 +98,7 @@ class User(MethodView):
         erased = erase_user(state.clients.mongo, state.clients.redis, principal.project, userId)
         # Analytics partials list the users of each day (and their metadata's values): the
         # days that counted this user are recomputed from what is left.
-        forget_user(state.clients.mongo, principal.project, userId)
+        forget_user(state.clients.mongo, principal.project, userId, days=erased.report_days)
         # Accountability without the user's id (that is what was erased).
         log.warning(
             "erased a user of project %s for %s: %s",
