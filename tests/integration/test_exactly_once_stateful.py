@@ -47,6 +47,11 @@ class ExactlyOnce(RuleBasedStateMachine):
         self.db = self.clients.mongo
         token = mint_token(self.clients.settings.signing_keys(), PROJECT, ["events:write", "admin"])
         self.headers = {"Authorization": f"Bearer {token}"}
+        staff = mint_token(
+            self.clients.settings.signing_keys(), PROJECT, ["users:write"], subject="support"
+        )
+        self.staff = {"Authorization": f"Bearer {staff}"}
+        self.adjustments: dict[str, tuple[str, int]] = {}  # applied: key -> (user, delta)
         self.client.put("/admin/events/login", json={"points": {"fixed": 10}}, headers=self.headers)
         self.client.put(
             "/admin/events/buy",
@@ -159,6 +164,35 @@ class ExactlyOnce(RuleBasedStateMachine):
         if keyed and survive >= 1:  # binding the key is the first write
             self.bound.add(body["idempotencyKey"])
 
+    def _adjust(self, user: str, delta: int, key: str) -> Any:
+        body = {"delta": delta, "reason": f"support {key}", "idempotencyKey": key}
+        return self.client.post(f"/users/{user}/adjustments", json=body, headers=self.staff)
+
+    @rule(user=users, delta=st.integers(-40, 40).filter(bool))
+    def adjust(self, user: str, delta: int) -> None:
+        """A manual credit or debit: applied once, never below 0, 404 for a user not seen."""
+        key = f"adj-{len(self.requests)}-{len(self.adjustments)}-{delta}-{user}"
+        exists = self.db.users.find_one({"userId": user}) is not None
+        before = self._expected_balance(user)
+        response = self._adjust(user, delta, key)
+        if not exists:
+            assert response.status_code == 404
+        elif before + delta < 0:
+            assert response.status_code == 400
+        else:
+            assert response.status_code == 200, response.json
+            assert response.json["data"]["balance"] == before + delta
+            self.adjustments[key] = (user, delta)
+
+    @precondition(lambda self: self.adjustments)
+    @rule(data=st.data())
+    def retry_adjustment(self, data: st.DataObject) -> None:
+        key = data.draw(st.sampled_from(sorted(self.adjustments)))
+        user, delta = self.adjustments[key]
+        response = self._adjust(user, delta, key)
+        assert response.status_code == 200, response.json
+        assert response.headers.get("Idempotent-Replayed") == "true"
+
     @rule()
     def recover(self) -> None:
         sweep_pending(self.db, datetime.now(UTC), grace=timedelta(0))
@@ -173,7 +207,8 @@ class ExactlyOnce(RuleBasedStateMachine):
         records = {r["_id"]: r for r in self.db.events.find()}
         for user in self.db.users.find():
             for pending in user["pending"]:
-                records.setdefault(pending["event"]["_id"], pending["event"])
+                if pending.get("event") is not None:  # adjustments log no event
+                    records.setdefault(pending["event"]["_id"], pending["event"])
         return [record["metadata"]["n"] for record in records.values()]
 
     def _ledger_total(self, user_id: str, pending: bool = True) -> int:
@@ -198,14 +233,19 @@ class ExactlyOnce(RuleBasedStateMachine):
         if not hasattr(self, "db"):
             return
         for user_id in USERS:
-            earned = sum(
-                POINTS[body["eventId"]](body["metadata"]["value"])
-                for n, body in self.requests.items()
-                if n in self.applied and body["userId"] == user_id
-            )
             user = self.db.users.find_one({"userId": user_id})
             balance = user["points"]["balance"] if user else 0
-            assert balance == earned == self._ledger_total(user_id)
+            assert balance == self._expected_balance(user_id) == self._ledger_total(user_id)
+
+    def _expected_balance(self, user_id: str) -> int:
+        """What the applied events earned, plus the applied adjustments."""
+        earned = sum(
+            POINTS[body["eventId"]](body["metadata"]["value"])
+            for n, body in self.requests.items()
+            if n in self.applied and body["userId"] == user_id
+        )
+        adjusted = sum(delta for user, delta in self.adjustments.values() if user == user_id)
+        return earned + adjusted
 
 
 ExactlyOnce.TestCase.settings = settings(
