@@ -17,10 +17,11 @@ metadata naming them), log lines, and the RQ jobs of webhook deliveries (they ca
 ids, not user data; the delivery they point to is gone, so they end as failed). Analytics
 (reports/) aggregate events per day, and a day's partial keeps its distinct userIds and the
 most frequent metadata values: those days must be re-aggregated from the remaining events;
-`Erased.report_days` lists them (eventId, UTC day) for that. A request for
-the user still in flight while erasing may write after it: such a request creates the user
-anew, and erasing again removes that too. The audit keeps no entry about an erasure, since it
-would have to name the user.
+`Erased.report_days` lists them (eventId, UTC day) for that. A request for the
+user already past its save when the erasure starts writes its event record, ledger entries,
+key and board entry just after (within milliseconds): `settle` erases once more after that
+long, which removes them; a request that stalls longer than `settle` leaves them to a repeat.
+The audit keeps no entry about an erasure, since it would have to name the user.
 
 Erasure is not one atomic step (no multi-document transactions): a crash half-way leaves some
 documents, and repeating the erasure removes them. It reports what it removed; nothing found
@@ -29,6 +30,7 @@ anywhere means an unknown user.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -57,12 +59,29 @@ class Erased:
         return any(self.documents.values()) or self.leaderboard_keys > 0
 
 
-def erase_user(db: Database[Any], client: Redis | None, project: str, user_id: str) -> Erased:
+def erase_user(
+    db: Database[Any], client: Redis | None, project: str, user_id: str, *, settle: float = 0.0
+) -> Erased:
     """Delete the user's documents and leaderboard entries; see the module's docstring.
 
-    A Redis failure is reported in `redis_error` (the MongoDB part is done by then): the
-    erasure is incomplete until repeated (a repeat finds the boards still holding the user).
+    With `settle`, erase a second time that many seconds later, for requests that were
+    finishing their writes. A Redis failure is reported in `redis_error` (the MongoDB part is
+    done by then): the erasure is incomplete until repeated (a repeat finds the boards still
+    holding the user).
     """
+    erased = _erase_once(db, client, project, user_id)
+    if settle and erased.found:
+        time.sleep(settle)
+        again = _erase_once(db, client, project, user_id)
+        for name, count in again.documents.items():
+            erased.documents[name] = erased.documents.get(name, 0) + count
+        erased.report_days |= again.report_days
+        erased.leaderboard_keys += again.leaderboard_keys
+        erased.redis_error = erased.redis_error or again.redis_error
+    return erased
+
+
+def _erase_once(db: Database[Any], client: Redis | None, project: str, user_id: str) -> Erased:
     erased = Erased()
     mine = {"project": project, "userId": user_id}
     for event in db["events"].find(mine, {"eventId": True, "timestamp": True}):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -250,3 +252,33 @@ def test_erasure_recomputes_the_days_that_keep_no_user_ids_too(
 
     assert response.status_code == 200
     assert mongo_traces(db, VICTIM) == []
+
+
+def test_a_request_finishing_its_writes_during_the_erasure_leaves_nothing_behind(
+    world: None, client: Any, auth: Any, db: Any, clients: Clients, monkeypatch: Any
+) -> None:
+    from rules.ledger import Ledger
+
+    saved, original = threading.Event(), Ledger.insert
+
+    def slow_insert(self: Ledger, entries: Any) -> None:
+        saved.set()  # the user document is saved; its records are being written
+        time.sleep(0.2)
+        original(self, entries)
+
+    monkeypatch.setattr(Ledger, "insert", slow_insert)
+    late = threading.Thread(target=lambda: send_login(client, auth))
+    late.start()
+    assert saved.wait(5)
+
+    response = client.delete(f"/users/{VICTIM}", headers=auth("users:write"))
+    late.join()
+
+    assert response.status_code == 200
+    assert mongo_traces(db, VICTIM) == []
+    assert redis_traces(clients.redis, VICTIM) == []
+
+
+def send_login(client: Any, auth: Any) -> None:
+    body = {"eventId": "daily_login", "userId": VICTIM}
+    assert client.post("/event", json=body, headers=auth()).status_code == 200

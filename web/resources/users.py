@@ -45,6 +45,9 @@ from web.schemas.users import (
 
 log = logging.getLogger(__name__)
 
+# Seconds to wait before erasing once more what requests in flight were still writing.
+ERASE_SETTLE = 0.5
+
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 REPLAYED_DOC = {
@@ -95,7 +98,13 @@ class User(MethodView):
         """
         state = app_state()
         principal = current_principal()
-        erased = erase_user(state.clients.mongo, state.clients.redis, principal.project, userId)
+        erased = erase_user(
+            state.clients.mongo,
+            state.clients.redis,
+            principal.project,
+            userId,
+            settle=ERASE_SETTLE,
+        )
         # Analytics partials list the users of each day (and their metadata's values): the
         # days that counted this user are recomputed from what is left.
         forget_user(state.clients.mongo, principal.project, userId, days=erased.report_days)
