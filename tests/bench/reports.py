@@ -14,9 +14,6 @@ mongomock has no indexes, so every query scans the whole collection, whereas on 
 runs' queries are ranges of the events indexes (project_received, project_event_timestamp),
 which read the events they return and no others. "events read" counts those: what MongoDB
 would read for the run.
-
-mongomock's cursor copies its whole result list on every `next` (quadratic in the result
-size); this process replaces that with a single copy so a 1M-event read can finish at all.
 """
 
 from __future__ import annotations
@@ -30,8 +27,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import mongomock.collection
-
 from core.inmemory import in_memory_database
 from reports.indexes import ensure_indexes as ensure_report_indexes
 from reports.runner import RunStats, run_project
@@ -42,17 +37,6 @@ NOW = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)  # the full run; stored events end
 EVENT_IDS = ("purchase_completed", "daily_login", "level_completed", "complete_profile")
 PLATFORMS = ("ios", "android", "web")
 INSERT_CHUNK = 20_000
-
-
-def _next_without_copying(self: Any) -> Any:
-    results = self.__dict__.get("_bench_results")
-    if results is None or self.__dict__.get("_bench_factory") is not self._factory:
-        results = self._compute_results(with_limit_and_skip=True)
-        self.__dict__.update(_bench_results=results, _bench_factory=self._factory)
-    if self._emitted >= len(results):
-        raise StopIteration
-    self._emitted += 1
-    return results[self._emitted - 1]
 
 
 def metadata(rng: random.Random, event_id: str) -> dict[str, Any]:
@@ -155,7 +139,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=20_000, help="distinct users")
     parser.add_argument("--rounds", type=int, default=3, help="increments measured per store")
     args = parser.parse_args(argv)
-    mongomock.collection.Cursor.__next__ = _next_without_copying  # type: ignore[method-assign]
 
     print(
         f"$ python -m tests.bench.reports --stored {args.stored} --new {args.new} "
