@@ -210,9 +210,13 @@ class ArgumentsParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400  # the brief's code for invalid data (webargs says 422)
 
     def _raw_load_json(self, req: Request) -> Any:
+        # Every documented body is required, but webargs loads a missing one as {}: a bare
+        # `PUT /admin/events/x` would replace the definition with the defaults.
+        if not req.get_data(cache=True):
+            abort(400, errors={"body": ["a JSON body is required"]})
         # webargs ignores a body sent without a JSON Content-Type, which turns a forgotten
         # `-H "Content-Type: application/json"` into baffling "missing field" errors.
-        if req.get_data(cache=True) and not is_json_request(req):
+        if not is_json_request(req):
             abort(400, errors={"Content-Type": ["must be application/json"]})
         try:
             body = super()._raw_load_json(req)

@@ -164,3 +164,15 @@ def test_deeply_nested_conditions_are_400_not_500(client: Any, auth: Any) -> Non
 
     assert response.status_code == 400
     assert response.json["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("headers", [{}, JSON])
+def test_put_without_a_body_is_400_and_keeps_the_definition(
+    purchase: None, client: Any, auth: Any, headers: dict[str, str]
+) -> None:
+    response = client.put("/admin/events/purchase", headers={**auth("admin"), **headers})
+
+    assert response.status_code == 400, response.json
+    assert response.json["error"]["details"] == {"body": ["a JSON body is required"]}
+    kept = client.get("/admin/events/purchase", headers=auth("admin")).json["data"]
+    assert kept["points"]["perUnit"]["rate"] == 2

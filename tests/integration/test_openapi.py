@@ -38,3 +38,16 @@ def test_swagger_ui_is_served(client: Any) -> None:
 
     assert response.status_code == 200
     assert b"swagger" in response.data.lower()
+
+
+def test_document_states_the_bounds_of_ids_keys_and_levels(client: Any) -> None:
+    schemas = client.get("/openapi.json").json["components"]["schemas"]
+
+    event = schemas["Event"]["properties"]
+    assert event["eventId"]["pattern"] == "^[A-Za-z0-9_.:-]{1,64}$"
+    assert (event["userId"]["minLength"], event["userId"]["maxLength"]) == (1, 128)
+    assert schemas["Restore"]["properties"]["idempotencyKey"]["maxLength"] == 255
+    assert schemas["StreakDefinition"]["properties"]["events"]["items"]["maxLength"] == 64
+    level = schemas["Level"]["properties"]
+    assert (level["level"]["minimum"], level["level"]["maximum"]) == (1, 1_000_000)
+    assert (level["name"]["minLength"], level["minPoints"]["minimum"]) == (1, 0)

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from rules.challenges import GOAL_TYPES, RESETS
 from rules.conditions import METADATA_KEY
 from rules.definitions import METADATA_TYPES, ROUNDINGS
+from rules.levels import MAX_LEVEL, MAX_LEVELS, MAX_NAME
 from rules.periods import CAP_PERIODS, PERIODS
 from rules.state import MAX_CAP_COUNT
 from web.schemas.fields import Condition, Identifier, Instant, IsoMillis, Timezone, printable
@@ -192,16 +193,26 @@ class ChallengeDefinitionSchema(DefinitionSchema):
 
 
 class LevelSchema(Schema):
-    level = fields.Integer(strict=True, required=True, metadata={"example": 1})
-    name = fields.String(required=True, metadata={"example": "Bronze"})
-    minPoints = fields.Integer(strict=True, required=True, metadata={"example": 0})
+    # rules.levels validates the whole table (with every item's path); these document it.
+    level = fields.Integer(
+        strict=True,
+        required=True,
+        metadata={"example": 1, "minimum": 1, "maximum": MAX_LEVEL},
+    )
+    name = fields.String(
+        required=True, metadata={"example": "Bronze", "minLength": 1, "maxLength": MAX_NAME}
+    )
+    minPoints = fields.Integer(strict=True, required=True, metadata={"example": 0, "minimum": 0})
 
 
 class LevelTableSchema(Schema):
     levels = fields.List(
         fields.Nested(LevelSchema),
         required=True,
-        metadata={"description": "Levels follow lifetime points; minPoints rise with the level"},
+        metadata={
+            "description": "Levels follow lifetime points; minPoints rise with the level",
+            "maxItems": MAX_LEVELS,
+        },
     )
     updatedAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
 

@@ -28,8 +28,20 @@ def identifier_problem(value: str) -> str | None:
     return None if IDENTIFIER.fullmatch(value) else IDENTIFIER_RULE
 
 
-class Identifier(fields.String):
+class DocumentedString(fields.String):
+    """A String whose OpenAPI property states the rule its `_deserialize` enforces."""
+
+    DOCUMENTED: dict[str, Any] = {}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {**self.DOCUMENTED, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+
+class Identifier(DocumentedString):
     """An eventId, streakId or project id: 1-64 of [A-Za-z0-9_.:-]."""
+
+    DOCUMENTED = {"minLength": 1, "maxLength": 64, "pattern": f"^{IDENTIFIER.pattern}$"}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text: str = super()._deserialize(value, attr, data, **kwargs)
@@ -38,7 +50,9 @@ class Identifier(fields.String):
         return text
 
 
-class UserId(fields.String):
+class UserId(DocumentedString):
+    DOCUMENTED = {"minLength": 1, "maxLength": 128}
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text: str = super()._deserialize(value, attr, data, **kwargs)
         if not 1 <= len(text) <= 128 or not text.isprintable():
@@ -53,7 +67,9 @@ def idempotency_key_problem(value: str) -> str | None:
     return None if 1 <= len(value) <= 255 and value.isprintable() else IDEMPOTENCY_KEY_RULE
 
 
-class IdempotencyKeyField(fields.String):
+class IdempotencyKeyField(DocumentedString):
+    DOCUMENTED = {"minLength": 1, "maxLength": 255}
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text: str = super()._deserialize(value, attr, data, **kwargs)
         if idempotency_key_problem(text):
