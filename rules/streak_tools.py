@@ -34,7 +34,8 @@ from zoneinfo import ZoneInfo
 
 from rules.definitions import StreakRule
 from rules.periods import period_index, period_start
-from rules.state import PaidRun, StreakBase, StreakState
+from rules.state import PaidRun, StreakState
+from rules.streaks import for_rule
 
 MAX_RESTORE = 100_000
 MAX_GRANT = 365
@@ -63,7 +64,7 @@ def restore(
     """The streak set to `count`, alive at `now` in `zone`."""
     if not 1 <= count <= MAX_RESTORE:
         raise ValueError(f"count must be 1-{MAX_RESTORE}")
-    current = _for_rule(rule, state)
+    current = for_rule(rule, state)
     latest = current.last_update
     this_period = period_index(now, zone, rule.period)
     if latest is None or period_index(latest, zone, rule.period) < this_period - 1:
@@ -83,7 +84,7 @@ def grant_freezes(rule: StreakRule, state: StreakState | None, count: int) -> St
     """The streak with `count` more freezes, its counts unchanged."""
     if not 1 <= count <= MAX_GRANT:
         raise ValueError(f"count must be 1-{MAX_GRANT}")
-    current = _for_rule(rule, state)
+    current = for_rule(rule, state)
     return _settled(
         current,
         count=current.current_count,
@@ -92,22 +93,6 @@ def grant_freezes(rule: StreakRule, state: StreakState | None, count: int) -> St
         last_counted=current.last_update,
         settled=max(current.current_count, *(run.through for run in current.paid), 0),
     )
-
-
-def _for_rule(rule: StreakRule, state: StreakState | None) -> StreakState:
-    """The state an event of `rule` would start from (mirrors rules.streaks)."""
-    if state is None:
-        freezes = rule.freezes.initial
-        return StreakState(freezes=freezes, period=rule.period, base=StreakBase(freezes=freezes))
-    if state.period != rule.period:
-        longest, freezes = state.longest_count, state.freezes
-        return StreakState(
-            longest_count=longest,
-            freezes=freezes,
-            period=rule.period,
-            base=StreakBase(longest=longest, freezes=freezes),
-        )
-    return state
 
 
 def _settled(

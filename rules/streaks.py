@@ -104,7 +104,7 @@ def advance_at(
     """
     if zone.key is None or moment.tzinfo is None:
         raise ValueError("a streak needs an aware moment and a named timezone")
-    state = _for_rule(rule, state)
+    state = for_rule(rule, state)
     # In UTC: aware datetimes sharing a tzinfo compare by wall time, fold (DST) ignored.
     new = StreakMoment(moment.astimezone(UTC), zone.key)
     placed = _with_moment(rule, state, new)
@@ -138,7 +138,9 @@ def advance_at(
     )
 
 
-def _for_rule(rule: StreakRule, state: StreakState | None) -> StreakState:
+def for_rule(rule: StreakRule, state: StreakState | None) -> StreakState:
+    """The state an event of `rule` starts from: a new one, or `state` restarted when the
+    definition switched period kind (its runs mean nothing then)."""
     if state is None:
         freezes = rule.freezes.initial
         return StreakState(freezes=freezes, period=rule.period, base=StreakBase(freezes=freezes))
