@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from rules.challenges import GOAL_TYPES, RESETS
 from rules.conditions import METADATA_KEY
@@ -16,13 +16,20 @@ from rules.definitions import METADATA_TYPES, ROUNDINGS
 from rules.levels import MAX_LEVEL, MAX_LEVELS, MAX_NAME
 from rules.periods import CAP_PERIODS, PERIODS
 from rules.state import MAX_CAP_COUNT
-from web.schemas.fields import Condition, Identifier, Instant, IsoMillis, Timezone, printable
+from web.schemas.fields import (
+    Condition,
+    EditableSchema,
+    Identifier,
+    Instant,
+    IsoMillis,
+    Timezone,
+    printable,
+)
 
 MAX_POINTS = 1_000_000_000
 METADATA_FIELD = validate.Regexp(
     METADATA_KEY.pattern + r"\Z", error="must be 1-64 characters of A-Z a-z 0-9 _"
 )
-READ_ONLY = ("createdAt", "updatedAt")
 
 
 def _points(**kwargs: Any) -> fields.Integer:
@@ -62,7 +69,7 @@ class GroupRewardSchema(Schema):
     multiplier = fields.Float(required=True, allow_nan=False, validate=validate.Range(0, 1000))
 
 
-class DefinitionSchema(Schema):
+class DefinitionSchema(EditableSchema):
     name = fields.String(load_default="", validate=[validate.Length(max=200), printable])
     active = fields.Boolean(load_default=True)
     conditions = Condition(
@@ -74,12 +81,6 @@ class DefinitionSchema(Schema):
     )
     createdAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
     updatedAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
-
-    @pre_load
-    def drop_read_only(self, data: Any, **_kwargs: Any) -> Any:
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if key not in READ_ONLY}
-        return data
 
 
 class EventDefinitionSchema(DefinitionSchema):
@@ -205,7 +206,7 @@ class LevelSchema(Schema):
     minPoints = fields.Integer(strict=True, required=True, metadata={"example": 0, "minimum": 0})
 
 
-class LevelTableSchema(Schema):
+class LevelTableSchema(EditableSchema):
     levels = fields.List(
         fields.Nested(LevelSchema),
         required=True,
@@ -215,12 +216,6 @@ class LevelTableSchema(Schema):
         },
     )
     updatedAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
-
-    @pre_load
-    def drop_read_only(self, data: Any, **_kwargs: Any) -> Any:
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if key != "updatedAt"}
-        return data
 
 
 class ChallengeDefinitionListSchema(Schema):

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, pre_load
 
 from rules.conditions import METADATA_KEY, compile_condition
 from rules.errors import InvalidDefinition
@@ -229,3 +229,15 @@ class Condition(fields.Field):
         except InvalidDefinition as error:
             raise ValidationError(error.details) from None
         return value
+
+
+class EditableSchema(Schema):
+    """A resource PUT replaces: a body fetched with GET may be sent back as it is, so its
+    read-only (dump_only) fields are ignored on input instead of refused as unknown."""
+
+    @pre_load
+    def drop_read_only(self, data: Any, **_kwargs: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        read_only = {f.data_key or name for name, f in self.dump_fields.items() if f.dump_only}
+        return {key: value for key, value in data.items() if key not in read_only}

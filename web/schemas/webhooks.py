@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from requests import PreparedRequest, RequestException
 
 from rules.webhooks import EVENT_TYPES
-from web.schemas.fields import Identifier, IsoMillis
-
-READ_ONLY = ("createdAt", "updatedAt", "secretHint", "webhookId")
+from web.schemas.fields import EditableSchema, Identifier, IsoMillis
 
 
 def http_url(value: str) -> None:
@@ -35,7 +32,7 @@ def http_url(value: str) -> None:
             raise ValidationError("must have a valid host name")
 
 
-class WebhookSchema(Schema):
+class WebhookSchema(EditableSchema):
     webhookId = Identifier(dump_only=True)
     url = fields.String(
         required=True,
@@ -61,12 +58,6 @@ class WebhookSchema(Schema):
     active = fields.Boolean(load_default=True)
     createdAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
     updatedAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
-
-    @pre_load
-    def drop_read_only(self, data: Any, **_kwargs: Any) -> Any:
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if key not in READ_ONLY}
-        return data
 
 
 class WebhookListSchema(Schema):
