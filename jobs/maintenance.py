@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.database import Database
 
+from core import clock
 from jobs.effects import effects_for
 from jobs.runtime import clients as job_clients
 from jobs.webhooks import sweep_notifications
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def sweep_outbox(db: Database[Any]) -> int:
     """Finish events whose request died after applying them, then dispatch the webhook
     notifications that could not be queued (Redis was down); returns how many records."""
-    finished = sweep_pending(db, datetime.now(UTC), effects=effects_for(job_clients()))
+    finished = sweep_pending(db, clock.now(), effects=effects_for(job_clients()))
     if finished:
         log.warning("outbox sweep finished %d half-done event record(s)", finished)
     dispatched = sweep_notifications(job_clients())
@@ -38,7 +38,7 @@ def rebuild_leaderboards(db: Database[Any]) -> int:
     projects = Ledger(db).projects()
     for project in projects:
         try:
-            rebuild(db, clients.redis, project, datetime.now(UTC), effects_for(clients))
+            rebuild(db, clients.redis, project, clock.now(), effects_for(clients))
         except Exception:
             log.exception("cannot rebuild the leaderboards of project %r", project)
     return len(projects)

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from pymongo.database import Database
 
+from core import clock
 from core.settings import Settings
 from jobs.runtime import clients as job_clients
 from reports.exports import ExportFile, export_project
@@ -72,7 +73,7 @@ def export_reports(
 ) -> list[ExportFile]:
     """Export `project`, or every project with analytics, into EXPORT_DIR."""
     projects = [project] if project is not None else ReportStore(db).projects()
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     files = []
     for name in projects:
         try:

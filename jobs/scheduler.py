@@ -13,7 +13,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from functools import partial
 from typing import Any
 
@@ -23,6 +23,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from pymongo.database import Database
 
+from core import clock
 from core.clients import Clients
 from jobs.locks import JobLocks
 from jobs.maintenance import rebuild_leaderboards, sweep_outbox, verify_ledger
@@ -46,7 +47,7 @@ def run_locked(clients: Clients, name: str, job: Job, owner: str) -> bool:
     """Run `job` if this scheduler gets its lock; return whether it ran."""
     db = clients.mongo
     locks = JobLocks(db)
-    if not locks.acquire(name, owner, LOCK_TTL, datetime.now(UTC)):
+    if not locks.acquire(name, owner, LOCK_TTL, clock.now()):
         log.info("job %s is running elsewhere; skipped", name)
         return False
     try:

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import requests
 from pymongo.database import Database
 
+from core import clock
 from core.clients import Clients
 from jobs.queue import (
     JOB_TIMEOUT,
@@ -71,7 +72,7 @@ def dispatch(db: Database[Any], queue: JobQueue, notification: Mapping[str, Any]
     """Create the deliveries of one notification and queue them; returns how many queued.
 
     Raises when the queue is unreachable: the notification stays pending for the sweep."""
-    now = datetime.now(UTC)
+    now = clock.now()
     deliveries = Deliveries(db)
     queued = 0
     for webhook in WebhookStore(db).active(notification["project"]):
@@ -100,7 +101,7 @@ def sweep_notifications(clients: Clients, grace: timedelta = SWEEP_GRACE) -> int
     """Dispatch notifications still pending after `grace`, and queue again the deliveries
     whose job was lost (overdue by more than OVERDUE); returns how many were queued."""
     db, queue = clients.mongo, queue_for(clients)
-    now = datetime.now(UTC)
+    now = clock.now()
     queued = 0
     try:
         for notification in Outbox(db).pending(now - grace):
@@ -121,14 +122,14 @@ def deliver(delivery_id: str) -> str:
     """RQ job: one attempt at a delivery. Returns its status; raises to have it retried."""
     db = job_clients().mongo
     deliveries = Deliveries(db)
-    delivery = deliveries.lease(delivery_id, datetime.now(UTC), LEASE)
+    delivery = deliveries.lease(delivery_id, clock.now(), LEASE)
     if delivery is None:
         return "skipped"  # succeeded, given up, or another worker is sending it right now
     token = delivery["leaseToken"]
     left = retries_left()
     last = left == 0 if left is not None else len(delivery["attempts"]) >= len(RETRY_INTERVALS)
     started = time.monotonic()
-    attempt: dict[str, Any] = {"at": datetime.now(UTC)}
+    attempt: dict[str, Any] = {"at": clock.now()}
     outcome = "pending"
     try:
         outcome = _attempt(db, delivery, attempt)
@@ -143,8 +144,8 @@ def deliver(delivery_id: str) -> str:
         due = None
         if outcome == "pending":
             wait = RETRY_INTERVALS[min(len(delivery["attempts"]), len(RETRY_INTERVALS) - 1)]
-            due = datetime.now(UTC) + timedelta(seconds=wait)
-        deliveries.record_attempt(delivery_id, token, attempt, outcome, due, datetime.now(UTC))
+            due = clock.now() + timedelta(seconds=wait)
+        deliveries.record_attempt(delivery_id, token, attempt, outcome, due, clock.now())
     if retryable:  # retried by the queue, or after the last one left in RQ's failed registry
         raise DeliveryFailed(
             f"delivery {delivery_id}: {attempt.get('statusCode', attempt.get('error'))}"
@@ -169,7 +170,7 @@ def _attempt(db: Database[Any], delivery: Mapping[str, Any], attempt: dict[str, 
         "User-Agent": USER_AGENT,
         "X-Laurel-Delivery": delivery["_id"],
         "X-Laurel-Event": notification["type"],
-        "X-Laurel-Signature": sign(webhook.secret, int(time.time()), body),
+        "X-Laurel-Signature": sign(webhook.secret, int(clock.timestamp()), body),
     }
     try:
         response = requests.post(

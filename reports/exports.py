@@ -27,6 +27,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,7 @@ from typing import IO, Any
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 from pymongo.database import Database
 
+from core import clock
 from reports.fields import field_report
 from reports.runner import build_report
 from reports.store import ReportStore
@@ -159,7 +161,7 @@ def export_project(
 ) -> list[ExportFile]:
     """Write the project's exports (CSV, JSON, and Parquet when pyarrow is installed), then
     delete its exports older than `retention_days` (0 keeps them all); return the new files."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    moment = (now or clock.now()).astimezone(UTC).replace(microsecond=0)
     chosen = list(formats or ["csv", "json", *(["parquet"] if parquet_available() else [])])
     store = ReportStore(db)
     rows = daily_rows(store.export_partials(project))
@@ -199,8 +201,9 @@ def prune(
             if not entry.name.startswith(TEMP_PREFIX):
                 continue
             with contextlib.suppress(FileNotFoundError):
-                modified = datetime.fromtimestamp(entry.stat().st_mtime, UTC)
-                if now - modified > TEMP_MAX_AGE:
+                # A file's age is read on the clock that stamped it, the operating system's.
+                age = time.time() - entry.stat().st_mtime
+                if age > TEMP_MAX_AGE.total_seconds():
                     os.unlink(entry.path)
                     deleted.append(entry.name)
     return deleted

@@ -41,11 +41,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.database import Database
 
+from core import clock
 from reports.merge import window_report
 from reports.partials import day_partials
 from reports.source import BATCH_SIZE, DayRange, EventSource
@@ -166,7 +167,7 @@ def run_project(
     progress: Progress | None = None,
 ) -> RunStats:
     """Bring one project's partials and reports up to date (see the module docstring)."""
-    started = now or datetime.now(UTC)
+    started = now or clock.now()
     started = started.replace(microsecond=started.microsecond // 1000 * 1000)
     store, source = ReportStore(db), EventSource(db, batch_size)
     watermark = None if full else store.watermark(project)
@@ -206,7 +207,7 @@ def forget_user(
     of the user's erased events: days counted with a HyperLogLog sketch list no ids, but may
     hold the user's metadata values), and their reports, from the events stored now: call it
     once the user's events are erased. The watermark is left alone."""
-    started = now or datetime.now(UTC)
+    started = now or clock.now()
     store, source = ReportStore(db), EventSource(db)
     stats = RunStats(project, uuid.uuid4().hex, full=False, started=started)
     with stats.storing():

@@ -57,6 +57,7 @@ from weakref import WeakKeyDictionary
 import redis
 from pymongo.database import Database
 
+from core import clock
 from rules.ledger import Ledger
 from rules.reconcile import sweep_pending
 from rules.service import Effect
@@ -281,7 +282,7 @@ def leaderboard_effect(client: Callable[[], Redis], breaker: Breaker | None = No
             log.info("leaderboards skipped for record %s: Redis failed lately", pending["id"])
             return
         try:
-            record_awards(client(), project, user_id, entries, datetime.now(UTC))
+            record_awards(client(), project, user_id, entries, clock.now())
         except redis.RedisError:
             if breaker is not None:
                 breaker.failed()

@@ -23,13 +23,14 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from core import clock
 from rules.catalog import CatalogCache, load_catalog
 from rules.engine import Event, Outcome, evaluate
 from rules.errors import ImportNotAllowed, InvalidEvent, UpdateContention
@@ -189,9 +190,7 @@ def finish_record(
     key = pending.get("idempotency")
     if key is not None:
         outcome = key.get("outcome") or pending["event"]["outcome"]
-        IdempotencyStore(db).complete(
-            project, key["key"], key["fingerprint"], outcome, datetime.now(UTC)
-        )
+        IdempotencyStore(db).complete(project, key["key"], key["fingerprint"], outcome, clock.now())
     for effect in effects:
         try:
             effect(project, user_id, pending)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from werkzeug.serving import run_simple
 
+from core import clock
 from jobs.effects import effects_for
 from jobs.scheduler import build_scheduler
 from reports.indexes import ensure_indexes as ensure_report_indexes
@@ -89,7 +90,7 @@ def reconcile_ledger(project: str | None, dry_run: bool, grace: int) -> None:
     started = time.monotonic()
     effects = effects_for(app_state().clients)
     finished = sweep_pending(
-        db, datetime.now(UTC), grace=timedelta(seconds=grace), project=project, effects=effects
+        db, clock.now(), grace=timedelta(seconds=grace), project=project, effects=effects
     )
     click.echo(f"finished {finished} pending event record(s)")
     checked = verify_balances(

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from core import clock
 from jobs.effects import effects_for
 from rules.errors import UserNotFound
 from rules.eventlog import EventLog
@@ -167,7 +168,7 @@ def rebuild_leaderboards(project: str | None) -> None:
     projects = [project] if project is not None else Ledger(db).projects()
     started = time.monotonic()
     for number, name in enumerate(projects, start=1):
-        members = rebuild(db, clients.redis, name, datetime.now(UTC), effects_for(clients))
+        members = rebuild(db, clients.redis, name, clock.now(), effects_for(clients))
         counts = ", ".join(f"{period} {count}" for period, count in members.items())
         click.echo(
             f"[{number}/{len(projects)}] {name}: users ranked by period: {counts} "

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo.database import Database
 
+from core import clock
 from core.settings import Settings
 from rules.definition_store import DefinitionCollection, DefinitionStore
 from rules.errors import DefinitionNotFound
@@ -85,7 +86,7 @@ def seed_demo(db: Database[Any]) -> None:
     """Define the demo project's events, streaks, challenges and levels unless they exist
     (edits are kept)."""
     store = DefinitionStore(db)
-    now = datetime.now(UTC)
+    now = clock.now()
     _seed(store.events, EVENTS, now)
     _seed(store.streaks, STREAKS, now)
     _seed(store.challenges, CHALLENGES, now)

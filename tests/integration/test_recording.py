@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pymongo.errors import AutoReconnect
 
+from core import clock
 from rules.definition_store import DefinitionStore
 from rules.engine import Event
 from rules.errors import EventNotFound
@@ -24,7 +24,7 @@ PROJECT = "acme"
 @pytest.fixture
 def store(db: Any) -> Any:
     ensure_indexes(db)
-    now = datetime.now(UTC)
+    now = clock.now()
     definitions = DefinitionStore(db)
     definitions.events.save(PROJECT, "login", {"points": {"fixed": 10}}, now)
     definitions.streaks.save(
@@ -34,7 +34,7 @@ def store(db: Any) -> Any:
 
 
 def login(db: Any, user_id: str = "u1") -> Any:
-    now = datetime.now(UTC)
+    now = clock.now()
     return record_event(db, PROJECT, Event("login", user_id, now), received_at=now).outcome
 
 
@@ -44,7 +44,7 @@ def balances(db: Any, user_id: str = "u1") -> tuple[int, int]:
 
 
 def test_unknown_event_stores_nothing(store: Any) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     with pytest.raises(EventNotFound):
         record_event(store, PROJECT, Event("nope", "u1", now), received_at=now)
 
@@ -154,7 +154,7 @@ def test_same_key_slipping_in_between_read_and_save_is_applied_once(
 ) -> None:
     login(store)
     key = IdempotencyKey("retry-1", fingerprint({"eventId": "login", "userId": "u1"}))
-    now = datetime(2026, 11, 26, 9, 30, 0, 123000, tzinfo=UTC)  # milliseconds, as stored
+    now = clock.now().replace(microsecond=123000)  # milliseconds, as stored
     original_save = UserStore.save
     started: list[bool] = []
     competitor: list[Recorded] = []

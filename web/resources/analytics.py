@@ -9,13 +9,14 @@ joined into a path otherwise.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Response, send_file
 from flask.views import MethodView
 from flask_smorest import abort
 
+from core import clock
 from jobs.queue import QueueUnavailable, queue_for
 from jobs.reports import EXPORT_JOB, REPORT_JOB, run_exports, run_reports
 from jobs.scheduler import LOCK_TTL
@@ -65,7 +66,7 @@ class EventTotals(MethodView):
 
         Days are UTC and both ends are included; without `from` and `to`, the last 30 days.
         """
-        last = query["last"] or day_key(datetime.now(UTC))
+        last = query["last"] or day_key(clock.now())
         first = (
             query["first"]
             or (date.fromisoformat(last) - timedelta(days=DEFAULT_DAYS - 1)).isoformat()
@@ -91,7 +92,7 @@ class EventMetadata(MethodView):
         """
         project = current_principal().project
         try:
-            return metadata_report(database(), project, eventId, query["window"], datetime.now(UTC))
+            return metadata_report(database(), project, eventId, query["window"], clock.now())
         except NoReportData:
             abort(404, message=f"No analytics for eventId {eventId!r} (yet)")
 

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema
 
+from core import clock
 from rules.definition_store import DefinitionCollection, DefinitionStore
 from web.auth import current_principal, require_scope
 from web.context import database
@@ -73,7 +73,7 @@ def definition_blueprint(
             if body.pop(id_field, definition_id) != definition_id:
                 abort(400, errors={id_field: ["must match the id in the path"]})
             return definitions().save(
-                current_principal().project, definition_id, body, to_millis(datetime.now(UTC))
+                current_principal().project, definition_id, body, to_millis(clock.now())
             )
 
         @require_scope("admin")
@@ -82,7 +82,7 @@ def definition_blueprint(
         @blp.doc(summary=f"Deactivate a {kind} definition (history keeps it)")
         def delete(self, **path: str) -> dict[str, Any]:
             return definitions().deactivate(
-                current_principal().project, path[id_field], to_millis(datetime.now(UTC))
+                current_principal().project, path[id_field], to_millis(clock.now())
             )
 
     return blp
@@ -151,5 +151,5 @@ class Levels(MethodView):
         (level 0, without a name, below the first). An empty list removes levels.
         """
         return DefinitionStore(database()).levels.save(
-            current_principal().project, body, to_millis(datetime.now(UTC))
+            current_principal().project, body, to_millis(clock.now())
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, after_this_request, request
@@ -12,6 +11,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import ValidationError
 
+from core import clock
 from jobs.effects import effects_for
 from rules.engine import Event, Outcome
 from rules.idempotency import IdempotencyKey, fingerprint
@@ -120,7 +120,7 @@ def _batch_item(principal: Principal, index: int, item: Any) -> dict[str, Any]:
 
 
 def _record(principal: Principal, payload: Mapping[str, Any], body: Any) -> Recorded:
-    received_at = to_millis(datetime.now(UTC))
+    received_at = to_millis(clock.now())
     event = Event(
         event_id=payload["event_id"],
         user_id=payload["user_id"],

@@ -11,13 +11,13 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import redis
 from flask.views import MethodView
 from flask_smorest import abort
 
+from core import clock
 from rules import leaderboards
 from rules.profiles import require_user
 from web.auth import current_principal
@@ -80,7 +80,7 @@ class Leaderboard(MethodView):
         first; between equal points, whoever reached them first ranks higher. Requires the
         `users:read` or `events:write` scope.
         """
-        now = datetime.now(UTC)
+        now = clock.now()
         project = current_principal().project
         period = query["period"]
         items = leaderboards.top(app_state().clients.redis, project, period, query["limit"], now)
@@ -103,7 +103,7 @@ class Rank(MethodView):
         `rank` is null (and `points` 0) while the user has earned nothing in the period.
         Unknown user: 404 `not_found`. Requires the `users:read` or `events:write` scope.
         """
-        now = datetime.now(UTC)
+        now = clock.now()
         project = current_principal().project
         period = query["period"]
         require_user(database(), project, userId)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, after_this_request, request
 from flask.views import MethodView
 from flask_smorest import abort
 
+from core import clock
 from jobs.effects import effects_for
 from reports.runner import forget_user
 from rules.erasure import erase_user
@@ -190,7 +190,7 @@ class Adjustments(MethodView):
         a `sub`.
         """
         principal = current_principal()
-        now = to_millis(datetime.now(UTC))
+        now = to_millis(clock.now())
         state = app_state()
         applied = adjust_points(
             state.clients.mongo,
@@ -231,7 +231,7 @@ class StreakRestore(MethodView):
             streakId,
             count=payload["count"],
             actor=_actor(principal),
-            now=to_millis(datetime.now(UTC)),
+            now=to_millis(clock.now()),
             idempotency=_idempotency(payload, {"userId": userId, "streakId": streakId}),
             effects=effects_for(state.clients),
         )
@@ -261,7 +261,7 @@ class StreakFreezes(MethodView):
             streakId,
             count=payload["count"],
             actor=_actor(principal),
-            now=to_millis(datetime.now(UTC)),
+            now=to_millis(clock.now()),
             idempotency=_idempotency(payload, {"userId": userId, "streakId": streakId}),
             effects=effects_for(state.clients),
         )

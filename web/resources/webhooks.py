@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import abort
 
+from core import clock
 from rules.notifications import Deliveries
 from rules.webhooks import WebhookStore
 from web.auth import current_principal, require_scope
@@ -77,7 +77,7 @@ class Webhook(MethodView):
             current_principal().project,
             _id_or_400(webhookId),
             body,
-            to_millis(datetime.now(UTC)),
+            to_millis(clock.now()),
         )
 
     @require_scope("admin")
@@ -86,7 +86,7 @@ class Webhook(MethodView):
     def delete(self, webhookId: str) -> dict[str, Any]:  # noqa: N803
         """Deactivate a webhook (its delivery log is kept)"""
         return WebhookStore(database()).deactivate(
-            current_principal().project, webhookId, to_millis(datetime.now(UTC))
+            current_principal().project, webhookId, to_millis(clock.now())
         )
 
 
