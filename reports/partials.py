@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from reports import aggregates
+from reports.bounds import clamp_int
 from reports.frames import DAY_KEYS, KINDS, EventFrames, read_events
 from reports.sketch import QuantileSketch
 from reports.uniques import day_users
@@ -149,8 +150,9 @@ def _add_numeric(values: pd.DataFrame, field_doc: FieldLookup) -> None:
 
 def numeric_document(row: Mapping[str, Any]) -> dict[str, Any]:
     """{count, integer, sum, m2, min, max} of a numeric_stats row; min and max are ints when
-    every value was an int (exact below 2^53, where float64 stops holding every integer)."""
-    as_number = int if row["integer"] else float
+    every value was an int (exact below 2^53, where float64 stops holding every integer, and
+    clamped to int64 beyond: 2^63 - 1 comes back from float64 as 2^63, which BSON cannot hold)."""
+    as_number = clamp_int if row["integer"] else float
     return {
         "count": int(row["count"]),
         "integer": bool(row["integer"]),
