@@ -41,7 +41,9 @@ class Failures:
     count: int = 0
     listed: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, project: str, event_id: str, day: str | None, stage: str, error: Exception) -> None:
+    def add(
+        self, project: str, event_id: str, day: str | None, stage: str, error: Exception
+    ) -> None:
         self.count += 1
         message = f"{type(error).__name__}: {error}"[:300]
         log.error(

@@ -44,7 +44,7 @@ def breakdown(
 ) -> dict[str, Any]:
     """{items, otherCount, approximate} of `by` over the insight days of one eventId (one per
     day of the window; days without events have none)."""
-    items: dict[tuple[int, Any, str], _Item] = {}
+    items: dict[tuple[int, Any], _Item] = {}
     total = 0
     incomplete_days = 0  # days whose values of `by` are not all listed
     for day in days:
@@ -67,7 +67,7 @@ def breakdown(
             entries = listing["values"]
             incomplete_days += bool(listing["truncated"])
         for entry in entries:
-            item = items.setdefault(_key(entry["value"]), _Item(entry["value"]))
+            item = items.setdefault(value_order(entry["value"]), _Item(entry["value"]))
             item.count += entry["count"]
             if entry["users"] is None:
                 item.users_missing = True
@@ -101,12 +101,6 @@ def breakdown(
         "otherCount": total - sum(item.count for item in ranked),
         "approximate": approximate,
     }
-
-
-def _key(value: Any) -> tuple[int, Any, str]:
-    """Items are told apart by type as well as value: true is not 1."""
-    rank, _ = value_order(value)
-    return (rank, value, type(value).__name__ if rank != 2 else "number")
 
 
 def numeric_stats(days: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

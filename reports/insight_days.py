@@ -67,7 +67,8 @@ def canonical(value: Any) -> Any:
 
 def value_order(value: Any) -> tuple[int, Any]:
     """Ties between values of equal counts: null, then false and true, then numbers ascending,
-    then strings (by code point)."""
+    then strings (by code point). Also the identity of a value: equal for equal JSON values
+    only (true is not 1, 1.0 is 1)."""
     return (_RANKS[value_kind(value)], value)
 
 
@@ -173,7 +174,7 @@ def _day_documents(
     numeric = keyed[keyed["kind"] == NUMERIC]
     numeric = numeric[_in(numeric, chosen)]
     for key, stats in _numbers(numeric, KEYS).items():
-        docs[key[:2]]["numbers"][key[2]] = stats
+        docs[(key[0], key[1])]["numbers"][key[2]] = stats
     # Every event of a day, once per chosen field of its day, with its value's token (null
     # when the event lacks the field).
     pairs = pd.DataFrame(
