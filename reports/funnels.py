@@ -1,7 +1,8 @@
 """Funnel results (DESIGN §11), exactly as the contract words them, from the events of the
 funnel's eventIds (rules.funnels defines the steps).
 
-Per user, events in time order (ties in the order read):
+Per user, events in time order (events of one moment in the order given: the service gives
+them in the order they were recorded):
 - entry: the first event with a timestamp in [start, end] matching step 1 (its eventId and
   conditions); a user's later step-1 events never enter again;
 - step k: the first event matching step k, other than the events that reached earlier steps,

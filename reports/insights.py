@@ -87,9 +87,12 @@ def funnel_report(
     records = EventSource(db).events_between(
         project, [step.event_id for step in funnel.steps], start, end + window, with_metadata
     )
+    # Events of one moment are taken in the order they were recorded (their record ids
+    # grow), whatever order the store returns them in: a tie has one answer.
+    ordered = sorted(records, key=lambda r: (epoch_ms(r["timestamp"]), str(r["_id"])))
     events: list[FunnelEvent] = [
         (str(r["userId"]), epoch_ms(r["timestamp"]), str(r["eventId"]), r.get("metadata") or {})
-        for r in records
+        for r in ordered
     ]
     journeys = walk(
         events, funnel.steps, epoch_ms(start), epoch_ms(end) - 1, funnel.window_seconds * 1000

@@ -97,9 +97,9 @@ class EventSource:
         hi: datetime,
         with_metadata: bool,
     ) -> Iterator[dict[str, Any]]:
-        """{userId, eventId, timestamp[, metadata]} of the events of `event_ids` with
+        """{_id, userId, eventId, timestamp[, metadata]} of the events of `event_ids` with
         lo <= timestamp < hi: one range of project_event_timestamp per eventId."""
-        projection = {"_id": 0, "userId": 1, "eventId": 1, "timestamp": 1}
+        projection = {"_id": 1, "userId": 1, "eventId": 1, "timestamp": 1}
         if with_metadata:
             projection["metadata"] = 1
         query = {
