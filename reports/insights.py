@@ -27,7 +27,7 @@ from reports.funnels import FunnelEvent, segments, step_figures, walk
 from reports.insight_store import ANY_EVENT, InsightStore
 from reports.retention import Period, retention, span, users_by_day
 from reports.source import EventSource, day_start
-from reports.windows import WINDOWS, UnknownWindow, day_key, window_days
+from reports.windows import WINDOWS, UnknownWindow, day_key, window_bounds
 from rules.funnels import FunnelRule
 
 APPROXIMATE_RETAINED = "retained"
@@ -54,9 +54,8 @@ def breakdown_report(
     first_day = store.first_day(project, event_id)
     if first_day is None:
         raise NoInsightData(f"no analytics for eventId {event_id!r} yet")
-    today = day_key(now or clock.now())
-    days = window_days(window, date.fromisoformat(today), first_day)
-    first, last = (days[0], days[-1]) if days else (today, today)
+    start, last = window_bounds(window, now or clock.now())
+    first = start or min(first_day, last)  # `all` starts at the first day with data
     stored = store.breakdown_days(project, event_id, first, last, by, field)
     answer = breakdown(stored, by, field, limit)
     return {
