@@ -22,7 +22,7 @@ from typing import Any
 
 from reports.fields import sharpen
 from reports.hashes import Hashes, from_binary, union
-from reports.insight_days import value_order
+from reports.insight_days import unpack_sketch, value_order
 from reports.moments import Moments, merge_moments
 from reports.sketch import QuantileSketch
 
@@ -115,7 +115,7 @@ def numeric_stats(days: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     sketch = QuantileSketch()
     for day in days:
         if day["sketch"] is not None:
-            sketch = sketch.merge(QuantileSketch.from_document(day["sketch"]))
+            sketch = sketch.merge(unpack_sketch(day["sketch"]))
     quantiles: dict[str, Any] = {}
     for name, q in STAT_QUANTILES.items():
         estimate = sketch.quantile(q)
