@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,8 +73,10 @@ def aggregate_batch(
     run_id: str,
     now: datetime,
     failures: Failures,
+    storing: Callable[[], AbstractContextManager[None]] = nullcontext,
 ) -> BatchResult:
-    """Compute and store every day of `records` (whole days), day by day on failure."""
+    """Compute and store every day of `records` (whole days), day by day on failure; the
+    writes run inside `storing()` (the run times them apart from the computing)."""
     result = BatchResult(pairs={(str(r["eventId"]), day_key(r["timestamp"])) for r in records})
     for name, build, save in (
         ("partial", day_partials, lambda doc: reports.save_partials([doc], run_id, now)),
@@ -81,13 +84,14 @@ def aggregate_batch(
     ):
         for doc in _isolated(project, records, build, name, failures):
             try:
-                save(doc)
+                with storing():
+                    save(doc)
             except Exception as error:
                 failures.add(project, doc["eventId"], doc["day"], f"saving the {name}", error)
                 continue
             if name == "partial":
                 result.partials_written += 1
-    _merge_firsts(project, records, insights, failures)
+    _merge_firsts(project, records, insights, failures, storing)
     return result
 
 
@@ -123,7 +127,11 @@ def epoch_ms(moment: datetime) -> int:
 
 
 def _merge_firsts(
-    project: str, records: list[dict[str, Any]], insights: InsightStore, failures: Failures
+    project: str,
+    records: list[dict[str, Any]],
+    insights: InsightStore,
+    failures: Failures,
+    storing: Callable[[], AbstractContextManager[None]],
 ) -> None:
     if not records:
         return
@@ -144,11 +152,12 @@ def _merge_firsts(
         firsts[str(event_id)] = group.groupby("hash")["ms"].min()
     for event_id, series in sorted(firsts.items()):
         try:
-            insights.merge_firsts(
-                project,
-                event_id,
-                series.index.to_numpy(dtype=np.uint64),
-                series.to_numpy(dtype=np.int64),
-            )
+            with storing():
+                insights.merge_firsts(
+                    project,
+                    event_id,
+                    series.index.to_numpy(dtype=np.uint64),
+                    series.to_numpy(dtype=np.int64),
+                )
         except Exception as error:
             failures.add(project, event_id, None, "merging first times", error)

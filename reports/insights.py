@@ -88,10 +88,11 @@ def funnel_report(
     )
     # Events of one moment are taken in the order they were recorded (their record ids
     # grow), whatever order the store returns them in: a tie has one answer.
-    ordered = sorted(records, key=lambda r: (epoch_ms(r["timestamp"]), str(r["_id"])))
+    timed = [(epoch_ms(r["timestamp"]), str(r["_id"]), r) for r in records]
+    timed.sort(key=lambda item: item[:2])
     events: list[FunnelEvent] = [
-        (str(r["userId"]), epoch_ms(r["timestamp"]), str(r["eventId"]), r.get("metadata") or {})
-        for r in ordered
+        (str(r["userId"]), moment, str(r["eventId"]), r.get("metadata") or {})
+        for moment, _, r in timed
     ]
     journeys = walk(
         events, funnel.steps, epoch_ms(start), epoch_ms(end) - 1, funnel.window_seconds * 1000

@@ -249,11 +249,11 @@ def _recompute(
         records = list(_timed(source.events_of_days(project, batch), stats))
         stats.queries += 1
         stats.events += len(records)
+        result = aggregate_batch(
+            project, records, store, insights, stats.run_id, started, stats.failures, stats.storing
+        )
+        stats.partials_written += result.partials_written
         with stats.storing():
-            result = aggregate_batch(
-                project, records, store, insights, stats.run_id, started, stats.failures
-            )
-            stats.partials_written += result.partials_written
             emptied = [pair for r in batch for pair in _pairs(r) if pair not in result.pairs]
             stats.partials_deleted += store.delete_partials(project, emptied)
             insights.delete_days(project, emptied)
