@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -189,3 +190,14 @@ def element(driver: WebDriver, css: str, what: str | None = None) -> Any:
     """The first element matching `css` once there is one (fails loudly otherwise)."""
     found = wait_for(driver, lambda d: d.find_elements("css selector", css), what or css)
     return found[0]
+
+
+def poll(check: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
+    """Call `check` until it returns something truthy; fail loudly after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.05)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")

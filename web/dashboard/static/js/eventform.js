@@ -1,7 +1,7 @@
 // The form for an event definition, every field of the admin API: name, active, fixed and
 // per-unit points, conditions, maxCompletions, groupRewards (usergroup multipliers) and
 // metadataSchema (declared field types).
-import { api, path } from "./api.js";
+import { ApiError, api, path } from "./api.js";
 import { conditionBuilder } from "./conditions.js";
 import { el, onSubmit, saved } from "./dom.js";
 import { checkbox, field, input, numberInput, numberOf, optional, rows, select } from "./forms.js";
@@ -31,8 +31,8 @@ export function eventForm(definition, { onSaved } = {}) {
     const group = el("input", { "aria-label": "Usergroup", placeholder: "subscriber", value: item ? item[0] : "" });
     const multiplier = el("input", { "aria-label": "Multiplier", type: "number", step: "any", value: item ? item[1].multiplier : "" });
     return { node: el("div", { class: "pair" }, group, multiplier), read: () => {
-      group.dataset.path = `groupRewards.${group.value.trim()}`;
-      multiplier.dataset.path = `groupRewards.${group.value.trim()}.multiplier`;
+      group.dataset.path = `groupRewards.${group.value.trim()}.key`;
+      multiplier.dataset.path = `groupRewards.${group.value.trim()}.value.multiplier`;
       return [group.value.trim(), { multiplier: numberOf(multiplier) }];
     } };
   }, "Add usergroup");
@@ -41,7 +41,8 @@ export function eventForm(definition, { onSaved } = {}) {
     const type = el("select", { "aria-label": "Type" }, ["number", "string", "boolean"].map((t) => el("option", { value: t }, t)));
     if (item) type.value = item[1];
     return { node: el("div", { class: "pair" }, key, type), read: () => {
-      key.dataset.path = `metadataSchema.${key.value.trim()}`;
+      key.dataset.path = `metadataSchema.${key.value.trim()}.key`;
+      type.dataset.path = `metadataSchema.${key.value.trim()}.value`;
       return [key.value.trim(), type.value];
     } };
   }, "Add field");
@@ -70,6 +71,7 @@ export function eventForm(definition, { onSaved } = {}) {
     const metadataSchema = Object.fromEntries(schema.read());
     if (Object.keys(metadataSchema).length) body.metadataSchema = metadataSchema;
     const id = eventId.value.trim();
+    if (!id) throw new ApiError(400, "validation_error", "An event needs an id.", { eventId: ["is required"] });
     const result = await api("PUT", path`/admin/events/${id}`, body);
     saved(form, `Saved ${result.eventId}.`);
     if (onSaved) onSaved(result);
