@@ -39,7 +39,7 @@ function fieldSection(name, report) {
   const kinds = report.type === "mixed" ? ["numeric", "categorical", "boolean"].filter((k) => report[k]) : [report.type];
   return el("section", { class: "card field-report", dataset: { field: name, type: report.type } },
     el("h3", {}, el("code", {}, name), " ", el("span", { class: "badge" }, report.type)),
-    report.types ? el("p", { class: "hint" }, "Values seen: ", Object.entries(report.types).map(([k, v]) => `${k} ${v}`).join(", ")) : null,
+    report.types ? el("p", { class: "hint" }, "Values seen: ", Object.entries(report.types).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(", ")) : null,
     kinds.map((kind) => (report.type === "mixed"
       ? el("div", { class: "mixed-part" }, el("h4", {}, kind), part(name, kind, report[kind]))
       : part(name, kind, report))));

@@ -34,7 +34,9 @@ export function barChart({ title, xLabel, yLabel, labels, values, name }) {
     chart.append(svg("text", { x: MARGIN.left - 6, y: y(tick) + 4, "text-anchor": "end", class: "tick" }, text(tick)));
   }
   const slot = plotWidth / Math.max(1, values.length);
-  const every = Math.ceil(values.length / 12); // at most ~12 x labels stay legible
+  // As many x labels as fit side by side (about 7 px per character, at most 14 characters).
+  const longest = Math.max(1, ...labels.map((label) => Math.min(14, String(label).length)));
+  const every = Math.ceil(values.length / Math.max(1, Math.floor(plotWidth / (longest * 7 + 12))));
   values.forEach((raw, i) => {
     const value = Number(raw) || 0;
     const x = MARGIN.left + i * slot + slot * 0.1;

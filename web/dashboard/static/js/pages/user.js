@@ -138,5 +138,5 @@ export async function init(app, data) {
   if (allows("admin")) {
     streakIds = await get("/admin/streaks").then((d) => d.items.map((s) => s.streakId)).catch(() => streakIds);
   }
-  app.append(adjustmentForm(userId, refresh), streakForm(userId, streakIds, refresh), eraseForm(userId));
+  app.append(el("div", { class: "tools" }, adjustmentForm(userId, refresh), streakForm(userId, streakIds, refresh), eraseForm(userId)));
 }
