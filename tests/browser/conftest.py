@@ -117,3 +117,15 @@ def poll(check: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> 
             return result
         time.sleep(0.05)
     pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+def fill(form: Any, css: str, value: str) -> None:
+    field = form.find_element("css selector", css)
+    field.clear()
+    field.send_keys(value)
+
+
+def add_row(form: Any, legend: str) -> Any:
+    box = form.find_element("xpath", f".//fieldset[legend='{legend}']")
+    box.find_element("xpath", ".//button[starts-with(normalize-space(), 'Add')]").click()
+    return box.find_elements("css selector", ".row")[-1]

@@ -10,19 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
-from tests.browser.conftest import LiveServer, element, wait_for
-
-
-def fill(form: WebDriver, css: str, value: str) -> None:
-    field = form.find_element(By.CSS_SELECTOR, css)
-    field.clear()
-    field.send_keys(value)
-
-
-def add_row(form: WebDriver, legend: str) -> WebDriver:
-    box = form.find_element(By.XPATH, f".//fieldset[legend='{legend}']")
-    box.find_element(By.XPATH, ".//button[starts-with(normalize-space(), 'Add')]").click()
-    return box.find_elements(By.CSS_SELECTOR, ".row")[-1]
+from tests.browser.conftest import LiveServer, add_row, element, fill, wait_for
 
 
 def fill_leaf(leaf: WebDriver, field: str, op: str, value: str) -> None:

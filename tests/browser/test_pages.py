@@ -121,20 +121,44 @@ def test_leaderboard_periods_match_the_api(
     assert rows == [[str(i["rank"]), i["userId"], f"{i['points']:,}"] for i in board]
 
 
-def test_narrow_screen_keeps_the_navigation_behind_a_menu_button(
-    live_server: LiveServer, page: Callable[..., WebDriver], sample: tuple[str, int]
+@pytest.mark.parametrize(
+    ("path", "ready"),
+    [
+        ("/dashboard/", "figure[data-chart='levels']"),
+        ("/dashboard/events/purchase_completed", "figure[data-chart='top:platform']"),
+        ("/dashboard/users/user01", "#adjust-form"),
+    ],
+)
+def test_narrow_screen_fits_and_keeps_the_navigation_behind_a_menu_button(
+    live_server: LiveServer,
+    page: Callable[..., WebDriver],
+    sample: tuple[str, int],
+    path: str,
+    ready: str,
 ) -> None:
     admin, _sent = sample
-    driver = page("/dashboard/events", admin)
+    driver = page(path, admin)
     driver.set_window_size(390, 844)
     try:
-        element(driver, "#event-list table")
+        element(driver, ready)
+        wait_for(driver, settled, "every fetch to finish")
         toggle = driver.find_element(By.CSS_SELECTOR, ".menu-toggle")
         assert toggle.is_displayed()
         assert not driver.find_element(By.ID, "nav").is_displayed()
         toggle.click()
         assert driver.find_element(By.ID, "nav").is_displayed()
-        width = driver.execute_script("return document.documentElement.scrollWidth")
-        assert width <= 390
+        viewport = driver.execute_script("return document.documentElement.clientWidth")
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= viewport
     finally:
         driver.set_window_size(1280, 900)
+
+
+def test_optional_parts_of_a_form_stay_hidden_until_chosen(
+    live_server: LiveServer, page: Callable[..., WebDriver], sample: tuple[str, int]
+) -> None:
+    admin, _sent = sample
+    driver = page("/dashboard/events", admin)
+    rate = element(driver, "#event-form [data-path='points.perUnit.rate']")
+    assert not rate.is_displayed()
+    driver.find_element(By.XPATH, "//label[contains(., 'Points per unit')]/input").click()
+    assert rate.is_displayed()
