@@ -8,9 +8,9 @@ export function definitionPage(app, { collection, idField, columns, makeForm, ex
   const list = el("div", { id: "definition-list" });
   const formHolder = el("section", { id: "definition-form" });
   const status = el("div", { "aria-live": "polite" });
-  const edit = (definition) => {
+  const edit = (definition, focus = true) => {
     replace(formHolder, makeForm(definition, refresh));
-    formHolder.querySelector("input:not([readonly]), select")?.focus();
+    if (focus) formHolder.querySelector("input:not([readonly]), select")?.focus();
   };
   const refresh = () => load(list, get(collection), (data) => table([idField, ...columns.map(([label]) => label), ""],
     data.items.map((d) => [
@@ -33,7 +33,7 @@ export function definitionPage(app, { collection, idField, columns, makeForm, ex
   replace(app, status, list,
     el("button", { type: "button", on: { click: () => edit(null) } }, "New"), formHolder);
   refresh();
-  edit(null);
+  edit(null, false);
   return { refresh };
 }
 
