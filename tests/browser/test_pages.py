@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
@@ -162,3 +163,9 @@ def test_optional_parts_of_a_form_stay_hidden_until_chosen(
     assert not rate.is_displayed()
     driver.find_element(By.XPATH, "//label[contains(., 'Points per unit')]/input").click()
     assert rate.is_displayed()
+
+
+def test_the_browser_reaches_no_other_host(browser: WebDriver) -> None:
+    """What makes the tests above meaningful: a page needing a CDN would fail here."""
+    with pytest.raises(WebDriverException, match="ERR_NAME_NOT_RESOLVED"):
+        browser.get("http://cdn.jsdelivr.net/npm/swagger-ui-dist/")

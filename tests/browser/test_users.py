@@ -9,6 +9,7 @@ from urllib.parse import quote
 import requests
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.browser.conftest import LiveServer, element, wait_for
@@ -152,3 +153,70 @@ def test_hostile_user_id_and_metadata_render_as_text(
     assert (
         element(driver, "#erase-form label").text == f"Type the user id ({HOSTILE_USER}) to confirm"
     )
+
+
+def test_unknown_user_and_missing_scope_show_error_states(
+    live_server: LiveServer, page: Callable[..., WebDriver], project: str
+) -> None:
+    driver = page("/dashboard/users/nobody", live_server.token(project, "users:read"))
+    box = element(driver, "#profile .error[role=alert]")
+    assert box.text.startswith("Not found:")
+    assert "nobody" in box.text
+
+    driver = page("/dashboard/streaks", live_server.token(project, "users:read"))
+    box = element(driver, "#definition-list .error[role=alert]")
+    assert box.text.startswith("Not allowed:")
+
+
+def test_support_flow_works_from_the_keyboard(
+    live_server: LiveServer, page: Callable[..., WebDriver], project: str
+) -> None:
+    token = live_server.token(project)
+    define_login(live_server, token)
+    live_server.call("POST", "/event", token, {"eventId": "daily_login", "userId": "kbd"})
+    driver = page("/dashboard/users", token)
+    element(driver, "#find-user input[name=userId]")
+    active = driver.switch_to.active_element
+    assert active.get_attribute("name") == "userId"  # the search box takes the focus
+    active.send_keys("kbd", Keys.ENTER)
+
+    wait_for(driver, lambda d: d.current_url.endswith("/dashboard/users/kbd"), "the user page")
+    element(driver, "#adjust-form")
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    assert driver.switch_to.active_element.text == "Skip to content"
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    assert driver.switch_to.active_element.get_attribute("id") == "main"
+    for _ in range(40):  # tab forward to the adjustment's first box
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        if driver.switch_to.active_element.get_attribute("name") == "delta":
+            break
+    driver.switch_to.active_element.send_keys("3", Keys.TAB, "Keyboard only", Keys.ENTER)
+
+    assert element(driver, "#adjust-form .ok").text == "Done: balance is now 13."
+
+
+def test_history_pages_back_with_older(
+    live_server: LiveServer, page: Callable[..., WebDriver], project: str
+) -> None:
+    token = live_server.token(project)
+    define_login(live_server, token)
+    events = [{"eventId": "daily_login", "userId": "busy"} for _ in range(15)]
+    live_server.call("POST", "/events/batch", token, {"events": events})
+    history = live_server.call("GET", "/users/busy/history?limit=100", token)["items"]
+    driver = page("/dashboard/users/busy", token)
+
+    wait_for(
+        driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#history-list > li")) == 20, "20"
+    )
+    element(driver, "#history-list ~ button:not([hidden])").click()
+    wait_for(
+        driver,
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#history-list > li")) == len(history),
+        f"all {len(history)} items",
+    )
+    assert not driver.find_element(By.CSS_SELECTOR, "#history-list ~ button").is_displayed()
+    kinds = [
+        li.get_attribute("data-type")
+        for li in driver.find_elements(By.CSS_SELECTOR, "#history-list > li")
+    ]
+    assert kinds == [item["type"] for item in history]
