@@ -3,8 +3,10 @@ allow, sign-out, and the security headers of every dashboard response."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -23,8 +25,12 @@ def visible_nav(driver: WebDriver) -> list[str]:
 
 
 def test_token_link_signs_in_and_leaves_the_address_bar(
-    live_server: LiveServer, page: Callable[..., WebDriver], project: str
+    live_server: LiveServer,
+    page: Callable[..., WebDriver],
+    project: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="werkzeug")
     token = live_server.token(project, "admin", subject="support-ann")
     driver = page("/dashboard/events", token)
 
@@ -45,6 +51,10 @@ def test_token_link_signs_in_and_leaves_the_address_bar(
     ]
     assert_only_local_requests(driver, live_server.url)
     assert console_errors(driver) == []
+    # The server saw the page and the API calls, never the token in a URL.
+    assert "GET /dashboard/events HTTP/1.1" in caplog.text
+    assert "GET /admin/events HTTP/1.1" in caplog.text
+    assert token not in caplog.text
 
 
 def test_navigation_shows_only_what_the_scopes_allow(

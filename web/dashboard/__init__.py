@@ -1,4 +1,4 @@
-"""The web dashboard (docs/architecture.md, "Dashboard"): server-rendered pages under
+"""The web dashboard (README, "Dashboard"): server-rendered pages under
 /dashboard/ whose scripts call the public JSON API with the signed-in token.
 
 - The server only renders page shells. Every figure and every form goes through the documented
