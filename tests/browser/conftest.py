@@ -44,10 +44,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
-    with harness.live_server(
-        TEST_SECRET, REDIS_URL if _redis_answers(REDIS_URL) else None
-    ) as server:
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    redis_url = REDIS_URL if _redis_answers(REDIS_URL) else None
+    exports = str(tmp_path_factory.mktemp("exports"))
+    with harness.live_server(TEST_SECRET, redis_url, exports) as server:
         yield server
 
 

@@ -65,8 +65,13 @@ def browser_missing() -> str | None:
 
 
 @contextmanager
-def live_server(secret: str, redis_url: str | None) -> Iterator[LiveServer]:
-    settings = Settings(jwt_secret=secret, rate_limit="100000/minute", webhook_allow_private=True)
+def live_server(secret: str, redis_url: str | None, export_dir: str) -> Iterator[LiveServer]:
+    settings = Settings(
+        jwt_secret=secret,
+        rate_limit="100000/minute",
+        webhook_allow_private=True,
+        export_dir=export_dir,
+    )
     clients = Clients(settings)
     store: redis.Redis = (
         redis.Redis.from_url(redis_url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import tempfile
 import time
 from pathlib import Path
 
@@ -68,7 +69,11 @@ def main() -> None:
     # The sample webhook's receiver is down on purpose: its retries need not fill the screen.
     logging.getLogger("jobs").setLevel(logging.CRITICAL)
     args.out.mkdir(parents=True, exist_ok=True)
-    with live_server(SECRET, None) as server, chromium(WIDTH, 900) as driver:
+    with (
+        tempfile.TemporaryDirectory() as exports,
+        live_server(SECRET, None, exports) as server,
+        chromium(WIDTH, 900) as driver,
+    ):
         admin = server.token("demo", subject="ann-support")
         sent = populate(server, admin, server.token("demo", "events:write"))
         server.call("POST", "/analytics/reports/run", admin)

@@ -4,6 +4,7 @@ a report run, then the page's charts and figures compared with GET .../metadata.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,3 +151,37 @@ def test_window_switch_and_hostile_metadata_render_as_text(
     )
     assert driver.current_url.endswith("?window=all")
     assert element(driver, "button[data-window='all']").get_attribute("aria-pressed") == "true"
+
+
+def test_exports_list_downloads_the_file_the_api_serves(
+    live_server: LiveServer,
+    page: Callable[..., WebDriver],
+    purchases: tuple[str, dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    token, _report = purchases
+    live_server.call("POST", "/analytics/exports/run", token)
+    exports = poll(
+        lambda: live_server.call("GET", "/analytics/exports", token)["items"], "an export"
+    )
+    csv = next(item for item in exports if item["name"].endswith(".csv"))
+    driver = page("/dashboard/events/purchase_completed", token)
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    row = wait_for(
+        driver,
+        lambda d: d.find_elements(By.XPATH, f"//div[@id='exports']//tr[td[1]='{csv['name']}']"),
+        "the export in the list",
+    )[0]
+    assert row.find_elements(By.TAG_NAME, "td")[1].text == f"{csv['size']:,}"
+    row.find_element(By.XPATH, ".//button[.='Download']").click()
+
+    saved = poll(lambda: (tmp_path / csv["name"]).is_file() and tmp_path / csv["name"], "file")
+    served = requests.get(
+        f"{live_server.url}/analytics/exports/{csv['name']}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert saved.read_bytes() == served.content
+    assert "purchase_completed" in served.text
