@@ -6,18 +6,17 @@ import { el, errorBox, load, replace, table, text } from "../dom.js";
 
 const DAYS = 14;
 
-function utcDays(count) {
-  const today = new Date();
-  return Array.from({ length: count }, (_, i) => {
-    const day = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - (count - 1 - i)));
-    return day.toISOString().slice(0, 10);
-  });
+// The days end at the server's today (the `to` of its default range), not the browser's: the
+// two clocks need not agree.
+function utcDays(last, count) {
+  const [year, month, day] = last.split("-").map(Number);
+  return Array.from({ length: count }, (_, i) => new Date(Date.UTC(year, month - 1, day - (count - 1 - i))).toISOString().slice(0, 10));
 }
 
 const sum = (items, key) => items.reduce((total, item) => total + (item[key] || 0), 0);
 
-async function perDay() {
-  const days = utcDays(DAYS);
+async function perDay(recent) {
+  const days = utcDays((await recent).to, DAYS);
   const totals = await Promise.all(days.map((day) => get(`/analytics/events?from=${day}&to=${day}`)));
   return { days, counts: totals.map((t) => sum(t.items, "count")), points: totals.map((t) => sum(t.items, "totalPointsAwarded")) };
 }
@@ -56,10 +55,11 @@ export function init(app) {
   load(users, population, (p) => el("dl", { class: "figures" }, figure("users", p.users), figure("active 7 days", p.active["7d"]), figure("active 30 days", p.active["30d"])));
   load(levels, population, (p) => barChart({ title: "Users per level", name: "levels", xLabel: "level", yLabel: "users",
     labels: p.levels.map((l) => (l.name ? `${l.level} · ${l.name}` : String(l.level))), values: p.levels.map((l) => l.users) }));
-  load(daily, perDay(), (d) => el("div", { class: "charts" },
+  const recent = get("/analytics/events");
+  load(daily, perDay(recent), (d) => el("div", { class: "charts" },
     barChart({ title: "Events per day", name: "events-per-day", xLabel: "day (UTC)", yLabel: "events", labels: d.days, values: d.counts }),
     barChart({ title: "Points awarded per day", name: "points-per-day", xLabel: "day (UTC)", yLabel: "points", labels: d.days, values: d.points })));
-  load(top, get("/analytics/events"), (data) => {
+  load(top, recent, (data) => {
     const items = [...data.items].sort((a, b) => b.count - a.count || a.eventId.localeCompare(b.eventId));
     return [
       el("dl", { class: "figures" }, figure("events", sum(items, "count")), figure("points awarded", sum(items, "totalPointsAwarded"))),
