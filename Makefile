@@ -65,6 +65,7 @@ db-init: $(STAMP) ## Create MongoDB indexes (production)
 bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs (REPORTS_BENCH="--stored 100000" to scale down)
 	$(BIN)/python -m tests.bench.engine
 	$(BIN)/python -m tests.bench.reports $(REPORTS_BENCH)
+	$(BIN)/python -m tests.bench.insights $(INSIGHTS_BENCH)
 
 .PHONY: lint
 lint: $(STAMP) ## ruff (lint + format check) and mypy on core, rules, reports

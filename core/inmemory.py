@@ -3,7 +3,8 @@ real server where it matters to Laurel.
 
 - Every document, filter and update is BSON-encoded before mongomock sees it, so numpy
   scalars, `datetime.date`, `Decimal` or integers beyond 64 bits fail here exactly as they would
-  against `mongod`, whatever mongomock itself checks.
+  against `mongod`, whatever mongomock itself checks; and, as there, no document may pass
+  16 MiB of BSON, whether inserted, replaced or grown by an update.
 - Writes and reads run under one process-wide lock: a real server applies each
   single-document write atomically, and the conditional updates of `rules.users` rely on that.
   mongomock alone interleaves the read and the write of `update_one` across threads, and it
@@ -21,8 +22,12 @@ import bson
 import mongomock
 from bson.errors import InvalidDocument
 from pymongo.database import Database
+from pymongo.errors import DocumentTooLarge, WriteError
 
 _LOCK = threading.RLock()
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # mongod's BSONObjMaxUserSize
+_STORES_WHOLE = frozenset({"insert_one", "insert_many", "replace_one", "find_one_and_replace"})
+_UPDATES = frozenset({"update_one", "update_many", "find_one_and_update"})
 _PLAIN = (int, float, str, bool)
 
 
@@ -40,6 +45,17 @@ def ensure_bson(*documents: Mapping[str, Any]) -> None:
     for document in documents:
         bson.encode(document)
         _refuse_lookalikes(document)
+
+
+def refuse_oversized(*documents: Mapping[str, Any]) -> None:
+    """Raise DocumentTooLarge, as pymongo does, for a document mongod would refuse to store."""
+    for document in documents:
+        size = len(bson.encode(document))
+        if size > MAX_DOCUMENT_BYTES:
+            raise DocumentTooLarge(
+                f"BSON document too large ({size} bytes) - the connected server supports "
+                f"BSON document sizes up to {MAX_DOCUMENT_BYTES} bytes."
+            )
 
 
 def _refuse_lookalikes(value: Any) -> None:
@@ -105,8 +121,35 @@ class GuardedCollection:
         self, method: str, documents: Iterable[Mapping[str, Any]], *args: Any, **kwargs: Any
     ) -> Any:
         ensure_bson(*documents)
+        if method in _STORES_WHOLE:
+            refuse_oversized(*documents)
         with _LOCK:
-            return getattr(self._collection, method)(*args, **kwargs)
+            if method not in _UPDATES:
+                return getattr(self._collection, method)(*args, **kwargs)
+            # mongod refuses an update whose resulting document passes 16 MiB, leaving the
+            # stored one as it was: apply it, measure, and put the old one back if so.
+            many = method == "update_many"
+            before = list(self._collection.find(args[0])) if many else []
+            if not many:
+                found = self._collection.find_one(args[0])
+                before = [found] if found is not None else []
+            result = getattr(self._collection, method)(*args, **kwargs)
+            upserted = getattr(result, "upserted_id", None)
+            for doc_id in [d["_id"] for d in before] + ([upserted] if upserted is not None else []):
+                self._refuse_grown(doc_id, next((d for d in before if d["_id"] == doc_id), None))
+            return result
+
+    def _refuse_grown(self, doc_id: Any, before: Mapping[str, Any] | None) -> None:
+        store = self._collection._store
+        if doc_id not in store or len(bson.encode(store[doc_id])) <= MAX_DOCUMENT_BYTES:
+            return
+        if before is None:
+            self._collection.delete_one({"_id": doc_id})
+        else:
+            self._collection.replace_one({"_id": doc_id}, before)
+        raise WriteError(
+            f"Resulting document after update is larger than {MAX_DOCUMENT_BYTES}", code=17419
+        )
 
     def insert_one(self, document: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
         return self._write("insert_one", [document], document, *args, **kwargs)

@@ -57,6 +57,7 @@ def without_store_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 class ReportStore:
     def __init__(self, db: Database[Any]) -> None:
+        self.database = db
         self._partials = db["report_partials"]
         self._reports = db["reports"]
         self._watermarks = db["report_watermarks"]
@@ -195,6 +196,11 @@ class ReportStore:
     def watermark(self, project: str) -> datetime | None:
         doc = self._watermarks.find_one({"_id": project})
         return None if doc is None else doc.get("watermark")
+
+    def last_run(self, project: str) -> dict[str, Any] | None:
+        """{watermark, lastRun} of the project, or None before its first run."""
+        doc: dict[str, Any] | None = self._watermarks.find_one({"_id": project}, {"_id": 0})
+        return doc
 
     def advance_watermark(
         self, project: str, watermark: datetime, summary: Mapping[str, Any]

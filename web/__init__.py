@@ -21,6 +21,7 @@ from web.demo import seed_demo
 from web.envelope import Api, register_error_handlers
 from web.ratelimit import init_rate_limits
 from web.resources import analytics, definitions, events, health, leaderboards, users, webhooks
+from web.resources.insights import blp as insights_blp
 
 MAX_BODY_BYTES = 16 * 1024
 # Endpoints whose bodies may be larger: a batch holds up to 100 events.
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     api.register_blueprint(users.blp)
     api.register_blueprint(leaderboards.blp)
     api.register_blueprint(analytics.blp)
+    api.register_blueprint(insights_blp)
     app.register_blueprint(swagger_ui.bp)
     app.register_blueprint(dashboard.bp)
     register_cli(app)
