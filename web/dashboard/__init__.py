@@ -57,6 +57,7 @@ PAGES = {
     "/users": ("users", "Users"),
     "/users/<userId>": ("user", "User"),
     "/leaderboards": ("leaderboards", "Leaderboards"),
+    "/insights": ("insights", "Insights"),
 }
 
 
