@@ -47,9 +47,9 @@ function breakdownReport(report) {
     approximateNote(report),
     report.items.length ? barChart({ title: `${report.eventId} events by ${report.by}`, name: "breakdown", xLabel: report.by, yLabel: "events",
       labels, values: report.items.map((item) => item.count) }) : null,
-    table([report.by, "events", "users", ...statsHeaders], report.items.map((item, i) => [labels[i], item.count, item.uniqueUsers,
+    el("div", { class: "table-scroll" }, table([report.by, "events", "users", ...statsHeaders], report.items.map((item, i) => [labels[i], item.count, item.uniqueUsers,
       ...(report.field ? ["count", "mean", "min", "max", "p50", "p90"].map((n) => (item.stats ? item.stats[n] : null)) : [])]),
-    "Breakdown"),
+    "Breakdown")),
     el("p", { class: "hint", dataset: { figure: "otherCount" } }, `Events with other values: ${text(report.otherCount)}.`));
 }
 
