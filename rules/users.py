@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, ReadPreference
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -39,7 +39,8 @@ class StoredUser:
 
 class UserStore:
     def __init__(self, db: Database[Any]) -> None:
-        self._users = db["users"]
+        # The exactly-once path reads a version and writes against it: always the primary's.
+        self._users = db.get_collection("users", read_preference=ReadPreference.PRIMARY)
 
     def ensure_indexes(self) -> None:
         self._users.create_indexes(
