@@ -20,7 +20,9 @@ from typing import Any, cast
 import bson
 import mongomock
 from bson.errors import InvalidDocument
+from pymongo import IndexModel
 from pymongo.database import Database
+from pymongo.errors import OperationFailure
 
 _LOCK = threading.RLock()
 _PLAIN = (int, float, str, bool)
@@ -66,8 +68,34 @@ class GuardedDatabase:
 
     def get_collection(self, name: str, **_options: Any) -> GuardedCollection:
         if name not in self._collections:
-            self._collections[name] = GuardedCollection(self._database[name])
+            self._collections[name] = GuardedCollection(self._database[name], self)
         return self._collections[name]
+
+    def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:
+        """mongomock knows `ping` only; `collMod` changing an index's TTL is what `db init`
+        sends (core.indexes), so it is answered here as a server would."""
+        if isinstance(command, Mapping) and "collMod" in command:
+            return self._collection_mod(command)
+        return self._database.command(command, *args, **kwargs)
+
+    def _collection_mod(self, command: Mapping[str, Any]) -> dict[str, Any]:
+        change = dict(command.get("index") or {})
+        if set(change) != {"name", "expireAfterSeconds"}:
+            raise NotImplementedError(f"collMod {command!r}: only an index's TTL is supported")
+        with _LOCK:
+            indexes = self._database[command["collMod"]]._store.indexes
+            index = indexes.get(change["name"])
+            if index is None:
+                raise OperationFailure(f"cannot find index {change['name']!r}", code=27)
+            if "expireAfterSeconds" not in index:
+                raise OperationFailure("no expireAfterSeconds field to update", code=72)
+            old = index["expireAfterSeconds"]
+            index["expireAfterSeconds"] = change["expireAfterSeconds"]
+        return {
+            "expireAfterSeconds_old": old,
+            "expireAfterSeconds_new": change["expireAfterSeconds"],
+            "ok": 1.0,
+        }
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._database, name)
@@ -80,8 +108,24 @@ _READS = frozenset({"find_one", "count_documents", "estimated_document_count", "
 
 
 class GuardedCollection:
-    def __init__(self, collection: Any) -> None:
+    def __init__(self, collection: Any, database: GuardedDatabase | None = None) -> None:
         self._collection = collection
+        self._database = database
+
+    @property
+    def database(self) -> Any:
+        return self._database if self._database is not None else self._collection.database
+
+    def create_indexes(self, indexes: Iterable[IndexModel], *args: Any, **kwargs: Any) -> Any:
+        """mongomock's `create_indexes` drops `partialFilterExpression`; its `create_index`
+        keeps it (and, like a server, refuses a name taken by an index of other options)."""
+        names = []
+        for model in indexes:
+            options = {k: v for k, v in model.document.items() if k != "key"}
+            names.append(
+                self._collection.create_index(list(model.document["key"].items()), **options)
+            )
+        return names
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._collection, name)

@@ -23,6 +23,7 @@ from pymongo import ASCENDING, IndexModel, ReadPreference
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from core.indexes import sync_indexes
 from rules.challenges import challenge_state_from_document, challenge_state_to_document
 from rules.state import CompletionCounter, UserState
 from rules.streaks import streak_state_from_document, streak_state_to_document
@@ -43,7 +44,8 @@ class UserStore:
         self._users = db.get_collection("users", read_preference=ReadPreference.PRIMARY)
 
     def ensure_indexes(self) -> None:
-        self._users.create_indexes(
+        sync_indexes(
+            self._users,
             [
                 IndexModel(
                     [("project", ASCENDING), ("userId", ASCENDING)],
@@ -52,13 +54,15 @@ class UserStore:
                 ),
                 # The recovery sweep's query: users holding records older than a cutoff.
                 IndexModel([("pendingSince", ASCENDING)], sparse=True, name="pending_since"),
-                # The report run's: a project's oldest pending record.
+                # The report run's: a project's oldest pending record. Partial, not sparse: a
+                # compound sparse index holds every document with any of its keys, and every
+                # user has a project, so it indexed them all.
                 IndexModel(
                     [("project", ASCENDING), ("pendingSince", ASCENDING)],
-                    sparse=True,
+                    partialFilterExpression={"pendingSince": {"$exists": True}},
                     name="project_pending_since",
                 ),
-            ]
+            ],
         )
 
     def load(self, project: str, user_id: str) -> StoredUser | None:
