@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import bson
@@ -24,13 +25,23 @@ from pymongo import IndexModel
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
+from core import clock, query_audit, server_rules
+
 _LOCK = threading.RLock()
 _PLAIN = (int, float, str, bool)
 
 
 def in_memory_database(name: str) -> Database[Any]:
     """A fresh, empty in-memory database that rejects what real MongoDB would reject."""
+    # mongomock's TTL indexes delete documents as of `mongomock.utcnow()` (its documented
+    # hook): make that the one clock, so that a test which fixes the moment fixes what has
+    # expired too, on whatever date the suite runs.
+    mongomock.utcnow = _clock_utcnow
     return cast("Database[Any]", GuardedDatabase(mongomock.MongoClient(tz_aware=True)[name]))
+
+
+def _clock_utcnow() -> datetime:
+    return clock.now().astimezone(UTC).replace(tzinfo=None)  # mongomock keeps naive UTC
 
 
 def ensure_bson(*documents: Mapping[str, Any]) -> None:
@@ -133,15 +144,21 @@ class GuardedCollection:
             return attribute
 
         def read(*args: Any, **kwargs: Any) -> Any:
+            self._screen(name, args, kwargs)
             with _LOCK:
                 return attribute(*args, **kwargs)
 
         return read
 
     def find(self, *args: Any, **kwargs: Any) -> GuardedCursor:
-        return GuardedCursor(self._collection.find(*args, **kwargs))
+        hint = kwargs.pop("hint", None)
+        cursor = GuardedCursor(self._collection.find(*args, **kwargs), self)
+        cursor._filter = args[0] if args else kwargs.get("filter")
+        cursor._sort_spec = kwargs.get("sort")
+        return cursor.hint(hint) if hint is not None else cursor
 
     def aggregate(self, *args: Any, **kwargs: Any) -> Any:
+        self._screen("aggregate", args, kwargs)
         with _LOCK:
             return list(self._collection.aggregate(*args, **kwargs))
 
@@ -149,8 +166,36 @@ class GuardedCollection:
         self, method: str, documents: Iterable[Mapping[str, Any]], *args: Any, **kwargs: Any
     ) -> Any:
         ensure_bson(*documents)
+        self._screen(method, args, kwargs)
         with _LOCK:
             return getattr(self._collection, method)(*args, **kwargs)
+
+    def _screen(self, method: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        """Refuse what a server refuses (core.server_rules) and record the query's shape
+        (core.query_audit) before mongomock runs `method` with these arguments."""
+        name = self._collection.name
+        hint = kwargs.get("hint")
+        server_rules.check_hint(self._collection, hint)
+        if method in ("replace_one", "find_one_and_replace"):
+            server_rules.check_replacement(args[1])
+        elif method in ("update_one", "update_many", "find_one_and_update"):
+            server_rules.check_update(args[1])
+        if method in ("insert_one", "insert_many", "estimated_document_count"):
+            return
+        if method == "aggregate":
+            pipeline = list(args[0] if args else kwargs.get("pipeline", []))
+            match = pipeline[0].get("$match") if pipeline else None
+            following = pipeline[1].get("$sort") if match and len(pipeline) > 1 else None
+            query_audit.observe(name, "aggregate", match, following, hint)
+            return
+        filter = kwargs.get("filter")
+        if method == "distinct":  # distinct(key, filter)
+            filter = args[1] if len(args) > 1 else filter
+        elif args:
+            filter = args[0]
+        query_audit.observe(
+            name, method, filter, kwargs.get("sort"), hint, bool(kwargs.get("upsert"))
+        )
 
     def insert_one(self, document: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
         return self._write("insert_one", [document], document, *args, **kwargs)
@@ -206,9 +251,28 @@ class GuardedCursor:
     once. (mongomock itself slices its result list again at every `next`, which makes reading
     a large collection quadratic; iterating our own copy keeps it linear.)"""
 
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, cursor: Any, collection: GuardedCollection | None = None) -> None:
         self._cursor = cursor
         self._results: Iterator[Any] | None = None
+        self._collection = collection
+        self._filter: Mapping[str, Any] | None = None
+        self._sort_spec: Any = None
+        self._hint: Any = None
+
+    def sort(self, key_or_list: Any, direction: Any = None) -> GuardedCursor:
+        self._cursor.sort(key_or_list, direction)
+        self._sort_spec = (
+            [(key_or_list, direction or 1)] if isinstance(key_or_list, str) else (key_or_list)
+        )
+        return self
+
+    def hint(self, index: Any) -> GuardedCursor:
+        """mongomock ignores a hint; a server refuses one naming no index (server_rules)."""
+        if self._collection is not None:
+            server_rules.check_hint(self._collection._collection, index)
+        self._cursor.hint(index)
+        self._hint = index
+        return self
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._cursor, name)
@@ -226,6 +290,14 @@ class GuardedCursor:
 
     def __next__(self) -> Any:
         if self._results is None:
+            if self._collection is not None:
+                query_audit.observe(
+                    self._collection._collection.name,
+                    "find",
+                    self._filter,
+                    self._sort_spec,
+                    self._hint,
+                )
             with _LOCK:
                 # The whole result, computed once (mongomock's own `next` would slice it anew
                 # for every document it hands out).

@@ -99,7 +99,8 @@ class UserStore:
                 return False
             return True
         result = self._users.update_one(
-            {"_id": stored.id, "version": stored.version},
+            # The shard key (project, userId) beside the _id: mongos targets one shard.
+            {**_key(project, state.user_id), "_id": stored.id, "version": stored.version},
             {
                 "$set": {**fields, "version": stored.version + 1},
                 "$push": {"pending": dict(pending)},
@@ -119,15 +120,24 @@ class UserStore:
         if emptied.matched_count == 0:
             self._users.update_one(user, {"$pull": {"pending": {"id": pending_id}}})
 
-    def forget_pending_marker(self, document_id: Any) -> None:
+    def forget_pending_marker(self, stored: StoredUser) -> None:
         self._users.update_one(
-            {"_id": document_id, "pending": {"$size": 0}}, {"$unset": {"pendingSince": ""}}
+            {
+                **_key(stored.project, stored.state.user_id),
+                "_id": stored.id,
+                "pending": {"$size": 0},
+            },
+            {"$unset": {"pendingSince": ""}},
         )
 
     def set_balance(self, stored: StoredUser, balance: int) -> bool:
         """Overwrite the balance if nobody changed the user since `stored` was read."""
         result = self._users.update_one(
-            {"_id": stored.id, "version": stored.version},
+            {
+                **_key(stored.project, stored.state.user_id),
+                "_id": stored.id,
+                "version": stored.version,
+            },
             {"$set": {"points.balance": balance, "version": stored.version + 1}},
         )
         return result.modified_count == 1
@@ -154,6 +164,11 @@ class UserStore:
             sort=[("pendingSince", ASCENDING)],
         )
         return None if document is None else document["pendingSince"]
+
+
+def _key(project: str, user_id: str) -> dict[str, str]:
+    """The shard key of `users` (core.sharding)."""
+    return {"project": project, "userId": user_id}
 
 
 def _stored(document: Mapping[str, Any]) -> StoredUser:
