@@ -108,6 +108,18 @@ def test_one_event_is_ten_round_trips(counted: Any, auth: Any) -> None:
     assert counting.log == ONE_EVENT
 
 
+def test_an_event_without_a_key_is_six_round_trips(counted: Any, auth: Any) -> None:
+    client, counting = counted
+    client.put("/admin/events/purchase", json={"points": {"fixed": 5}}, headers=auth("admin"))
+    post(client, auth, "order-1")
+    counting.log.clear()
+
+    response = client.post("/event", json={"eventId": "purchase", "userId": "u1"}, headers=auth())
+
+    assert response.status_code == 200
+    assert counting.log == [ONE_EVENT[i] for i in (1, 3, 5, 6, 7, 9)]
+
+
 def test_a_subscribed_webhook_adds_five_for_the_outbox_and_its_delivery(
     counted: Any, auth: Any
 ) -> None:
