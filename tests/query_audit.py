@@ -50,6 +50,13 @@ class Unindexed:
 
 UNINDEXED: tuple[Unindexed, ...] = (
     Unindexed(
+        "idempotency_keys",
+        frozenset({"project", "outcome.userId"}),
+        "erasing a user deletes the keys whose outcome names them: a scan of the project's "
+        "keys, which live 24 hours (TTL); an index on every keyed event for a rare erasure "
+        "would cost more than it saves",
+    ),
+    Unindexed(
         "webhooks",
         frozenset({"project", "active"}),
         "a project's active webhooks: project_webhookId narrows to the project's few "

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from core.clients import Clients
+from jobs.queue import use_queue
 from web import create_app
 
 OPERATIONS = frozenset(
@@ -79,11 +80,29 @@ ONE_EVENT = [
 ]
 
 
+class HeldQueue:
+    """Takes jobs and runs none: the delivery's own round trips are not the event's."""
+
+    def __init__(self) -> None:
+        self.jobs: list[str] = []
+
+    def enqueue(
+        self, job: Any, *args: Any, job_id: str | None = None, timeout: int | None = None
+    ) -> None:
+        self.jobs.append(job.__name__)
+
+
 @pytest.fixture
-def counted(settings: Any, clients: Clients) -> tuple[Any, CountingDatabase]:
+def queue() -> HeldQueue:
+    return HeldQueue()
+
+
+@pytest.fixture
+def counted(settings: Any, clients: Clients, queue: HeldQueue) -> tuple[Any, CountingDatabase]:
     counting = CountingDatabase(clients.mongo)
     clients.__dict__["mongo"] = counting
     app = create_app(settings, clients)
+    use_queue(clients, queue)
     app.config["TESTING"] = True
     return app.test_client(), counting
 
@@ -121,7 +140,7 @@ def test_an_event_without_a_key_is_six_round_trips(counted: Any, auth: Any) -> N
 
 
 def test_a_subscribed_webhook_adds_five_for_the_outbox_and_its_delivery(
-    counted: Any, auth: Any
+    counted: Any, auth: Any, queue: HeldQueue
 ) -> None:
     client, counting = counted
     client.put("/admin/events/purchase", json={"points": {"fixed": 5}}, headers=auth("admin"))
@@ -146,3 +165,4 @@ def test_a_subscribed_webhook_adds_five_for_the_outbox_and_its_delivery(
         "notifications.update_one",  # dispatched (its 30-day expiry starts)
         ONE_EVENT[9],  # pull the pending record
     ]
+    assert queue.jobs == ["deliver", "deliver"]  # (order-1's and order-2's)
