@@ -36,7 +36,7 @@ def in_memory_database(name: str) -> Database[Any]:
     # mongomock's TTL indexes delete documents as of `mongomock.utcnow()` (its documented
     # hook): make that the one clock, so that a test which fixes the moment fixes what has
     # expired too, on whatever date the suite runs.
-    mongomock.utcnow = _clock_utcnow
+    mongomock.utcnow = _clock_utcnow  # type: ignore[attr-defined, unused-ignore]
     return cast("Database[Any]", GuardedDatabase(mongomock.MongoClient(tz_aware=True)[name]))
 
 
@@ -194,7 +194,13 @@ class GuardedCollection:
         elif args:
             filter = args[0]
         query_audit.observe(
-            name, method, filter, kwargs.get("sort"), hint, bool(kwargs.get("upsert"))
+            name,
+            method,
+            filter,
+            kwargs.get("sort"),
+            hint,
+            bool(kwargs.get("upsert")),
+            distinct=(args[0] if args else kwargs.get("key")) if method == "distinct" else None,
         )
 
     def insert_one(self, document: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:

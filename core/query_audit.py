@@ -46,9 +46,12 @@ class QueryShape:
     sort: Sort = ()
     hint: str | None = None
     upsert: bool = False
+    distinct: str | None = None  # the field of a `distinct`
 
     def describe(self) -> str:
         parts = [f"{self.collection}.{self.operation}{' (upsert)' if self.upsert else ''}"]
+        if self.distinct:
+            parts[0] += f"({self.distinct!r})"
         parts.append("{" + ", ".join(self.equality) + "}")
         if self.other:
             parts.append("filter {" + ", ".join(self.other) + "}")
@@ -88,6 +91,7 @@ def shape_of(
     sort: Any = None,
     hint: Any = None,
     upsert: bool = False,
+    distinct: str | None = None,
 ) -> QueryShape:
     equality: set[str] = set()
     other: set[str] = set()
@@ -100,6 +104,7 @@ def shape_of(
         sort=normalize_sort(sort),
         hint=hint_name(hint),
         upsert=upsert,
+        distinct=distinct,
     )
 
 
@@ -170,6 +175,10 @@ def _serves(index: Index, shape: QueryShape) -> bool:
     if set(key_fields[:prefix]) != equality:
         return False
     sort = tuple((f, d) for f, d in shape.sort if f not in equality)
+    if shape.distinct is not None and shape.distinct not in equality:
+        # A distinct walks the distinct keys of an index that follows the equality fields
+        # with its field (DISTINCT_SCAN), the way a sort walks it in order.
+        sort = ((shape.distinct, 1),)
     if sort:
         following = index.keys[prefix : prefix + len(sort)]
         reversed_sort = tuple((f, -d) for f, d in sort)
@@ -228,10 +237,11 @@ def observe(
     sort: Any = None,
     hint: Any = None,
     upsert: bool = False,
+    distinct: str | None = None,
 ) -> None:
     """Record a shape when recording (the test suite); a no-op otherwise."""
     if _recorder is not None:
-        _recorder.record(shape_of(collection, operation, filter, sort, hint, upsert))
+        _recorder.record(shape_of(collection, operation, filter, sort, hint, upsert, distinct))
 
 
 def _caller() -> str | None:

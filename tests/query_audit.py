@@ -63,24 +63,6 @@ UNINDEXED: tuple[Unindexed, ...] = (
         "webhooks (admin configuration), `active` is checked on each",
     ),
     Unindexed(
-        "users",
-        frozenset(),
-        "distinct('project'): the hourly balance check lists the projects (admin scan, "
-        "once an hour; the project_user index makes it a scan of index keys)",
-    ),
-    Unindexed(
-        "ledger",
-        frozenset(),
-        "distinct('project'): the leaderboard rebuild lists the projects (admin scan, once "
-        "an hour, over index keys)",
-    ),
-    Unindexed(
-        "report_partials",
-        frozenset(),
-        "distinct('project'): a report run lists the projects (a few thousand small "
-        "documents per project)",
-    ),
-    Unindexed(
         "report_partials",
         frozenset({"project", "users.ids"}),
         "erasing a user finds the partials listing them: a scan of the project's partials "

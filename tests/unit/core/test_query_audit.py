@@ -166,3 +166,16 @@ def test_the_audit_fails_on_a_write_to_a_sharded_collection_without_its_key() ->
         "'key'])",
         "SHARD KEY missing from a write to sharded 'users' (shard key ['project', 'userId'])",
     ]
+
+
+def test_a_distinct_walks_an_index_that_leads_with_its_field() -> None:
+    project_first = Index("project_user", (("project", 1), ("userId", 1)))
+
+    listed = shape_of("users", "distinct", {}, distinct="project")
+    per_project = shape_of("users", "distinct", {"project": "p"}, distinct="userId")
+    other = shape_of("users", "distinct", {}, distinct="userId")
+
+    assert serving_index(listed, [project_first]) == project_first
+    assert serving_index(per_project, [project_first]) == project_first
+    assert serving_index(other, [project_first]) is None
+    assert listed.describe() == "users.distinct('project') {}"
