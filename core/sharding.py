@@ -43,4 +43,12 @@ UNSHARDED: dict[str, str] = {
     ),
     "reports": "three documents per (project, eventId), replaced by _id",
     "report_watermarks": "one document per project, upserted by _id",
+    "funnel_definitions": "a few dozen documents per project (admin configuration)",
+    "insight_days": (
+        "one document per (project, eventId, UTC day), replaced by _id, like report_partials "
+        "(should it outgrow one shard: {_id: 'hashed'})"
+    ),
+    "user_firsts": (
+        "16 columnar documents per (project, eventId), replaced by _id under a version check"
+    ),
 }
