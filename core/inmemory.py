@@ -22,6 +22,8 @@ import mongomock
 from bson.errors import InvalidDocument
 from pymongo.database import Database
 
+from core import pointindex
+
 _LOCK = threading.RLock()
 _PLAIN = (int, float, str, bool)
 
@@ -66,7 +68,10 @@ class GuardedDatabase:
 
     def get_collection(self, name: str, **_options: Any) -> GuardedCollection:
         if name not in self._collections:
-            self._collections[name] = GuardedCollection(self._database[name])
+            collection = self._database[name]
+            # Point queries (by _id, by a unique key) cost the same at any collection size.
+            pointindex.attach(collection)
+            self._collections[name] = GuardedCollection(collection)
         return self._collections[name]
 
     def __getattr__(self, name: str) -> Any:
