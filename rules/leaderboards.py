@@ -210,7 +210,9 @@ def record_awards(
                         points += old_points
                         reached = max(reached, old_tick)
                     pipe.zadd(key, {user_id: encode(points, reached, board.period)})
-                    if board.expires_at is not None:
+                    # A board holding the user already has its (fixed) expiry: whoever added
+                    # its first member set it.
+                    if board.expires_at is not None and before is None:
                         pipe.expire(key, board.expires_at - now)
                 stamp = _millis(now)
                 pipe.zadd(marker, {str(entry["_id"]): stamp for entry in fresh})
