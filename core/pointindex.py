@@ -26,6 +26,7 @@ its own checks, which therefore still see every call.
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -81,12 +82,12 @@ class _Documents(OrderedDict[Any, Any]):
             self.order[key] = self.next
             self.next += 1
         super().__setitem__(key, value)
-        self.index.dirty.add(key)
+        self.index.mark(key)
 
     def __delitem__(self, key: Any) -> None:
         super().__delitem__(key)
         self.order.pop(key, None)
-        self.index.dirty.add(key)
+        self.index.mark(key)
 
 
 class _UniqueKeys:
@@ -134,6 +135,9 @@ class _UniqueKeys:
 class PointIndex:
     def __init__(self, collection: Any) -> None:
         self._collection = collection
+        # core.inmemory serialises reads and writes, but not every pass-through call; the
+        # index keeps itself consistent on its own.
+        self._lock = threading.RLock()
         self.dirty: set[Any] = set()
         self._documents: _Documents | None = None
         self._signature: tuple[Any, ...] | None = None
@@ -143,13 +147,14 @@ class PointIndex:
         """mongomock's `Collection._iter_documents`, reading only the candidates of a point
         query (every document otherwise)."""
         store = self._collection._store
-        self._refresh(store)
-        candidates = self._candidates(filter) if isinstance(filter, Mapping) else None
-        if candidates is None:
+        with self._lock:
+            self._refresh(store)
+            candidates = self._candidates(filter) if isinstance(filter, Mapping) else None
+            documents = None if candidates is None else self._live(store, candidates)
+        if documents is None:
             if store.is_empty:
                 _applies(filter, {})  # validates the filter, as mongomock does
             return self._marked(list(store.documents), filter)
-        documents = self._live(store, candidates)
         if not documents:
             _applies(filter, {})
         return self._marked(documents, filter)
@@ -159,8 +164,13 @@ class PointIndex:
             if _applies(filter, document):
                 # The caller may change it in place (an update): index it again before the
                 # next lookup.
-                self.dirty.add(document["_id"])
+                self.mark(document["_id"])
                 yield document
+
+    def mark(self, document_id: Any) -> None:
+        """Index `document_id` again before the next lookup."""
+        with self._lock:
+            self.dirty.add(document_id)
 
     def _live(self, store: Any, candidates: set[Any]) -> list[Any]:
         """The candidates still stored (expired ones deleted, as mongomock's sweep would), in
