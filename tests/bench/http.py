@@ -246,6 +246,8 @@ def store_users(server: Server, token: str, count: int, connections: int) -> flo
             bad = [r for r in answer.get("data", {}).get("results", []) if r["status"] != 200]
             if response.status != 200 or bad:
                 failures.append(f"storing users: {response.status} {str(answer)[:300]}")
+            if first % 10_000 == 0 and first:
+                print(f"  stored {first:,} users", file=sys.stderr)
         connection.close()
 
     started = time.monotonic()
