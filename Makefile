@@ -62,10 +62,11 @@ db-init: $(STAMP) ## Create MongoDB indexes (production)
 	$(BIN)/flask --app wsgi db init
 
 .PHONY: bench
-bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs (REPORTS_BENCH="--stored 100000" to scale down)
+bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs (REPORTS_BENCH="--stored 100000", HTTP_BENCH="--users 20000" to scale down)
 	$(BIN)/python -m tests.bench.engine
 	$(BIN)/python -m tests.bench.reports $(REPORTS_BENCH)
 	$(BIN)/python -m tests.bench.insights $(INSIGHTS_BENCH)
+	$(BIN)/python -m tests.bench.http $(HTTP_BENCH)
 
 .PHONY: lint
 lint: $(STAMP) ## ruff (lint + format check) and mypy on core, rules, reports

@@ -19,6 +19,7 @@ from pymongo.database import Database
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
+from core import memorylimits
 from core.inmemory import in_memory_database
 from core.settings import Settings
 
@@ -101,7 +102,8 @@ class Clients:
         options of its connection: short timeouts and no retries, because a slow Redis must
         not slow requests down (the limiter falls back to memory while Redis is unwell)."""
         if self.settings.redis_url is None:
-            return "memory://", {}
+            # (core.memorylimits: limits' memory storage without a timer thread per hit)
+            return f"{memorylimits.SCHEME}://", {}
         return self.settings.redis_url, {
             "socket_timeout": RATE_LIMIT_TIMEOUT,
             "socket_connect_timeout": RATE_LIMIT_TIMEOUT,

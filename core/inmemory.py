@@ -26,7 +26,7 @@ from pymongo import IndexModel
 from pymongo.database import Database
 from pymongo.errors import DocumentTooLarge, OperationFailure, WriteError
 
-from core import clock, query_audit, server_rules
+from core import clock, pointindex, query_audit, server_rules
 
 _LOCK = threading.RLock()
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # mongod's BSONObjMaxUserSize
@@ -94,7 +94,10 @@ class GuardedDatabase:
 
     def get_collection(self, name: str, **_options: Any) -> GuardedCollection:
         if name not in self._collections:
-            self._collections[name] = GuardedCollection(self._database[name], self)
+            collection = self._database[name]
+            # Point queries (by _id, by a unique key) cost the same at any collection size.
+            pointindex.attach(collection)
+            self._collections[name] = GuardedCollection(collection, self)
         return self._collections[name]
 
     def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:
