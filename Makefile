@@ -49,7 +49,7 @@ serve: $(STAMP) ## Production: create indexes, then gunicorn; needs MONGO_URI, R
 worker: $(STAMP) ## Production: an RQ worker with its scheduler (webhook deliveries and their retries)
 	@[ -n "$${REDIS_URL// /}" ] && [ -n "$${MONGO_URI// /}" ] || { echo "make worker takes jobs" \
 	  "from REDIS_URL and works on MONGO_URI; make run runs them in its own process" >&2; exit 1; }
-	$(BIN)/rq worker --with-scheduler --url "$$REDIS_URL" laurel
+	$(BIN)/rq worker --with-scheduler --worker-class jobs.worker.Worker --url "$$REDIS_URL" laurel
 
 .PHONY: scheduler
 scheduler: $(STAMP) ## Production: run the scheduled jobs (sweeps, checks, reports, exports); one per deployment
@@ -62,10 +62,11 @@ db-init: $(STAMP) ## Create MongoDB indexes (production)
 	$(BIN)/flask --app wsgi db init
 
 .PHONY: bench
-bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs (REPORTS_BENCH="--stored 100000" to scale down)
+bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs (REPORTS_BENCH="--stored 100000", HTTP_BENCH="--users 20000" to scale down)
 	$(BIN)/python -m tests.bench.engine
 	$(BIN)/python -m tests.bench.reports $(REPORTS_BENCH)
 	$(BIN)/python -m tests.bench.insights $(INSIGHTS_BENCH)
+	$(BIN)/python -m tests.bench.http $(HTTP_BENCH)
 
 .PHONY: lint
 lint: $(STAMP) ## ruff (lint + format check) and mypy on core, rules, reports

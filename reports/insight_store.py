@@ -95,7 +95,11 @@ class InsightStore:
             ]
         )
         self._firsts.create_indexes(
-            [IndexModel([("project", ASCENDING), ("eventId", ASCENDING)], name="project_event")]
+            [
+                IndexModel([("project", ASCENDING), ("eventId", ASCENDING)], name="project_event"),
+                # An erasure visits the one shard of every eventId that may hold the user.
+                IndexModel([("project", ASCENDING), ("shard", ASCENDING)], name="project_shard"),
+            ]
         )
 
     # --- insight days

@@ -23,6 +23,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 
+from core.indexes import sync_indexes
 from reports.windows import WINDOWS
 
 Pair = tuple[str, str]  # eventId, day
@@ -63,7 +64,8 @@ class ReportStore:
         self._watermarks = db["report_watermarks"]
 
     def ensure_indexes(self) -> None:
-        self._partials.create_indexes(
+        sync_indexes(
+            self._partials,
             [
                 IndexModel(
                     [("project", ASCENDING), ("eventId", ASCENDING), ("day", ASCENDING)],
@@ -71,15 +73,16 @@ class ReportStore:
                     unique=True,
                 ),
                 IndexModel([("project", ASCENDING), ("day", ASCENDING)], name="project_day"),
-            ]
+            ],
         )
-        self._reports.create_indexes(
+        sync_indexes(
+            self._reports,
             [
                 IndexModel(
                     [("project", ASCENDING), ("window", ASCENDING), ("to", ASCENDING)],
                     name="project_window_to",
                 )
-            ]
+            ],
         )
 
     # --- partials

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 
+from core.indexes import sync_indexes
 from rules.challenges import ChallengeRule
 from rules.definitions import EventRule, StreakRule
 from rules.errors import DefinitionNotFound, EventNotFound
@@ -53,7 +54,7 @@ class DefinitionCollection(Generic[Rule]):
         ]
 
     def ensure_indexes(self) -> None:
-        self._collection.create_indexes(self._indexes)
+        sync_indexes(self._collection, self._indexes)
 
     def save(
         self, project: str, definition_id: str, body: Mapping[str, Any], now: datetime

@@ -27,11 +27,15 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 
+from core.indexes import sync_indexes
 from rules.engine import Outcome
 from rules.storage import insert_missing
 
 PAYLOAD_VERSION = 1
-KEEP_FOR = timedelta(days=30)  # notifications and deliveries, then MongoDB's TTL monitor
+# Notifications (from their dispatch) and deliveries (from their creation) are kept this long,
+# then MongoDB's TTL monitor deletes them: their payloads name users. A notification never
+# dispatched has no `dispatchedAt` and stays until the sweep dispatches it.
+KEEP_FOR = timedelta(days=30)
 
 
 def iso(moment: datetime) -> str:
@@ -173,13 +177,19 @@ class Outbox:
         self._notifications = db["notifications"]
 
     def ensure_indexes(self) -> None:
-        self._notifications.create_indexes(
+        sync_indexes(
+            self._notifications,
             [
                 IndexModel(
                     [("status", ASCENDING), ("createdAt", ASCENDING)], name="status_created"
                 ),
                 IndexModel([("project", ASCENDING), ("userId", ASCENDING)], name="project_user"),
-            ]
+                IndexModel(
+                    [("dispatchedAt", ASCENDING)],
+                    expireAfterSeconds=int(KEEP_FOR.total_seconds()),
+                    name="expires",
+                ),
+            ],
         )
 
     def insert(self, documents: Sequence[Mapping[str, Any]]) -> None:
@@ -209,7 +219,8 @@ class Deliveries:
         self._deliveries = db["deliveries"]
 
     def ensure_indexes(self) -> None:
-        self._deliveries.create_indexes(
+        sync_indexes(
+            self._deliveries,
             [
                 IndexModel(
                     [("project", ASCENDING), ("webhookId", ASCENDING), ("createdAt", DESCENDING)],
@@ -222,7 +233,7 @@ class Deliveries:
                     expireAfterSeconds=int(KEEP_FOR.total_seconds()),
                     name="expires",
                 ),
-            ]
+            ],
         )
 
     def create(

@@ -40,6 +40,10 @@ BRIEF_EXAMPLE = {
 
 blp = Blueprint("events", __name__, description="Record user activity and award rewards")
 
+# A batch validates each item on its own; one schema instance serves them all (and every
+# thread: loading keeps no state on the schema).
+ITEM_SCHEMA = EventSchema()
+
 
 @blp.route("/event", endpoint="event")
 @blp.route("/v1/event", endpoint="event_v1")
@@ -105,7 +109,7 @@ class BatchResource(MethodView):
 
 def _batch_item(principal: Principal, index: int, item: Any) -> dict[str, Any]:
     try:
-        payload = EventSchema().load(item)
+        payload = ITEM_SCHEMA.load(item)
         recorded = _record(principal, payload, item)
     except ValidationError as error:
         info = describe_invalid(error.normalized_messages())

@@ -88,7 +88,9 @@ class EventDefinitionSchema(DefinitionSchema):
     points = fields.Nested(PointsSchema, load_default=lambda: {"fixed": 0})
     maxCompletions = fields.Nested(MaxCompletionsSchema)
     groupRewards = fields.Dict(
-        keys=fields.String(validate=[validate.Length(1, 64), printable]),
+        # A usergroup becomes a field name of the stored definition: the metadata key rule
+        # keeps "." (a path) and "$" (an operator) out of it.
+        keys=fields.String(validate=METADATA_FIELD),
         values=fields.Nested(GroupRewardSchema),
         validate=validate.Length(max=50),
         metadata={
