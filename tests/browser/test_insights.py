@@ -201,10 +201,16 @@ def test_funnel_id_input_for_a_reports_token_and_its_error_state(
     form = element(driver, "#funnel-form")
     assert form.find_element(By.CSS_SELECTOR, "[name=funnelId]").tag_name == "input"
     assert driver.find_element(By.XPATH, "//nav//a[.='Insights']").is_displayed()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert element(driver, "#funnel-result .error[role=alert]").text == "Missing: funnel"
     fill(form, "[name=funnelId]", "missing")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    alert = element(driver, "#funnel-result .error[role=alert]")
-    assert alert.text.startswith("Not found:")
+    wait_for(
+        driver,
+        lambda d: d.find_element(By.ID, "funnel-result").text.startswith("Not found:"),
+        "the funnel's 404 in its result box",
+    )
+    assert element(driver, "#funnel-result .error[role=alert]").text.startswith("Not found:")
 
     fill(form, "[name=funnelId]", "buy")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
@@ -250,3 +256,27 @@ def test_retention_table_shows_the_apis_cohorts(
     assert values == [["" if n is None else str(n) for n in c["retained"]] for c in api["cohorts"]]
     assert values == [["6", "3", "0", "0"]]
     assert "heat-2" in cells[0].find_elements(By.CSS_SELECTOR, ".heat")[1].get_attribute("class")
+
+
+def test_retention_split_shows_both_groups_cohorts(
+    live_server: LiveServer, page: Callable[..., WebDriver], insights: str
+) -> None:
+    admin = insights
+    driver = page("/dashboard/insights", admin)
+    form = element(driver, "#retention-form")
+    fill(form, "[name=periods]", "1")
+    fill(form, "[name=cohortEvent]", "daily_login")
+    fill(form, "[name=split]", "purchase_completed")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    api = live_server.call(
+        "GET",
+        "/analytics/retention?period=day&periods=1&cohortEvent=daily_login"
+        "&split=purchase_completed",
+        admin,
+    )
+    bought = rows(driver, "retention-result", "Did the split event in their first period")
+    did_not = rows(driver, "retention-result", "Did not")
+    assert [row[1] for row in bought] == [number(c["with"]["users"]) for c in api["cohorts"]]
+    assert [row[1] for row in did_not] == [number(c["without"]["users"]) for c in api["cohorts"]]
+    assert ([row[1] for row in bought], [row[1] for row in did_not]) == (["4"], ["2"])

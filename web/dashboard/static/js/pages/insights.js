@@ -33,6 +33,14 @@ function approximateNote(report) {
     ? el("p", { class: "hint approximate" }, `Approximate: ${report.approximate.join(", ")}.`) : null;
 }
 
+// The inputs a report cannot run without: an empty one is named in the result box instead of
+// sending a request to a path without its id.
+function missing(result, inputs) {
+  const empty = inputs.filter(([, node]) => !node.value.trim()).map(([label]) => label);
+  if (empty.length) replace(result, el("div", { class: "error", role: "alert" }, el("strong", {}, "Missing:"), " ", empty.join(", ")));
+  return empty.length > 0;
+}
+
 function section(id, title, form, result) {
   return el("section", { class: "card insight", id, "aria-labelledby": `${id}-title` },
     el("h2", { id: `${id}-title` }, title), form, result);
@@ -63,7 +71,7 @@ function breakdown() {
   const form = el("form", { class: "inline-form", id: "breakdown-form", novalidate: true },
     field("Event", eventId), field("By field", by), field("Numeric field (optional)", numeric), field("Window", span),
     el("button", { type: "submit" }, "Break down"));
-  onSubmit(form, () => load(result, get(`${path`/analytics/events/${eventId.value.trim()}/breakdown`}?${query({ by: by.value, field: numeric.value, window: span.value })}`), breakdownReport));
+  onSubmit(form, () => missing(result, [["event", eventId], ["by field", by]]) || load(result, get(`${path`/analytics/events/${eventId.value.trim()}/breakdown`}?${query({ by: by.value, field: numeric.value, window: span.value })}`), breakdownReport));
   return section("breakdown", "Breakdown", form, result);
 }
 
@@ -102,7 +110,7 @@ function funnel() {
     field("Funnel", picker.node), field("From", first), field("To", last), field("Segment by (optional)", by),
     el("button", { type: "submit" }, "Show funnel"));
   if (picker.ready) picker.ready.then(() => { form.dataset.ready = "true"; });
-  onSubmit(form, () => load(result, get(`${path`/analytics/funnels/${picker.node.value.trim()}`}?${query({ from: first.value, to: last.value, by: by.value })}`), funnelReport));
+  onSubmit(form, () => missing(result, [["funnel", picker.node]]) || load(result, get(`${path`/analytics/funnels/${picker.node.value.trim()}`}?${query({ from: first.value, to: last.value, by: by.value })}`), funnelReport));
   return section("funnel", "Funnel", form, result);
 }
 
