@@ -1,0 +1,93 @@
+"""The RQ worker (`make worker`): Laurel's logging, request ids and job metrics around RQ's own.
+
+`python -m jobs.worker` runs a worker on the `laurel` queue of REDIS_URL with RQ's scheduler
+(which re-queues retries when they fall due). Each job runs bound to the request id its request
+recorded in the job's meta (core.logs), and is counted in `laurel_jobs_total`. With
+METRICS_PORT set, the worker serves its metrics there (every work horse's, as the jobs run in
+forked children: PROMETHEUS_MULTIPROC_DIR must be set, and is required then).
+
+Shutdown is RQ's: the first SIGTERM (or Ctrl+C) is a warm shutdown, the job running finishes
+and the worker exits; a second one kills the job, which RQ then retries like any failure.
+Give the worker a stop grace period longer than jobs.queue.JOB_TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import redis
+from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
+from rq import Queue, SimpleWorker, Worker
+from rq.job import Job, JobStatus
+
+from core import metrics
+from core.logs import bound_request_id, configure_logging
+from core.settings import ConfigError, Settings
+from jobs.queue import META_REQUEST_ID, QUEUE_NAME
+
+log = logging.getLogger(__name__)
+
+
+class _Observed:
+    """Binds each job to its request id and counts its result (mixed into RQ's workers)."""
+
+    def perform_job(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> bool:
+        meta = job.meta or {}
+        with bound_request_id(meta.get(META_REQUEST_ID)):
+            ok: bool = super().perform_job(job, queue, *args, **kwargs)  # type: ignore[misc]
+            name = (job.func_name or "unknown").rsplit(".", 1)[-1]
+            metrics.JOBS.labels(name, _result(job, ok)).inc()
+            return ok
+
+
+def _result(job: Job, ok: bool) -> str:
+    if ok:
+        return "succeeded"
+    if job.get_status(refresh=False) in (JobStatus.FAILED, JobStatus.STOPPED):
+        return "failed"
+    return "retried"
+
+
+class LaurelWorker(_Observed, Worker):
+    """RQ's forking worker: each job in a child process."""
+
+
+class LaurelSimpleWorker(_Observed, SimpleWorker):
+    """RQ's worker that runs jobs in its own process (tests, debugging)."""
+
+
+def serve_metrics(port: int, *, forks: bool) -> None:
+    """Serve /metrics of this process (and of its forked children) on `port`, from a daemon
+    thread. A process whose work runs in forked children (`forks`) needs the multiprocess
+    folder: a child's counts would die with it otherwise."""
+    directory = metrics.multiprocess_dir()
+    if directory is None and forks:
+        raise ConfigError(
+            f"METRICS_PORT needs {metrics.MULTIPROCESS_ENV} (an empty folder this process "
+            "may write): jobs run in forked children"
+        )
+    registry = REGISTRY
+    if directory is not None:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    start_http_server(port, registry=registry)
+    log.info("metrics served on port %d", port)
+
+
+def main() -> None:
+    settings = Settings.from_env(serving=False)
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.redis_url is None or settings.mongo_uri is None:
+        sys.exit("the worker takes jobs from REDIS_URL and works on MONGO_URI; set both")
+    if settings.metrics_port is not None:
+        serve_metrics(settings.metrics_port, forks=True)
+    # RQ waits for jobs in a blocking pop: no short socket timeout on this connection.
+    connection = redis.Redis.from_url(settings.redis_url)
+    worker = LaurelWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection)
+    worker.work(with_scheduler=True, logging_level=settings.log_level)
+
+
+if __name__ == "__main__":
+    main()
