@@ -24,7 +24,7 @@ from typing import Any
 
 LOG_FORMATS = ("text", "json")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(requestId)s]: %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(requestIdText)s]: %(message)s"
 # Fields a request's access line adds to its JSON object (web.observability).
 REQUEST_FIELDS = ("method", "path", "status", "durationMs", "project")
 
@@ -100,6 +100,7 @@ class TextFormatter(logging.Formatter):
         super().__init__(TEXT_FORMAT)
 
     def format(self, record: logging.LogRecord) -> str:
+        record.requestIdText = getattr(record, "requestId", None) or "-"
         return redact(super().format(record))
 
 

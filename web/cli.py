@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from datetime import timedelta
 
@@ -146,14 +147,24 @@ def run_scheduler() -> None:
     scheduler = build_scheduler(state.clients, blocking=True, owner=owner)
     if state.settings.metrics_port is not None:
         serve_metrics(state.settings.metrics_port, forks=False)
-    for job in scheduler.get_jobs():
-        click.echo(f"scheduled {job.id}: {job.trigger}")
+    stopping = threading.Event()
+
+    def on_sigterm(*_: object) -> None:
+        stopping.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
     # SIGTERM (docker stop, systemd) ends the loop like Ctrl+C; `stop` then releases the locks.
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        scheduler.start()
+        for job in scheduler.get_jobs():
+            click.echo(f"scheduled {job.id}: {job.trigger}")
+        if not stopping.is_set():
+            scheduler.start()
     except KeyboardInterrupt:
-        scheduler.shutdown(wait=False)
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if stop_scheduler(scheduler, state.clients, owner):
         os._exit(0)  # runs cut short still hold threads the interpreter would wait for
 
