@@ -24,13 +24,12 @@ ENV PATH=/opt/laurel/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PORT=8000 \
     LOG_FORMAT=json \
-    EXPORT_DIR=/data/exports \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/laurel-metrics
+    EXPORT_DIR=/data/exports
 
 RUN groupadd --system --gid 10001 laurel \
     && useradd --system --uid 10001 --gid laurel --home-dir /app --shell /usr/sbin/nologin laurel \
-    && mkdir -p /data/exports /tmp/laurel-metrics \
-    && chown laurel:laurel /data/exports /tmp/laurel-metrics
+    && mkdir -p /data/exports \
+    && chown laurel:laurel /data/exports
 COPY --from=build /opt/laurel /opt/laurel
 WORKDIR /app
 COPY wsgi.py gunicorn.conf.py ./

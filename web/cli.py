@@ -146,7 +146,7 @@ def run_scheduler() -> None:
     owner = scheduler_id()
     scheduler = build_scheduler(state.clients, blocking=True, owner=owner)
     if state.settings.metrics_port is not None:
-        serve_metrics(state.settings.metrics_port, forks=False)
+        serve_metrics(state.settings.metrics_port)
     stopping = threading.Event()
 
     def on_sigterm(*_: object) -> None:

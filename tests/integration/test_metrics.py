@@ -18,7 +18,7 @@ from core.clients import Clients
 from core.settings import Settings
 from jobs.queue import QUEUE_NAME, RedisQueue, use_queue
 from jobs.scheduler import run_locked
-from jobs.worker import LaurelSimpleWorker
+from jobs.worker import LaurelWorker
 from tests.integration.test_webhooks import Receiver, subscribe
 from web import create_app
 
@@ -66,7 +66,7 @@ def rq_queue(clients: Clients, redis_client: redis.Redis) -> RedisQueue:
 
 
 def work(queue: RedisQueue) -> None:
-    LaurelSimpleWorker([queue.rq], connection=queue.rq.connection).work(burst=True)
+    LaurelWorker([queue.rq], connection=queue.rq.connection).work(burst=True)
 
 
 def test_events_count_by_outcome_and_points_add_up(define: Any, client: Any, send: Any) -> None:

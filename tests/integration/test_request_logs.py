@@ -17,7 +17,7 @@ import redis
 from core.clients import Clients
 from core.logs import JsonFormatter, RedactingFilter, install_record_factory
 from jobs.queue import RedisQueue, use_queue
-from jobs.worker import LaurelSimpleWorker
+from jobs.worker import LaurelWorker
 from tests.integration.test_webhooks import SECRET, Receiver, subscribe
 
 
@@ -100,7 +100,7 @@ def test_the_request_line_and_the_job_it_queued_log_the_same_request_id(
         json={"eventId": "login", "userId": "ann"},
         headers={**auth(), "X-Request-ID": "req-42"},
     )
-    LaurelSimpleWorker([rq_queue.rq], connection=rq_queue.rq.connection).work(burst=True)
+    LaurelWorker([rq_queue.rq], connection=rq_queue.rq.connection).work(burst=True)
 
     assert response.headers["X-Request-ID"] == "req-42"
     lines = json_logs.lines()
@@ -134,7 +134,7 @@ def test_no_token_secret_or_signature_reaches_the_logs(
     client.get("/users/ann?token=" + headers["Authorization"].split()[1], headers=admin)
     client.get("/metrics", headers=admin)
     logging.getLogger("tests").info("caller sent %s", headers["Authorization"])
-    LaurelSimpleWorker([rq_queue.rq], connection=rq_queue.rq.connection).work(burst=True)
+    LaurelWorker([rq_queue.rq], connection=rq_queue.rq.connection).work(burst=True)
 
     text = json_logs.text()
     signature = receiver.requests[0]["headers"]["X-Laurel-Signature"]

@@ -22,7 +22,7 @@ from core.logs import bound_request_id, request_id
 from jobs.locks import JobLocks
 from jobs.queue import META_REQUEST_ID, QUEUE_NAME, RedisQueue
 from jobs.scheduler import build_scheduler, run_locked, stop
-from jobs.worker import LaurelSimpleWorker
+from jobs.worker import LaurelWorker
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGURATION = {"MONGO_URI", "REDIS_URL", "JWT_SECRET", "JWT_KEYS", "PORT", "LOG_FORMAT"}
@@ -113,7 +113,7 @@ def test_an_rq_job_runs_under_the_request_id_that_queued_it(redis_client: redis.
         queue.enqueue(remember_request_id)
     queue.enqueue(remember_request_id)  # queued outside any request
     jobs = Queue(QUEUE_NAME, connection=redis_client).jobs
-    LaurelSimpleWorker([queue.rq], connection=redis_client).work(burst=True)
+    LaurelWorker([queue.rq], connection=redis_client).work(burst=True)
 
     assert [job.meta[META_REQUEST_ID] for job in jobs] == ["req-from-the-edge", None]
     assert SEEN[0] == "req-from-the-edge"
