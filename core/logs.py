@@ -5,6 +5,7 @@ each carrying the request id of the work it belongs to (docs/architecture.md, op
   (jobs.queue, jobs.worker) per job from what the request that queued it recorded, and the
   scheduler per run. A record factory copies it onto every log record as `requestId`, so
   handlers installed by others (pytest's, gunicorn's) see it too.
+- Lines are dated by Laurel's clock (core.clock), like everything else it dates.
 - `redact` removes what must never reach a log: bearer tokens, JWTs and webhook signatures,
   whichever logger and whatever message carries them.
 """
@@ -21,6 +22,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+from core import clock
 
 LOG_FORMATS = ("text", "json")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -81,7 +84,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": _moment(record).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": redact(record.getMessage()),
@@ -98,6 +101,9 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return _moment(record).isoformat(sep=" ", timespec="milliseconds")
 
     def format(self, record: logging.LogRecord) -> str:
         record.requestIdText = getattr(record, "requestId", None) or "-"
@@ -140,7 +146,17 @@ def install_record_factory() -> None:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         record.requestId = request_id.get()
+        record.moment = clock.now()
         return record
 
     logging.setLogRecordFactory(factory)
     _factory_installed = True
+
+
+def _moment(record: logging.LogRecord) -> datetime:
+    """When the record was made, by Laurel's clock (by the system's for records made before
+    the factory was installed)."""
+    moment = getattr(record, "moment", None)
+    if isinstance(moment, datetime):
+        return moment
+    return datetime.fromtimestamp(record.created, UTC)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 
 import pytest
 
+from core import clock
 from core.logs import (
     JsonFormatter,
     TextFormatter,
@@ -18,6 +20,7 @@ from core.logs import (
 )
 from core.settings import ConfigError, Settings
 
+MOMENT = datetime(2027, 2, 3, 4, 5, 6, 789000, tzinfo=UTC)
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJwcm9qZWN0IjoiYWNtZSJ9.c2lnbmF0dXJlLXBhcnQ"
 
 
@@ -57,13 +60,14 @@ def record(message: str, *args: object, **extra: object) -> logging.LogRecord:
 
 
 def test_a_json_line_carries_the_request_id_bound_when_it_was_logged() -> None:
-    with bound_request_id("req-7"):
+    with bound_request_id("req-7"), clock.using(clock.frozen(MOMENT)):
         inside = record("user %s", "ann", method="GET", status=200, durationMs=1.5)
     outside = record("idle")
 
     line = json.loads(JsonFormatter().format(inside))
 
     assert line["requestId"] == "req-7" and line["message"] == "user ann"
+    assert line["ts"] == "2027-02-03T04:05:06.789+00:00"  # Laurel's clock dates the line
     assert (line["level"], line["logger"]) == ("WARNING", "laurel.test")
     assert (line["method"], line["status"], line["durationMs"]) == ("GET", 200, 1.5)
     assert "path" not in line
@@ -72,11 +76,13 @@ def test_a_json_line_carries_the_request_id_bound_when_it_was_logged() -> None:
 
 
 def test_a_text_line_shows_the_request_id_or_a_dash() -> None:
-    with bound_request_id("req-8"):
+    with bound_request_id("req-8"), clock.using(clock.frozen(MOMENT)):
         inside = TextFormatter().format(record("hello %s", f"Bearer {JWT}"))
     outside = TextFormatter().format(record("hello"))
 
-    assert "laurel.test [req-8]: hello Bearer [redacted]" in inside
+    assert inside == (
+        "2027-02-03 04:05:06.789+00:00 WARNING laurel.test [req-8]: hello Bearer [redacted]"
+    )
     assert "laurel.test [-]: hello" in outside
 
 
