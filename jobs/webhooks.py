@@ -28,8 +28,9 @@ from urllib.parse import urlsplit
 import requests
 from pymongo.database import Database
 
-from core import clock
+from core import clock, metrics
 from core.clients import Clients
+from core.logs import request_id
 from jobs.queue import (
     JOB_TIMEOUT,
     RETRY_INTERVALS,
@@ -124,6 +125,7 @@ def deliver(delivery_id: str) -> str:
     deliveries = Deliveries(db)
     delivery = deliveries.lease(delivery_id, clock.now(), LEASE)
     if delivery is None:
+        metrics.WEBHOOK_DELIVERIES.labels("skipped").inc()
         return "skipped"  # succeeded, given up, or another worker is sending it right now
     token = delivery["leaseToken"]
     left = retries_left()
@@ -146,6 +148,8 @@ def deliver(delivery_id: str) -> str:
             wait = RETRY_INTERVALS[min(len(delivery["attempts"]), len(RETRY_INTERVALS) - 1)]
             due = clock.now() + timedelta(seconds=wait)
         deliveries.record_attempt(delivery_id, token, attempt, outcome, due, clock.now())
+        metrics.WEBHOOK_DELIVERIES.labels("retried" if outcome == "pending" else outcome).inc()
+        log.info("delivery %s: %s after %dms", delivery_id, outcome, attempt["durationMs"])
     if retryable:  # retried by the queue, or after the last one left in RQ's failed registry
         raise DeliveryFailed(
             f"delivery {delivery_id}: {attempt.get('statusCode', attempt.get('error'))}"
@@ -172,6 +176,8 @@ def _attempt(db: Database[Any], delivery: Mapping[str, Any], attempt: dict[str, 
         "X-Laurel-Event": notification["type"],
         "X-Laurel-Signature": sign(webhook.secret, int(clock.timestamp()), body),
     }
+    if request_id.get() is not None:  # the request that caused it, for the receiver's logs
+        headers["X-Request-ID"] = str(request_id.get())
     try:
         response = requests.post(
             webhook.url,

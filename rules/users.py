@@ -192,6 +192,16 @@ def _key(project: str, user_id: str) -> dict[str, str]:
     """The shard key of `users` (core.sharding)."""
     return {"project": project, "userId": user_id}
 
+    def oldest_pending(self) -> datetime | None:
+        """The oldest `pendingSince` of any user, None when nothing is pending (served by
+        pending_since; for the on-call metrics)."""
+        document = self._users.find_one(
+            {"pendingSince": {"$exists": True}},
+            {"_id": 0, "pendingSince": 1},
+            sort=[("pendingSince", ASCENDING)],
+        )
+        return None if document is None else document["pendingSince"]
+
 
 def _stored(document: Mapping[str, Any]) -> StoredUser:
     return StoredUser(

@@ -21,8 +21,8 @@ from core.settings import Settings
 from web.auth import principal_or_none
 from web.schemas.events import MAX_BATCH_EVENTS
 
-# Health checks and the API documentation are never limited.
-EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs", "swagger_ui"})
+# Health checks, metrics scrapes and the API documentation are never limited.
+EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs", "swagger_ui", "metrics"})
 
 
 def rate_limit_key() -> str:
