@@ -10,8 +10,9 @@ are Laurel's own, idempotent and mostly I/O (webhook deliveries), so a fork per 
 little; a child's counts would die with it (or, in prometheus-client's multiprocess mode,
 leave a file per job behind); and a PyMongo client must not cross a fork, so each child built a
 MongoClient of its own (pools, handshakes, monitors) for one job. Here the process's `Clients`
-(jobs.runtime) serve every job it takes. The job timeout still holds (RQ's alarm signal). Should a job
-bring the process down, the container restarts it and the outbox sweep re-queues its delivery.
+(jobs.runtime) serve every job it takes. The job timeout still holds (RQ's alarm signal).
+Should a job bring the process down, the container restarts it and the outbox sweep re-queues
+its delivery.
 
 Shutdown is RQ's: the first SIGTERM (or Ctrl+C) is a warm shutdown, the job running finishes
 and the worker exits; a second one stops at once and the job is retried later like any
