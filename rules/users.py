@@ -187,11 +187,6 @@ class UserStore:
             query["points.lifetime"] = lifetime
         return self._users.count_documents(query)
 
-
-def _key(project: str, user_id: str) -> dict[str, str]:
-    """The shard key of `users` (core.sharding)."""
-    return {"project": project, "userId": user_id}
-
     def oldest_pending(self) -> datetime | None:
         """The oldest `pendingSince` of any user, None when nothing is pending (served by
         pending_since; for the on-call metrics)."""
@@ -201,6 +196,11 @@ def _key(project: str, user_id: str) -> dict[str, str]:
             sort=[("pendingSince", ASCENDING)],
         )
         return None if document is None else document["pendingSince"]
+
+
+def _key(project: str, user_id: str) -> dict[str, str]:
+    """The shard key of `users` (core.sharding)."""
+    return {"project": project, "userId": user_id}
 
 
 def _stored(document: Mapping[str, Any]) -> StoredUser:
