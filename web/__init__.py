@@ -14,6 +14,7 @@ from core.settings import Settings
 from jobs.runtime import use_clients
 from reports.indexes import ensure_indexes as ensure_report_indexes
 from rules.indexes import ensure_indexes
+from web.bodies import init_body_checks
 from web.cli import register_cli
 from web.context import EXTENSION, AppState
 from web.demo import seed_demo
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
 
     api = Api(app)
     register_error_handlers(app)
+    init_body_checks(app)  # before the limiter: a batch's cost is read from its body
     init_rate_limits(app, settings, clients)
     api.register_blueprint(health.blp)
     api.register_blueprint(events.blp)
