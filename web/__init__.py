@@ -19,6 +19,7 @@ from web.cli import register_cli
 from web.context import EXTENSION, AppState
 from web.demo import seed_demo
 from web.envelope import Api, register_error_handlers
+from web.paths import init_user_paths
 from web.ratelimit import init_rate_limits
 from web.resources import analytics, definitions, events, health, leaderboards, users, webhooks
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
 
     app = Flask(__name__)
     app.request_class = LaurelRequest
+    init_user_paths(app)  # before the blueprints: their routes use <user:userId>
     app.json.sort_keys = False  # keep the documented field order in responses
     app.config.update(
         API_TITLE="Laurel",

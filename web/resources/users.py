@@ -67,7 +67,7 @@ blp = Blueprint(
 )
 
 
-@blp.route("/<userId>", endpoint="user")
+@blp.route("/<user:userId>", endpoint="user")
 class User(MethodView):
     @require_scope("users:read")
     @blp.response(200, ProfileSchema)
@@ -131,7 +131,7 @@ class User(MethodView):
         }
 
 
-@blp.route("/<userId>/history", endpoint="history")
+@blp.route("/<user:userId>/history", endpoint="history")
 class History(MethodView):
     @require_scope("users:read")
     @blp.arguments(HistoryQuerySchema, location="query")
@@ -167,7 +167,7 @@ class History(MethodView):
         }
 
 
-@blp.route("/<userId>/adjustments", endpoint="adjustments")
+@blp.route("/<user:userId>/adjustments", endpoint="adjustments")
 class Adjustments(MethodView):
     @require_scope("users:write")
     @blp.arguments(
@@ -207,7 +207,7 @@ class Adjustments(MethodView):
         return _answer(applied)
 
 
-@blp.route("/<userId>/streaks/<streakId>/restore", endpoint="streak_restore")
+@blp.route("/<user:userId>/streaks/<streakId>/restore", endpoint="streak_restore")
 class StreakRestore(MethodView):
     @require_scope("users:write")
     @blp.arguments(RestoreSchema, example={"count": 12})
@@ -238,7 +238,7 @@ class StreakRestore(MethodView):
         return _answer(applied)
 
 
-@blp.route("/<userId>/streaks/<streakId>/freezes", endpoint="streak_freezes")
+@blp.route("/<user:userId>/streaks/<streakId>/freezes", endpoint="streak_freezes")
 class StreakFreezes(MethodView):
     @require_scope("users:write")
     @blp.arguments(FreezeGrantSchema, example={"count": 1})
@@ -293,7 +293,9 @@ def _idempotency(payload: Mapping[str, Any], path: Mapping[str, str]) -> Idempot
         return None
     body = request.get_json(silent=True) or {}
     fields = {k: v for k, v in body.items() if k != "idempotencyKey"}
-    return IdempotencyKey(key, fingerprint({"route": request.url_rule.rule, **path, **fields}))
+    # The route as written before userIds had their converter, so that keys stored then match.
+    route = request.url_rule.rule.replace("<user:userId>", "<userId>")
+    return IdempotencyKey(key, fingerprint({"route": route, **path, **fields}))
 
 
 def _answer(applied: Applied) -> dict[str, Any]:
