@@ -49,8 +49,14 @@ ledger_cli = AppGroup("ledger", help="Check and repair points balances against t
 def create_token(project: str, scope: str, sub: str | None, ttl: int) -> None:
     """Print a signed token, alone on stdout."""
     try:
+        settings = app_state().settings
         token = mint_token(
-            app_state().settings.signing_keys(), project, scope.split(), subject=sub, ttl=ttl
+            settings.signing_keys(),
+            project,
+            scope.split(),
+            subject=sub,
+            ttl=ttl,
+            max_age=settings.jwt_max_age,
         )
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
