@@ -21,6 +21,7 @@ from web.demo import seed_demo
 from web.envelope import Api, register_error_handlers
 from web.paths import init_user_paths
 from web.ratelimit import init_rate_limits
+from web.requestlimits import init_request_size_checks
 from web.resources import analytics, definitions, events, health, leaderboards, users, webhooks
 
 MAX_BODY_BYTES = 16 * 1024
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
 
     api = Api(app)
     register_error_handlers(app)
+    init_request_size_checks(app)
     init_body_checks(app)  # before the limiter: a batch's cost is read from its body
     init_rate_limits(app, settings, clients)
     api.register_blueprint(health.blp)

@@ -21,6 +21,7 @@ from web.cli_reports import reports_cli
 from web.cli_support import register_support_cli
 from web.context import app_state
 from web.demo import banner, seed_demo
+from web.requestlimits import EnvelopeRequestHandler
 
 token_cli = AppGroup("token", help="Mint API tokens (JWT, HS256).")
 db_cli = AppGroup("db", help="Manage the MongoDB database.")
@@ -133,7 +134,14 @@ def serve_demo(host: str, port: int | None) -> None:
     build_scheduler(state.clients).start()  # the embedded default's scheduled jobs
     # One process on purpose: in the embedded default the data lives in this process.
     # (Flask's app.run refuses to run under the flask CLI, so call werkzeug directly.)
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    run_simple(
+        host,
+        port,
+        current_app._get_current_object(),
+        threaded=True,
+        use_reloader=False,
+        request_handler=EnvelopeRequestHandler,  # its own 414/431 in the error envelope too
+    )
 
 
 @click.command("scheduler")

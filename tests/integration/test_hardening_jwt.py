@@ -118,7 +118,7 @@ def test_claims_of_the_wrong_type_are_refused(client: Any, claims: dict[str, Any
 
 
 def test_an_infinite_expiry_is_refused(client: Any) -> None:
-    payload = '{"project":"acme","scope":"events:write","iat":%d,"exp":Infinity}' % T
+    payload = f'{{"project":"acme","scope":"events:write","iat":{T},"exp":Infinity}}'
 
     assert_401(post(client, signed(payload)))
 
@@ -138,7 +138,7 @@ def test_duplicate_claims_are_refused(client: Any, payload: str) -> None:
 
 
 def test_duplicate_header_fields_are_refused(client: Any) -> None:
-    payload = '{"project":"acme","scope":"events:write","iat":%d,"exp":%d}' % (T, T + 300)
+    payload = f'{{"project":"acme","scope":"events:write","iat":{T},"exp":{T + 300}}}'
 
     assert_401(post(client, signed(payload, '{"alg":"HS256","alg":"HS256","typ":"JWT"}')))
 
