@@ -24,7 +24,7 @@ from pymongo.database import Database
 from rules.service import Effect
 from rules.storage import insert_missing
 
-ACTIONS = ("points.adjusted", "streak.restored", "streak.freezes_granted")
+ACTIONS = ("points.adjusted", "streak.restored", "streak.freezes_granted", "usergroup.changed")
 
 
 def audit_entry(

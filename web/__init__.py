@@ -23,6 +23,7 @@ from web.paths import init_user_paths
 from web.ratelimit import init_rate_limits
 from web.requestlimits import init_request_size_checks
 from web.resources import analytics, definitions, events, health, leaderboards, users, webhooks
+from web.resources import settings as project_settings
 
 MAX_BODY_BYTES = 16 * 1024
 # Endpoints whose bodies may be larger: a batch holds up to 100 events.
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     for blueprint in definitions.admin_blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(webhooks.blp)
+    api.register_blueprint(project_settings.blp)
     api.register_blueprint(users.blp)
     api.register_blueprint(leaderboards.blp)
     api.register_blueprint(analytics.blp)

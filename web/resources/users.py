@@ -26,7 +26,13 @@ from rules.history import KINDS, user_history
 from rules.idempotency import IdempotencyKey, fingerprint
 from rules.ledger import Ledger
 from rules.profiles import require_user, user_profile
-from rules.support import Applied, adjust_points, grant_streak_freezes, restore_streak
+from rules.support import (
+    Applied,
+    adjust_points,
+    grant_streak_freezes,
+    restore_streak,
+    set_usergroup,
+)
 from web.auth import Principal, current_principal, require_scope
 from web.context import app_state, database
 from web.envelope import RETRY_SOON, Blueprint
@@ -41,6 +47,8 @@ from web.schemas.users import (
     ProfileSchema,
     RestoreSchema,
     StreakToolResultSchema,
+    UsergroupResultSchema,
+    UsergroupSchema,
 )
 
 log = logging.getLogger(__name__)
@@ -266,6 +274,35 @@ class StreakFreezes(MethodView):
             effects=effects_for(state.clients),
         )
         return _answer(applied)
+
+
+@blp.route("/<user:userId>/usergroup", endpoint="usergroup")
+class Usergroup(MethodView):
+    @require_scope("users:write")
+    @blp.arguments(UsergroupSchema, example={"usergroup": "subscriber"})
+    @blp.response(200, UsergroupResultSchema)
+    @blp.errors(401, 403, 404, 413, 429, 503)
+    def put(self, payload: dict[str, Any], userId: str) -> dict[str, Any]:  # noqa: N803
+        """Set a user's usergroup
+
+        The usergroup picks the user's `groupRewards` multiplier. Events set it through
+        `metadata.usergroup` unless the project's settings say `usergroupSource: "api"`
+        (PUT /admin/settings); then only this call does. `null` clears it. Recorded in the
+        audit with the token's `sub`. Unknown user: 404. Requires the `users:write` scope and
+        a token with a `sub`.
+        """
+        principal = current_principal()
+        state = app_state()
+        applied = set_usergroup(
+            state.clients.mongo,
+            principal.project,
+            userId,
+            usergroup=payload["usergroup"],
+            actor=_actor(principal),
+            now=to_millis(clock.now()),
+            effects=effects_for(state.clients),
+        )
+        return applied.result
 
 
 def _actor(principal: Principal) -> str:
