@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask import Response, after_this_request, request
@@ -19,6 +20,10 @@ from flask_smorest import abort
 
 from core import clock
 from jobs.effects import effects_for
+from jobs.queue import QueueUnavailable, queue_for
+from jobs.reports import run_exports
+from jobs.scheduler import LOCK_TTL
+from reports.export_erasure import remove_exports_holding
 from reports.runner import forget_user
 from rules.erasure import erase_user
 from rules.eventlog import EventLog
@@ -55,6 +60,7 @@ log = logging.getLogger(__name__)
 
 # Seconds to wait before erasing once more what requests in flight were still writing.
 ERASE_SETTLE = 0.5
+EXPORT_TIMEOUT = int(LOCK_TTL.total_seconds())  # an export may last as long as its lock
 
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -116,6 +122,7 @@ class User(MethodView):
         # Analytics partials list the users of each day (and their metadata's values): the
         # days that counted this user are recomputed from what is left.
         forget_user(state.clients.mongo, principal.project, userId, days=erased.report_days)
+        _replace_exports(principal.project, erased.report_days, erased.first_received)
         # Accountability without the user's id (that is what was erased).
         log.warning(
             "erased a user of project %s for %s: %s",
@@ -303,6 +310,21 @@ class Usergroup(MethodView):
             effects=effects_for(state.clients),
         )
         return applied.result
+
+
+def _replace_exports(
+    project: str, days: set[tuple[str, str]], first_received: datetime | None
+) -> None:
+    """Exports that aggregated the erased user's days go; a new export is queued at once."""
+    state = app_state()
+    removed = remove_exports_holding(state.settings.export_dir, project, days, first_received)
+    if not removed:
+        return
+    log.warning("removed %d export file(s) of project %s after an erasure", len(removed), project)
+    try:
+        queue_for(state.clients).enqueue(run_exports, project, timeout=EXPORT_TIMEOUT)
+    except QueueUnavailable:
+        log.warning("cannot queue a new export of %s now; the scheduled one writes it", project)
 
 
 def _actor(principal: Principal) -> str:

@@ -104,6 +104,10 @@ def metadata_value_problem(value: Any) -> str | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, str):
+        if "\x00" in value:
+            # Refused rather than escaped: it means nothing in metadata, and every place the
+            # value goes (CSV and Parquet exports, spreadsheets, logs) reads it its own way.
+            return "strings may not hold NUL characters"
         return (
             None
             if len(value) <= MAX_METADATA_STRING
