@@ -30,9 +30,7 @@ class RecordingQueue:
     def __init__(self) -> None:
         self.jobs: list[tuple[Any, tuple[Any, ...]]] = []
 
-    def enqueue(
-        self, job: Any, *args: Any, job_id: str | None = None, timeout: int | None = None
-    ) -> None:
+    def enqueue(self, job: Any, *args: Any, **_options: Any) -> None:
         self.jobs.append((job, args))
 
 
