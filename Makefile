@@ -36,7 +36,8 @@ serve: $(STAMP) ## Production: create indexes, then gunicorn; needs MONGO_URI, R
 	  "workers, which must share MONGO_URI and REDIS_URL (and JWT_SECRET); for the in-memory" \
 	  "demo use make run" >&2; exit 1; }
 	$(BIN)/flask --app wsgi db init
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn -c web/serving.py --workers $(WORKERS) --bind 0.0.0.0:$(PORT) \
+	  --access-logfile - wsgi:app
 
 .PHONY: worker
 worker: $(STAMP) ## Production: an RQ worker with its scheduler (webhook deliveries and their retries)
