@@ -4,10 +4,14 @@ only."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from core import clock
+
+NOON = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 PURCHASE = {
     "points": {"perUnit": {"field": "orderValue", "rate": 2}, "maxPerEvent": 500},
     "maxPoints": {"amount": 800, "period": "day"},
@@ -59,8 +63,9 @@ def test_a_huge_order_value_earns_at_most_max_per_event(purchase: Any, send: Any
 
 
 def test_max_points_per_day_holds_across_events(purchase: Any, send: Any) -> None:
-    awarded = [buy(send, 200)["pointsAwarded"] for _ in range(3)]
-    last = buy(send, 200)
+    with clock.using(clock.frozen(NOON)):  # four events on one day, whatever today is
+        awarded = [buy(send, 200)["pointsAwarded"] for _ in range(3)]
+        last = buy(send, 200)
 
     assert awarded == [400, 400, 0]
     assert (last["rewarded"], last["reason"], last["balance"]) == (False, "limit_reached", 800)
