@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from redis import Redis, RedisError
@@ -117,6 +118,17 @@ class RedisQueue:
             self._closed_until = self._clock() + BREAK_FOR
             log.warning("cannot queue jobs for %ss: %s", BREAK_FOR, error)
             raise QueueUnavailable(str(error)) from error
+
+    def enqueue_later(self, delay: timedelta, job: Job, *args: Any) -> None:
+        """Queue `job` to run after `delay` (RQ's scheduler: `rq worker --with-scheduler`)."""
+        self._queue.enqueue_in(
+            delay,
+            job,
+            *args,
+            retry=Retry(max=len(self._intervals), interval=list(self._intervals)),
+            job_timeout=JOB_TIMEOUT,
+            failure_ttl=FAILURE_TTL,
+        )
 
 
 @dataclass(order=True)

@@ -18,20 +18,24 @@ import hmac
 import json
 import logging
 import time
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.database import Database
+from rq import get_current_job
 
 from core import clock
 from core.clients import Clients
 from jobs import http_post
+from jobs.delivery_slots import DEFER, free_slot, take_slot
 from jobs.queue import (
     JOB_TIMEOUT,
     RETRY_INTERVALS,
     JobQueue,
     QueueUnavailable,
+    RedisQueue,
     queue_for,
     retries_left,
 )
@@ -116,7 +120,27 @@ def sweep_notifications(clients: Clients, grace: timedelta = SWEEP_GRACE) -> int
 
 
 def deliver(delivery_id: str) -> str:
-    """RQ job: one attempt at a delivery. Returns its status; raises to have it retried."""
+    """RQ job: one attempt at a delivery. Returns its status; raises to have it retried.
+
+    On RQ, the attempt waits for one of its project's slots (jobs.delivery_slots): when they
+    are all taken, the delivery is queued again a few seconds later ("deferred")."""
+    job = get_current_job()
+    if job is None:  # the in-process queue: it runs one delivery per project at a time itself
+        return _deliver(delivery_id)
+    delivery = Deliveries(job_clients().mongo).get(delivery_id)
+    if delivery is None:
+        return "skipped"
+    token = uuid.uuid4().hex
+    if not take_slot(job.connection, delivery["project"], token, LEASE):
+        RedisQueue(job.connection).enqueue_later(DEFER, deliver, delivery_id)
+        return "deferred"
+    try:
+        return _deliver(delivery_id)
+    finally:
+        free_slot(job.connection, delivery["project"], token)
+
+
+def _deliver(delivery_id: str) -> str:
     db = job_clients().mongo
     deliveries = Deliveries(db)
     delivery = deliveries.lease(delivery_id, clock.now(), LEASE)

@@ -10,12 +10,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from rq.job import Job
 
 from core.clients import Clients
 from jobs import http_post, webhooks
+from jobs.delivery_slots import SLOTS, free_slot, take_slot
 from jobs.queue import InProcessQueue, RedisQueue, use_queue
 from jobs.runtime import running_with
 from tests.integration.test_webhooks import SECRET, Receiver, work
@@ -260,3 +263,40 @@ def test_one_tenants_slow_receiver_does_not_delay_anothers_deliveries(
         assert not release.is_set()  # acme's delivery did not wait for slowco's
     finally:
         release.set()
+
+
+def test_a_project_holding_its_delivery_slots_does_not_hold_the_workers(
+    define: Any,
+    client: Any,
+    auth: Any,
+    db: Any,
+    receiver: Receiver,
+    queue: RedisQueue,
+    redis_client: Any,
+) -> None:
+    for project in ("busyco", "acme"):
+        define("events", "login", {"points": {"fixed": 1}}, project=project)
+        subscribe(client, auth, receiver.url, project=project)
+    # busyco's slow deliveries occupy every slot it has (on other workers).
+    for holder in range(SLOTS):
+        assert take_slot(redis_client, "busyco", f"other-{holder}", timedelta(minutes=5))
+    for project in ("busyco", "acme"):
+        body = {"eventId": "login", "userId": "u"}
+        assert client.post("/event", json=body, headers=auth(project=project)).status_code == 200
+
+    work(queue)
+
+    assert [b["project"] for b in receiver.bodies()] == ["acme"]
+    busy = db.deliveries.find_one({"project": "busyco"})
+    assert busy["attempts"] == [] and busy["status"] == "pending"
+    scheduled = queue.rq.scheduled_job_registry
+    assert len(scheduled.get_job_ids()) == 1  # deferred, not waiting on a worker
+
+    for holder in range(SLOTS):
+        free_slot(redis_client, "busyco", f"other-{holder}")
+    for job_id in scheduled.get_job_ids():  # what RQ's scheduler does when they fall due
+        scheduled.remove(job_id)
+        queue.rq.enqueue_job(Job.fetch(job_id, connection=queue.rq.connection))
+    work(queue)
+
+    assert sorted(b["project"] for b in receiver.bodies()) == ["acme", "busyco"]
