@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask_smorest import abort
+from werkzeug.exceptions import HTTPException
 
 # Deeper than any document of the contract (a condition tree is the deepest, and it is
 # bounded well below this), far below the interpreter's recursion limit.
@@ -28,15 +29,29 @@ METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def init_body_checks(app: Flask) -> None:
-    """Register the check; call it before init_rate_limits so that it runs first."""
+    """Register the check; call it before init_rate_limits so that it runs first (which
+    registers `refuse_bad_body` after the limiter)."""
     app.before_request(read_body)
 
 
 def read_body() -> None:
-    """Read the request body within its limit and judge its nesting; store the parsed JSON.
+    """Read the request body within its limit and judge its nesting. A refusal (413 when the
+    body is larger than the endpoint's limit, whether Content-Length says so or the chunks
+    do; 400 when it nests deeper than MAX_JSON_DEPTH) is kept for `refuse_bad_body`, so that
+    the limiter counts the request first like any other."""
+    try:
+        _read_body()
+    except HTTPException as refusal:
+        g.body_refusal = refusal
 
-    413 when the body is larger than the endpoint's limit, whether Content-Length says so or
-    the chunks do; 400 when it nests deeper than MAX_JSON_DEPTH."""
+
+def refuse_bad_body() -> None:
+    refusal: HTTPException | None = g.get("body_refusal")
+    if refusal is not None:
+        raise refusal
+
+
+def _read_body() -> None:
     if request.method not in METHODS_WITH_BODY:
         return
     data = request.get_data(cache=True)  # 413 at once when Content-Length is over the limit

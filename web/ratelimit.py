@@ -28,7 +28,7 @@ from limits import RateLimitItem, parse_many
 from core.clients import Clients
 from core.settings import Settings
 from web.auth import principal_or_none
-from web.bodies import parsed_body
+from web.bodies import parsed_body, refuse_bad_body
 from web.schemas.events import MAX_BATCH_EVENTS
 
 # Health checks and the API documentation are never limited.
@@ -104,4 +104,5 @@ def init_rate_limits(app: Flask, settings: Settings, clients: Clients) -> Limite
         key_prefix=KEY_PREFIX,
     )
     made.append(limiter)
+    app.before_request(refuse_bad_body)  # after the limiter: a refused body still counts
     return limiter

@@ -214,6 +214,23 @@ def test_a_nested_body_leaves_the_limiter_on_its_storage(
     assert not [r for r in caplog.records if "falling back" in r.getMessage()]
 
 
+def test_refused_bodies_count_against_the_limit_too(
+    settings: Settings, clients: Any, auth: Any, login: None
+) -> None:
+    client = limited_app(settings, clients, "2/minute").test_client()
+    headers = {**auth(), "Content-Type": JSON}
+
+    statuses = [
+        client.post("/events/batch", data=nested(100), headers=headers).status_code,
+        post_chunked(client, "/event", b'{"pad": "' + b"x" * 20000 + b'"}', auth()).status_code,
+        client.post(
+            "/event", json={"eventId": "daily_login", "userId": "u"}, headers=auth()
+        ).status_code,
+    ]
+
+    assert statuses == [400, 413, 429]
+
+
 def test_an_app_exhausting_the_limit_does_not_lock_out_admin_calls(
     settings: Settings, clients: Any, auth: Any, login: None
 ) -> None:
