@@ -32,7 +32,7 @@ from web.bodies import parsed_body, refuse_bad_body
 from web.schemas.events import MAX_BATCH_EVENTS
 
 # Health checks and the API documentation are never limited.
-EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs"})
+EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs", "swagger_ui"})
 KEY_PREFIX = "laurel"
 SCOPE = "global"  # flask-limiter's scope of application-wide limits
 EVENT_SCOPES = frozenset({"events:write", "events:import"})
