@@ -87,3 +87,10 @@ def test_an_unencoded_slash_still_means_a_sub_resource(
     odd_user: str, client: Any, auth: Any
 ) -> None:
     assert client.get("/users/team/alice", headers=auth("users:read")).status_code == 404
+
+
+def test_the_dashboards_user_page_carries_an_encoded_slash(odd_user: str, client: Any) -> None:
+    page = client.get("/dashboard/users/team%2Falice")
+
+    assert page.status_code == 200
+    assert 'data-userid="team/alice"' in page.get_data(as_text=True)
