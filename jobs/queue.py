@@ -10,6 +10,11 @@ every job function is idempotent.
 Job functions are module-level in jobs/ and take ids and plain values. They reach the stores
 through `jobs.runtime.clients()`: the web app's own in the embedded default, connections
 opened from the environment in an RQ worker.
+
+A job carries the request id of the request that queued it (core.logs; in RQ's job meta as
+`requestId`): its log lines, and the webhook deliveries it makes, carry that id. Each run is
+counted in `laurel_jobs_total{job, result}` (succeeded, retried, failed) by whoever runs it:
+this module's in-process queue, or jobs.worker in an RQ worker.
 """
 
 from __future__ import annotations
@@ -27,12 +32,15 @@ from typing import Any, Protocol
 from redis import Redis, RedisError
 from rq import Queue, Retry, get_current_job
 
+from core import metrics
 from core.clients import Clients
+from core.logs import bound_request_id, request_id
 from jobs.runtime import running_with
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "laurel"
+META_REQUEST_ID = "requestId"
 RETRY_INTERVALS = (10, 60, 300, 1800, 7200)  # seconds before each retry
 JOB_TIMEOUT = 60  # seconds
 FAILURE_TTL = 7 * 24 * 3600  # seconds a given-up job stays in RQ's failed registry
@@ -113,6 +121,7 @@ class RedisQueue:
                 retry=Retry(max=len(self._intervals), interval=list(self._intervals)),
                 job_timeout=JOB_TIMEOUT if timeout is None else timeout,
                 failure_ttl=FAILURE_TTL,
+                meta={META_REQUEST_ID: request_id.get()},
             )
         except RedisError as error:
             self._closed_until = self._clock() + BREAK_FOR
@@ -138,6 +147,7 @@ class _Scheduled:
     job: Job = field(compare=False)
     args: tuple[Any, ...] = field(compare=False)
     attempt: int = field(compare=False, default=0)
+    request_id: str | None = field(compare=False, default=None)
     lane: str | None = field(compare=False, default=None)
 
 
@@ -178,7 +188,11 @@ class InProcessQueue:
         lane: str | None = None,
     ) -> None:
         # `timeout` is RQ's: a thread cannot be stopped safely, so in-process jobs run to the end.
-        self._push(_Scheduled(self._clock(), next(self._sequence), job, args, lane=lane))
+        self._push(
+            _Scheduled(
+                self._clock(), next(self._sequence), job, args, 0, request_id.get(), lane=lane
+            )
+        )
 
     def run_due(self) -> int:
         """Run every job due now (retries included when they fall due); return how many ran."""
@@ -211,7 +225,12 @@ class InProcessQueue:
             return None
 
     def _run(self, item: _Scheduled) -> None:
+        with bound_request_id(item.request_id):
+            self._run_bound(item)
+
+    def _run_bound(self, item: _Scheduled) -> None:
         _current.retries_left = len(self._intervals) - item.attempt
+        name = item.job.__name__
         try:
             if self._clients is not None:
                 with running_with(self._clients):
@@ -220,10 +239,12 @@ class InProcessQueue:
                 item.job(*item.args)
         except Exception:
             if item.attempt >= len(self._intervals):
+                metrics.JOBS.labels(name, "failed").inc()
                 log.exception(
                     "job %s failed for good after %d attempts", item.job.__name__, item.attempt + 1
                 )
                 return
+            metrics.JOBS.labels(name, "retried").inc()
             delay = self._intervals[item.attempt]
             log.warning("job %s failed; retry in %ss", item.job.__name__, delay, exc_info=True)
             self._push(
@@ -233,9 +254,12 @@ class InProcessQueue:
                     item.job,
                     item.args,
                     item.attempt + 1,
+                    item.request_id,
                     item.lane,
                 )
             )
+        else:
+            metrics.JOBS.labels(name, "succeeded").inc()
 
     def _loop(self) -> None:
         while True:

@@ -26,8 +26,9 @@ from typing import Any
 from pymongo.database import Database
 from rq import get_current_job
 
-from core import clock
+from core import clock, metrics
 from core.clients import Clients
+from core.logs import request_id
 from jobs import http_post
 from jobs.delivery_slots import DEFER, free_slot, take_slot
 from jobs.queue import (
@@ -145,6 +146,7 @@ def _deliver(delivery_id: str) -> str:
     deliveries = Deliveries(db)
     delivery = deliveries.lease(delivery_id, clock.now(), LEASE)
     if delivery is None:
+        metrics.WEBHOOK_DELIVERIES.labels("skipped").inc()
         return "skipped"  # succeeded, given up, or another worker is sending it right now
     token = delivery["leaseToken"]
     left = retries_left()
@@ -168,6 +170,8 @@ def _deliver(delivery_id: str) -> str:
             wait = RETRY_INTERVALS[min(len(delivery["attempts"]), len(RETRY_INTERVALS) - 1)]
             due = clock.now() + timedelta(seconds=wait)
         deliveries.record_attempt(delivery_id, token, attempt, outcome, due, clock.now())
+        metrics.WEBHOOK_DELIVERIES.labels("retried" if outcome == "pending" else outcome).inc()
+        log.info("delivery %s: %s after %dms", delivery_id, outcome, attempt["durationMs"])
     if retryable:  # retried by the queue, or after the last one left in RQ's failed registry
         raise DeliveryFailed(
             f"delivery {delivery_id}: {attempt.get('statusCode', attempt.get('error'))}"
@@ -190,6 +194,8 @@ def _attempt(db: Database[Any], delivery: Mapping[str, Any], attempt: dict[str, 
         "X-Laurel-Event": notification["type"],
         "X-Laurel-Signature": sign(webhook.secret, int(clock.timestamp()), body),
     }
+    if request_id.get() is not None:  # the request that caused it, for the receiver's logs
+        headers["X-Request-ID"] = str(request_id.get())
     try:
         status = http_post.post(
             webhook.url,

@@ -22,7 +22,7 @@ from typing import Any
 from pymongo.database import Database
 
 from rules.challenges import ChallengeRule
-from rules.definition_store import DefinitionStore
+from rules.definition_store import DefinitionStamps, DefinitionStore
 from rules.definitions import EventRule, StreakRule
 from rules.errors import EventNotFound
 from rules.levels import LevelTable
@@ -84,7 +84,8 @@ class CatalogCache:
         self._lock = threading.Lock()
 
     def get(self, db: Database[Any], project: str) -> Catalog:
-        stamp = DefinitionStore(db).stamps.current(project)
+        # Only the stamp (DefinitionStore would set up every kind's collection to read it).
+        stamp = DefinitionStamps(db).current(project)
         now = self._clock()
         with self._lock:
             entry = self._entries.get(project)

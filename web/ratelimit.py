@@ -31,8 +31,8 @@ from web.auth import principal_or_none
 from web.bodies import parsed_body, refuse_bad_body
 from web.schemas.events import MAX_BATCH_EVENTS
 
-# Health checks and the API documentation are never limited.
-EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs", "swagger_ui"})
+# Health checks, metrics scrapes and the API documentation are never limited.
+EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs", "swagger_ui", "metrics"})
 KEY_PREFIX = "laurel"
 SCOPE = "global"  # flask-limiter's scope of application-wide limits
 EVENT_SCOPES = frozenset({"events:write", "events:import"})

@@ -1,5 +1,5 @@
-"""gunicorn's settings for `make serve` (`gunicorn -c web/serving.py`; a gunicorn.conf.py may
-`from web.serving import *` instead).
+"""gunicorn's worker class and request limits for `make serve`, which gunicorn.conf.py takes
+from here (`gunicorn -c web/serving.py` also works on its own).
 
 Worker class: gevent. A sync worker (and each thread of a gthread worker) belongs to one
 connection until its request is read whole, so a few clients dripping their headers or body

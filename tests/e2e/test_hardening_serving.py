@@ -1,4 +1,4 @@
-"""`make serve`'s gunicorn configuration (web/serving.py) as a real server (issue 19, findings
+"""`make serve`'s gunicorn configuration (gunicorn.conf.py, web/serving.py) as a real server
 1 and 9): slow clients do not keep /health from answering, and the errors gunicorn answers
 itself (414, 431) come in the error envelope."""
 
@@ -51,7 +51,7 @@ def server() -> Iterator[int]:
             "-m",
             "gunicorn",
             "-c",
-            "web/serving.py",
+            "gunicorn.conf.py",
             "--workers",
             "1",
             "--bind",

@@ -62,12 +62,13 @@ def test_a_retry_replays_even_when_its_token_could_not_send_it_again(
 def test_an_expired_key_taken_by_another_request_keeps_its_own_outcome(db: Any) -> None:
     keys = IdempotencyStore(db)
     now = datetime(2026, 11, 26, tzinfo=UTC)
-    keys.claim("acme", IdempotencyKey("k", "fingerprint-B"), now)  # B took the expired key
+    with clock.using(clock.frozen(now)):  # (what the TTL index has expired follows the clock)
+        keys.claim("acme", IdempotencyKey("k", "fingerprint-B"), now)  # B took the expired key
 
-    # A's crashed record is finished late and would record A's outcome under the key.
-    keys.complete("acme", "k", "fingerprint-A", {"balance": 1}, now)
+        # A's crashed record is finished late and would record A's outcome under the key.
+        keys.complete("acme", "k", "fingerprint-A", {"balance": 1}, now)
 
-    stored = db.idempotency_keys.find_one({"key": "k"})
+        stored = db.idempotency_keys.find_one({"key": "k"})
     assert stored["fingerprint"] == "fingerprint-B" and "outcome" not in stored
 
 

@@ -124,20 +124,21 @@ def test_a_holder_that_outlived_its_lease_cannot_overwrite_the_next_one(db: Any)
     deliveries = Deliveries(db)
     now = datetime(2026, 11, 26, tzinfo=UTC)
     notification = {"_id": "n1", "project": "acme", "userId": "u", "type": "event.rewarded"}
-    deliveries.create(notification, "main", now)
-    stale = deliveries.lease("n1:main", now, timedelta(seconds=90))
-    fresh = deliveries.lease("n1:main", now + timedelta(seconds=91), timedelta(seconds=90))
-    assert stale is not None and fresh is not None
+    with clock.using(clock.frozen(now)):  # (what the TTL index has expired follows the clock)
+        deliveries.create(notification, "main", now)
+        stale = deliveries.lease("n1:main", now, timedelta(seconds=90))
+        fresh = deliveries.lease("n1:main", now + timedelta(seconds=91), timedelta(seconds=90))
+        assert stale is not None and fresh is not None
 
-    deliveries.record_attempt(
-        "n1:main", fresh["leaseToken"], {"statusCode": 200}, "succeeded", None, now
-    )
-    overwritten = deliveries.record_attempt(
-        "n1:main", stale["leaseToken"], {"statusCode": 500}, "pending", now, now
-    )
+        deliveries.record_attempt(
+            "n1:main", fresh["leaseToken"], {"statusCode": 200}, "succeeded", None, now
+        )
+        overwritten = deliveries.record_attempt(
+            "n1:main", stale["leaseToken"], {"statusCode": 500}, "pending", now, now
+        )
+        stored = db.deliveries.find_one({"_id": "n1:main"})
 
     assert overwritten is False
-    stored = db.deliveries.find_one({"_id": "n1:main"})
     assert stored["status"] == "succeeded" and stored["attempts"] == [{"statusCode": 200}]
 
 

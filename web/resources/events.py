@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import ValidationError
 
-from core import clock
+from core import clock, metrics
 from jobs.effects import effects_for
 from rules.engine import Event, Outcome
 from rules.idempotency import IdempotencyKey, fingerprint
@@ -40,6 +40,10 @@ BRIEF_EXAMPLE = {
 }
 
 blp = Blueprint("events", __name__, description="Record user activity and award rewards")
+
+# A batch validates each item on its own; one schema instance serves them all (and every
+# thread: loading keeps no state on the schema).
+ITEM_SCHEMA = EventSchema()
 
 
 @blp.route("/event", endpoint="event")
@@ -112,7 +116,7 @@ class BatchResource(MethodView):
 
 def _batch_item(principal: Principal, index: int, item: Any) -> dict[str, Any]:
     try:
-        payload = EventSchema().load(item)
+        payload = ITEM_SCHEMA.load(item)
         recorded = _record(principal, payload, item)
     except ValidationError as error:
         info = describe_invalid(error.normalized_messages())
@@ -123,6 +127,8 @@ def _batch_item(principal: Principal, index: int, item: Any) -> dict[str, Any]:
         if recorded.replayed:
             result["replayed"] = True
         return result
+    if 400 <= info.status < 500:
+        metrics.count_event("rejected")
     return {"index": index, "status": info.status, "error": info.body()}
 
 
@@ -150,7 +156,7 @@ def _record(principal: Principal, payload: Mapping[str, Any], body: Any) -> Reco
     if key is not None:
         request_fields = {k: v for k, v in body.items() if k != "idempotencyKey"}
         idempotency = IdempotencyKey(key, fingerprint(request_fields))
-    return record_event(
+    recorded = record_event(
         database(),
         principal.project,
         event,
@@ -160,6 +166,18 @@ def _record(principal: Principal, payload: Mapping[str, Any], body: Any) -> Reco
         may_import=principal.allows("events:import"),
         effects=effects_for(app_state().clients),
     )
+    _count(recorded)
+    return recorded
+
+
+def _count(recorded: Recorded) -> None:
+    """laurel_events_total and laurel_points_awarded_total (a replay awards nothing new)."""
+    if recorded.replayed:
+        metrics.count_event("replayed")
+    elif recorded.outcome.rewarded:
+        metrics.count_event("rewarded", recorded.outcome.total_points_awarded)
+    else:
+        metrics.count_event("not_rewarded", recorded.outcome.total_points_awarded)
 
 
 def _mark_replayed(response: Response) -> Response:

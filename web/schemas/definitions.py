@@ -109,7 +109,9 @@ class EventDefinitionSchema(DefinitionSchema):
         },
     )
     groupRewards = fields.Dict(
-        keys=fields.String(validate=[validate.Length(1, 64), printable]),
+        # A usergroup becomes a field name of the stored definition: the metadata key rule
+        # keeps "." (a path) and "$" (an operator) out of it.
+        keys=fields.String(validate=METADATA_FIELD),
         values=fields.Nested(GroupRewardSchema),
         validate=validate.Length(max=50),
         metadata={
