@@ -17,9 +17,8 @@ bind = f"0.0.0.0:{os.environ.get('PORT') or '8000'}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 
 # --- worker class -------------------------------------------------------------------------
-# The one place that chooses how a worker serves connections (what slow clients can hold up).
-worker_class = "sync"
-threads = 1
+# How a worker serves connections (what slow clients can hold up) and the request limits
+# gunicorn enforces itself: web/serving.py (imported at the end of this file).
 # -------------------------------------------------------------------------------------------
 
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)  # a silent worker is replaced after it
@@ -64,7 +63,9 @@ if _created_metrics_dir:
 
 
 def on_starting(server: Any) -> None:
-    """Start from an empty metrics folder: a previous run's counts are not this one's."""
+    """Start from an empty metrics folder: a previous run's counts are not this one's; and
+    answer gunicorn's own refusals (414, 431) in the error envelope (web.serving)."""
+    serving.on_starting(server)
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):
@@ -81,3 +82,13 @@ def child_exit(server: Any, worker: Any) -> None:
 def on_exit(server: Any) -> None:
     if _created_metrics_dir:
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+# After PROMETHEUS_MULTIPROC_DIR is set: importing web.serving imports the web package.
+from web import serving  # noqa: E402
+
+worker_class = serving.worker_class
+worker_connections = serving.worker_connections
+limit_request_line = serving.limit_request_line
+limit_request_fields = serving.limit_request_fields
+limit_request_field_size = serving.limit_request_field_size

@@ -26,6 +26,7 @@ from web.cli_reports import reports_cli
 from web.cli_support import register_support_cli
 from web.context import app_state
 from web.demo import banner, seed_demo
+from web.requestlimits import EnvelopeRequestHandler
 
 token_cli = AppGroup("token", help="Mint API tokens (JWT, HS256).")
 db_cli = AppGroup("db", help="Manage the MongoDB database.")
@@ -54,8 +55,14 @@ ledger_cli = AppGroup("ledger", help="Check and repair points balances against t
 def create_token(project: str, scope: str, sub: str | None, ttl: int) -> None:
     """Print a signed token, alone on stdout."""
     try:
+        settings = app_state().settings
         token = mint_token(
-            app_state().settings.signing_keys(), project, scope.split(), subject=sub, ttl=ttl
+            settings.signing_keys(),
+            project,
+            scope.split(),
+            subject=sub,
+            ttl=ttl,
+            max_age=settings.jwt_max_age,
         )
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
@@ -132,7 +139,14 @@ def serve_demo(host: str, port: int | None) -> None:
     build_scheduler(state.clients).start()  # the embedded default's scheduled jobs
     # One process on purpose: in the embedded default the data lives in this process.
     # (Flask's app.run refuses to run under the flask CLI, so call werkzeug directly.)
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    run_simple(
+        host,
+        port,
+        current_app._get_current_object(),
+        threaded=True,
+        use_reloader=False,
+        request_handler=EnvelopeRequestHandler,  # its own 414/431 in the error envelope too
+    )
 
 
 @click.command("scheduler")

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from contextvars import Token
 
@@ -32,6 +33,9 @@ QUIET_ROUTES = frozenset({"/metrics", "/health/live", "/health/ready"})
 EVENT_ENDPOINTS = frozenset({"events.event", "events.event_v1"})
 
 access_log = logging.getLogger("laurel.access")
+
+
+_CONVERTER = re.compile(r"<[A-Za-z_]+:")
 
 
 def current_request_id() -> str | None:
@@ -62,7 +66,12 @@ def _finish(response: Response) -> Response:
         return response
     elapsed = time.monotonic() - started
     method = request.method if request.method in KNOWN_METHODS else "OTHER"
-    route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
+    route = (
+        # "/users/<userId>", not "/users/<user:userId>": converters are not part of the route.
+        _CONVERTER.sub("<", request.url_rule.rule)
+        if request.url_rule is not None
+        else UNMATCHED_ROUTE
+    )
     metrics.HTTP_REQUESTS.labels(method, route, str(response.status_code)).inc()
     metrics.HTTP_DURATION.labels(method, route).observe(elapsed)
     if request.endpoint in EVENT_ENDPOINTS and 400 <= response.status_code < 500:

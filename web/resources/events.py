@@ -18,7 +18,8 @@ from rules.idempotency import IdempotencyKey, fingerprint
 from rules.service import Recorded, record_event
 from web.auth import Principal, current_principal, require_scope
 from web.context import app_state, database
-from web.envelope import Blueprint, describe_error, describe_invalid
+from web.envelope import Blueprint, ErrorInfo, describe_error, describe_invalid
+from web.ratelimit import batch_allowance
 from web.schemas.events import (
     BatchRequestSchema,
     BatchResultSchema,
@@ -95,14 +96,20 @@ class BatchResource(MethodView):
         Results come back in request order as `{index, status, data | error}`, where
         `status` and `error` are what POST /event would have answered for that item: one
         bad item does not reject the others. Give each item its own `idempotencyKey`; a
-        replayed item carries `replayed: true`. Requires the `events:write` scope.
+        replayed item carries `replayed: true`. A batch costs one request per event against
+        the rate limit; when fewer are left, the first events are recorded and the others
+        answered 429 `rate_limited` in their result. Requires the `events:write` scope.
         """
         if request.headers.get(KEY_HEADER) is not None:
             abort(400, errors={KEY_HEADER: ["give each item of a batch its own idempotencyKey"]})
         principal = current_principal()
+        allowance = batch_allowance()
         return {
             "results": [
-                _batch_item(principal, index, item) for index, item in enumerate(payload["events"])
+                _batch_item(principal, index, item)
+                if allowance is None or index < allowance
+                else _over_allowance(index, allowance)
+                for index, item in enumerate(payload["events"])
             ]
         }
 
@@ -122,6 +129,17 @@ def _batch_item(principal: Principal, index: int, item: Any) -> dict[str, Any]:
         return result
     if 400 <= info.status < 500:
         metrics.count_event("rejected")
+    return {"index": index, "status": info.status, "error": info.body()}
+
+
+def _over_allowance(index: int, allowance: int) -> dict[str, Any]:
+    """An item past what the rate limit's window had left: not recorded, to be sent again."""
+    info = ErrorInfo(
+        429,
+        "rate_limited",
+        f"The rate limit had room for {allowance} of this batch's events; "
+        "send the others again later",
+    )
     return {"index": index, "status": info.status, "error": info.body()}
 
 
