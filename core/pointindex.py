@@ -31,13 +31,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import mongomock
 from bson import ObjectId
-from mongomock import filtering, helpers
+from mongomock import filtering
 
 _PLAIN = (str, int, float, ObjectId)
 # mongomock is untyped.
 _applies: Callable[[Any, Any], bool] = filtering.filter_applies
-_utcnow: Callable[[], Any] = helpers.utcnow
 
 
 def attach(collection: Any) -> PointIndex:
@@ -192,7 +192,8 @@ class PointIndex:
 
     @staticmethod
     def _expired(store: Any, document: Mapping[str, Any]) -> bool:
-        now = _utcnow()
+        # The clock mongomock's own sweep reads (core.inmemory points it at core.clock).
+        now = mongomock.utcnow()  # type: ignore[attr-defined]  # untyped module attribute
         for index in store._ttl_indexes.values():
             try:
                 expiry = int(index["expireAfterSeconds"])

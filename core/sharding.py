@@ -44,6 +44,7 @@ UNSHARDED: dict[str, str] = {
     "reports": "three documents per (project, eventId), replaced by _id",
     "report_watermarks": "one document per project, upserted by _id",
     "funnel_definitions": "a few dozen documents per project (admin configuration)",
+    "project_settings": "one document per project, upserted by _id (admin configuration)",
     "insight_days": (
         "one document per (project, eventId, UTC day), replaced by _id, like report_partials "
         "(should it outgrow one shard: {_id: 'hashed'})"

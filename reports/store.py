@@ -205,6 +205,20 @@ class ReportStore:
         doc: dict[str, Any] | None = self._watermarks.find_one({"_id": project}, {"_id": 0})
         return doc
 
+    def run_status(self) -> tuple[datetime | None, float | None]:
+        """The oldest project watermark (how far behind the reports lag) and the longest last
+        run in seconds, over every project; None for both before the first run."""
+        oldest: datetime | None = None
+        longest: float | None = None
+        for doc in self._watermarks.find({}, {"watermark": 1, "lastRun.seconds": 1}):
+            mark = doc.get("watermark")
+            if mark is not None and (oldest is None or mark < oldest):
+                oldest = mark
+            seconds = (doc.get("lastRun") or {}).get("seconds")
+            if isinstance(seconds, int | float) and (longest is None or seconds > longest):
+                longest = float(seconds)
+        return oldest, longest
+
     def advance_watermark(
         self, project: str, watermark: datetime, summary: Mapping[str, Any]
     ) -> None:

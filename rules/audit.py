@@ -25,7 +25,7 @@ from core.indexes import sync_indexes
 from rules.service import Effect
 from rules.storage import insert_missing
 
-ACTIONS = ("points.adjusted", "streak.restored", "streak.freezes_granted")
+ACTIONS = ("points.adjusted", "streak.restored", "streak.freezes_granted", "usergroup.changed")
 
 
 def audit_entry(

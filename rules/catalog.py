@@ -26,6 +26,7 @@ from rules.definition_store import DefinitionStamps, DefinitionStore
 from rules.definitions import EventRule, StreakRule
 from rules.errors import EventNotFound
 from rules.levels import LevelTable
+from rules.project_settings import ProjectSettings, ProjectSettingsStore
 from rules.webhooks import WebhookStore
 
 MAX_AGE = 60.0  # seconds
@@ -39,6 +40,7 @@ class Catalog:
     challenges: tuple[ChallengeRule, ...] = ()
     levels: LevelTable | None = None
     webhook_events: frozenset[str] = frozenset()  # notification types somebody subscribes to
+    settings: ProjectSettings = ProjectSettings()
 
     def event_rule(self, event_id: str) -> EventRule:
         rule = self.events.get(event_id)
@@ -66,6 +68,7 @@ def load_catalog(db: Database[Any], project: str) -> Catalog:
         webhook_events=frozenset(
             kind for webhook in WebhookStore(db).active(project) for kind in webhook.events
         ),
+        settings=ProjectSettingsStore(db).get(project),
     )
 
 

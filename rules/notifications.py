@@ -211,6 +211,15 @@ class Outbox:
         for document in cursor:
             yield dict(document)
 
+    def backlog(self) -> tuple[int, datetime | None]:
+        """How many notifications wait to be dispatched, and since when the oldest has
+        (both served by status_created; for the on-call metrics)."""
+        count = self._notifications.count_documents({"status": "pending"})
+        oldest = self._notifications.find_one(
+            {"status": "pending"}, {"_id": 0, "createdAt": 1}, sort=[("createdAt", ASCENDING)]
+        )
+        return count, None if oldest is None else oldest["createdAt"]
+
 
 class Deliveries:
     """Owner of `deliveries`: one per (notification, webhook), with every attempt."""

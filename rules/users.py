@@ -25,7 +25,7 @@ from pymongo.errors import DuplicateKeyError
 
 from core.indexes import sync_indexes
 from rules.challenges import challenge_state_from_document, challenge_state_to_document
-from rules.state import CompletionCounter, UserState
+from rules.state import CompletionCounter, PointsTally, UserState
 from rules.streaks import streak_state_from_document, streak_state_to_document
 
 
@@ -187,6 +187,16 @@ class UserStore:
             query["points.lifetime"] = lifetime
         return self._users.count_documents(query)
 
+    def oldest_pending(self) -> datetime | None:
+        """The oldest `pendingSince` of any user, None when nothing is pending (served by
+        pending_since; for the on-call metrics)."""
+        document = self._users.find_one(
+            {"pendingSince": {"$exists": True}},
+            {"_id": 0, "pendingSince": 1},
+            sort=[("pendingSince", ASCENDING)],
+        )
+        return None if document is None else document["pendingSince"]
+
 
 def _key(project: str, user_id: str) -> dict[str, str]:
     """The shard key of `users` (core.sharding)."""
@@ -222,6 +232,14 @@ def state_to_fields(state: UserState) -> dict[str, Any]:
             }
             for event_id, c in state.completions.items()
         ],
+        "earned": [
+            {
+                "eventId": event_id,
+                "periods": [{"start": start, "points": points} for start, points in t.periods],
+                "droppedThrough": t.dropped_through,
+            }
+            for event_id, t in state.earned.items()
+        ],
         "challenges": [
             {"challengeId": challenge_id, **challenge_state_to_document(c)}
             for challenge_id, c in state.challenges.items()
@@ -249,6 +267,13 @@ def state_from_document(document: Mapping[str, Any]) -> UserState:
                 dropped_through=c.get("droppedThrough"),
             )
             for c in document.get("completions", [])
+        },
+        earned={
+            t["eventId"]: PointsTally(
+                periods=tuple((p["start"], p["points"]) for p in t["periods"]),
+                dropped_through=t.get("droppedThrough"),
+            )
+            for t in document.get("earned", [])
         },
         challenges={
             c["challengeId"]: challenge_state_from_document(c)

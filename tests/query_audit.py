@@ -80,6 +80,17 @@ UNINDEXED: tuple[Unindexed, ...] = (
         "a user's history filtered by eventId walks the user's events newest first along "
         "the history index and drops the others (one user's events, read a page at a time)",
     ),
+    Unindexed(
+        "job_locks",
+        frozenset({"owner"}),
+        "a stopping scheduler releases the locks it holds: one document per scheduled job",
+    ),
+    Unindexed(
+        "report_watermarks",
+        frozenset(),
+        "the on-call gauges read every project's watermark: one small document per project, "
+        "read once per scrape",
+    ),
 )
 
 

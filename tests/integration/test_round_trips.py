@@ -87,7 +87,12 @@ class HeldQueue:
         self.jobs: list[str] = []
 
     def enqueue(
-        self, job: Any, *args: Any, job_id: str | None = None, timeout: int | None = None
+        self,
+        job: Any,
+        *args: Any,
+        job_id: str | None = None,
+        timeout: int | None = None,
+        lane: str | None = None,
     ) -> None:
         self.jobs.append(job.__name__)
 

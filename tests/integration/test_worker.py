@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from rq import Queue, get_current_job
+from rq.worker import SimpleWorker
 
 from jobs import runtime
 from jobs.worker import Worker
@@ -51,9 +52,10 @@ def test_jobs_of_one_worker_share_its_process_and_connections(
     assert notes[0].split()[0] == str(os.getpid())  # no work horse forked
 
 
-def test_make_worker_runs_that_worker_class() -> None:
+def test_make_worker_runs_the_non_forking_worker() -> None:
     makefile = (Path(__file__).parents[2] / "Makefile").read_text()
     worker_target = re.search(r"^worker:.*?(?=^\S)", makefile, re.DOTALL | re.MULTILINE)
 
     assert worker_target is not None
-    assert "--worker-class jobs.worker.Worker" in worker_target.group(0)
+    assert "python -m jobs.worker" in worker_target.group(0)
+    assert issubclass(Worker, SimpleWorker)
