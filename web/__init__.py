@@ -18,6 +18,7 @@ from web.cli import register_cli
 from web.context import EXTENSION, AppState
 from web.demo import seed_demo
 from web.envelope import Api, register_error_handlers
+from web.openapi import document_rules
 from web.ratelimit import init_rate_limits
 from web.resources import analytics, definitions, events, health, leaderboards, users, webhooks
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     use_clients(clients)  # what this process's jobs use (the embedded store lives here)
 
     api = Api(app)
+    document_rules(api)
     register_error_handlers(app)
     init_rate_limits(app, settings, clients)
     api.register_blueprint(health.blp)

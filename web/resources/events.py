@@ -19,6 +19,7 @@ from rules.service import Recorded, record_event
 from web.auth import Principal, current_principal, require_scope
 from web.context import app_state, database
 from web.envelope import Blueprint, describe_error, describe_invalid
+from web.openapi import IDEMPOTENCY_KEY_PARAMETER
 from web.schemas.events import (
     BatchRequestSchema,
     BatchResultSchema,
@@ -45,6 +46,7 @@ blp = Blueprint("events", __name__, description="Record user activity and award 
 @blp.route("/v1/event", endpoint="event_v1")
 class EventResource(MethodView):
     @require_scope("events:write")
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
     @blp.arguments(EventSchema, example=BRIEF_EXAMPLE)
     @blp.response(
         200,

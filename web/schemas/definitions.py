@@ -19,17 +19,19 @@ from rules.state import MAX_CAP_COUNT
 from web.schemas.fields import (
     Condition,
     EditableSchema,
+    FullMatch,
     Identifier,
     Instant,
     IsoMillis,
+    ResponseSchema,
+    StrictBoolean,
+    StrictNumber,
     Timezone,
     printable,
 )
 
 MAX_POINTS = 1_000_000_000
-METADATA_FIELD = validate.Regexp(
-    METADATA_KEY.pattern + r"\Z", error="must be 1-64 characters of A-Z a-z 0-9 _"
-)
+METADATA_FIELD = FullMatch(METADATA_KEY.pattern, error="must be 1-64 characters of A-Z a-z 0-9 _")
 
 
 def _points(**kwargs: Any) -> fields.Integer:
@@ -45,7 +47,7 @@ class PerUnitSchema(Schema):
             "example": "orderValue",
         },
     )
-    rate = fields.Float(
+    rate = StrictNumber(
         required=True,
         allow_nan=False,
         validate=validate.Range(0, 1_000_000, min_inclusive=False),
@@ -66,12 +68,12 @@ class MaxCompletionsSchema(Schema):
 
 
 class GroupRewardSchema(Schema):
-    multiplier = fields.Float(required=True, allow_nan=False, validate=validate.Range(0, 1000))
+    multiplier = StrictNumber(required=True, allow_nan=False, validate=validate.Range(0, 1000))
 
 
 class DefinitionSchema(EditableSchema):
     name = fields.String(load_default="", validate=[validate.Length(max=200), printable])
-    active = fields.Boolean(load_default=True)
+    active = StrictBoolean(load_default=True)
     conditions = Condition(
         metadata={
             "type": "object",
@@ -190,7 +192,7 @@ class ChallengeDefinitionSchema(DefinitionSchema):
         metadata={"description": "Progress restarts each day, week or month (user's timezone)"},
     )
     reward = fields.Nested(ChallengeRewardSchema, load_default=lambda: {"points": 0})
-    repeatable = fields.Boolean(load_default=False)
+    repeatable = StrictBoolean(load_default=False)
 
 
 class LevelSchema(Schema):
@@ -218,13 +220,13 @@ class LevelTableSchema(EditableSchema):
     updatedAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
 
 
-class ChallengeDefinitionListSchema(Schema):
+class ChallengeDefinitionListSchema(ResponseSchema):
     items = fields.List(fields.Nested(ChallengeDefinitionSchema))
 
 
-class EventDefinitionListSchema(Schema):
+class EventDefinitionListSchema(ResponseSchema):
     items = fields.List(fields.Nested(EventDefinitionSchema))
 
 
-class StreakDefinitionListSchema(Schema):
+class StreakDefinitionListSchema(ResponseSchema):
     items = fields.List(fields.Nested(StreakDefinitionSchema))
