@@ -6,16 +6,17 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from core.clients import ping_mongo, ping_redis
 from web.context import app_state
 from web.envelope import Blueprint
+from web.schemas.fields import ResponseSchema
 
 blp = Blueprint("health", __name__, description="Liveness and dependencies")
 
 
-class HealthSchema(Schema):
+class HealthSchema(ResponseSchema):
     status = fields.String(metadata={"description": "ok, or degraded when Redis is down"})
     mongo = fields.Boolean()
     redis = fields.Boolean()
