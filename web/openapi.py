@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import flask_smorest
@@ -16,7 +15,6 @@ from apispec import BasePlugin
 from apispec.ext.marshmallow.field_converter import FieldConverterMixin
 from marshmallow import fields
 
-from reports.exports import NAME as EXPORT_NAME
 from web.schemas.fields import IDENTIFIER, MIN_EPOCH_MS
 
 FREE_FORM_NULL = {"type": "object", "nullable": True}
@@ -48,8 +46,14 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "challengeId": IDENTIFIER_PATH,
     "webhookId": IDENTIFIER_PATH,
     "userId": {"type": "string", "minLength": 1, "maxLength": 128},
-    # reports.exports.NAME without its group names, which ECMA-262 spells differently.
-    "name": {"type": "string", "pattern": "^" + re.sub(r"\?P<\w+>", "", EXPORT_NAME.pattern) + "$"},
+    # reports.exports.NAME, with the stamp's digits in their ranges.
+    "name": {
+        "type": "string",
+        "pattern": "^[A-Za-z0-9_~-]+-"
+        + _YEAR
+        + "(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]Z"
+        + "\\.(csv|json|parquet)$",
+    },
 }
 
 IDEMPOTENCY_KEY_PARAMETER = {

@@ -16,6 +16,7 @@ from rules.definitions import METADATA_TYPES, ROUNDINGS
 from rules.levels import MAX_LEVEL, MAX_LEVELS, MAX_NAME
 from rules.periods import CAP_PERIODS, PERIODS
 from rules.state import MAX_CAP_COUNT
+from web.openapi import ISO_INSTANT
 from web.schemas.fields import (
     Condition,
     EditableSchema,
@@ -31,6 +32,7 @@ from web.schemas.fields import (
 )
 
 MAX_POINTS = 1_000_000_000
+INSTANT = f"^{ISO_INSTANT}$"  # ISO-8601 with an offset, 1970-2199
 METADATA_FIELD = FullMatch(METADATA_KEY.pattern, error="must be 1-64 characters of A-Z a-z 0-9 _")
 
 
@@ -167,8 +169,15 @@ class GoalSchema(Schema):
 
 
 class WindowSchema(Schema):
-    start = Instant(metadata={"type": "string", "format": "date-time"})
-    end = Instant(metadata={"type": "string", "format": "date-time", "description": "Exclusive"})
+    start = Instant(metadata={"type": "string", "format": "date-time", "pattern": INSTANT})
+    end = Instant(
+        metadata={
+            "type": "string",
+            "format": "date-time",
+            "pattern": INSTANT,
+            "description": "Exclusive",
+        }
+    )
 
 
 class ChallengeRewardSchema(Schema):

@@ -43,7 +43,13 @@ class WebhookSchema(EditableSchema):
     url = fields.String(
         required=True,
         validate=[validate.Length(max=2048), http_url],
-        metadata={"example": "https://example.com/laurel-hooks"},
+        metadata={
+            "example": "https://example.com/laurel-hooks",
+            "format": "uri",
+            # What http_url takes, written for JSON Schema (IPv6 hosts are taken too).
+            "pattern": "^https?://[A-Za-z0-9-]{1,63}(\\.[A-Za-z0-9-]{1,63})*(:[0-9]{1,4})?"
+            "(/[A-Za-z0-9._~/-]*)?$",
+        },
     )
     secret = fields.String(
         load_only=True,
