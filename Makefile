@@ -18,7 +18,7 @@ $(STAMP): setup.cfg pyproject.toml sdk/python/pyproject.toml
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 .PHONY: install
 install: $(STAMP) ## Create .venv and install Laurel with its test and dev tools
@@ -30,6 +30,13 @@ run: $(STAMP) ## Start the embedded server (in memory) with the demo project on 
 .PHONY: test
 test: $(STAMP) ## Run the whole test suite (uses Redis at 127.0.0.1:6379/12 when it answers)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# 2028-12-31T23:59Z is the last minute of a month, of an ISO week (a Sunday) and of a year.
+SHIFTED_CLOCK ?= 2028-12-31T23:59:00Z
+
+.PHONY: test-shifted
+test-shifted: $(STAMP) ## The whole suite with Laurel's clock started at SHIFTED_CLOCK (any date must pass)
+	LAUREL_TEST_CLOCK=$(SHIFTED_CLOCK) $(BIN)/pytest --no-cov -p no:cacheprovider $(PYTEST_ARGS)
 
 .PHONY: serve
 serve: $(STAMP) ## Production: create indexes, then gunicorn; needs MONGO_URI, REDIS_URL, JWT_SECRET

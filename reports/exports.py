@@ -201,8 +201,7 @@ def prune(
             if not entry.name.startswith(TEMP_PREFIX):
                 continue
             with contextlib.suppress(FileNotFoundError):
-                # A file's age is read on the clock that stamped it, the operating system's.
-                age = time.time() - entry.stat().st_mtime
+                age = time.time() - entry.stat().st_mtime  # os clock: it stamped the file
                 if age > TEMP_MAX_AGE.total_seconds():
                     os.unlink(entry.path)
                     deleted.append(entry.name)

@@ -3,7 +3,8 @@
 Boards: one sorted set per project, period and period key, UTC —
 `laurel:lb:{<project>}:day:2026-11-26`, `…:week:2026-W48`, `…:month:2026-11`, `…:all`. The
 braces keep one project's keys apart from another's (project ids may contain ":") and in one
-Redis Cluster slot. Past periods' boards expire KEEP_AFTER their end; `all` never does.
+Redis Cluster slot. Past periods' boards expire KEEP_AFTER their end; `all` never does. Expiries are
+relative (EXPIRE, not EXPIREAT): the end is read on Laurel's clock, not on Redis's.
 
 What counts: ledger entries with a positive delta from rules (sources event, streak,
 challenge), in the period of their `createdAt` (when they were awarded, so an imported old
@@ -202,7 +203,7 @@ def record_awards(
                         reached = max(reached, old_tick)
                     pipe.zadd(key, {user_id: encode(points, reached, board.period)})
                     if board.expires_at is not None:
-                        pipe.expireat(key, board.expires_at)
+                        pipe.expire(key, board.expires_at - now)
                 stamp = _millis(now)
                 pipe.zadd(marker, {str(entry["_id"]): stamp for entry in fresh})
                 keep = APPLIED_KEEP // timedelta(milliseconds=1)
@@ -358,7 +359,7 @@ def rebuild(
                 if members[period]:
                     pipe.rename(temporary[period], board.redis_key)
                     if board.expires_at is not None:
-                        pipe.expireat(board.redis_key, board.expires_at)
+                        pipe.expire(board.redis_key, board.expires_at - now)
                 else:
                     pipe.delete(board.redis_key)
             pipe.execute()

@@ -1,5 +1,9 @@
 """Fixtures shared by every test: settings, an app on a fresh in-memory MongoDB, a clean Redis.
 
+Clock: LAUREL_TEST_CLOCK=<ISO-8601 moment> starts Laurel's clock (core.clock) at that moment for
+the whole run, running on from there, so the suite can be proved on any date: a year ahead, or
+the last minute of a month, an ISO week and a year (`make test-shifted`).
+
 Redis: the tests use LAUREL_TEST_REDIS_URL (default redis://127.0.0.1:6379/12), flushed before
 and after each test that touches it. When none answers, they fall back to fakeredis and say so
 in the report header, unless LAUREL_TEST_REQUIRE_REDIS=1 (CI), which fails the run instead.
@@ -9,12 +13,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import fakeredis
 import pytest
 import redis
 
+from core import clock
 from core.clients import Clients
 from core.settings import Settings
 from web import create_app
@@ -35,13 +41,27 @@ def _redis_answers(url: str) -> bool:
 _REAL_REDIS = _redis_answers(REDIS_URL)
 
 
-def pytest_report_header() -> str:
+def pytest_report_header() -> list[str]:
+    lines = [f"clock: {clock.now().isoformat()} at session start"]
     if _REAL_REDIS:
-        return f"redis: {REDIS_URL} (flushed around each test)"
-    return (
+        return [*lines, f"redis: {REDIS_URL} (flushed around each test)"]
+    return [
+        *lines,
         f"NOTICE: no Redis answered at {REDIS_URL}; Redis-backed tests use fakeredis and "
-        "in-memory rate limits instead"
-    )
+        "in-memory rate limits instead",
+    ]
+
+
+def _shift_clock() -> None:
+    start = os.environ.get("LAUREL_TEST_CLOCK")
+    if start:
+        moment = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise pytest.UsageError("LAUREL_TEST_CLOCK needs a timezone, e.g. 2028-12-31T23:59Z")
+        clock.set_source(clock.shifted(moment - datetime.now(UTC)))
+
+
+_shift_clock()  # before collection: modules that read the clock at import see the shifted one
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from rq import SimpleWorker
 
+from core import clock
 from core.clients import Clients
 from jobs.queue import RedisQueue, queue_for, use_queue
 from jobs.scheduler import LOCK_TTL
@@ -42,7 +43,7 @@ def shop(define: Any, send: Any) -> None:
         "events", "purchase_completed", {"points": {"perUnit": {"field": "orderValue", "rate": 2}}}
     )
     define("events", "daily_login", {"points": {"fixed": 10}})
-    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+    two_days_ago = clock.now() - timedelta(days=2)
     for n, (value, platform) in enumerate([(129.99, "web"), (40, "ios"), (10, "ios")]):
         response = send(
             "purchase_completed",
@@ -79,9 +80,9 @@ def test_a_run_on_demand_then_totals_per_event(
 
     assert response.status_code == 200, response.json
     data = response.json["data"]
-    today = day_key(datetime.now(UTC))
+    today = day_key(clock.now())
     assert data["to"] == today
-    assert data["from"] == (datetime.now(UTC) - timedelta(days=29)).date().isoformat()
+    assert data["from"] == (clock.now() - timedelta(days=29)).date().isoformat()
     assert data["items"] == [
         {
             "eventId": "daily_login",
@@ -121,7 +122,7 @@ def test_totals_take_days_epoch_ms_or_iso_both_ends_included(
     purchases: int,
 ) -> None:
     run_now(client, auth, clients)
-    now = datetime.now(UTC)
+    now = clock.now()
     values = {
         "TODAY": day_key(now),
         "TWO_DAYS_AGO": day_key(now - timedelta(days=2)),
@@ -195,7 +196,7 @@ def test_the_metadata_report_categorises_fields(
     report = response.json["data"]
     assert report["eventId"] == "purchase_completed" and report["window"] == "7d"
     assert report["count"] == 4 and report["uniqueUsers"] == 3
-    assert report["to"] == day_key(datetime.now(UTC))
+    assert report["to"] == day_key(clock.now())
     assert len(report["trend"]) == 3  # from the first day with data
     fields = report["fields"]
     assert {name: field["type"] for name, field in fields.items()} == {
@@ -235,7 +236,7 @@ def test_the_default_window_is_30_days(
 def test_a_report_built_on_an_earlier_day_is_rebuilt_on_read(
     db: Any, client: Any, auth: Auth
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     db.events.insert_one(
         {
             "project": PROJECT,

@@ -165,7 +165,7 @@ def test_old_exports_and_stale_temporary_files_are_pruned(export_dir: Path) -> N
         (folder / name).write_text("x")
     (folder / ".tmp-crashed").write_text("half")
     (folder / ".tmp-writing").write_text("half")
-    two_days_ago = time.time() - 2 * 86_400
+    two_days_ago = time.time() - 2 * 86_400  # os clock: it stamps files
     os.utime(folder / ".tmp-crashed", (two_days_ago, two_days_ago))
     (folder / "notes.txt").write_text("not an export")
 

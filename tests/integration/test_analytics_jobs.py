@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
+from core import clock
 from core.clients import Clients
 from core.settings import Settings
 from jobs.locks import JobLocks
@@ -40,7 +41,7 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
 
 
 def add_events(db: Any, count: int, project: str = PROJECT) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     db.events.insert_many(
         [
             {
@@ -76,7 +77,7 @@ def test_two_schedulers_on_one_store_run_the_report_job_once(clients: Clients, d
     first, second = build_scheduler(clients), build_scheduler(clients)
     job_a, job_b = first.get_job(REPORT_JOB), second.get_job(REPORT_JOB)
     # Scheduler A is inside its run (holds the lock) when B's tick fires.
-    assert JobLocks(db).acquire(REPORT_JOB, job_a.args[3], LOCK_TTL, datetime.now(UTC))
+    assert JobLocks(db).acquire(REPORT_JOB, job_a.args[3], LOCK_TTL, clock.now())
 
     assert job_b.func(*job_b.args) is False
     assert ReportStore(db).watermark(PROJECT) is None  # B did not run it
@@ -102,8 +103,8 @@ def test_the_scheduled_export_writes_every_project(clients: Clients, db: Any) ->
 
 def test_queued_jobs_wait_for_a_run_holding_the_lock(clients: Clients, db: Any) -> None:
     add_events(db, 2)
-    JobLocks(db).acquire(REPORT_JOB, "scheduler-a", LOCK_TTL, datetime.now(UTC))
-    JobLocks(db).acquire(EXPORT_JOB, "scheduler-a", LOCK_TTL, datetime.now(UTC))
+    JobLocks(db).acquire(REPORT_JOB, "scheduler-a", LOCK_TTL, clock.now())
+    JobLocks(db).acquire(EXPORT_JOB, "scheduler-a", LOCK_TTL, clock.now())
 
     with running_with(clients):  # what the queue does for a job
         with pytest.raises(JobBusy):  # the queue retries it later
@@ -152,7 +153,7 @@ def test_reports_run_prints_progress_and_a_summary(runner: Any, db: Any) -> None
 
 
 def test_reports_run_refuses_while_another_run_holds_the_lock(runner: Any, db: Any) -> None:
-    JobLocks(db).acquire(REPORT_JOB, "scheduler-a", LOCK_TTL, datetime.now(UTC))
+    JobLocks(db).acquire(REPORT_JOB, "scheduler-a", LOCK_TTL, clock.now())
 
     result = runner.invoke(args=["reports", "run"])
 
@@ -190,7 +191,7 @@ def test_a_run_logs_its_progress_line(db: Any, caplog: pytest.LogCaptureFixture)
     caplog.set_level(logging.DEBUG, logger="jobs.reports")
 
     refresh_reports(db)
-    db.events.update_many({}, {"$set": {"receivedAt": datetime.now(UTC) - timedelta(hours=1)}})
+    db.events.update_many({}, {"$set": {"receivedAt": clock.now() - timedelta(hours=1)}})
     refresh_reports(db)  # nothing new (past the overlap): a debug line only
 
     lines = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "jobs.reports"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import jwt
 import pytest
 
+from core import clock
 from core.settings import Settings
 from tests.conftest import PROJECT, TEST_SECRET
 from web import create_app
@@ -30,7 +31,7 @@ def post(client: Any, token: str | None, scheme: str = "Bearer") -> Any:
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
-    now = datetime.now(UTC)
+    now = clock.now()
     base = {
         "project": PROJECT,
         "scope": "events:write",
@@ -75,7 +76,7 @@ def test_malformed_token_is_401(client: Any, token: str) -> None:
 
 
 def test_expired_token_is_401(client: Any) -> None:
-    past = datetime.now(UTC) - timedelta(hours=2)
+    past = clock.now() - timedelta(hours=2)
     token = jwt.encode(
         claims(iat=past, exp=past + timedelta(hours=1)), TEST_SECRET, algorithm="HS256"
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from core import clock
 from tests.brief import RESPONSE_FIELDS
 from tests.conftest import PROJECT
 
@@ -122,7 +123,7 @@ def test_every_valid_item_is_applied_and_answered_in_request_order(
 def test_item_data_equals_the_post_event_data_for_the_same_event(
     login_events: None, batch: Any, send: Any
 ) -> None:
-    moment = iso(datetime.now(UTC).replace(microsecond=500000) - timedelta(hours=1))
+    moment = iso(clock.now().replace(microsecond=500000) - timedelta(hours=1))
     metadata = {"platform": "ios", "sessionLength": 183}
     single = send("daily_login", user_id="single", metadata=metadata, timestamp=moment)
 
@@ -313,7 +314,7 @@ def test_deactivated_event_is_404_for_that_item(
 def test_old_timestamp_without_import_scope_is_403_for_that_item_only(
     login_events: None, batch: Any, db: Any
 ) -> None:
-    old = iso(datetime.now(UTC) - timedelta(days=8))
+    old = iso(clock.now() - timedelta(days=8))
 
     response = batch(
         [
@@ -330,7 +331,7 @@ def test_old_timestamp_without_import_scope_is_403_for_that_item_only(
 
 
 def test_old_timestamp_with_import_scope_is_applied(login_events: None, batch: Any) -> None:
-    old = datetime.now(UTC).replace(microsecond=0) - timedelta(days=8)
+    old = clock.now().replace(microsecond=0) - timedelta(days=8)
 
     [item] = results(
         batch(
@@ -343,7 +344,7 @@ def test_old_timestamp_with_import_scope_is_applied(login_events: None, batch: A
 
 
 def test_future_timestamp_is_400_for_that_item_only(login_events: None, batch: Any) -> None:
-    ahead = iso(datetime.now(UTC) + timedelta(minutes=6))
+    ahead = iso(clock.now() + timedelta(minutes=6))
 
     refused, good = results(
         batch(
@@ -362,7 +363,7 @@ def test_future_timestamp_is_400_for_that_item_only(login_events: None, batch: A
 def test_a_mix_of_failures_keeps_each_status_in_its_place(
     login_events: None, batch: Any, db: Any
 ) -> None:
-    old = iso(datetime.now(UTC) - timedelta(days=8))
+    old = iso(clock.now() - timedelta(days=8))
     items: list[Any] = [
         {"eventId": "daily_login", "userId": "u1", "idempotencyKey": "k-1"},
         {"eventId": "nope", "userId": "u1"},

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from core import clock
 from core.clients import Clients
 from core.settings import Settings
 from rules.ledger import Ledger
@@ -589,7 +590,7 @@ def test_challenge_listing_several_events_counts_each(
 def test_events_outside_the_window_are_not_counted(
     level_events: None, define: Any, send: Any, db: Any
 ) -> None:
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     start, end = now - timedelta(hours=3), now - timedelta(hours=1)
     define(
         "challenges",
@@ -617,7 +618,7 @@ def test_reset_day_restarts_progress_on_the_users_next_local_day(
     level_events: None, define: Any, send: Any
 ) -> None:
     define("challenges", "daily", challenge(goal={"type": "count", "target": 5}, reset="day"))
-    day = (datetime.now(UTC) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = (clock.now() - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
     tokyo = {"timezone": "Asia/Tokyo"}  # UTC+9: the local day starts at 15:00 UTC
 
     def level(user: str, hour: int, metadata: dict[str, Any] | None = None) -> Any:
@@ -653,9 +654,7 @@ def test_reset_day_lets_a_completed_challenge_complete_again_the_next_day(
         "daily_one",
         challenge(goal={"type": "count", "target": 1}, reset="day", reward={"points": 3}),
     )
-    day = (datetime.now(UTC) - timedelta(days=3)).replace(
-        hour=12, minute=0, second=0, microsecond=0
-    )
+    day = (clock.now() - timedelta(days=3)).replace(hour=12, minute=0, second=0, microsecond=0)
 
     def level(at: datetime) -> Any:
         return send("level_completed", timestamp=iso(at), scope=IMPORT)

@@ -7,6 +7,7 @@ from typing import Any
 
 import jwt
 
+from core import clock
 from core.clients import Clients
 from core.inmemory import in_memory_database
 from core.settings import Settings
@@ -33,7 +34,11 @@ def test_token_create_prints_only_a_valid_jwt(runner: Any) -> None:
     assert result.exit_code == 0, result.output
     token = result.output.strip()
     assert result.output == token + "\n"
-    claims = jwt.decode(token, TEST_SECRET, algorithms=["HS256"])
+    # Only the signature here: the times are Laurel's clock's, which a test may have moved.
+    claims = jwt.decode(
+        token, TEST_SECRET, algorithms=["HS256"], options={"verify_exp": False, "verify_iat": False}
+    )
+    assert abs(claims["iat"] - clock.timestamp()) < 60
     assert claims["project"] == "demo"
     assert claims["scope"] == "events:write users:read"
     assert claims["sub"] == "support-bot"

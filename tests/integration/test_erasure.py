@@ -6,12 +6,13 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import redis
 
+from core import clock
 from core.clients import Clients
 from jobs.maintenance import rebuild_leaderboards
 from reports.runner import run_project
@@ -98,7 +99,7 @@ def world(define: Any, client: Any, auth: Any, send: Any, clients: Clients) -> N
     }
     assert client.put("/admin/webhooks/h1", json=hook, headers=auth("admin")).status_code == 200
     staff = auth("users:write", subject="support-ann")
-    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    yesterday = (clock.now() - timedelta(days=1)).isoformat()
     for user in (VICTIM, OTHER):
         assert send("daily_login", user, timestamp=yesterday).status_code == 200
         assert send("daily_login", user, idempotencyKey=f"login-{user}").status_code == 200
@@ -194,8 +195,8 @@ def test_erasure_is_final_and_a_repeat_is_404(
 def test_erasure_names_the_analytics_days_to_re_aggregate(
     world: None, db: Any, clients: Clients
 ) -> None:
-    today = datetime.now(UTC).strftime("%Y-%m-%d")
-    yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
+    today = clock.now().strftime("%Y-%m-%d")
+    yesterday = (clock.now() - timedelta(days=1)).strftime("%Y-%m-%d")
 
     erased = erase_user(db, clients.redis, PROJECT, VICTIM)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from core import clock
 from rules.ledger import Ledger
 from tests.brief import (
     BRIEF_LEVEL_METADATA,
@@ -63,7 +64,7 @@ def test_brief_daily_login_returns_points_and_streak(brief_events: None, send: A
         "freezesUsed": 0,
     }
     assert streak["lastUpdate"].endswith("Z") and len(streak["lastUpdate"]) == 24
-    now_ms = datetime.now(UTC).timestamp() * 1000
+    now_ms = clock.now().timestamp() * 1000
     assert abs(data["timestamp"] - now_ms) < 60_000
 
 
@@ -310,7 +311,7 @@ def test_metadata_schema_mismatch_is_400_and_stores_nothing(
 
 
 def test_timestamp_accepts_epoch_ms_and_iso(brief_events: None, send: Any) -> None:
-    moment = datetime.now(UTC).replace(microsecond=123000) - timedelta(hours=1)
+    moment = clock.now().replace(microsecond=123000) - timedelta(hours=1)
     millis = int(moment.timestamp()) * 1000 + 123
 
     by_ms = send("daily_login", user_id="a", timestamp=millis)
@@ -322,20 +323,20 @@ def test_timestamp_accepts_epoch_ms_and_iso(brief_events: None, send: Any) -> No
 
 
 def test_timestamp_more_than_five_minutes_ahead_is_400(brief_events: None, send: Any) -> None:
-    response = send("daily_login", timestamp=iso(datetime.now(UTC) + timedelta(minutes=6)))
+    response = send("daily_login", timestamp=iso(clock.now() + timedelta(minutes=6)))
 
     assert response.status_code == 400
     assert "timestamp" in response.json["error"]["details"]
 
 
 def test_timestamp_slightly_ahead_is_accepted(brief_events: None, send: Any) -> None:
-    response = send("daily_login", timestamp=iso(datetime.now(UTC) + timedelta(minutes=4)))
+    response = send("daily_login", timestamp=iso(clock.now() + timedelta(minutes=4)))
 
     assert response.status_code == 200
 
 
 def test_events_older_than_seven_days_need_import_scope(brief_events: None, send: Any) -> None:
-    old = iso(datetime.now(UTC) - timedelta(days=8))
+    old = iso(clock.now() - timedelta(days=8))
 
     refused = send("daily_login", timestamp=old)
     imported = send("daily_login", timestamp=old, scope="events:write events:import")
@@ -350,7 +351,7 @@ def test_events_older_than_seven_days_need_import_scope(brief_events: None, send
 
 
 def test_streak_counts_days_from_event_timestamps(brief_events: None, send: Any) -> None:
-    day = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    day = clock.now().replace(hour=12, minute=0, second=0, microsecond=0)
 
     def login(days_ago: int, hour: int = 12) -> dict[str, Any]:
         moment = day - timedelta(days=days_ago) + timedelta(hours=hour - 12)
@@ -372,7 +373,7 @@ def test_streak_counts_days_from_event_timestamps(brief_events: None, send: Any)
 def test_milestone_points_and_badge_reach_the_response_and_balance(
     brief_events: None, send: Any, db: Any
 ) -> None:
-    start = datetime.now(UTC) - timedelta(days=2)
+    start = clock.now() - timedelta(days=2)
     responses = [send("daily_login", timestamp=iso(start + timedelta(days=n))) for n in range(3)]
 
     third = responses[-1].json["data"]

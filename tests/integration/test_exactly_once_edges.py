@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core import clock
 from core.settings import Settings
 from jobs.maintenance import sweep_outbox, verify_ledger
 from rules.engine import Event
@@ -45,7 +46,7 @@ def test_a_refused_request_leaves_its_key_free_for_the_corrected_retry(
 def test_a_retry_replays_even_when_its_token_could_not_send_it_again(
     login: Any, client: Any, auth: Any
 ) -> None:
-    eight_days_ago = int((datetime.now(UTC) - timedelta(days=8)).timestamp() * 1000)
+    eight_days_ago = int((clock.now() - timedelta(days=8)).timestamp() * 1000)
     body = {"eventId": "login", "userId": "u", "timestamp": eight_days_ago}
     first = client.post("/event", json=body, headers=auth("events:write events:import") | KEY)
     assert first.status_code == 200
@@ -97,7 +98,7 @@ def test_a_batch_larger_than_the_rate_limit_window_is_charged_the_window(
 
 
 def event(db: Any, user: str = "ann") -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     record_event(db, "acme", Event("login", user, now), received_at=now)
 
 
@@ -135,7 +136,7 @@ def test_an_event_landing_while_a_drift_is_confirmed_is_neither_clobbered_nor_re
 def test_one_broken_record_does_not_stall_the_sweep_for_everyone(
     login: Any, db: Any, caplog: Any
 ) -> None:
-    past = datetime.now(UTC) - timedelta(minutes=5)
+    past = clock.now() - timedelta(minutes=5)
     for user in ("broken", "fine"):
         with pytest.raises(Crash):
             record_event(
@@ -147,7 +148,7 @@ def test_one_broken_record_does_not_stall_the_sweep_for_everyone(
     db.users.update_one({"userId": "broken"}, {"$unset": {"pending.0.ledger": ""}})
 
     with caplog.at_level(logging.ERROR):
-        finished = sweep_pending(db, datetime.now(UTC))
+        finished = sweep_pending(db, clock.now())
 
     assert finished == 1
     assert "cannot finish the pending records of user 'broken'" in caplog.text
@@ -155,7 +156,7 @@ def test_one_broken_record_does_not_stall_the_sweep_for_everyone(
 
 
 def test_the_scheduled_jobs_sweep_and_repair(login: Any, db: Any, caplog: Any) -> None:
-    past = datetime.now(UTC) - timedelta(minutes=5)
+    past = clock.now() - timedelta(minutes=5)
     with pytest.raises(Crash):
         record_event(
             CrashingDatabase(db, survive=1), "acme", Event("login", "ann", past), received_at=past
@@ -175,7 +176,7 @@ def test_the_scheduled_jobs_sweep_and_repair(login: Any, db: Any, caplog: Any) -
 def test_several_pending_records_are_pulled_one_by_one(
     login: Any, db: Any, monkeypatch: Any
 ) -> None:
-    past = datetime.now(UTC) - timedelta(minutes=5)
+    past = clock.now() - timedelta(minutes=5)
     # Each crashed request would otherwise finish its predecessor's record first.
     monkeypatch.setattr("rules.service.finish_pending", lambda *args: 0)
     for _ in range(3):
@@ -189,7 +190,7 @@ def test_several_pending_records_are_pulled_one_by_one(
     assert len(db.users.find_one({"userId": "ann"})["pending"]) == 3
     monkeypatch.undo()
 
-    assert sweep_pending(db, datetime.now(UTC)) == 3
+    assert sweep_pending(db, clock.now()) == 3
 
     user = db.users.find_one({"userId": "ann"})
     assert user["pending"] == [] and "pendingSince" not in user
@@ -207,7 +208,7 @@ def test_a_sweep_running_inside_a_live_request_finishes_it_once(
     def sweep_first(self: UserStore, *args: Any) -> None:
         if not started:  # the sweep reaches the record between the request's writes
             started.append(True)
-            swept.append(sweep_pending(db, datetime.now(UTC) + timedelta(hours=1)))
+            swept.append(sweep_pending(db, clock.now() + timedelta(hours=1)))
         original(self, *args)
 
     monkeypatch.setattr(UserStore, "clear_pending", sweep_first)

@@ -8,7 +8,7 @@ entries still pending in the user document. After a recovery nothing is pending 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -21,6 +21,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from core import clock
 from core.clients import Clients
 from core.settings import Settings
 from rules.reconcile import sweep_pending
@@ -195,7 +196,7 @@ class ExactlyOnce(RuleBasedStateMachine):
 
     @rule()
     def recover(self) -> None:
-        sweep_pending(self.db, datetime.now(UTC), grace=timedelta(0))
+        sweep_pending(self.db, clock.now(), grace=timedelta(0))
         for user in self.db.users.find():
             assert user["pending"] == []
             assert user["points"]["balance"] == self._ledger_total(user["userId"], pending=False)

@@ -15,6 +15,7 @@ import mongomock.collection
 import pytest
 from werkzeug.serving import make_server
 
+from core import clock
 from rules.users import UserStore
 from tests.brief import RESPONSE_FIELDS
 from tests.conftest import PROJECT
@@ -185,7 +186,7 @@ def test_replay_keeps_an_explicit_timestamp_and_metadata_result(
     define: Any, post: Any, db: Any
 ) -> None:
     define("events", "purchase", {"points": {"perUnit": {"field": "orderValue", "rate": 2}}})
-    moment = datetime.now(UTC).replace(microsecond=250000) - timedelta(hours=2)
+    moment = clock.now().replace(microsecond=250000) - timedelta(hours=2)
     body = {
         "eventId": "purchase",
         "userId": "buyer",
@@ -449,7 +450,7 @@ def test_forbidden_old_event_stores_no_response_and_import_retry_is_applied(
     body = {
         "eventId": "daily_login",
         "userId": "u1",
-        "timestamp": iso(datetime.now(UTC) - timedelta(days=8)),
+        "timestamp": iso(clock.now() - timedelta(days=8)),
         "idempotencyKey": "k-1",
     }
     assert_error(post(body), 403, "forbidden")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import redis
 
+from core import clock
 from core.clients import Clients
 from jobs.effects import effects_for
 from jobs.maintenance import rebuild_leaderboards
@@ -120,7 +121,7 @@ def test_rank_of_a_user(rules: None, send: Any, client: Any, auth: Any) -> None:
     # idle keeps the 15 points it earned on the board: adjustments do not count.
     assert (data["rank"], data["points"], data["period"]) == (2, 30, "day")
     assert rank("idle").json["data"]["points"] == 15
-    assert data["periodKey"] == f"{datetime.now(UTC):%Y-%m-%d}"
+    assert data["periodKey"] == f"{clock.now():%Y-%m-%d}"
     assert rank("amy").json["data"]["rank"] == 1
     assert rank("amy", scope="events:write").status_code == 200
     assert rank("nobody").status_code == 404
@@ -255,7 +256,7 @@ def test_rebuild_replaces_a_corrupted_board_and_drops_strangers(
     live = snapshot(clients.redis)
     clients.redis.zadd(key, {"stranger": -1e12, "amy": 0.0})
 
-    leaderboards.rebuild(clients.mongo, clients.redis, PROJECT, datetime.now(UTC))
+    leaderboards.rebuild(clients.mongo, clients.redis, PROJECT, clock.now())
 
     assert snapshot(clients.redis) == live
     assert board(client, reader) == [(1, "amy", 5), (2, "bob", 3)]
@@ -279,7 +280,7 @@ def test_rebuild_finishes_pending_records_first_and_counts_them_once(
                 "reason": "event:purchase",
                 "eventId": "purchase",
                 "ref": "r-crashed",
-                "createdAt": datetime.now(UTC),
+                "createdAt": clock.now(),
             }
         ],
     }
@@ -288,7 +289,7 @@ def test_rebuild_finishes_pending_records_first_and_counts_them_once(
         {"$push": {"pending": record}, "$inc": {"points.balance": 4, "points.lifetime": 4}},
     )
 
-    leaderboards.rebuild(db, clients.redis, PROJECT, datetime.now(UTC), effects_for(clients))
+    leaderboards.rebuild(db, clients.redis, PROJECT, clock.now(), effects_for(clients))
     send("daily_login", "amy")  # loads amy: nothing pending is left to count again
 
     assert db.users.find_one({"userId": "amy"})["pending"] == []
@@ -400,7 +401,7 @@ def test_awards_count_in_the_utc_period_they_were_made(clients: Clients) -> None
 
 
 def test_boards_of_periods_expire_after_them_and_all_time_never(clients: Clients) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     record_awards(clients.redis, PROJECT, "amy", [entry("a:0", 1, now)], now)
 
     for period in ("day", "week", "month"):

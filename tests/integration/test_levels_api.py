@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from core import clock
 from core.clients import Clients
 from core.settings import Settings
 from tests.conftest import PROJECT
@@ -280,7 +281,7 @@ def test_old_imported_event_counts_for_the_level_too(
     client: Any, auth: Any, ten_points: None, send: Any
 ) -> None:
     put_levels(client, auth, TIERS)
-    old = iso(datetime.now(UTC) - timedelta(days=30))
+    old = iso(clock.now() - timedelta(days=30))
 
     response = send("e", timestamp=old, scope="events:write events:import")
 

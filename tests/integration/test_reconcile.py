@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from core import clock
 from rules.engine import Event
 from rules.ledger import Ledger
 from rules.reconcile import verify_balances
@@ -23,7 +24,7 @@ def earned(define: Any, send: Any, db: Any) -> Any:
 
 
 def crash_after_the_save(db: Any, user: str) -> None:
-    now = datetime.now(UTC) - timedelta(minutes=5)
+    now = clock.now() - timedelta(minutes=5)
     with pytest.raises(Crash):
         record_event(
             CrashingDatabase(db, survive=1), "acme", Event("login", user, now), received_at=now
@@ -84,7 +85,7 @@ def test_a_balance_changing_during_the_check_is_not_called_drift(
 
     def totals_then_an_event(self: Ledger, project: str) -> dict[str, int]:
         totals = original(self, project)
-        now = datetime.now(UTC)
+        now = clock.now()
         record_event(earned, "acme", Event("login", "ann", now), received_at=now)
         return totals
 

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+from core import clock
+
+NOW = clock.now().replace(microsecond=0)
 
 
 def ms(moment: datetime) -> int:

@@ -4,18 +4,27 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from core import clock
 from jobs.effects import effects_for
 from rules.service import finish_record
 from tests.conftest import PROJECT
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = clock.now().replace(microsecond=0)
 REPLAYED = "Idempotent-Replayed"
+
+
+@pytest.fixture(autouse=True)
+def clock_at_now() -> Iterator[None]:
+    """Events are dated from NOW, read once at import: hold the clock there, so that no test
+    straddles a midnight of the real (or shifted) clock between its events."""
+    with clock.using(clock.frozen(NOW)):
+        yield
 
 
 def iso(moment: datetime) -> str:

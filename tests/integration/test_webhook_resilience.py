@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from core import clock
 from core.clients import Clients
 from jobs.queue import InProcessQueue, RedisQueue, queue_for, use_queue
 from jobs.runtime import running_with
@@ -76,7 +77,7 @@ def test_a_delivery_whose_job_was_lost_is_queued_again_by_the_sweep(
     subscribe(client, auth, receiver.url)
     send("login", "ann")
     queue.rq.empty()  # Redis restarted without its data: the job is gone
-    db.deliveries.update_one({}, {"$set": {"dueAt": datetime.now(UTC) - timedelta(hours=1)}})
+    db.deliveries.update_one({}, {"$set": {"dueAt": clock.now() - timedelta(hours=1)}})
 
     assert sweep_notifications(clients) == 1
     work(queue)
