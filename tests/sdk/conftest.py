@@ -15,6 +15,8 @@ from laurel_client import Laurel
 from werkzeug.serving import make_server
 
 SUPPORT_SCOPES = "events:write users:read users:write"
+# Seconds per request: generous, since a batch of 100 on a busy test machine takes a while.
+TIMEOUT = 60.0
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def sleeps() -> Sleeps:
 @pytest.fixture
 def laurel(server: str, make_token: Callable[..., str], sleeps: Sleeps) -> Iterator[Laurel]:
     token = make_token(SUPPORT_SCOPES, subject="sdk-tests")
-    with Laurel(server, token, sleep=sleeps) as client:
+    with Laurel(server, token, timeout=TIMEOUT, sleep=sleeps) as client:
         yield client
 
 

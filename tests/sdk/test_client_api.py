@@ -20,7 +20,7 @@ from laurel_client import (
 
 from core import clock
 from tests.brief import BRIEF_LEVEL_METADATA, BRIEF_LOGIN_METADATA, BRIEF_PURCHASE_METADATA
-from tests.sdk.conftest import SUPPORT_SCOPES
+from tests.sdk.conftest import SUPPORT_SCOPES, TIMEOUT
 
 pytestmark = pytest.mark.usefixtures("rewards")
 
@@ -97,7 +97,7 @@ def test_invalid_input_is_a_400_with_details_by_field(laurel: Laurel) -> None:
 
 
 def test_a_bad_token_is_a_401_and_not_retried(server: str, sleeps: Any) -> None:
-    with Laurel(server, "not-a-jwt", sleep=sleeps) as laurel:
+    with Laurel(server, "not-a-jwt", timeout=TIMEOUT, sleep=sleeps) as laurel:
         with pytest.raises(LaurelError) as raised:
             laurel.track("daily_login", "ann")
 
@@ -120,7 +120,7 @@ def test_track_many_sends_250_events_in_3_batches_in_order_with_bad_items(
     events[7] = {"eventId": "no_such_event", "userId": "u7"}
     events[120] = {"eventId": "daily_login", "userId": ""}
     events[249] = {"eventId": "daily_login", "userId": "u249", "metadata": {"a": [1]}}
-    with httpx.Client(event_hooks={"request": [count]}) as http:
+    with httpx.Client(timeout=TIMEOUT, event_hooks={"request": [count]}) as http:
         laurel = Laurel(server, make_token(SUPPORT_SCOPES, subject="t"), http_client=http)
         results = laurel.track_many(events)
 
@@ -163,7 +163,7 @@ def test_history_follows_every_page_newest_first(
     def count(request: httpx.Request) -> None:
         pages.append(request.url.params.get("cursor", "first"))
 
-    with httpx.Client(event_hooks={"request": [count]}) as http:
+    with httpx.Client(timeout=TIMEOUT, event_hooks={"request": [count]}) as http:
         reader = Laurel(server, make_token(SUPPORT_SCOPES), http_client=http)
         items = list(reader.history("ann", type="event", page_size=2))
 
@@ -212,7 +212,9 @@ def test_an_unknown_user_is_a_404(laurel: Laurel) -> None:
 
 def test_the_async_twin_tracks_pages_and_batches(server: str, make_token: Any) -> None:
     async def scenario() -> tuple[Any, ...]:
-        async with AsyncLaurel(server, make_token(SUPPORT_SCOPES, subject="a")) as laurel:
+        async with AsyncLaurel(
+            server, make_token(SUPPORT_SCOPES, subject="a"), timeout=TIMEOUT
+        ) as laurel:
             first = await laurel.track("daily_login", "ann", idempotency_key="a-1")
             again = await laurel.track("daily_login", "ann", idempotency_key="a-1")
             batch = await laurel.track_many([{"eventId": "level_completed", "userId": "ann"}] * 3)

@@ -10,7 +10,7 @@ import pytest
 from laurel_client import Laurel, LaurelError
 
 from core.settings import Settings
-from tests.sdk.conftest import SUPPORT_SCOPES, Sleeps
+from tests.sdk.conftest import SUPPORT_SCOPES, TIMEOUT, Sleeps
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_a_429_is_retried_after_its_retry_after(limiter: Any, server: str, make_
         limiter.reset()  # what the clock would do after Retry-After seconds
 
     sleeps = Sleeps(then=window_passes)
-    with httpx.Client(event_hooks={"response": [note]}) as http:
+    with httpx.Client(timeout=TIMEOUT, event_hooks={"response": [note]}) as http:
         laurel = Laurel(server, make_token(SUPPORT_SCOPES), http_client=http, sleep=sleeps)
         results = [laurel.track("daily_login", f"u{i}") for i in range(5)]
 
@@ -49,7 +49,9 @@ def test_a_429_is_retried_after_its_retry_after(limiter: Any, server: str, make_
 def test_a_429_with_no_retries_left_raises_with_retry_after(
     limiter: Any, server: str, make_token: Any, sleeps: Sleeps
 ) -> None:
-    laurel = Laurel(server, make_token(SUPPORT_SCOPES), max_retries=0, sleep=sleeps)
+    laurel = Laurel(
+        server, make_token(SUPPORT_SCOPES), timeout=TIMEOUT, max_retries=0, sleep=sleeps
+    )
 
     with pytest.raises(LaurelError) as raised:
         for i in range(5):

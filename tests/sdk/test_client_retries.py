@@ -10,7 +10,7 @@ import pytest
 from laurel_client import Laurel, LaurelError
 from laurel_client._core import Call
 
-from tests.sdk.conftest import SUPPORT_SCOPES, Sleeps
+from tests.sdk.conftest import SUPPORT_SCOPES, TIMEOUT, Sleeps
 from web.resources import events, users
 
 pytestmark = pytest.mark.usefixtures("rewards")
@@ -66,7 +66,9 @@ def test_retries_stop_after_max_retries_with_growing_waits(
         raise Fault("down for good")
 
     monkeypatch.setattr(users, "user_profile", broken)
-    laurel = Laurel(server, make_token(SUPPORT_SCOPES), max_retries=3, sleep=sleeps)
+    laurel = Laurel(
+        server, make_token(SUPPORT_SCOPES), timeout=TIMEOUT, max_retries=3, sleep=sleeps
+    )
 
     with pytest.raises(LaurelError) as raised:
         laurel.user("ann")
@@ -108,7 +110,7 @@ class FirstConnectionFails(httpx.HTTPTransport):
 
 def test_a_lost_connection_is_retried(server: str, make_token: Any, sleeps: Sleeps) -> None:
     transport = FirstConnectionFails()
-    with httpx.Client(transport=transport) as http:
+    with httpx.Client(timeout=TIMEOUT, transport=transport) as http:
         laurel = Laurel(server, make_token(SUPPORT_SCOPES), http_client=http, sleep=sleeps)
         result = laurel.track("daily_login", "ann")
 

@@ -18,10 +18,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.brief import BRIEF_EXAMPLES, RESPONSE_FIELDS, STREAK_FIELDS
-from tests.sdk.conftest import SUPPORT_SCOPES
+from tests.sdk.conftest import SUPPORT_SCOPES, TIMEOUT
 
 pytestmark = pytest.mark.usefixtures("rewards")
 PACKAGE = "laurel_generated"
@@ -83,7 +84,9 @@ def test_the_generated_client_sends_the_brief_examples_and_parses_typed_results(
     generated: ModuleType, server: str, make_token: Any
 ) -> None:
     models = importlib.import_module(f"{PACKAGE}.models")
-    client = generated.AuthenticatedClient(base_url=server, token=make_token())
+    client = generated.AuthenticatedClient(
+        base_url=server, token=make_token(), timeout=httpx.Timeout(TIMEOUT)
+    )
 
     for example in BRIEF_EXAMPLES:
         response = api("events.post_event").sync_detailed(
@@ -110,7 +113,9 @@ def test_the_generated_client_parses_errors_batches_and_support_operations(
 ) -> None:
     models = importlib.import_module(f"{PACKAGE}.models")
     client = generated.AuthenticatedClient(
-        base_url=server, token=make_token(SUPPORT_SCOPES, subject="generated")
+        base_url=server,
+        token=make_token(SUPPORT_SCOPES, subject="generated"),
+        timeout=httpx.Timeout(TIMEOUT),
     )
     event = models.Event.from_dict
 
