@@ -150,6 +150,28 @@ class UserStore:
         )
         return None if document is None else document["pendingSince"]
 
+    def count(
+        self,
+        project: str,
+        *,
+        seen_since: datetime | None = None,
+        lifetime_from: int | None = None,
+        lifetime_below: int | None = None,
+    ) -> int:
+        """The project's users, optionally only those seen since a moment or whose lifetime
+        points lie in [lifetime_from, lifetime_below)."""
+        query: dict[str, Any] = {"project": project}
+        if seen_since is not None:
+            query["lastSeen"] = {"$gte": seen_since}
+        lifetime: dict[str, int] = {}
+        if lifetime_from is not None:
+            lifetime["$gte"] = lifetime_from
+        if lifetime_below is not None:
+            lifetime["$lt"] = lifetime_below
+        if lifetime:
+            query["points.lifetime"] = lifetime
+        return self._users.count_documents(query)
+
 
 def _stored(document: Mapping[str, Any]) -> StoredUser:
     return StoredUser(

@@ -14,6 +14,7 @@ from core.settings import Settings
 from jobs.runtime import use_clients
 from reports.indexes import ensure_indexes as ensure_report_indexes
 from rules.indexes import ensure_indexes
+from web import dashboard, swagger_ui
 from web.cli import register_cli
 from web.context import EXTENSION, AppState
 from web.demo import seed_demo
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=f"{swagger_ui.URL_PREFIX}/",  # served offline, see web.swagger_ui
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Track user activity and award points, streaks and "
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     api.register_blueprint(users.blp)
     api.register_blueprint(leaderboards.blp)
     api.register_blueprint(analytics.blp)
+    app.register_blueprint(swagger_ui.bp)
+    app.register_blueprint(dashboard.bp)
     register_cli(app)
 
     if settings.mongo_uri is None:

@@ -119,6 +119,7 @@ def banner(settings: Settings, base_url: str) -> str:
     return f"""
 Laurel is running at {base_url}  (data: {storage})
 API docs: {base_url}/docs   OpenAPI: {base_url}/openapi.json
+Dashboard (signed in as the demo admin): {base_url}/dashboard/#token={admin_token}
 
 Project "demo": events {", ".join(EVENTS)};
 streaks {", ".join(STREAKS)}; challenges {", ".join(CHALLENGES)}; levels {level_names}.

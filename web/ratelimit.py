@@ -22,7 +22,7 @@ from web.auth import principal_or_none
 from web.schemas.events import MAX_BATCH_EVENTS
 
 # Health checks and the API documentation are never limited.
-EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs"})
+EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs", "swagger_ui"})
 
 
 def rate_limit_key() -> str:

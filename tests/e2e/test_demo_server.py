@@ -75,6 +75,8 @@ def _read_tokens(lines: queue.Queue[str], deadline: float) -> dict[str, str]:
             line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             raise AssertionError("make run printed no tokens in time") from None
+        if line.startswith("Dashboard"):
+            tokens["DASHBOARD_LINK"] = line.rsplit(" ", 1)[-1].strip()
         if line.startswith("export "):
             name, _, value = line.removeprefix("export ").strip().partition("=")
             tokens[name] = value
@@ -137,6 +139,15 @@ def test_admin_token_reads_the_seeded_definitions(demo_server: Any) -> None:
         "level_completed",
         "complete_profile",
     }
+
+
+def test_make_run_prints_a_dashboard_link_signed_in_as_the_admin(demo_server: Any) -> None:
+    base, tokens = demo_server
+
+    assert tokens["DASHBOARD_LINK"] == f"{base}/dashboard/#token={tokens['ADMIN_TOKEN']}"
+    with urllib.request.urlopen(tokens["DASHBOARD_LINK"].partition("#")[0], timeout=10) as page:
+        assert page.status == 200
+        assert b'src="/dashboard/static/js/main.js"' in page.read()
 
 
 def test_complete_profile_pays_once_per_user(demo_server: Any) -> None:

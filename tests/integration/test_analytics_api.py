@@ -4,7 +4,7 @@ the job queue (RQ on the real Redis when it answers), scopes and errors."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +34,14 @@ def run_queued_jobs(clients: Clients, done: Callable[[], bool]) -> None:
     while not done() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert done()
+
+
+@pytest.fixture(autouse=True)
+def one_day() -> Iterator[None]:
+    """Hold the clock for each test: its events "today" and its report run must share a UTC day
+    even when the test straddles a midnight."""
+    with clock.using(clock.frozen(clock.now())):
+        yield
 
 
 @pytest.fixture

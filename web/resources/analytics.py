@@ -28,6 +28,7 @@ from reports.exports import (
 )
 from reports.service import NoReportData, event_totals, metadata_report
 from reports.windows import day_key
+from rules.population import population
 from web.auth import current_principal, require_scope
 from web.context import app_state, database
 from web.envelope import RETRY_SOON, Blueprint
@@ -36,6 +37,7 @@ from web.schemas.analytics import (
     EventTotalsSchema,
     ExportListSchema,
     MetadataReportSchema,
+    PopulationSchema,
     RunAcceptedSchema,
     WindowQuerySchema,
 )
@@ -95,6 +97,20 @@ class EventMetadata(MethodView):
             return metadata_report(database(), project, eventId, query["window"], clock.now())
         except NoReportData:
             abort(404, message=f"No analytics for eventId {eventId!r} (yet)")
+
+
+@blp.route("/users", endpoint="users")
+class Population(MethodView):
+    @require_scope("reports:read")
+    @blp.response(200, PopulationSchema)
+    @blp.errors(401, 403, 429)
+    def get(self) -> dict[str, Any]:
+        """Count the project's users: all, active over 7 and 30 days, and per level
+
+        Active: the user's latest event lies in the window. Levels follow lifetime points;
+        level 0 holds the users below the first level. Read live, not from a report run.
+        """
+        return population(database(), current_principal().project, clock.now())
 
 
 def _enqueue(job_name: str, job: Any) -> dict[str, Any]:

@@ -171,3 +171,23 @@ class ExportSchema(ResponseSchema):
 
 class ExportListSchema(ResponseSchema):
     items = fields.List(fields.Nested(ExportSchema), metadata={"description": "Newest first"})
+
+
+class LevelPopulationSchema(Schema):
+    level = fields.Integer(metadata={"description": "0: below the first level"})
+    name = fields.String(allow_none=True)
+    minPoints = fields.Integer()
+    users = fields.Integer(metadata={"description": "Users whose lifetime points place them here"})
+
+
+class PopulationSchema(Schema):
+    users = fields.Integer(metadata={"description": "All of the project's users"})
+    active = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={
+            "description": "Users whose latest event lies in the last 7 / 30 days",
+            "example": {"7d": 120, "30d": 410},
+        },
+    )
+    levels = fields.List(fields.Nested(LevelPopulationSchema))
