@@ -173,14 +173,14 @@ class ExportListSchema(ResponseSchema):
     items = fields.List(fields.Nested(ExportSchema), metadata={"description": "Newest first"})
 
 
-class LevelPopulationSchema(Schema):
+class LevelPopulationSchema(ResponseSchema):
     level = fields.Integer(metadata={"description": "0: below the first level"})
     name = fields.String(allow_none=True)
     minPoints = fields.Integer()
     users = fields.Integer(metadata={"description": "Users whose lifetime points place them here"})
 
 
-class PopulationSchema(Schema):
+class PopulationSchema(ResponseSchema):
     users = fields.Integer(metadata={"description": "All of the project's users"})
     active = fields.Dict(
         keys=fields.String(),
