@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-WORKERS ?= 4
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
@@ -44,34 +43,48 @@ serve: $(STAMP) ## Production: create indexes, then gunicorn; needs MONGO_URI, R
 	  "workers, which must share MONGO_URI and REDIS_URL (and JWT_SECRET); for the in-memory" \
 	  "demo use make run" >&2; exit 1; }
 	$(BIN)/flask --app wsgi db init
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - wsgi:app
+	PORT=$(PORT) LOG_FORMAT=$${LOG_FORMAT:-json} $(if $(WORKERS),WEB_CONCURRENCY=$(WORKERS)) \
+	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 .PHONY: worker
 worker: $(STAMP) ## Production: an RQ worker with its scheduler (webhook deliveries and their retries)
 	@[ -n "$${REDIS_URL// /}" ] && [ -n "$${MONGO_URI// /}" ] || { echo "make worker takes jobs" \
 	  "from REDIS_URL and works on MONGO_URI; make run runs them in its own process" >&2; exit 1; }
-	$(BIN)/rq worker --with-scheduler --url "$$REDIS_URL" laurel
+	LOG_FORMAT=$${LOG_FORMAT:-json} $(BIN)/python -m jobs.worker
 
 .PHONY: scheduler
 scheduler: $(STAMP) ## Production: run the scheduled jobs (sweeps, checks, reports, exports); one per deployment
 	@[ -n "$${MONGO_URI// /}" ] || { echo "make scheduler works on the shared MONGO_URI;" \
 	  "make run schedules the same jobs in memory" >&2; exit 1; }
-	$(BIN)/flask --app wsgi scheduler
+	LOG_FORMAT=$${LOG_FORMAT:-json} $(BIN)/flask --app wsgi scheduler
+
+.PHONY: up
+up: ## Containers: MongoDB (replica set), Redis, web, worker, scheduler; needs JWT_SECRET
+	@[ -n "$${JWT_SECRET// /}" ] || { echo "make up needs JWT_SECRET (32+ random bytes:" \
+	  "python -c 'import secrets; print(secrets.token_hex(32))')" >&2; exit 1; }
+	docker compose up --build --detach --wait
+
+.PHONY: down
+down: ## Stop the containers (volumes are kept; docker compose down -v drops them)
+	docker compose down
 
 .PHONY: db-init
 db-init: $(STAMP) ## Create MongoDB indexes (production)
 	$(BIN)/flask --app wsgi db init
 
 .PHONY: bench
-bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs (REPORTS_BENCH="--stored 100000" to scale down)
+bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs (REPORTS_BENCH="--stored 100000", HTTP_BENCH="--users 20000" to scale down)
 	$(BIN)/python -m tests.bench.engine
 	$(BIN)/python -m tests.bench.reports $(REPORTS_BENCH)
+	$(BIN)/python -m tests.bench.insights $(INSIGHTS_BENCH)
+	$(BIN)/python -m tests.bench.http $(HTTP_BENCH)
 
 .PHONY: lint
-lint: $(STAMP) ## ruff (lint + format check) and mypy on core, rules, reports and the SDK
+lint: $(STAMP) ## ruff (lint + format check), mypy on core, rules, reports and the SDK, hadolint on the Dockerfile
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 .PHONY: clean
 clean: ## Remove the virtualenv and caches

@@ -19,6 +19,7 @@ from pymongo.database import Database
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
+from core import memorylimits
 from core.inmemory import in_memory_database
 from core.settings import Settings
 
@@ -28,6 +29,34 @@ RedisClient = redis.Redis  # (inside Clients, `redis` names the property)
 
 RATE_LIMIT_TIMEOUT = 0.3  # seconds
 IN_REQUEST_TIMEOUT = 0.25  # seconds
+# Every MongoDB operation, retries and server selection included, gives up after this long
+# (pymongo's timeoutMS): a hung primary answers 503 `unavailable` well before gunicorn's
+# worker timeout (30 s) would kill the worker and the load balancer answered 502.
+MONGO_TIMEOUT_MS = 10_000
+MONGO_APPNAME = "laurel"  # shown in the server's logs, currentOp and profiler
+
+
+def mongo_client_options() -> dict[str, Any]:
+    """What Laurel relies on, stated rather than left to the URI or the driver's defaults:
+
+    - `w="majority"`: an acknowledged write survives a failover. With `w=1` a primary that
+      steps down may roll back an event's update after its 200, and the retry then awards it
+      again; exactly-once (rules.service) assumes a write, once acknowledged, stays.
+    - `readPreference="primary"`: the exactly-once path reads a user, then writes against
+      the `version` it read, and a request finishes the pending record it just pushed; a
+      lagging secondary would hand out stale versions and hide that record. (rules.users
+      pins its collection to the primary too, whatever the URI says.)
+    - `timeoutMS`: see MONGO_TIMEOUT_MS. `retryWrites` is the driver's default (true) and the
+      writes are idempotent anyway.
+    """
+    return {
+        "tz_aware": True,
+        "serverSelectionTimeoutMS": 5000,
+        "w": "majority",
+        "readPreference": "primary",
+        "timeoutMS": MONGO_TIMEOUT_MS,
+        "appname": MONGO_APPNAME,
+    }
 
 
 class Clients:
@@ -39,9 +68,7 @@ class Clients:
         if self.settings.mongo_uri is None:
             log.warning("MONGO_URI is not set: data lives in this process's memory only")
             return in_memory_database(self.settings.mongo_db)
-        client: MongoClient[Any] = MongoClient(
-            self.settings.mongo_uri, tz_aware=True, serverSelectionTimeoutMS=5000
-        )
+        client: MongoClient[Any] = MongoClient(self.settings.mongo_uri, **mongo_client_options())
         return client[self.settings.mongo_db]
 
     @cached_property
@@ -75,7 +102,8 @@ class Clients:
         options of its connection: short timeouts and no retries, because a slow Redis must
         not slow requests down (the limiter falls back to memory while Redis is unwell)."""
         if self.settings.redis_url is None:
-            return "memory://", {}
+            # (core.memorylimits: limits' memory storage without a timer thread per hit)
+            return f"{memorylimits.SCHEME}://", {}
         return self.settings.redis_url, {
             "socket_timeout": RATE_LIMIT_TIMEOUT,
             "socket_connect_timeout": RATE_LIMIT_TIMEOUT,

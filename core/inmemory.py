@@ -3,7 +3,8 @@ real server where it matters to Laurel.
 
 - Every document, filter and update is BSON-encoded before mongomock sees it, so numpy
   scalars, `datetime.date`, `Decimal` or integers beyond 64 bits fail here exactly as they would
-  against `mongod`, whatever mongomock itself checks.
+  against `mongod`, whatever mongomock itself checks; and, as there, no document may pass
+  16 MiB of BSON, whether inserted, replaced or grown by an update.
 - Writes and reads run under one process-wide lock: a real server applies each
   single-document write atomically, and the conditional updates of `rules.users` rely on that.
   mongomock alone interleaves the read and the write of `update_one` across threads, and it
@@ -15,20 +16,36 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import bson
 import mongomock
 from bson.errors import InvalidDocument
+from pymongo import IndexModel
 from pymongo.database import Database
+from pymongo.errors import DocumentTooLarge, OperationFailure, WriteError
+
+from core import clock, pointindex, query_audit, server_rules
 
 _LOCK = threading.RLock()
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # mongod's BSONObjMaxUserSize
+_STORES_WHOLE = frozenset({"insert_one", "insert_many", "replace_one", "find_one_and_replace"})
+_UPDATES = frozenset({"update_one", "update_many", "find_one_and_update"})
 _PLAIN = (int, float, str, bool)
 
 
 def in_memory_database(name: str) -> Database[Any]:
     """A fresh, empty in-memory database that rejects what real MongoDB would reject."""
+    # mongomock's TTL indexes delete documents as of `mongomock.utcnow()` (its documented
+    # hook): make that the one clock, so that a test which fixes the moment fixes what has
+    # expired too, on whatever date the suite runs.
+    mongomock.utcnow = _clock_utcnow  # type: ignore[attr-defined, unused-ignore]
     return cast("Database[Any]", GuardedDatabase(mongomock.MongoClient(tz_aware=True)[name]))
+
+
+def _clock_utcnow() -> datetime:
+    return clock.now().astimezone(UTC).replace(tzinfo=None)  # mongomock keeps naive UTC
 
 
 def ensure_bson(*documents: Mapping[str, Any]) -> None:
@@ -40,6 +57,17 @@ def ensure_bson(*documents: Mapping[str, Any]) -> None:
     for document in documents:
         bson.encode(document)
         _refuse_lookalikes(document)
+
+
+def refuse_oversized(*documents: Mapping[str, Any]) -> None:
+    """Raise DocumentTooLarge, as pymongo does, for a document mongod would refuse to store."""
+    for document in documents:
+        size = len(bson.encode(document))
+        if size > MAX_DOCUMENT_BYTES:
+            raise DocumentTooLarge(
+                f"BSON document too large ({size} bytes) - the connected server supports "
+                f"BSON document sizes up to {MAX_DOCUMENT_BYTES} bytes."
+            )
 
 
 def _refuse_lookalikes(value: Any) -> None:
@@ -66,8 +94,37 @@ class GuardedDatabase:
 
     def get_collection(self, name: str, **_options: Any) -> GuardedCollection:
         if name not in self._collections:
-            self._collections[name] = GuardedCollection(self._database[name])
+            collection = self._database[name]
+            # Point queries (by _id, by a unique key) cost the same at any collection size.
+            pointindex.attach(collection)
+            self._collections[name] = GuardedCollection(collection, self)
         return self._collections[name]
+
+    def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:
+        """mongomock knows `ping` only; `collMod` changing an index's TTL is what `db init`
+        sends (core.indexes), so it is answered here as a server would."""
+        if isinstance(command, Mapping) and "collMod" in command:
+            return self._collection_mod(command)
+        return self._database.command(command, *args, **kwargs)
+
+    def _collection_mod(self, command: Mapping[str, Any]) -> dict[str, Any]:
+        change = dict(command.get("index") or {})
+        if set(change) != {"name", "expireAfterSeconds"}:
+            raise NotImplementedError(f"collMod {command!r}: only an index's TTL is supported")
+        with _LOCK:
+            indexes = self._database[command["collMod"]]._store.indexes
+            index = indexes.get(change["name"])
+            if index is None:
+                raise OperationFailure(f"cannot find index {change['name']!r}", code=27)
+            if "expireAfterSeconds" not in index:
+                raise OperationFailure("no expireAfterSeconds field to update", code=72)
+            old = index["expireAfterSeconds"]
+            index["expireAfterSeconds"] = change["expireAfterSeconds"]
+        return {
+            "expireAfterSeconds_old": old,
+            "expireAfterSeconds_new": change["expireAfterSeconds"],
+            "ok": 1.0,
+        }
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._database, name)
@@ -80,8 +137,24 @@ _READS = frozenset({"find_one", "count_documents", "estimated_document_count", "
 
 
 class GuardedCollection:
-    def __init__(self, collection: Any) -> None:
+    def __init__(self, collection: Any, database: GuardedDatabase | None = None) -> None:
         self._collection = collection
+        self._database = database
+
+    @property
+    def database(self) -> Any:
+        return self._database if self._database is not None else self._collection.database
+
+    def create_indexes(self, indexes: Iterable[IndexModel], *args: Any, **kwargs: Any) -> Any:
+        """mongomock's `create_indexes` drops `partialFilterExpression`; its `create_index`
+        keeps it (and, like a server, refuses a name taken by an index of other options)."""
+        names = []
+        for model in indexes:
+            options = {k: v for k, v in model.document.items() if k != "key"}
+            names.append(
+                self._collection.create_index(list(model.document["key"].items()), **options)
+            )
+        return names
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._collection, name)
@@ -89,15 +162,21 @@ class GuardedCollection:
             return attribute
 
         def read(*args: Any, **kwargs: Any) -> Any:
+            self._screen(name, args, kwargs)
             with _LOCK:
                 return attribute(*args, **kwargs)
 
         return read
 
     def find(self, *args: Any, **kwargs: Any) -> GuardedCursor:
-        return GuardedCursor(self._collection.find(*args, **kwargs))
+        hint = kwargs.pop("hint", None)
+        cursor = GuardedCursor(self._collection.find(*args, **kwargs), self)
+        cursor._filter = args[0] if args else kwargs.get("filter")
+        cursor._sort_spec = kwargs.get("sort")
+        return cursor.hint(hint) if hint is not None else cursor
 
     def aggregate(self, *args: Any, **kwargs: Any) -> Any:
+        self._screen("aggregate", args, kwargs)
         with _LOCK:
             return list(self._collection.aggregate(*args, **kwargs))
 
@@ -105,8 +184,69 @@ class GuardedCollection:
         self, method: str, documents: Iterable[Mapping[str, Any]], *args: Any, **kwargs: Any
     ) -> Any:
         ensure_bson(*documents)
+        if method in _STORES_WHOLE:
+            refuse_oversized(*documents)
+        self._screen(method, args, kwargs)
         with _LOCK:
-            return getattr(self._collection, method)(*args, **kwargs)
+            if method not in _UPDATES:
+                return getattr(self._collection, method)(*args, **kwargs)
+            # mongod refuses an update whose resulting document passes 16 MiB, leaving the
+            # stored one as it was: apply it, measure, and put the old one back if so.
+            many = method == "update_many"
+            before = list(self._collection.find(args[0])) if many else []
+            if not many:
+                found = self._collection.find_one(args[0])
+                before = [found] if found is not None else []
+            result = getattr(self._collection, method)(*args, **kwargs)
+            upserted = getattr(result, "upserted_id", None)
+            for doc_id in [d["_id"] for d in before] + ([upserted] if upserted is not None else []):
+                self._refuse_grown(doc_id, next((d for d in before if d["_id"] == doc_id), None))
+            return result
+
+    def _refuse_grown(self, doc_id: Any, before: Mapping[str, Any] | None) -> None:
+        store = self._collection._store
+        if doc_id not in store or len(bson.encode(store[doc_id])) <= MAX_DOCUMENT_BYTES:
+            return
+        if before is None:
+            self._collection.delete_one({"_id": doc_id})
+        else:
+            self._collection.replace_one({"_id": doc_id}, before)
+        raise WriteError(
+            f"Resulting document after update is larger than {MAX_DOCUMENT_BYTES}", code=17419
+        )
+
+    def _screen(self, method: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        """Refuse what a server refuses (core.server_rules) and record the query's shape
+        (core.query_audit) before mongomock runs `method` with these arguments."""
+        name = self._collection.name
+        hint = kwargs.get("hint")
+        server_rules.check_hint(self._collection, hint)
+        if method in ("replace_one", "find_one_and_replace"):
+            server_rules.check_replacement(args[1])
+        elif method in ("update_one", "update_many", "find_one_and_update"):
+            server_rules.check_update(args[1])
+        if method in ("insert_one", "insert_many", "estimated_document_count"):
+            return
+        if method == "aggregate":
+            pipeline = list(args[0] if args else kwargs.get("pipeline", []))
+            match = pipeline[0].get("$match") if pipeline else None
+            following = pipeline[1].get("$sort") if match and len(pipeline) > 1 else None
+            query_audit.observe(name, "aggregate", match, following, hint)
+            return
+        filter = kwargs.get("filter")
+        if method == "distinct":  # distinct(key, filter)
+            filter = args[1] if len(args) > 1 else filter
+        elif args:
+            filter = args[0]
+        query_audit.observe(
+            name,
+            method,
+            filter,
+            kwargs.get("sort"),
+            hint,
+            bool(kwargs.get("upsert")),
+            distinct=(args[0] if args else kwargs.get("key")) if method == "distinct" else None,
+        )
 
     def insert_one(self, document: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
         return self._write("insert_one", [document], document, *args, **kwargs)
@@ -162,9 +302,28 @@ class GuardedCursor:
     once. (mongomock itself slices its result list again at every `next`, which makes reading
     a large collection quadratic; iterating our own copy keeps it linear.)"""
 
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, cursor: Any, collection: GuardedCollection | None = None) -> None:
         self._cursor = cursor
         self._results: Iterator[Any] | None = None
+        self._collection = collection
+        self._filter: Mapping[str, Any] | None = None
+        self._sort_spec: Any = None
+        self._hint: Any = None
+
+    def sort(self, key_or_list: Any, direction: Any = None) -> GuardedCursor:
+        self._cursor.sort(key_or_list, direction)
+        self._sort_spec = (
+            [(key_or_list, direction or 1)] if isinstance(key_or_list, str) else (key_or_list)
+        )
+        return self
+
+    def hint(self, index: Any) -> GuardedCursor:
+        """mongomock ignores a hint; a server refuses one naming no index (server_rules)."""
+        if self._collection is not None:
+            server_rules.check_hint(self._collection._collection, index)
+        self._cursor.hint(index)
+        self._hint = index
+        return self
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._cursor, name)
@@ -182,6 +341,14 @@ class GuardedCursor:
 
     def __next__(self) -> Any:
         if self._results is None:
+            if self._collection is not None:
+                query_audit.observe(
+                    self._collection._collection.name,
+                    "find",
+                    self._filter,
+                    self._sort_spec,
+                    self._hint,
+                )
             with _LOCK:
                 # The whole result, computed once (mongomock's own `next` would slice it anew
                 # for every document it hands out).

@@ -38,6 +38,12 @@ class Settings:
     log_level: str = "INFO"
     # Webhooks to loopback, private or link-local addresses (None: only in the embedded default).
     webhook_allow_private: bool | None = None
+    jwt_max_age: int = 365 * 24 * 3600  # seconds a token may live (exp - iat), RFC 8725
+    # Operations (docs/architecture.md): log lines, /metrics, browsers of other origins.
+    log_format: str = "text"  # text | json
+    metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer <it>`
+    metrics_port: int | None = None  # RQ worker and scheduler: serve /metrics on this port
+    cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
 
     @classmethod
     def from_env(
@@ -82,6 +88,15 @@ class Settings:
             port=integer("PORT", cls.port),
             log_level=(text("LOG_LEVEL", cls.log_level) or cls.log_level).upper(),
             webhook_allow_private=flag("WEBHOOK_ALLOW_PRIVATE"),
+            jwt_max_age=integer("JWT_MAX_AGE", cls.jwt_max_age),
+            log_format=(text("LOG_FORMAT", cls.log_format) or cls.log_format).lower(),
+            metrics_token=text("METRICS_TOKEN"),
+            metrics_port=integer("METRICS_PORT", 0) or None,
+            cors_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in (text("CORS_ORIGINS") or "").split(",")
+                if origin.strip()
+            ),
         )
         settings.validate(serving=serving)
         return settings
@@ -113,11 +128,14 @@ class Settings:
                 "(the built-in development key is for the in-memory default only)"
             )
         for name, seconds in (
+            ("JWT_MAX_AGE", self.jwt_max_age),
             ("REPORT_INTERVAL", self.report_interval),
             ("RECONCILE_INTERVAL", self.reconcile_interval),
         ):
             if seconds < 1:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {seconds}")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError(f"LOG_FORMAT must be text or json, got {self.log_format!r}")
         if self.export_retention < 0:
             raise ConfigError(
                 f"EXPORT_RETENTION must be a number of days (0: keep every export), "

@@ -32,3 +32,10 @@ class JobLocks:
 
     def release(self, name: str, owner: str) -> None:
         self._locks.delete_one({"_id": name, "owner": owner})
+
+    def held_by(self, owner: str) -> list[str]:
+        return [doc["_id"] for doc in self._locks.find({"owner": owner}, {"_id": 1})]
+
+    def release_all(self, owner: str) -> int:
+        """Release every lock of `owner` (a scheduler shutting down); returns how many."""
+        return self._locks.delete_many({"owner": owner}).deleted_count

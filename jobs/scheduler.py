@@ -4,6 +4,12 @@ Embedded default: a BackgroundScheduler inside the `make run` process. Productio
 scheduler` (`flask --app wsgi scheduler`), a BlockingScheduler in its own process. Should two
 be started by mistake, every run first takes the job's lock document (jobs.locks), so a job
 never runs twice at once; the other scheduler skips that run.
+
+Every run is counted in `laurel_jobs_total{job, result}` (succeeded, failed, skipped) and logs
+under a request id of its own (or of the request whose queued job called it). On SIGTERM,
+`stop` lets the runs in progress finish for a grace period, then releases every lock this
+scheduler still holds, so that another scheduler takes the jobs over at once instead of after
+LOCK_TTL.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, timedelta
@@ -23,8 +30,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from pymongo.database import Database
 
-from core import clock
+from core import clock, metrics
 from core.clients import Clients
+from core.logs import bound_request_id, request_id
 from jobs.locks import JobLocks
 from jobs.maintenance import rebuild_leaderboards, sweep_outbox, verify_ledger
 from jobs.reports import EXPORT_JOB, REPORT_JOB, export_reports, refresh_reports
@@ -35,6 +43,7 @@ SWEEP_INTERVAL = 60  # seconds; the sweep is an index lookup when nothing is pen
 LEADERBOARD_INTERVAL = 3600  # seconds; boards are live, the rebuild catches up after outages
 # A lock outlives any sane run; should its holder die, the job is free again after this.
 LOCK_TTL = timedelta(minutes=30)
+STOP_GRACE = 20.0  # seconds runs in progress get to finish on SIGTERM
 
 Job = Callable[[Database[Any]], object]
 
@@ -45,24 +54,29 @@ def scheduler_id() -> str:
 
 def run_locked(clients: Clients, name: str, job: Job, owner: str) -> bool:
     """Run `job` if this scheduler gets its lock; return whether it ran."""
-    db = clients.mongo
-    locks = JobLocks(db)
-    if not locks.acquire(name, owner, LOCK_TTL, clock.now()):
-        log.info("job %s is running elsewhere; skipped", name)
-        return False
-    try:
-        job(db)
-    finally:
-        locks.release(name, owner)
-    return True
+    with bound_request_id(request_id.get()):
+        db = clients.mongo
+        locks = JobLocks(db)
+        if not locks.acquire(name, owner, LOCK_TTL, clock.now()):
+            metrics.JOBS.labels(name, "skipped").inc()
+            log.info("job %s is running elsewhere; skipped", name)
+            return False
+        try:
+            with metrics.counting_job(name):
+                job(db)
+        finally:
+            locks.release(name, owner)
+        return True
 
 
-def build_scheduler(clients: Clients, *, blocking: bool = False) -> BaseScheduler:
-    """A scheduler with Laurel's jobs, not started."""
+def build_scheduler(
+    clients: Clients, *, blocking: bool = False, owner: str | None = None
+) -> BaseScheduler:
+    """A scheduler with Laurel's jobs, not started; its locks are taken as `owner`."""
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=UTC) if blocking else BackgroundScheduler(timezone=UTC)
     )
-    owner = scheduler_id()
+    owner = owner or scheduler_id()
     jobs: dict[str, tuple[Job, int]] = {
         "outbox-sweep": (sweep_outbox, SWEEP_INTERVAL),
         "ledger-verify": (verify_ledger, clients.settings.reconcile_interval),
@@ -92,3 +106,25 @@ def build_scheduler(clients: Clients, *, blocking: bool = False) -> BaseSchedule
         coalesce=True,
     )
     return scheduler
+
+
+def stop(
+    scheduler: BaseScheduler,
+    clients: Clients,
+    owner: str,
+    grace: float = STOP_GRACE,
+    poll: float = 0.2,
+) -> int:
+    """Stop starting runs, give those in progress `grace` seconds, then release the locks
+    `owner` still holds; returns how many it released (the runs cut short: they end with the
+    process, and jobs are idempotent, so the next holder of the lock redoes them)."""
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+    locks = JobLocks(clients.mongo)
+    deadline = time.monotonic() + grace
+    while locks.held_by(owner) and time.monotonic() < deadline:
+        time.sleep(poll)
+    released = locks.release_all(owner)
+    if released:
+        log.warning("released %d lock(s) of runs cut short by the shutdown", released)
+    return released

@@ -15,26 +15,28 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 import time
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
 from pymongo.database import Database
+from rq import get_current_job
 
-from core import clock
+from core import clock, metrics
 from core.clients import Clients
+from core.logs import request_id
+from jobs import http_post
+from jobs.delivery_slots import DEFER, free_slot, take_slot
 from jobs.queue import (
     JOB_TIMEOUT,
     RETRY_INTERVALS,
     JobQueue,
     QueueUnavailable,
+    RedisQueue,
     queue_for,
     retries_left,
 )
@@ -46,7 +48,7 @@ from rules.webhooks import WebhookStore
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.0  # seconds
-READ_TIMEOUT = 10.0
+DEADLINE = 10.0  # seconds for a whole attempt: connect, send, read the answer
 # A holder that outlives its lease may not record (rules.notifications); the margin keeps an
 # attempt bounded by the timeouts below well inside it.
 LEASE = timedelta(seconds=JOB_TIMEOUT + 30)
@@ -80,7 +82,7 @@ def dispatch(db: Database[Any], queue: JobQueue, notification: Mapping[str, Any]
             continue
         delivery = deliveries.create(notification, webhook.webhook_id, now)
         if delivery.get("status") == "pending":
-            queue.enqueue(deliver, delivery["_id"])
+            queue.enqueue(deliver, delivery["_id"], lane=delivery["project"])
             queued += 1
     Outbox(db).mark_dispatched(notification["_id"], now)
     return queued
@@ -111,7 +113,7 @@ def sweep_notifications(clients: Clients, grace: timedelta = SWEEP_GRACE) -> int
             lease = delivery.get("leaseUntil")
             if lease is not None and _aware(lease) > now:
                 continue  # being attempted right now
-            queue.enqueue(deliver, delivery["_id"])
+            queue.enqueue(deliver, delivery["_id"], lane=delivery["project"])
             queued += 1
     except QueueUnavailable:
         log.warning("cannot queue webhook deliveries yet; the next sweep tries again")
@@ -119,11 +121,32 @@ def sweep_notifications(clients: Clients, grace: timedelta = SWEEP_GRACE) -> int
 
 
 def deliver(delivery_id: str) -> str:
-    """RQ job: one attempt at a delivery. Returns its status; raises to have it retried."""
+    """RQ job: one attempt at a delivery. Returns its status; raises to have it retried.
+
+    On RQ, the attempt waits for one of its project's slots (jobs.delivery_slots): when they
+    are all taken, the delivery is queued again a few seconds later ("deferred")."""
+    job = get_current_job()
+    if job is None:  # the in-process queue: it runs one delivery per project at a time itself
+        return _deliver(delivery_id)
+    delivery = Deliveries(job_clients().mongo).get(delivery_id)
+    if delivery is None:
+        return "skipped"
+    token = uuid.uuid4().hex
+    if not take_slot(job.connection, delivery["project"], token, LEASE):
+        RedisQueue(job.connection).enqueue_later(DEFER, deliver, delivery_id)
+        return "deferred"
+    try:
+        return _deliver(delivery_id)
+    finally:
+        free_slot(job.connection, delivery["project"], token)
+
+
+def _deliver(delivery_id: str) -> str:
     db = job_clients().mongo
     deliveries = Deliveries(db)
     delivery = deliveries.lease(delivery_id, clock.now(), LEASE)
     if delivery is None:
+        metrics.WEBHOOK_DELIVERIES.labels("skipped").inc()
         return "skipped"  # succeeded, given up, or another worker is sending it right now
     token = delivery["leaseToken"]
     left = retries_left()
@@ -133,8 +156,9 @@ def deliver(delivery_id: str) -> str:
     outcome = "pending"
     try:
         outcome = _attempt(db, delivery, attempt)
-    except BaseException as error:  # a bug, a database error, the job's timeout: log it too
-        attempt["error"] = f"{type(error).__name__}: {error}"[:300]
+    except BaseException:  # a bug, a database error, the job's timeout: logged, not shown
+        log.exception("delivery %s: the attempt failed unexpectedly", delivery_id)
+        attempt["error"] = "internal error; retried"
         raise
     finally:
         attempt["durationMs"] = round((time.monotonic() - started) * 1000)
@@ -146,6 +170,8 @@ def deliver(delivery_id: str) -> str:
             wait = RETRY_INTERVALS[min(len(delivery["attempts"]), len(RETRY_INTERVALS) - 1)]
             due = clock.now() + timedelta(seconds=wait)
         deliveries.record_attempt(delivery_id, token, attempt, outcome, due, clock.now())
+        metrics.WEBHOOK_DELIVERIES.labels("retried" if outcome == "pending" else outcome).inc()
+        log.info("delivery %s: %s after %dms", delivery_id, outcome, attempt["durationMs"])
     if retryable:  # retried by the queue, or after the last one left in RQ's failed registry
         raise DeliveryFailed(
             f"delivery {delivery_id}: {attempt.get('statusCode', attempt.get('error'))}"
@@ -160,10 +186,6 @@ def _attempt(db: Database[Any], delivery: Mapping[str, Any], attempt: dict[str, 
     if notification is None or webhook is None or not webhook.active:
         attempt["error"] = "webhook deleted or inactive"
         return "failed"
-    refusal = destination_refusal(webhook.url, job_clients().settings.webhooks_may_reach_private)
-    if refusal is not None:
-        attempt["error"] = refusal
-        return "failed"
     body = body_of(notification["payload"])
     headers = {
         "Content-Type": "application/json",
@@ -172,36 +194,34 @@ def _attempt(db: Database[Any], delivery: Mapping[str, Any], attempt: dict[str, 
         "X-Laurel-Event": notification["type"],
         "X-Laurel-Signature": sign(webhook.secret, int(clock.timestamp()), body),
     }
+    if request_id.get() is not None:  # the request that caused it, for the receiver's logs
+        headers["X-Request-ID"] = str(request_id.get())
     try:
-        response = requests.post(
+        status = http_post.post(
             webhook.url,
-            data=body,
-            headers=headers,
-            timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-            allow_redirects=False,
+            body,
+            headers,
+            may_reach_private=job_clients().settings.webhooks_may_reach_private,
+            connect_timeout=CONNECT_TIMEOUT,
+            deadline=DEADLINE,
         )
-    except (requests.RequestException, ValueError) as error:
-        attempt["error"] = f"{type(error).__name__}: {error}"[:300]
-        return "pending"
-    attempt["statusCode"] = response.status_code
-    return "succeeded" if 200 <= response.status_code < 300 else "pending"
+    except http_post.PostFailed as failure:
+        attempt["error"] = failure.message
+        return "pending" if failure.retryable else "failed"
+    attempt["statusCode"] = status
+    return "succeeded" if 200 <= status < 300 else "pending"
 
 
 def destination_refusal(url: str, may_reach_private: bool) -> str | None:
-    """Why `url` must not be called, or None. Unless allowed, a webhook may not reach
-    loopback, private, link-local or otherwise reserved addresses (cloud metadata services,
-    the database next door). Checked on each attempt, against every address the name has."""
-    if may_reach_private:
-        return None
-    host = urlsplit(url).hostname or ""
+    """Why `url` must not be called (a message for the webhook's owner), or None. Unless
+    allowed, a webhook may not reach loopback, private, link-local or otherwise reserved
+    addresses (cloud metadata services, the database next door); an unresolvable name is left
+    to the attempt to report."""
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return None  # unresolvable: the POST reports the real error
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return f"destination {host} resolves to a non-public address ({address})"
+        target = http_post.parse_target(url)
+        http_post.checked_address(target, may_reach_private)
+    except http_post.PostFailed as failure:
+        return None if failure.retryable else failure.message
     return None
 
 

@@ -77,7 +77,7 @@ def numeric_report(days: Sequence[Mapping[str, Any]], events: int) -> dict[str, 
     as_number = int if integer else float
     low, high = as_number(min(d["min"] for d in days)), as_number(max(d["max"] for d in days))
     quantiles = {
-        name: None if (v := sketch.quantile(q)) is None else _sharpen(v, low, high, integer, alpha)
+        name: None if (v := sketch.quantile(q)) is None else sharpen(v, low, high, integer, alpha)
         for name, q in QUANTILES.items()
     }
     return {
@@ -137,12 +137,12 @@ def histogram(sketch: QuantileSketch, low: float, high: float, integer: bool) ->
     edges = histogram_edges(low, high, integer)
     counts = [0] * (len(edges) - 1)
     for value, count in sketch.buckets():
-        bin_index = bisect_right(edges, _sharpen(value, low, high, integer, sketch.alpha)) - 1
+        bin_index = bisect_right(edges, sharpen(value, low, high, integer, sketch.alpha)) - 1
         counts[min(max(bin_index, 0), len(counts) - 1)] += count
     return {"edges": edges, "counts": counts}
 
 
-def _sharpen(value: float, low: float, high: float, integer: bool, alpha: float) -> float:
+def sharpen(value: float, low: float, high: float, integer: bool, alpha: float) -> float:
     """A sketch answer made sharper: clamped to [min, max], which only moves it towards the
     value it stands for, and, for a field of integers, the integer itself when exactly one
     integer n has |value - n| <= alpha |n| (always so below 50 in magnitude for alpha = 1 %)."""

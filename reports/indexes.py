@@ -7,8 +7,10 @@ from typing import Any
 
 from pymongo.database import Database
 
+from reports.insight_store import InsightStore
 from reports.store import ReportStore
 
 
 def ensure_indexes(db: Database[Any]) -> None:
     ReportStore(db).ensure_indexes()
+    InsightStore(db).ensure_indexes()

@@ -12,8 +12,10 @@ Report:
      trend: [{day, count, uniqueUsers, pointsAwarded, totalPointsAwarded,
               means: {numeric field: mean or None}}],
      segments: {field, values: [...]} (reports.segments)}
-`fieldsTruncated` is set when some day dropped fields over reports.partials.FIELD_LIMIT: such a
-field's missing count then includes that day's events.
+`fieldsTruncated` is set when some day dropped fields over reports.partials.FIELD_LIMIT (such a
+field's missing count then includes that day's events), or when the window held more than
+REPORT_FIELD_LIMIT fields: the report keeps those with the most values (ties by name). The
+trend's `means` cover the TREND_MEAN_FIELDS numeric fields with the most values.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ from typing import Any
 from reports.fields import field_report
 from reports.segments import numeric_fields, segment_report
 from reports.uniques import count_users
+
+# Bounds that keep the report of a long window (all) storable whatever the field names:
+# dynamic names (a new one a day) would otherwise add a field report, and a mean to every
+# day of the trend, each day, until the report passes MongoDB's 16 MiB.
+REPORT_FIELD_LIMIT = 100
+TREND_MEAN_FIELDS = 20
 
 
 class PartialMismatch(ValueError):
@@ -53,7 +61,10 @@ def window_report(
     for partial in chosen:
         for name, doc in partial["fields"].items():
             by_field[name].append(doc)
-    fields = {name: field_report(docs, count) for name, docs in sorted(by_field.items())}
+    busiest = sorted(by_field, key=lambda name: (-_values(by_field[name]), name))
+    kept = sorted(busiest[:REPORT_FIELD_LIMIT])
+    fields = {name: field_report(by_field[name], count) for name in kept}
+    measured = [n for n in busiest if n in set(numeric_fields(fields))][:TREND_MEAN_FIELDS]
     return {
         "project": project,
         "eventId": event_id,
@@ -64,11 +75,16 @@ def window_report(
         "uniqueUsersExact": exact,
         "pointsAwarded": sum(p["pointsAwarded"] for p in chosen),
         "totalPointsAwarded": sum(p["totalPointsAwarded"] for p in chosen),
-        "fieldsTruncated": any(p["droppedFields"] for p in chosen),
+        "fieldsTruncated": len(by_field) > len(kept) or any(p["droppedFields"] for p in chosen),
         "fields": fields,
-        "trend": _trend(chosen, window, numeric_fields(fields)),
+        "trend": _trend(chosen, window, sorted(measured)),
         "segments": segment_report(chosen, fields, segment_field),
     }
+
+
+def _values(days: Iterable[Mapping[str, Any]]) -> int:
+    """The non-null values a field held over the window."""
+    return sum(n for day in days for kind, n in day["types"].items() if kind != "null")
 
 
 def event_summaries(

@@ -4,8 +4,10 @@ A partial is recomputed whole from that day's events (a late event re-aggregates
 reports merge partials (reports.merge), so a run costs in proportion to the days that changed.
 Partials are plain BSON-clean documents: str-keyed dicts (keys are field names, which are
 [A-Za-z0-9_]), lists, str, int, float, bool and None; categorical values are list items, never
-keys. Every part is bounded, so a partial stays below MongoDB's 16 MB per document (about 10 MB
-at worst: 20 fields of 1,000 strings of 256 characters, 10,000 user ids of 128):
+keys. Every part is bounded, and the whole partial by its encoded size (reports.bounds): a
+partial whose BSON passes DOCUMENT_BUDGET keeps fewer categorical and segment values (halving;
+cut counts go to `otherCount`, `truncated` says so), then its users as a sketch. (Counts alone
+did not bound it: 20 fields of 1,000 distinct 256-character CJK values are 15 MB of UTF-8.)
 
 - users: sorted distinct ids up to 10,000, else a HyperLogLog sketch (reports.uniques);
 - fields: the FIELD_LIMIT fields with the most non-null values; `droppedFields` counts the rest;
@@ -37,9 +39,10 @@ from typing import Any
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from reports import aggregates
+from reports.bounds import DOCUMENT_BUDGET, DocumentTooLarge, clamp_int, encoded_size
 from reports.frames import DAY_KEYS, KINDS, EventFrames, read_events
 from reports.sketch import QuantileSketch
-from reports.uniques import day_users
+from reports.uniques import day_users, registers_of
 
 PARTIAL_VERSION = 1
 FIELD_LIMIT = 20
@@ -72,21 +75,49 @@ def partials_of(frames: EventFrames) -> list[dict[str, Any]]:
     fields, dropped = _fields(values, value_counts, {key: d["count"] for key, d in days.items()})
     segments = _segments(values, value_counts, fields)
     return [
-        {
-            "version": PARTIAL_VERSION,
-            "project": key[0],
-            "eventId": key[1],
-            "day": key[2],
-            "count": int(row["count"]),
-            "users": day_users(str(u) for u in row["users"]),
-            "pointsAwarded": int(row["pointsAwarded"]),
-            "totalPointsAwarded": int(row["totalPointsAwarded"]),
-            "droppedFields": dropped.get(key, 0),
-            "fields": fields.get(key, {}),
-            "segments": segments.get(key, []),
-        }
+        fit_partial(
+            {
+                "version": PARTIAL_VERSION,
+                "project": key[0],
+                "eventId": key[1],
+                "day": key[2],
+                "count": int(row["count"]),
+                "users": day_users(str(u) for u in row["users"]),
+                "pointsAwarded": int(row["pointsAwarded"]),
+                "totalPointsAwarded": int(row["totalPointsAwarded"]),
+                "droppedFields": dropped.get(key, 0),
+                "fields": fields.get(key, {}),
+                "segments": segments.get(key, []),
+            }
+        )
         for key, row in days.items()
     ]
+
+
+def fit_partial(partial: dict[str, Any]) -> dict[str, Any]:
+    """`partial` cut until its BSON fits DOCUMENT_BUDGET (see the module docstring)."""
+    if encoded_size(partial) <= DOCUMENT_BUDGET:
+        return partial
+    listings = [f["categorical"] for f in partial["fields"].values() if f["categorical"]]
+    keep = max([len(c["values"]) for c in listings] + [SEGMENT_VALUE_LIMIT])
+    while keep > 1 and encoded_size(partial) > DOCUMENT_BUDGET:
+        keep //= 2
+        for categorical in listings:
+            cut = categorical["values"][keep:]
+            if cut:
+                categorical["values"] = categorical["values"][:keep]
+                categorical["otherCount"] += sum(item["count"] for item in cut)
+                categorical["truncated"] = True
+        for segment in partial["segments"]:
+            if len(segment["values"]) > keep:
+                segment["values"] = segment["values"][:keep]
+                segment["truncated"] = True
+    users = partial["users"]
+    if encoded_size(partial) > DOCUMENT_BUDGET and users["ids"] is not None:
+        partial["users"] = {**users, "ids": None, "sketch": bytes(registers_of(users["ids"])).hex()}
+    if encoded_size(partial) > DOCUMENT_BUDGET:
+        raise DocumentTooLarge(f"the partial of {partial['eventId']} on {partial['day']}")
+    return partial
 
 
 def _day_key(row: Mapping[str, Any]) -> DayKey:
@@ -149,8 +180,9 @@ def _add_numeric(values: pd.DataFrame, field_doc: FieldLookup) -> None:
 
 def numeric_document(row: Mapping[str, Any]) -> dict[str, Any]:
     """{count, integer, sum, m2, min, max} of a numeric_stats row; min and max are ints when
-    every value was an int (exact below 2^53, where float64 stops holding every integer)."""
-    as_number = int if row["integer"] else float
+    every value was an int (exact below 2^53, where float64 stops holding every integer, and
+    clamped to int64 beyond: 2^63 - 1 comes back from float64 as 2^63, which BSON cannot hold)."""
+    as_number = clamp_int if row["integer"] else float
     return {
         "count": int(row["count"]),
         "integer": bool(row["integer"]),

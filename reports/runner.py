@@ -20,8 +20,14 @@ An incremental run of a project:
 
 The first run of a project, or `full=True`, recomputes every day and deletes partials of days
 that no longer hold events (those neither it nor a run started after it wrote). A run that
-fails part-way leaves its watermark where it was: the next run redoes its work, and since
-every step replaces documents, doing it twice is harmless.
+fails part-way (the store unreachable) leaves its watermark where it was: the next run redoes
+its work, and since every step replaces documents, doing it twice is harmless. A failure of
+one (eventId, day) or of one eventId's reports is not such a failure: it is logged and listed
+in the run's summary (`failures`, reports.batch), the rest of the run completes and the
+watermark moves, so no single input can hold a project's analytics back for good.
+
+Each batch also writes the insight days and users' first times of DESIGN §11
+(reports.insight_days, reports.insight_store), from the same records.
 
 What it costs: step 1 reads the new events (and, while a record stays pending, every event
 received since it, again); step 2 reads the days they touch whole (the new events plus the
@@ -47,8 +53,10 @@ from typing import Any
 from pymongo.database import Database
 
 from core import clock
+from reports.batch import Failures, aggregate_batch
+from reports.hashes import user_hash
+from reports.insight_store import InsightStore
 from reports.merge import window_report
-from reports.partials import day_partials
 from reports.source import BATCH_SIZE, DayRange, EventSource
 from reports.store import Pair, ReportStore
 from reports.windows import WINDOWS, day_key, window_days
@@ -82,6 +90,7 @@ class RunStats:
     read_seconds: float = 0.0  # time spent waiting for events from the store
     store_seconds: float = 0.0  # time spent reading and writing partials and reports
     elapsed: float = 0.0
+    failures: Failures = field(default_factory=Failures)  # (eventId, day)s skipped, logged
     _clock_start: float = field(default_factory=time.monotonic, repr=False)
 
     def tick(self) -> None:
@@ -117,6 +126,8 @@ class RunStats:
             "partialsDeleted": self.partials_deleted,
             "reportsBuilt": self.reports_built,
             "seconds": round(self.elapsed, 3),
+            "failureCount": self.failures.count,
+            "failures": list(self.failures.listed),
         }
 
 
@@ -214,6 +225,8 @@ def forget_user(
         pairs = sorted(set(store.pairs_with_user(project, user_id)) | set(days))
         estimates = store.partial_counts(project, pairs)
     _recompute(store, source, estimates, stats, CHUNK_EVENTS, None)
+    with stats.storing():
+        InsightStore(db).forget_user(project, user_hash(user_id))
     return stats
 
 
@@ -227,6 +240,7 @@ def _recompute(
 ) -> None:
     """Steps 2 and 3: recompute the days of `estimates` whole, then the affected reports."""
     project, started = stats.project, stats.started
+    insights = InsightStore(store.database)
     stats.days_touched = len(estimates)
     stats.tick()
     changed: set[str] = set()
@@ -235,12 +249,14 @@ def _recompute(
         records = list(_timed(source.events_of_days(project, batch), stats))
         stats.queries += 1
         stats.events += len(records)
-        partials = day_partials(records)
-        written = {(p["eventId"], p["day"]) for p in partials}
-        emptied = [pair for r in batch for pair in _pairs(r) if pair not in written]
+        result = aggregate_batch(
+            project, records, store, insights, stats.run_id, started, stats.failures, stats.storing
+        )
+        stats.partials_written += result.partials_written
         with stats.storing():
-            stats.partials_written += store.save_partials(partials, stats.run_id, started)
+            emptied = [pair for r in batch for pair in _pairs(r) if pair not in result.pairs]
             stats.partials_deleted += store.delete_partials(project, emptied)
+            insights.delete_days(project, emptied)
         changed.update(r.event_id for r in batch)
         stats.tick()
         if progress is not None and stats.events - reported >= PROGRESS_EVERY:
@@ -250,9 +266,13 @@ def _recompute(
     with stats.storing():
         if stats.full:
             changed.update(store.delete_partials_before(project, started))
+            insights.delete_days_before(project, started)
         changed.update(store.stale_event_ids(project, today))
     for event_id in sorted(changed):
-        stats.reports_built += rebuild_reports(store, project, event_id, today, stats, started)
+        try:
+            stats.reports_built += rebuild_reports(store, project, event_id, today, stats, started)
+        except Exception as error:
+            stats.failures.add(project, event_id, None, "building the reports", error)
     stats.tick()
 
 

@@ -89,6 +89,26 @@ class EventSource:
             }
         yield from self._events.find(query, EVENT_PROJECTION).batch_size(self._batch_size)
 
+    def events_between(
+        self,
+        project: str,
+        event_ids: Sequence[str],
+        lo: datetime,
+        hi: datetime,
+        with_metadata: bool,
+    ) -> Iterator[dict[str, Any]]:
+        """{_id, userId, eventId, timestamp[, metadata]} of the events of `event_ids` with
+        lo <= timestamp < hi: one range of project_event_timestamp per eventId."""
+        projection = {"_id": 1, "userId": 1, "eventId": 1, "timestamp": 1}
+        if with_metadata:
+            projection["metadata"] = 1
+        query = {
+            "project": project,
+            "eventId": {"$in": sorted(set(event_ids))},
+            "timestamp": {"$gte": lo, "$lt": hi},
+        }
+        yield from self._events.find(query, projection).batch_size(self._batch_size)
+
     def projects(self) -> list[str]:
         """Every project with events (a DISTINCT_SCAN of an index's prefix on MongoDB)."""
         return sorted(str(p) for p in self._events.distinct("project"))

@@ -23,6 +23,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 
+from core.indexes import sync_indexes
 from reports.windows import WINDOWS
 
 Pair = tuple[str, str]  # eventId, day
@@ -57,12 +58,14 @@ def without_store_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 class ReportStore:
     def __init__(self, db: Database[Any]) -> None:
+        self.database = db
         self._partials = db["report_partials"]
         self._reports = db["reports"]
         self._watermarks = db["report_watermarks"]
 
     def ensure_indexes(self) -> None:
-        self._partials.create_indexes(
+        sync_indexes(
+            self._partials,
             [
                 IndexModel(
                     [("project", ASCENDING), ("eventId", ASCENDING), ("day", ASCENDING)],
@@ -70,15 +73,16 @@ class ReportStore:
                     unique=True,
                 ),
                 IndexModel([("project", ASCENDING), ("day", ASCENDING)], name="project_day"),
-            ]
+            ],
         )
-        self._reports.create_indexes(
+        sync_indexes(
+            self._reports,
             [
                 IndexModel(
                     [("project", ASCENDING), ("window", ASCENDING), ("to", ASCENDING)],
                     name="project_window_to",
                 )
-            ]
+            ],
         )
 
     # --- partials
@@ -195,6 +199,25 @@ class ReportStore:
     def watermark(self, project: str) -> datetime | None:
         doc = self._watermarks.find_one({"_id": project})
         return None if doc is None else doc.get("watermark")
+
+    def last_run(self, project: str) -> dict[str, Any] | None:
+        """{watermark, lastRun} of the project, or None before its first run."""
+        doc: dict[str, Any] | None = self._watermarks.find_one({"_id": project}, {"_id": 0})
+        return doc
+
+    def run_status(self) -> tuple[datetime | None, float | None]:
+        """The oldest project watermark (how far behind the reports lag) and the longest last
+        run in seconds, over every project; None for both before the first run."""
+        oldest: datetime | None = None
+        longest: float | None = None
+        for doc in self._watermarks.find({}, {"watermark": 1, "lastRun.seconds": 1}):
+            mark = doc.get("watermark")
+            if mark is not None and (oldest is None or mark < oldest):
+                oldest = mark
+            seconds = (doc.get("lastRun") or {}).get("seconds")
+            if isinstance(seconds, int | float) and (longest is None or seconds > longest):
+                longest = float(seconds)
+        return oldest, longest
 
     def advance_watermark(
         self, project: str, watermark: datetime, summary: Mapping[str, Any]

@@ -21,10 +21,11 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 
+from core.indexes import sync_indexes
 from rules.service import Effect
 from rules.storage import insert_missing
 
-ACTIONS = ("points.adjusted", "streak.restored", "streak.freezes_granted")
+ACTIONS = ("points.adjusted", "streak.restored", "streak.freezes_granted", "usergroup.changed")
 
 
 def audit_entry(
@@ -59,13 +60,14 @@ class AuditLog:
         self._entries = db["audit"]
 
     def ensure_indexes(self) -> None:
-        self._entries.create_indexes(
+        sync_indexes(
+            self._entries,
             [
                 IndexModel(
                     [("project", ASCENDING), ("userId", ASCENDING), ("at", DESCENDING)],
                     name="project_user_at",
                 )
-            ]
+            ],
         )
 
     def insert(self, entry: Mapping[str, Any]) -> None:

@@ -22,10 +22,11 @@ from typing import Any
 from pymongo.database import Database
 
 from rules.challenges import ChallengeRule
-from rules.definition_store import DefinitionStore
+from rules.definition_store import DefinitionStamps, DefinitionStore
 from rules.definitions import EventRule, StreakRule
 from rules.errors import EventNotFound
 from rules.levels import LevelTable
+from rules.project_settings import ProjectSettings, ProjectSettingsStore
 from rules.webhooks import WebhookStore
 
 MAX_AGE = 60.0  # seconds
@@ -39,6 +40,7 @@ class Catalog:
     challenges: tuple[ChallengeRule, ...] = ()
     levels: LevelTable | None = None
     webhook_events: frozenset[str] = frozenset()  # notification types somebody subscribes to
+    settings: ProjectSettings = ProjectSettings()
 
     def event_rule(self, event_id: str) -> EventRule:
         rule = self.events.get(event_id)
@@ -67,6 +69,7 @@ def load_catalog(db: Database[Any], project: str) -> Catalog:
         webhook_events=frozenset(
             kind for webhook in WebhookStore(db).active(project) for kind in webhook.events
         ),
+        settings=ProjectSettingsStore(db).get(project),
     )
 
 
@@ -82,7 +85,8 @@ class CatalogCache:
         self._lock = threading.Lock()
 
     def get(self, db: Database[Any], project: str) -> Catalog:
-        stamp = DefinitionStore(db).stamps.current(project)
+        # Only the stamp (DefinitionStore would set up every kind's collection to read it).
+        stamp = DefinitionStamps(db).current(project)
         now = self._clock()
         with self._lock:
             entry = self._entries.get(project)

@@ -1,5 +1,5 @@
 """Owner of the definition collections: `event_definitions`, `streak_definitions`,
-`challenge_definitions`, `level_tables`, and `definition_stamps`.
+`challenge_definitions`, `funnel_definitions`, `level_tables`, and `definition_stamps`.
 
 A definition is stored in the shape the admin API accepts (DESIGN §5), plus `project`, its id,
 `createdAt` and `updatedAt`. DELETE deactivates: history keeps pointing at a definition.
@@ -17,12 +17,14 @@ from typing import Any, Generic, TypeVar
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 
+from core.indexes import sync_indexes
 from rules.challenges import ChallengeRule
 from rules.definitions import EventRule, StreakRule
 from rules.errors import DefinitionNotFound, EventNotFound
+from rules.funnels import FunnelRule
 from rules.levels import LevelTable
 
-Rule = TypeVar("Rule", EventRule, StreakRule, ChallengeRule)
+Rule = TypeVar("Rule", EventRule, StreakRule, ChallengeRule, FunnelRule)
 
 _HIDDEN = {"_id": False, "project": False}
 
@@ -52,7 +54,7 @@ class DefinitionCollection(Generic[Rule]):
         ]
 
     def ensure_indexes(self) -> None:
-        self._collection.create_indexes(self._indexes)
+        sync_indexes(self._collection, self._indexes)
 
     def save(
         self, project: str, definition_id: str, body: Mapping[str, Any], now: datetime
@@ -120,6 +122,10 @@ class DefinitionStore:
         self.challenges: DefinitionCollection[ChallengeRule] = DefinitionCollection(
             db, "challenge_definitions", "challengeId", "challenge", ChallengeRule.from_document
         )
+        # Funnels (DESIGN §11) are analytics, not rewards: the engine never reads them.
+        self.funnels: DefinitionCollection[FunnelRule] = DefinitionCollection(
+            db, "funnel_definitions", "funnelId", "funnel", FunnelRule.from_document
+        )
         self.levels = LevelTables(db)
         self.stamps = DefinitionStamps(db)
 
@@ -127,6 +133,7 @@ class DefinitionStore:
         self.events.ensure_indexes()
         self.streaks.ensure_indexes()
         self.challenges.ensure_indexes()
+        self.funnels.ensure_indexes()
 
     def active_event_rule(self, project: str, event_id: str) -> EventRule:
         rules = self.events.find_active(project, eventId=event_id)

@@ -37,6 +37,15 @@ class Cap:
 
 
 @dataclass(frozen=True)
+class PointsCap:
+    """At most `amount` points from one event rule per user and period (in the user's
+    timezone, UTC when unknown)."""
+
+    amount: int
+    period: str  # day | week | month | lifetime
+
+
+@dataclass(frozen=True)
 class EventRule:
     event_id: str
     name: str = ""
@@ -47,12 +56,15 @@ class EventRule:
     cap: Cap | None = None
     multipliers: Mapping[str, Decimal] = field(default_factory=dict)
     metadata_schema: Mapping[str, str] = field(default_factory=dict)
+    max_per_event: int | None = None  # points, after the group multiplier
+    max_points: PointsCap | None = None
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> EventRule:
         points = doc.get("points") or {}
         per_unit = points.get("perUnit")
         cap = doc.get("maxCompletions")
+        max_points = doc.get("maxPoints")
         return cls(
             event_id=doc["eventId"],
             name=doc.get("name", ""),
@@ -73,6 +85,10 @@ class EventRule:
                 for group, reward in (doc.get("groupRewards") or {}).items()
             },
             metadata_schema=dict(doc.get("metadataSchema") or {}),
+            max_per_event=points.get("maxPerEvent"),
+            max_points=PointsCap(amount=max_points["amount"], period=max_points["period"])
+            if max_points
+            else None,
         )
 
 

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from rules.challenges import ChallengeReport, ChallengeRule, advance_challenge
 from rules.definitions import EventRule, StreakRule
 from rules.levels import LevelChange, LevelTable, level_change
 from rules.periods import span_of, zone
-from rules.points import Reward, check_metadata_schema, decide_reward
-from rules.state import CompletionCounter, StreakState, UserState
+from rules.points import Reward, check_metadata_schema, decide_reward, within_points_cap
+from rules.state import CompletionCounter, PointsTally, StreakState, UserState
 from rules.streaks import advance_at
 
 # Metadata fields that also update the user's profile (DESIGN §4).
 PROFILE_FIELDS = ("usergroup", "timezone")
+# The one period of a "lifetime" points cap starts here.
+LIFETIME_START = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -80,18 +82,20 @@ def evaluate(
     *,
     challenges: Sequence[ChallengeRule] = (),
     levels: LevelTable | None = None,
+    usergroup_from_metadata: bool = True,
 ) -> Evaluation:
     """Apply `event` to `user` under `rule`, the streaks and challenges that count it and the
-    project's level table.
+    project's level table. With `usergroup_from_metadata` false (the project's setting), the
+    event's `metadata.usergroup` changes nothing: only the support API sets a usergroup.
 
     Raises InvalidEvent when the metadata breaks the rule's metadataSchema.
     """
     check_metadata_schema(rule, event.metadata)
-    user = _with_profile(user, event)
+    user = _with_profile(user, event, usergroup_from_metadata)
     ledger: list[LedgerLine] = []
     badges: list[str] = []
 
-    reward, completions = _reward(rule, event, user)
+    reward, completions, earned = _reward(rule, event, user)
     if reward.points:
         ledger.append(LedgerLine(reward.points, "event", f"event:{rule.event_id}"))
 
@@ -168,6 +172,7 @@ def evaluate(
         lifetime=user.lifetime + total,
         streaks=streaks,
         completions=completions,
+        earned=earned,
         challenges=challenge_states,
         badges=user.badges + new_badges,
     )
@@ -190,29 +195,36 @@ def evaluate(
 
 def _reward(
     rule: EventRule, event: Event, user: UserState
-) -> tuple[Reward, dict[str, CompletionCounter]]:
-    """The rule's reward, and the completions with this one added. A cap counts the payouts
-    that fall in the event's period in the user's current timezone (UTC when unknown)."""
+) -> tuple[Reward, dict[str, CompletionCounter], dict[str, PointsTally]]:
+    """The rule's reward, the completions with this one added, and the points earned per
+    period of the rule's maxPoints with these added. Caps count what falls in the event's
+    period in the user's current timezone (UTC when unknown)."""
     completions = dict(user.completions)
+    earned = dict(user.earned)
+    where = zone(user.timezone or "UTC")
     cap = rule.cap
-    if cap is None:
-        return decide_reward(rule, event.metadata, user.usergroup, 0), completions
     counter = completions.get(rule.event_id) or CompletionCounter()
-    span = span_of(event.timestamp, zone(user.timezone or "UTC"), cap.period)
-    so_far = counter.count_within(span)
-    if so_far is None:  # too old to know: never risk paying a capped reward twice
-        so_far = cap.count
+    so_far = 0
+    if cap is not None:
+        counted = counter.count_within(span_of(event.timestamp, where, cap.period))
+        # Too old to know: never risk paying a capped reward twice.
+        so_far = cap.count if counted is None else counted
     reward = decide_reward(rule, event.metadata, user.usergroup, so_far)
-    if reward.completed:
+    if rule.max_points is not None:
+        start = span_of(event.timestamp, where, rule.max_points.period).start or LIFETIME_START
+        tally = earned.get(rule.event_id) or PointsTally()
+        reward, earned[rule.event_id] = within_points_cap(rule, reward, tally, start)
+    if cap is not None and reward.completed:
         completions[rule.event_id] = counter.added(event.timestamp)
-    return reward, completions
+    return reward, completions, earned
 
 
-def _with_profile(user: UserState, event: Event) -> UserState:
+def _with_profile(user: UserState, event: Event, usergroup_from_metadata: bool) -> UserState:
     updates: dict[str, Any] = {
         name: event.metadata[name]
         for name in PROFILE_FIELDS
         if isinstance(event.metadata.get(name), str)
+        and (usergroup_from_metadata or name != "usergroup")
     }
     seen = event.timestamp
     return replace(

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -51,6 +51,8 @@ class Erased:
     documents: dict[str, int] = field(default_factory=dict)  # by collection
     # (eventId, UTC day "YYYY-MM-DD") of the erased events: the analytics days to re-aggregate.
     report_days: set[tuple[str, str]] = field(default_factory=set)
+    # When the first of the erased events was received: nothing written before held the user.
+    first_received: datetime | None = None
     leaderboard_keys: int = 0  # Redis keys that held the user
     redis_error: str | None = None  # the boards could not be cleaned (Redis down)
 
@@ -76,18 +78,28 @@ def erase_user(
         for name, count in again.documents.items():
             erased.documents[name] = erased.documents.get(name, 0) + count
         erased.report_days |= again.report_days
+        if erased.first_received is None:
+            erased.first_received = again.first_received
         erased.leaderboard_keys += again.leaderboard_keys
         erased.redis_error = erased.redis_error or again.redis_error
     return erased
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _erase_once(db: Database[Any], client: Redis | None, project: str, user_id: str) -> Erased:
     erased = Erased()
     mine = {"project": project, "userId": user_id}
-    for event in db["events"].find(mine, {"eventId": True, "timestamp": True}):
+    projection = {"eventId": True, "timestamp": True, "receivedAt": True}
+    for event in db["events"].find(mine, projection):
         moment = event["timestamp"]
         day = (moment if moment.tzinfo is None else moment.astimezone(UTC)).strftime("%Y-%m-%d")
         erased.report_days.add((event["eventId"], day))
+        received = _aware(event.get("receivedAt") or moment)
+        if erased.first_received is None or received < erased.first_received:
+            erased.first_received = received
     for name in USER_COLLECTIONS:
         erased.documents[name] = db[name].delete_many(mine).deleted_count
     keys = db["idempotency_keys"].delete_many({"project": project, "outcome.userId": user_id})

@@ -10,6 +10,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.cursor import Cursor
 from pymongo.database import Database
 
+from core.indexes import sync_indexes
 from rules.engine import Event, Outcome
 from rules.outcomes import outcome_to_document
 from rules.storage import insert_missing
@@ -22,7 +23,8 @@ class EventLog:
         self._events = db["events"]
 
     def ensure_indexes(self) -> None:
-        self._events.create_indexes(
+        sync_indexes(
+            self._events,
             [
                 IndexModel(
                     [
@@ -40,7 +42,7 @@ class EventLog:
                 IndexModel(
                     [("project", ASCENDING), ("receivedAt", ASCENDING)], name="project_received"
                 ),
-            ]
+            ],
         )
 
     @staticmethod

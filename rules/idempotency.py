@@ -25,6 +25,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from core.indexes import sync_indexes
 from rules.engine import Outcome
 from rules.errors import IdempotencyConflict
 from rules.outcomes import outcome_from_document
@@ -50,14 +51,15 @@ class IdempotencyStore:
         self._keys = db["idempotency_keys"]
 
     def ensure_indexes(self) -> None:
-        self._keys.create_indexes(
+        sync_indexes(
+            self._keys,
             [
                 IndexModel(
                     [("project", ASCENDING), ("key", ASCENDING)], unique=True, name="project_key"
                 ),
                 # MongoDB's TTL monitor deletes a key once `expiresAt` has passed.
                 IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expires"),
-            ]
+            ],
         )
 
     def claim(self, project: str, key: IdempotencyKey, now: datetime) -> Outcome | None:

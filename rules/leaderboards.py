@@ -187,13 +187,21 @@ def record_awards(
             try:
                 pipe.watch(marker)  # type: ignore[no-untyped-call]
                 ids = [str(entry["_id"]) for entry in earned]
-                seen = cast("list[float | None]", pipe.zmscore(marker, ids))
+                changes = _changes(project, earned)
+                # The reads in one round trip, on another connection: WATCH is already set, so
+                # a change to the marker after them still fails the EXEC below.
+                with client.pipeline(transaction=False) as reads:
+                    reads.zmscore(marker, ids)
+                    for key in changes:
+                        reads.zscore(key, user_id)
+                    seen, *current = reads.execute()
+                scores = dict(zip(changes, map(_score, current), strict=True))
                 fresh = [entry for entry, score in zip(earned, seen, strict=True) if score is None]
                 if not fresh:
                     pipe.unwatch()
                     return 0
-                changes = _changes(project, fresh)
-                scores = {key: _score(pipe.zscore(key, user_id)) for key in changes}
+                if len(fresh) < len(earned):
+                    changes = _changes(project, fresh)  # its boards are among those read
                 pipe.multi()
                 for key, (board, points, reached) in changes.items():
                     before = scores[key]
@@ -202,7 +210,9 @@ def record_awards(
                         points += old_points
                         reached = max(reached, old_tick)
                     pipe.zadd(key, {user_id: encode(points, reached, board.period)})
-                    if board.expires_at is not None:
+                    # A board holding the user already has its (fixed) expiry: whoever added
+                    # its first member set it.
+                    if board.expires_at is not None and before is None:
                         pipe.expire(key, board.expires_at - now)
                 stamp = _millis(now)
                 pipe.zadd(marker, {str(entry["_id"]): stamp for entry in fresh})

@@ -14,10 +14,16 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.cursor import Cursor
 from pymongo.database import Database
 
+from core.indexes import sync_indexes
 from rules.engine import LedgerLine
 from rules.storage import insert_missing
 
 HISTORY_INDEX = "project_user_created_id"
+# The two whole-project passes (the hourly balance check's Σ delta per user, the leaderboard
+# rebuild's earned points per user) read only these fields: along this index they are covered
+# scans of index keys, never fetching an entry (reason, ref, actor…). Equality on project,
+# then source ($in) and the range on delta (the rebuild counts positive entries of rules).
+TOTALS_INDEX = "project_source_delta_user_created"
 
 
 class Ledger:
@@ -25,7 +31,8 @@ class Ledger:
         self._entries = db["ledger"]
 
     def ensure_indexes(self) -> None:
-        self._entries.create_indexes(
+        sync_indexes(
+            self._entries,
             [
                 IndexModel(
                     [("project", ASCENDING), ("userId", ASCENDING), ("createdAt", DESCENDING)],
@@ -42,7 +49,17 @@ class Ledger:
                     ],
                     name=HISTORY_INDEX,
                 ),
-            ]
+                IndexModel(
+                    [
+                        ("project", ASCENDING),
+                        ("source", ASCENDING),
+                        ("delta", ASCENDING),
+                        ("userId", ASCENDING),
+                        ("createdAt", ASCENDING),
+                    ],
+                    name=TOTALS_INDEX,
+                ),
+            ],
         )
 
     @staticmethod
@@ -132,7 +149,8 @@ class Ledger:
                     }
                 },
                 {"$group": group},
-            ]
+            ],
+            hint=TOTALS_INDEX,
         )
         for row in rows:
             earned = {
@@ -150,6 +168,7 @@ class Ledger:
                 [
                     {"$match": {"project": project}},
                     {"$group": {"_id": "$userId", "total": {"$sum": "$delta"}}},
-                ]
+                ],
+                hint=TOTALS_INDEX,
             )
         }

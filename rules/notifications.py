@@ -27,11 +27,15 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 
+from core.indexes import sync_indexes
 from rules.engine import Outcome
 from rules.storage import insert_missing
 
 PAYLOAD_VERSION = 1
-KEEP_FOR = timedelta(days=30)  # notifications and deliveries, then MongoDB's TTL monitor
+# Notifications (from their dispatch) and deliveries (from their creation) are kept this long,
+# then MongoDB's TTL monitor deletes them: their payloads name users. A notification never
+# dispatched has no `dispatchedAt` and stays until the sweep dispatches it.
+KEEP_FOR = timedelta(days=30)
 
 
 def iso(moment: datetime) -> str:
@@ -173,13 +177,19 @@ class Outbox:
         self._notifications = db["notifications"]
 
     def ensure_indexes(self) -> None:
-        self._notifications.create_indexes(
+        sync_indexes(
+            self._notifications,
             [
                 IndexModel(
                     [("status", ASCENDING), ("createdAt", ASCENDING)], name="status_created"
                 ),
                 IndexModel([("project", ASCENDING), ("userId", ASCENDING)], name="project_user"),
-            ]
+                IndexModel(
+                    [("dispatchedAt", ASCENDING)],
+                    expireAfterSeconds=int(KEEP_FOR.total_seconds()),
+                    name="expires",
+                ),
+            ],
         )
 
     def insert(self, documents: Sequence[Mapping[str, Any]]) -> None:
@@ -201,6 +211,15 @@ class Outbox:
         for document in cursor:
             yield dict(document)
 
+    def backlog(self) -> tuple[int, datetime | None]:
+        """How many notifications wait to be dispatched, and since when the oldest has
+        (both served by status_created; for the on-call metrics)."""
+        count = self._notifications.count_documents({"status": "pending"})
+        oldest = self._notifications.find_one(
+            {"status": "pending"}, {"_id": 0, "createdAt": 1}, sort=[("createdAt", ASCENDING)]
+        )
+        return count, None if oldest is None else oldest["createdAt"]
+
 
 class Deliveries:
     """Owner of `deliveries`: one per (notification, webhook), with every attempt."""
@@ -209,7 +228,8 @@ class Deliveries:
         self._deliveries = db["deliveries"]
 
     def ensure_indexes(self) -> None:
-        self._deliveries.create_indexes(
+        sync_indexes(
+            self._deliveries,
             [
                 IndexModel(
                     [("project", ASCENDING), ("webhookId", ASCENDING), ("createdAt", DESCENDING)],
@@ -222,7 +242,7 @@ class Deliveries:
                     expireAfterSeconds=int(KEEP_FOR.total_seconds()),
                     name="expires",
                 ),
-            ]
+            ],
         )
 
     def create(

@@ -1,5 +1,6 @@
 """Points an event's own rule awards: fixed + per unit of a metadata value, times the user's
-group multiplier, gated by conditions and capped by maxCompletions.
+group multiplier, gated by conditions and capped by maxCompletions; then at most
+`points.maxPerEvent` for one event and `maxPoints.amount` per user and period.
 
 Arithmetic is decimal on the values the client sent (2 points per unit of 1.1 is 2.2, never
 2.2000000000000002), so rounding lands on the point a person would compute by hand. Per-unit
@@ -10,13 +11,17 @@ and is rounded the same way. No single award exceeds MAX_AWARD, whatever the met
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rules.conditions import is_number
 from rules.definitions import EventRule, exact
 from rules.errors import InvalidEvent
+
+if TYPE_CHECKING:  # rules.state imports rules.challenges, which imports this module
+    from rules.state import PointsTally
 
 _ROUNDING = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
 
@@ -57,7 +62,24 @@ def rule_points(rule: EventRule, metadata: Mapping[str, Any], usergroup: str | N
     rounding = rule.per_unit.rounding if rule.per_unit else "floor"
     base = Decimal(rule.fixed) + per_unit_points(rule, metadata)
     multiplier = rule.multipliers.get(usergroup, Decimal(1)) if usergroup else Decimal(1)
-    return _to_points(base * multiplier, rounding)
+    points = _to_points(base * multiplier, rounding)
+    return points if rule.max_per_event is None else min(points, rule.max_per_event)
+
+
+def within_points_cap(
+    rule: EventRule, reward: Reward, tally: PointsTally, period_start: datetime
+) -> tuple[Reward, PointsTally]:
+    """`reward` cut to what the rule's maxPoints leaves in the period starting at
+    `period_start`, and the tally with it added. A reward cut to nothing is limit_reached;
+    one in a period too old to know (see PointsTally) is cut to nothing."""
+    if rule.max_points is None or not reward.completed or reward.points == 0:
+        return reward, tally
+    so_far = tally.within(period_start)
+    left = 0 if so_far is None else max(0, rule.max_points.amount - so_far)
+    if left == 0:
+        return Reward(points=0, completed=False, reason=LIMIT_REACHED), tally
+    points = min(reward.points, left)
+    return replace(reward, points=points), tally.added(period_start, points)
 
 
 def per_unit_points(rule: EventRule, metadata: Mapping[str, Any]) -> int:

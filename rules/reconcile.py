@@ -67,7 +67,7 @@ def sweep_pending(
         try:
             finished += finish_pending(db, stored, effects)
             if not stored.pending:  # a stale marker: the records were finished meanwhile
-                users.forget_pending_marker(stored.id)
+                users.forget_pending_marker(stored)
         except Exception:
             # One user's broken record must not stall everyone queued behind it.
             log.exception("cannot finish the pending records of user %r", stored.state.user_id)

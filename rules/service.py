@@ -118,7 +118,13 @@ def record_event(
                 return Recorded(earlier, replayed=True)
         state = stored.state if stored else UserState(user_id=event.user_id)
         evaluation = evaluate(
-            event, rule, streak_rules, state, challenges=challenges, levels=catalog.levels
+            event,
+            rule,
+            streak_rules,
+            state,
+            challenges=challenges,
+            levels=catalog.levels,
+            usergroup_from_metadata=catalog.settings.usergroup_from_metadata,
         )
         record_id = ObjectId()
         pending: dict[str, Any] = {

@@ -106,6 +106,37 @@ class CompletionCounter:
         )
 
 
+# Periods of a points cap (maxPoints) remembered per event: a week of days, since events may
+# arrive up to 7 days late without events:import. An event in a period older than those kept
+# earns nothing from a capped rule rather than risk paying past the cap.
+PERIODS_KEPT = 8
+
+
+@dataclass(frozen=True)
+class PointsTally:
+    """Points an event's rule paid a user per period of its maxPoints cap, by period start
+    (the epoch for "lifetime"), the most recent PERIODS_KEPT periods."""
+
+    periods: tuple[tuple[datetime, int], ...] = ()  # ascending by start
+    dropped_through: datetime | None = None  # the latest period start no longer kept
+
+    def within(self, start: datetime) -> int | None:
+        """Points paid in the period starting at `start`; None when it may have been dropped."""
+        if self.dropped_through is not None and start <= self.dropped_through:
+            return None
+        return sum(points for begun, points in self.periods if begun == start)
+
+    def added(self, start: datetime, points: int) -> PointsTally:
+        totals = dict(self.periods)
+        totals[start] = totals.get(start, 0) + points
+        ordered = sorted(totals.items())
+        dropped = ordered[:-PERIODS_KEPT]
+        through = self.dropped_through
+        if dropped and (through is None or dropped[-1][0] > through):
+            through = dropped[-1][0]
+        return PointsTally(periods=tuple(ordered[-PERIODS_KEPT:]), dropped_through=through)
+
+
 @dataclass(frozen=True)
 class UserState:
     user_id: str
@@ -115,6 +146,7 @@ class UserState:
     lifetime: int = 0
     streaks: Mapping[str, StreakState] = field(default_factory=dict)
     completions: Mapping[str, CompletionCounter] = field(default_factory=dict)
+    earned: Mapping[str, PointsTally] = field(default_factory=dict)  # by eventId, capped rules
     challenges: Mapping[str, ChallengeState] = field(default_factory=dict)
     badges: tuple[str, ...] = ()
     first_seen: datetime | None = None

@@ -1,4 +1,5 @@
-"""Support actions on one user (DESIGN §6): adjust points, restore a streak, grant freezes.
+"""Support actions on one user (DESIGN §6): adjust points, restore a streak, grant freezes,
+set the usergroup.
 
 Each is applied exactly once by the machinery events use (rules.service): one version-guarded
 save of the user document that also pushes a `pending` record — here without an event record:
@@ -217,6 +218,47 @@ def grant_streak_freezes(
         project, user_id, streak_id, "streak.freezes_granted", change, actor, now, count
     )
     return _apply(db, project, user_id, plan, now=now, idempotency=idempotency, effects=effects)
+
+
+def set_usergroup(
+    db: Database[Any],
+    project: str,
+    user_id: str,
+    *,
+    usergroup: str | None,
+    actor: str | None,
+    now: datetime,
+    effects: Sequence[Effect] = (),
+) -> Applied:
+    """Set (None: clear) the user's usergroup, which picks their groupRewards multiplier.
+
+    The way to set it when the project trusts no event with it (rules.project_settings).
+    Setting the value it has is a no-op that still answers. Raises UserNotFound or
+    UpdateContention."""
+
+    def plan(stored: StoredUser, record_id: ObjectId) -> _Step:
+        before = stored.state.usergroup
+        result = {
+            "userId": user_id,
+            "usergroup": usergroup,
+            "previous": before,
+            "actor": actor,
+            "at": now,
+        }
+        audit = audit_entry(
+            record_id,
+            project,
+            user_id,
+            "usergroup.changed",
+            actor,
+            now,
+            details={"usergroup": usergroup},
+            before={"usergroup": before},
+            after={"usergroup": usergroup},
+        )
+        return _Step(replace(stored.state, usergroup=usergroup), result, audit)
+
+    return _apply(db, project, user_id, plan, now=now, idempotency=None, effects=effects)
 
 
 def _streak_rule(db: Database[Any], project: str, streak_id: str) -> StreakRule:

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, ReadPreference
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from core.indexes import sync_indexes
 from rules.challenges import challenge_state_from_document, challenge_state_to_document
-from rules.state import CompletionCounter, UserState
+from rules.state import CompletionCounter, PointsTally, UserState
 from rules.streaks import streak_state_from_document, streak_state_to_document
 
 
@@ -39,10 +40,12 @@ class StoredUser:
 
 class UserStore:
     def __init__(self, db: Database[Any]) -> None:
-        self._users = db["users"]
+        # The exactly-once path reads a version and writes against it: always the primary's.
+        self._users = db.get_collection("users", read_preference=ReadPreference.PRIMARY)
 
     def ensure_indexes(self) -> None:
-        self._users.create_indexes(
+        sync_indexes(
+            self._users,
             [
                 IndexModel(
                     [("project", ASCENDING), ("userId", ASCENDING)],
@@ -51,13 +54,15 @@ class UserStore:
                 ),
                 # The recovery sweep's query: users holding records older than a cutoff.
                 IndexModel([("pendingSince", ASCENDING)], sparse=True, name="pending_since"),
-                # The report run's: a project's oldest pending record.
+                # The report run's: a project's oldest pending record. Partial, not sparse: a
+                # compound sparse index holds every document with any of its keys, and every
+                # user has a project, so it indexed them all.
                 IndexModel(
                     [("project", ASCENDING), ("pendingSince", ASCENDING)],
-                    sparse=True,
+                    partialFilterExpression={"pendingSince": {"$exists": True}},
                     name="project_pending_since",
                 ),
-            ]
+            ],
         )
 
     def load(self, project: str, user_id: str) -> StoredUser | None:
@@ -94,7 +99,8 @@ class UserStore:
                 return False
             return True
         result = self._users.update_one(
-            {"_id": stored.id, "version": stored.version},
+            # The shard key (project, userId) beside the _id: mongos targets one shard.
+            {**_key(project, state.user_id), "_id": stored.id, "version": stored.version},
             {
                 "$set": {**fields, "version": stored.version + 1},
                 "$push": {"pending": dict(pending)},
@@ -114,15 +120,24 @@ class UserStore:
         if emptied.matched_count == 0:
             self._users.update_one(user, {"$pull": {"pending": {"id": pending_id}}})
 
-    def forget_pending_marker(self, document_id: Any) -> None:
+    def forget_pending_marker(self, stored: StoredUser) -> None:
         self._users.update_one(
-            {"_id": document_id, "pending": {"$size": 0}}, {"$unset": {"pendingSince": ""}}
+            {
+                **_key(stored.project, stored.state.user_id),
+                "_id": stored.id,
+                "pending": {"$size": 0},
+            },
+            {"$unset": {"pendingSince": ""}},
         )
 
     def set_balance(self, stored: StoredUser, balance: int) -> bool:
         """Overwrite the balance if nobody changed the user since `stored` was read."""
         result = self._users.update_one(
-            {"_id": stored.id, "version": stored.version},
+            {
+                **_key(stored.project, stored.state.user_id),
+                "_id": stored.id,
+                "version": stored.version,
+            },
             {"$set": {"points.balance": balance, "version": stored.version + 1}},
         )
         return result.modified_count == 1
@@ -172,6 +187,21 @@ class UserStore:
             query["points.lifetime"] = lifetime
         return self._users.count_documents(query)
 
+    def oldest_pending(self) -> datetime | None:
+        """The oldest `pendingSince` of any user, None when nothing is pending (served by
+        pending_since; for the on-call metrics)."""
+        document = self._users.find_one(
+            {"pendingSince": {"$exists": True}},
+            {"_id": 0, "pendingSince": 1},
+            sort=[("pendingSince", ASCENDING)],
+        )
+        return None if document is None else document["pendingSince"]
+
+
+def _key(project: str, user_id: str) -> dict[str, str]:
+    """The shard key of `users` (core.sharding)."""
+    return {"project": project, "userId": user_id}
+
 
 def _stored(document: Mapping[str, Any]) -> StoredUser:
     return StoredUser(
@@ -202,6 +232,14 @@ def state_to_fields(state: UserState) -> dict[str, Any]:
             }
             for event_id, c in state.completions.items()
         ],
+        "earned": [
+            {
+                "eventId": event_id,
+                "periods": [{"start": start, "points": points} for start, points in t.periods],
+                "droppedThrough": t.dropped_through,
+            }
+            for event_id, t in state.earned.items()
+        ],
         "challenges": [
             {"challengeId": challenge_id, **challenge_state_to_document(c)}
             for challenge_id, c in state.challenges.items()
@@ -229,6 +267,13 @@ def state_from_document(document: Mapping[str, Any]) -> UserState:
                 dropped_through=c.get("droppedThrough"),
             )
             for c in document.get("completions", [])
+        },
+        earned={
+            t["eventId"]: PointsTally(
+                periods=tuple((p["start"], p["points"]) for p in t["periods"]),
+                dropped_through=t.get("droppedThrough"),
+            )
+            for t in document.get("earned", [])
         },
         challenges={
             c["challengeId"]: challenge_state_from_document(c)

@@ -16,6 +16,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 
+from core.indexes import sync_indexes
 from rules.definition_store import DefinitionStamps
 from rules.errors import DefinitionNotFound, InvalidDefinition
 
@@ -49,14 +50,15 @@ class WebhookStore:
         self._stamps = DefinitionStamps(db)
 
     def ensure_indexes(self) -> None:
-        self._webhooks.create_indexes(
+        sync_indexes(
+            self._webhooks,
             [
                 IndexModel(
                     [("project", ASCENDING), ("webhookId", ASCENDING)],
                     unique=True,
                     name="project_webhookId",
                 )
-            ]
+            ],
         )
 
     def save(

@@ -20,9 +20,12 @@ import fakeredis
 import pytest
 import redis
 
-from core import clock
+from core import clock, query_audit
 from core.clients import Clients
 from core.settings import Settings
+from reports.indexes import ensure_indexes as ensure_report_indexes
+from rules.indexes import ensure_indexes
+from tests.query_audit import audit as audit_shapes
 from web import create_app
 from web.auth import mint_token
 
@@ -117,6 +120,10 @@ def runner(app: Any) -> Any:
 
 @pytest.fixture
 def db(clients: Clients) -> Any:
+    """The in-memory store with the indexes `db init` declares: it refuses a hint naming an
+    index that production would not have (core.server_rules)."""
+    ensure_indexes(clients.mongo)
+    ensure_report_indexes(clients.mongo)
     return clients.mongo
 
 
@@ -167,3 +174,42 @@ def send(client: Any, auth: Callable[..., dict[str, str]]) -> Callable[..., Any]
         )
 
     return post
+
+
+# The query-shape audit (tests/query_audit.py): record every query the code issues, then fail
+# the run when one has no declared index serving it or breaks the sharding rules.
+_audit: dict[str, Any] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--query-shapes",
+        action="store_true",
+        help="print every query shape the code issued, with the index that serves it",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _audit["recorder"] = query_audit.start_recording()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    recorder = _audit.get("recorder")
+    if recorder is None or not recorder.shapes:
+        return
+    result = _audit["result"] = audit_shapes(recorder)
+    if result.failures and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    result = _audit.get("result")
+    if result is None:
+        return
+    if config.getoption("--query-shapes"):
+        terminalreporter.section("query shapes (shape → index)")
+        terminalreporter.write_line(result.table())
+    if result.failures:
+        terminalreporter.section("query-shape audit FAILED", red=True)
+        for failure in result.failures:
+            terminalreporter.write_line(failure)

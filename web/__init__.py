@@ -10,18 +10,27 @@ import logging
 from flask import Flask, Request
 
 from core.clients import Clients
+from core.logs import configure_logging
 from core.settings import Settings
 from jobs.runtime import use_clients
 from reports.indexes import ensure_indexes as ensure_report_indexes
 from rules.indexes import ensure_indexes
 from web import dashboard, swagger_ui
+from web.bodies import init_body_checks
 from web.cli import register_cli
 from web.context import EXTENSION, AppState
 from web.demo import seed_demo
 from web.envelope import Api, register_error_handlers
+from web.headers import init_headers
+from web.observability import init_observability
 from web.openapi import document_rules
+from web.paths import init_user_paths
 from web.ratelimit import init_rate_limits
+from web.requestlimits import init_request_size_checks
 from web.resources import analytics, definitions, events, health, leaderboards, users, webhooks
+from web.resources import metrics as metrics_resource
+from web.resources import settings as project_settings
+from web.resources.insights import blp as insights_blp
 
 MAX_BODY_BYTES = 16 * 1024
 # Endpoints whose bodies may be larger: a batch holds up to 100 events.
@@ -41,10 +50,11 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     settings = settings or Settings.from_env()
     settings.validate()
     clients = clients or Clients(settings)
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
 
     app = Flask(__name__)
     app.request_class = LaurelRequest
+    init_user_paths(app)  # before the blueprints: their routes use <user:userId>
     app.json.sort_keys = False  # keep the documented field order in responses
     app.config.update(
         API_TITLE="Laurel",
@@ -75,17 +85,24 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     api = Api(app)
     document_rules(api)
     register_error_handlers(app)
+    init_observability(app)  # first: it times and counts what the others answer
+    init_headers(app, settings.cors_origins)
+    init_request_size_checks(app)
+    init_body_checks(app)  # before the limiter: a batch's cost is read from its body
     init_rate_limits(app, settings, clients)
     api.register_blueprint(health.blp)
     api.register_blueprint(events.blp)
     for blueprint in definitions.admin_blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(webhooks.blp)
+    api.register_blueprint(project_settings.blp)
     api.register_blueprint(users.blp)
     api.register_blueprint(leaderboards.blp)
     api.register_blueprint(analytics.blp)
+    api.register_blueprint(insights_blp)
     app.register_blueprint(swagger_ui.bp)
     app.register_blueprint(dashboard.bp)
+    api.register_blueprint(metrics_resource.blp)
     register_cli(app)
 
     if settings.mongo_uri is None:
@@ -95,10 +112,3 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     if settings.embedded:
         seed_demo(clients.mongo)
     return app
-
-
-def _configure_logging(level: str) -> None:
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    root.setLevel(level)

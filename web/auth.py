@@ -3,12 +3,22 @@
 HS256 only (the algorithm is pinned, so `alg: none` or RS/HS confusion cannot pass); `exp` and
 `iat` are required; the `kid` header picks a key of JWT_KEYS. The `project` claim is the tenant
 every document is scoped by; `admin` implies every other scope.
+
+Following RFC 8725 (JWT best current practices): times are judged against Laurel's clock with
+LEEWAY seconds for clocks that disagree a little; a token may live at most JWT_MAX_AGE seconds
+(`exp - iat`); claims have strict types (numbers for times, not strings or booleans) and
+bounded sizes; a token whose header or payload names a claim twice is refused rather than
+read one way here and another way by some other verifier.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import inspect
+import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,13 +29,17 @@ from flask import g, request
 from flask_smorest import abort
 
 from core import clock
-from core.settings import SigningKeys
+from core.settings import Settings, SigningKeys
 from web.context import app_state
 from web.schemas.fields import IDENTIFIER
 
 ALGORITHM = "HS256"
 SCOPES = ("events:write", "events:import", "users:read", "users:write", "reports:read", "admin")
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="laurel"'}
+LEEWAY = 30  # seconds: clocks of issuer and server may disagree this much
+MAX_SUBJECT = 128  # characters of `sub`, the actor recorded on support actions
+MAX_SCOPE = 512  # characters of `scope`
+DEFAULT_MAX_AGE = Settings.jwt_max_age  # JWT_MAX_AGE when unset
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -52,6 +66,7 @@ def mint_token(
     subject: str | None = None,
     ttl: int = 3600,
     now: datetime | None = None,
+    max_age: int = DEFAULT_MAX_AGE,
 ) -> str:
     scopes = list(scopes)
     unknown = sorted(set(scopes) - set(SCOPES))
@@ -66,18 +81,30 @@ def mint_token(
         "iat": issued,
         "exp": issued + timedelta(seconds=ttl),
     }
+    if ttl > max_age:
+        raise ValueError(f"ttl may be at most {max_age} seconds (JWT_MAX_AGE)")
     if subject:
+        if subject_problem(subject):
+            raise ValueError(f"sub {subject_problem(subject)}")
         claims["sub"] = subject
     kid, secret = keys.for_signing()
     headers = {"kid": kid} if kid else None
     return jwt.encode(claims, secret, algorithm=ALGORITHM, headers=headers)
 
 
-def decode_token(token: str, keys: SigningKeys) -> Principal:
+def subject_problem(subject: str) -> str | None:
+    if 1 <= len(subject) <= MAX_SUBJECT and subject.isprintable():
+        return None
+    return f"must be 1-{MAX_SUBJECT} printable characters"
+
+
+def decode_token(token: str, keys: SigningKeys, max_age: int = DEFAULT_MAX_AGE) -> Principal:
     try:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.InvalidTokenError:
         raise InvalidToken("malformed token") from None
+    if kid is not None and (not isinstance(kid, str) or len(kid) > 64):
+        raise InvalidToken("invalid token")
     secret = keys.for_verification(kid if isinstance(kid, str) else None)
     if secret is None:
         raise InvalidToken("token signed with an unknown key")
@@ -87,29 +114,61 @@ def decode_token(token: str, keys: SigningKeys) -> Principal:
             token,
             secret,
             algorithms=[ALGORITHM],
-            options={"require": ["exp", "iat"], "verify_exp": False, "verify_iat": False},
+            options={
+                "require": ["exp", "iat"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
     except jwt.InvalidTokenError:
         raise InvalidToken("invalid token") from None
-    _check_times(claims)
+    _refuse_duplicate_claims(token)
+    _check_times(claims, max_age)
     project, scope, subject = claims.get("project"), claims.get("scope", ""), claims.get("sub")
     if not isinstance(project, str) or not IDENTIFIER.fullmatch(project):
         raise InvalidToken("token has no valid project claim")
-    if not isinstance(scope, str) or (subject is not None and not isinstance(subject, str)):
+    if not isinstance(scope, str) or len(scope) > MAX_SCOPE:
         raise InvalidToken("invalid token")
+    if subject is not None and (not isinstance(subject, str) or subject_problem(subject)):
+        raise InvalidToken(f"token's sub claim {subject_problem(str(subject))}")
     return Principal(project=project, scopes=frozenset(scope.split()), subject=subject)
 
 
-def _check_times(claims: dict[str, Any]) -> None:
+def _refuse_duplicate_claims(token: str) -> None:
+    """PyJWT keeps the last of two equal names; another verifier might keep the first."""
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        names = [name for name, _ in pairs]
+        if len(set(names)) != len(names):
+            raise InvalidToken("token names a claim twice")
+        return dict(pairs)
+
+    for segment in token.split(".")[:2]:
+        try:
+            raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+            json.loads(raw, object_pairs_hook=unique)
+        except (binascii.Error, ValueError, RecursionError):
+            raise InvalidToken("invalid token") from None
+
+
+def _check_times(claims: dict[str, Any], max_age: int) -> None:
     issued, expires = claims["iat"], claims["exp"]
-    for value in (issued, expires):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidToken("invalid token")
+    times = [issued, expires] + ([claims["nbf"]] if "nbf" in claims else [])
+    for value in times:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise InvalidToken("invalid token: exp, iat and nbf must be numbers")
     now = clock.timestamp()
-    if expires <= now:
+    if expires <= now - LEEWAY:
         raise InvalidToken("token expired")
-    if issued > now:
-        raise InvalidToken("invalid token")
+    if issued > now + LEEWAY or claims.get("nbf", issued) > now + LEEWAY:
+        raise InvalidToken("token not valid yet")
+    if expires - issued > max_age:
+        raise InvalidToken(f"token lives longer than the {max_age} seconds allowed (JWT_MAX_AGE)")
 
 
 def _request_principal() -> Principal | InvalidToken:
@@ -120,7 +179,10 @@ def _request_principal() -> Principal | InvalidToken:
             g.principal = InvalidToken("missing bearer token")
         else:
             try:
-                g.principal = decode_token(token.strip(), app_state().settings.signing_keys())
+                settings = app_state().settings
+                g.principal = decode_token(
+                    token.strip(), settings.signing_keys(), settings.jwt_max_age
+                )
             except InvalidToken as error:
                 g.principal = error
     principal: Principal | InvalidToken = g.principal

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 import time
 from datetime import timedelta
 
@@ -12,7 +15,9 @@ from werkzeug.serving import run_simple
 
 from core import clock
 from jobs.effects import effects_for
-from jobs.scheduler import build_scheduler
+from jobs.scheduler import build_scheduler, scheduler_id
+from jobs.scheduler import stop as stop_scheduler
+from jobs.worker import serve_metrics
 from reports.indexes import ensure_indexes as ensure_report_indexes
 from rules.indexes import ensure_indexes
 from rules.reconcile import SWEEP_GRACE, sweep_pending, verify_balances
@@ -21,6 +26,7 @@ from web.cli_reports import reports_cli
 from web.cli_support import register_support_cli
 from web.context import app_state
 from web.demo import banner, seed_demo
+from web.requestlimits import EnvelopeRequestHandler
 
 token_cli = AppGroup("token", help="Mint API tokens (JWT, HS256).")
 db_cli = AppGroup("db", help="Manage the MongoDB database.")
@@ -49,8 +55,14 @@ ledger_cli = AppGroup("ledger", help="Check and repair points balances against t
 def create_token(project: str, scope: str, sub: str | None, ttl: int) -> None:
     """Print a signed token, alone on stdout."""
     try:
+        settings = app_state().settings
         token = mint_token(
-            app_state().settings.signing_keys(), project, scope.split(), subject=sub, ttl=ttl
+            settings.signing_keys(),
+            project,
+            scope.split(),
+            subject=sub,
+            ttl=ttl,
+            max_age=settings.jwt_max_age,
         )
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
@@ -127,7 +139,14 @@ def serve_demo(host: str, port: int | None) -> None:
     build_scheduler(state.clients).start()  # the embedded default's scheduled jobs
     # One process on purpose: in the embedded default the data lives in this process.
     # (Flask's app.run refuses to run under the flask CLI, so call werkzeug directly.)
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    run_simple(
+        host,
+        port,
+        current_app._get_current_object(),
+        threaded=True,
+        use_reloader=False,
+        request_handler=EnvelopeRequestHandler,  # its own 414/431 in the error envelope too
+    )
 
 
 @click.command("scheduler")
@@ -137,10 +156,31 @@ def run_scheduler() -> None:
 
     Run one per deployment; a lock document keeps a second one from running a job twice.
     """
-    scheduler = build_scheduler(app_state().clients, blocking=True)
-    for job in scheduler.get_jobs():
-        click.echo(f"scheduled {job.id}: {job.trigger}")
-    scheduler.start()
+    state = app_state()
+    owner = scheduler_id()
+    scheduler = build_scheduler(state.clients, blocking=True, owner=owner)
+    if state.settings.metrics_port is not None:
+        serve_metrics(state.settings.metrics_port)
+    stopping = threading.Event()
+
+    def on_sigterm(*_: object) -> None:
+        stopping.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    # SIGTERM (docker stop, systemd) ends the loop like Ctrl+C; `stop` then releases the locks.
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        for job in scheduler.get_jobs():
+            click.echo(f"scheduled {job.id}: {job.trigger}")
+        if not stopping.is_set():
+            scheduler.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if stop_scheduler(scheduler, state.clients, owner):
+        os._exit(0)  # runs cut short still hold threads the interpreter would wait for
 
 
 def register_cli(app: Flask) -> None:

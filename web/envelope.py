@@ -18,7 +18,13 @@ import flask_smorest
 from flask import Flask, Request, Response, jsonify
 from flask_smorest import abort
 from marshmallow import Schema, fields
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import (
+    BulkWriteError,
+    ConnectionFailure,
+    ExecutionTimeout,
+    PyMongoError,
+    WriteConcernError,
+)
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
@@ -45,9 +51,11 @@ ERROR_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "idempotency_conflict",
     429: "rate_limited",
+    431: "headers_too_large",
     500: "internal_error",
     503: "unavailable",
 }
@@ -155,13 +163,25 @@ def describe_error(error: BaseException) -> ErrorInfo:
         # Every error's details take one shape: {path: [messages]} (see ErrorSchema).
         details = flatten_messages(error.details) if error.details else {}
         return ErrorInfo(status, code, error.message, details, dict(headers))
-    if isinstance(error, ConnectionFailure):
+    if database_unavailable(error):
         log.warning("MongoDB is unreachable: %s", error)
         return ErrorInfo(
             503, "unavailable", "The database is unreachable; retry later", headers=RETRY_SOON
         )
     log.error("unhandled error", exc_info=error)
     return ErrorInfo(500, "internal_error", "Internal server error")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """MongoDB could not do it now, and the same request may succeed later: no primary
+    (NotPrimaryError, AutoReconnect), unreachable or too slow (network, server selection and
+    operation timeouts), or a write the majority did not confirm (WriteConcernError, also
+    inside a BulkWriteError). None of these means the request was wrong, so 503, not 500."""
+    if isinstance(error, ConnectionFailure | WriteConcernError | ExecutionTimeout):
+        return True
+    if isinstance(error, BulkWriteError) and error.details.get("writeConcernErrors"):
+        return True
+    return isinstance(error, PyMongoError) and error.timeout
 
 
 def describe_invalid(messages: Any) -> ErrorInfo:
@@ -276,10 +296,13 @@ class Blueprint(flask_smorest.Blueprint):
         return success_envelope(type(schema))()
 
     def errors(self, *statuses: int) -> Callable[[Any], Any]:
-        """Document error responses of a view (their body is the error envelope)."""
+        """Document error responses of a view (their body is the error envelope).
+
+        503 `unavailable` is documented on every view: each one reads MongoDB or Redis, and
+        either may be failing over or out of reach (describe_error)."""
 
         def decorator(view: Any) -> Any:
-            for status in statuses:
+            for status in sorted({*statuses, 503}):
                 view = self.alt_response(status, response=HTTPStatus(status).name)(view)
             return view
 

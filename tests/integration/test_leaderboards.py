@@ -335,6 +335,20 @@ def test_an_entry_finished_twice_counts_once(clients: Clients) -> None:
     ]
 
 
+def test_entries_partly_counted_before_add_only_the_new_ones(clients: Clients) -> None:
+    earlier = entry("r1:0", 10, NOW - timedelta(days=40))
+    record_awards(clients.redis, PROJECT, "amy", [earlier], NOW)
+
+    assert record_awards(clients.redis, PROJECT, "amy", [earlier, entry("r2:0", 5, NOW)], NOW) == 1
+
+    assert [(s.user_id, s.points) for s in top(clients.redis, PROJECT, "all", 10, NOW)] == [
+        ("amy", 15)
+    ]
+    assert [(s.user_id, s.points) for s in top(clients.redis, PROJECT, "day", 10, NOW)] == [
+        ("amy", 5)
+    ]
+
+
 def test_only_positive_points_earned_through_rules_count(clients: Clients) -> None:
     entries = [
         entry("r1:0", 10, NOW),

@@ -105,16 +105,17 @@ def test_an_unexpected_error_is_logged_and_the_retry_is_not_blocked_by_the_lease
             raise error
         return original(*args, **kwargs)
 
-    import requests
+    from jobs import http_post
 
-    original = requests.post
-    monkeypatch.setattr("jobs.webhooks.requests.post", flaky_post)
+    original = http_post.post
+    monkeypatch.setattr("jobs.webhooks.http_post.post", flaky_post)
     send("login", "ann")
     work(queue)
 
     delivery = db.deliveries.find_one()
     assert delivery["status"] == "succeeded"
-    assert "RuntimeError: the database blinked" in delivery["attempts"][0]["error"]
+    # Logged for the operator; the tenant's log says no more than that it failed.
+    assert delivery["attempts"][0]["error"] == "internal error; retried"
     assert delivery["attempts"][1]["statusCode"] == 200
     assert len(receiver.requests) == 1
 
@@ -123,20 +124,21 @@ def test_a_holder_that_outlived_its_lease_cannot_overwrite_the_next_one(db: Any)
     deliveries = Deliveries(db)
     now = datetime(2026, 11, 26, tzinfo=UTC)
     notification = {"_id": "n1", "project": "acme", "userId": "u", "type": "event.rewarded"}
-    deliveries.create(notification, "main", now)
-    stale = deliveries.lease("n1:main", now, timedelta(seconds=90))
-    fresh = deliveries.lease("n1:main", now + timedelta(seconds=91), timedelta(seconds=90))
-    assert stale is not None and fresh is not None
+    with clock.using(clock.frozen(now)):  # (what the TTL index has expired follows the clock)
+        deliveries.create(notification, "main", now)
+        stale = deliveries.lease("n1:main", now, timedelta(seconds=90))
+        fresh = deliveries.lease("n1:main", now + timedelta(seconds=91), timedelta(seconds=90))
+        assert stale is not None and fresh is not None
 
-    deliveries.record_attempt(
-        "n1:main", fresh["leaseToken"], {"statusCode": 200}, "succeeded", None, now
-    )
-    overwritten = deliveries.record_attempt(
-        "n1:main", stale["leaseToken"], {"statusCode": 500}, "pending", now, now
-    )
+        deliveries.record_attempt(
+            "n1:main", fresh["leaseToken"], {"statusCode": 200}, "succeeded", None, now
+        )
+        overwritten = deliveries.record_attempt(
+            "n1:main", stale["leaseToken"], {"statusCode": 500}, "pending", now, now
+        )
+        stored = db.deliveries.find_one({"_id": "n1:main"})
 
     assert overwritten is False
-    stored = db.deliveries.find_one({"_id": "n1:main"})
     assert stored["status"] == "succeeded" and stored["attempts"] == [{"statusCode": 200}]
 
 
@@ -164,7 +166,7 @@ def test_private_destinations_are_refused_unless_allowed(
     delivery = db.deliveries.find_one()
     assert receiver.requests == []
     assert delivery["status"] == "failed" and len(delivery["attempts"]) == 1  # not retried
-    assert "non-public address (127.0.0.1)" in delivery["attempts"][0]["error"]
+    assert delivery["attempts"][0]["error"] == "the destination resolves to a non-public address"
 
 
 @pytest.mark.parametrize(

@@ -251,7 +251,8 @@ def test_a_refused_connection_is_logged_as_an_error(
         "items"
     ]
     assert delivery["status"] == "failed"
-    assert all("ConnectionError" in a["error"] for a in delivery["attempts"])
+    # What kind of failure, without the low-level error's text (it may name internal hosts).
+    assert {a["error"] for a in delivery["attempts"]} == {"the connection was refused"}
 
 
 def test_a_job_run_twice_delivers_once(

@@ -55,7 +55,7 @@ PAGES = {
     "/levels": ("levels", "Levels"),
     "/webhooks": ("webhooks", "Webhooks"),
     "/users": ("users", "Users"),
-    "/users/<userId>": ("user", "User"),
+    "/users/<user:userId>": ("user", "User"),  # "/" arrives as %2F (web.paths)
     "/leaderboards": ("leaderboards", "Leaderboards"),
 }
 

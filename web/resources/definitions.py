@@ -1,5 +1,5 @@
 """Admin API for definitions (DESIGN §5), scope `admin`: /admin/events, /admin/streaks,
-/admin/challenges and /admin/levels."""
+/admin/challenges, /admin/funnels (DESIGN §11) and /admin/levels."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from web.schemas.definitions import (
     StreakDefinitionSchema,
 )
 from web.schemas.fields import identifier_problem, to_millis
+from web.schemas.insights import FunnelDefinitionListSchema, FunnelDefinitionSchema
 
 
 def definition_blueprint(
@@ -113,6 +114,14 @@ def admin_blueprints() -> list[Blueprint]:
             ChallengeDefinitionSchema,
             ChallengeDefinitionListSchema,
             lambda store: store.challenges,
+        ),
+        definition_blueprint(
+            "admin_funnels",
+            "funnel",
+            "funnelId",
+            FunnelDefinitionSchema,
+            FunnelDefinitionListSchema,
+            lambda store: store.funnels,
         ),
         levels_blp,
     ]

@@ -11,15 +11,16 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import ValidationError
 
-from core import clock
+from core import clock, metrics
 from jobs.effects import effects_for
 from rules.engine import Event, Outcome
 from rules.idempotency import IdempotencyKey, fingerprint
 from rules.service import Recorded, record_event
 from web.auth import Principal, current_principal, require_scope
 from web.context import app_state, database
-from web.envelope import Blueprint, describe_error, describe_invalid
+from web.envelope import Blueprint, ErrorInfo, describe_error, describe_invalid
 from web.openapi import IDEMPOTENCY_KEY_PARAMETER
+from web.ratelimit import batch_allowance
 from web.schemas.events import (
     BatchRequestSchema,
     BatchResultSchema,
@@ -40,6 +41,10 @@ BRIEF_EXAMPLE = {
 }
 
 blp = Blueprint("events", __name__, description="Record user activity and award rewards")
+
+# A batch validates each item on its own; one schema instance serves them all (and every
+# thread: loading keeps no state on the schema).
+ITEM_SCHEMA = EventSchema()
 
 
 @blp.route("/event", endpoint="event")
@@ -93,21 +98,27 @@ class BatchResource(MethodView):
         Results come back in request order as `{index, status, data | error}`, where
         `status` and `error` are what POST /event would have answered for that item: one
         bad item does not reject the others. Give each item its own `idempotencyKey`; a
-        replayed item carries `replayed: true`. Requires the `events:write` scope.
+        replayed item carries `replayed: true`. A batch costs one request per event against
+        the rate limit; when fewer are left, the first events are recorded and the others
+        answered 429 `rate_limited` in their result. Requires the `events:write` scope.
         """
         if request.headers.get(KEY_HEADER) is not None:
             abort(400, errors={KEY_HEADER: ["give each item of a batch its own idempotencyKey"]})
         principal = current_principal()
+        allowance = batch_allowance()
         return {
             "results": [
-                _batch_item(principal, index, item) for index, item in enumerate(payload["events"])
+                _batch_item(principal, index, item)
+                if allowance is None or index < allowance
+                else _over_allowance(index, allowance)
+                for index, item in enumerate(payload["events"])
             ]
         }
 
 
 def _batch_item(principal: Principal, index: int, item: Any) -> dict[str, Any]:
     try:
-        payload = EventSchema().load(item)
+        payload = ITEM_SCHEMA.load(item)
         recorded = _record(principal, payload, item)
     except ValidationError as error:
         info = describe_invalid(error.normalized_messages())
@@ -118,6 +129,19 @@ def _batch_item(principal: Principal, index: int, item: Any) -> dict[str, Any]:
         if recorded.replayed:
             result["replayed"] = True
         return result
+    if 400 <= info.status < 500:
+        metrics.count_event("rejected")
+    return {"index": index, "status": info.status, "error": info.body()}
+
+
+def _over_allowance(index: int, allowance: int) -> dict[str, Any]:
+    """An item past what the rate limit's window had left: not recorded, to be sent again."""
+    info = ErrorInfo(
+        429,
+        "rate_limited",
+        f"The rate limit had room for {allowance} of this batch's events; "
+        "send the others again later",
+    )
     return {"index": index, "status": info.status, "error": info.body()}
 
 
@@ -134,7 +158,7 @@ def _record(principal: Principal, payload: Mapping[str, Any], body: Any) -> Reco
     if key is not None:
         request_fields = {k: v for k, v in body.items() if k != "idempotencyKey"}
         idempotency = IdempotencyKey(key, fingerprint(request_fields))
-    return record_event(
+    recorded = record_event(
         database(),
         principal.project,
         event,
@@ -144,6 +168,18 @@ def _record(principal: Principal, payload: Mapping[str, Any], body: Any) -> Reco
         may_import=principal.allows("events:import"),
         effects=effects_for(app_state().clients),
     )
+    _count(recorded)
+    return recorded
+
+
+def _count(recorded: Recorded) -> None:
+    """laurel_events_total and laurel_points_awarded_total (a replay awards nothing new)."""
+    if recorded.replayed:
+        metrics.count_event("replayed")
+    elif recorded.outcome.rewarded:
+        metrics.count_event("rewarded", recorded.outcome.total_points_awarded)
+    else:
+        metrics.count_event("not_rewarded", recorded.outcome.total_points_awarded)
 
 
 def _mark_replayed(response: Response) -> Response:

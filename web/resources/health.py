@@ -1,4 +1,5 @@
-"""GET /health: can this process reach MongoDB and Redis?"""
+"""GET /health, /health/live and /health/ready: does the process answer, can it reach MongoDB
+and Redis?"""
 
 from __future__ import annotations
 
@@ -38,3 +39,47 @@ class Health(MethodView):
         if not mongo:
             abort(503, message=f"MongoDB is unreachable (Redis is {'up' if redis else 'down'})")
         return {"status": "ok" if redis else "degraded", "mongo": mongo, "redis": redis}
+
+
+class LiveSchema(Schema):
+    status = fields.String(metadata={"description": "Always ok: the process answers"})
+
+
+class ReadySchema(Schema):
+    status = fields.String(metadata={"description": "ok"})
+    mongo = fields.Boolean()
+    redis = fields.Boolean()
+
+
+@blp.route("/health/live")
+class Live(MethodView):
+    @blp.response(200, LiveSchema)
+    @blp.errors(500)
+    @blp.doc(security=[])
+    def get(self) -> dict[str, Any]:
+        """Answer when the process does (a liveness probe; touches no store)"""
+        return {"status": "ok"}
+
+
+@blp.route("/health/ready")
+class Ready(MethodView):
+    @blp.response(200, ReadySchema)
+    @blp.errors(503)
+    @blp.doc(security=[])
+    def get(self) -> dict[str, Any]:
+        """Answer 200 when MongoDB and Redis both do, else 503 (a readiness probe)
+
+        The error's details say which of them is down.
+        """
+        clients = app_state().clients
+        mongo, redis = ping_mongo(clients.mongo), ping_redis(clients.redis)
+        if not (mongo and redis):
+            states = (("MongoDB", mongo), ("Redis", redis))
+            down = " and ".join(name for name, up in states if not up)
+            abort(
+                503,
+                message=f"Not ready: {down} unreachable",
+                errors={"mongo": ["up" if mongo else "down"], "redis": ["up" if redis else "down"]},
+                headers={"Retry-After": "5"},
+            )
+        return {"status": "ok", "mongo": mongo, "redis": redis}

@@ -91,7 +91,7 @@ class Leaderboard(MethodView):
         }
 
 
-@blp.route("/users/<userId>/rank", endpoint="rank")
+@blp.route("/users/<user:userId>/rank", endpoint="rank")
 class Rank(MethodView):
     @require_board_reader
     @blp.arguments(RankQuerySchema, location="query")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask import Response, after_this_request, request
@@ -19,6 +20,10 @@ from flask_smorest import abort
 
 from core import clock
 from jobs.effects import effects_for
+from jobs.queue import QueueUnavailable, queue_for
+from jobs.reports import run_exports
+from jobs.scheduler import LOCK_TTL
+from reports.export_erasure import remove_exports_holding
 from reports.runner import forget_user
 from rules.erasure import erase_user
 from rules.eventlog import EventLog
@@ -26,7 +31,13 @@ from rules.history import KINDS, user_history
 from rules.idempotency import IdempotencyKey, fingerprint
 from rules.ledger import Ledger
 from rules.profiles import require_user, user_profile
-from rules.support import Applied, adjust_points, grant_streak_freezes, restore_streak
+from rules.support import (
+    Applied,
+    adjust_points,
+    grant_streak_freezes,
+    restore_streak,
+    set_usergroup,
+)
 from web.auth import Principal, current_principal, require_scope
 from web.context import app_state, database
 from web.envelope import RETRY_SOON, Blueprint
@@ -42,12 +53,15 @@ from web.schemas.users import (
     ProfileSchema,
     RestoreSchema,
     StreakToolResultSchema,
+    UsergroupResultSchema,
+    UsergroupSchema,
 )
 
 log = logging.getLogger(__name__)
 
 # Seconds to wait before erasing once more what requests in flight were still writing.
 ERASE_SETTLE = 0.5
+EXPORT_TIMEOUT = int(LOCK_TTL.total_seconds())  # an export may last as long as its lock
 
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -68,7 +82,7 @@ blp = Blueprint(
 )
 
 
-@blp.route("/<userId>", endpoint="user")
+@blp.route("/<user:userId>", endpoint="user")
 class User(MethodView):
     @require_scope("users:read")
     @blp.response(200, ProfileSchema)
@@ -109,6 +123,7 @@ class User(MethodView):
         # Analytics partials list the users of each day (and their metadata's values): the
         # days that counted this user are recomputed from what is left.
         forget_user(state.clients.mongo, principal.project, userId, days=erased.report_days)
+        _replace_exports(principal.project, erased.report_days, erased.first_received)
         # Accountability without the user's id (that is what was erased).
         log.warning(
             "erased a user of project %s for %s: %s",
@@ -132,7 +147,7 @@ class User(MethodView):
         }
 
 
-@blp.route("/<userId>/history", endpoint="history")
+@blp.route("/<user:userId>/history", endpoint="history")
 class History(MethodView):
     @require_scope("users:read")
     @blp.arguments(HistoryQuerySchema, location="query")
@@ -168,7 +183,7 @@ class History(MethodView):
         }
 
 
-@blp.route("/<userId>/adjustments", endpoint="adjustments")
+@blp.route("/<user:userId>/adjustments", endpoint="adjustments")
 class Adjustments(MethodView):
     @require_scope("users:write")
     @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
@@ -209,7 +224,7 @@ class Adjustments(MethodView):
         return _answer(applied)
 
 
-@blp.route("/<userId>/streaks/<streakId>/restore", endpoint="streak_restore")
+@blp.route("/<user:userId>/streaks/<streakId>/restore", endpoint="streak_restore")
 class StreakRestore(MethodView):
     @require_scope("users:write")
     @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
@@ -241,7 +256,7 @@ class StreakRestore(MethodView):
         return _answer(applied)
 
 
-@blp.route("/<userId>/streaks/<streakId>/freezes", endpoint="streak_freezes")
+@blp.route("/<user:userId>/streaks/<streakId>/freezes", endpoint="streak_freezes")
 class StreakFreezes(MethodView):
     @require_scope("users:write")
     @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
@@ -272,6 +287,50 @@ class StreakFreezes(MethodView):
         return _answer(applied)
 
 
+@blp.route("/<user:userId>/usergroup", endpoint="usergroup")
+class Usergroup(MethodView):
+    @require_scope("users:write")
+    @blp.arguments(UsergroupSchema, example={"usergroup": "subscriber"})
+    @blp.response(200, UsergroupResultSchema)
+    @blp.errors(401, 403, 404, 413, 429, 503)
+    def put(self, payload: dict[str, Any], userId: str) -> dict[str, Any]:  # noqa: N803
+        """Set a user's usergroup
+
+        The usergroup picks the user's `groupRewards` multiplier. Events set it through
+        `metadata.usergroup` unless the project's settings say `usergroupSource: "api"`
+        (PUT /admin/settings); then only this call does. `null` clears it. Recorded in the
+        audit with the token's `sub`. Unknown user: 404. Requires the `users:write` scope and
+        a token with a `sub`.
+        """
+        principal = current_principal()
+        state = app_state()
+        applied = set_usergroup(
+            state.clients.mongo,
+            principal.project,
+            userId,
+            usergroup=payload["usergroup"],
+            actor=_actor(principal),
+            now=to_millis(clock.now()),
+            effects=effects_for(state.clients),
+        )
+        return applied.result
+
+
+def _replace_exports(
+    project: str, days: set[tuple[str, str]], first_received: datetime | None
+) -> None:
+    """Exports that aggregated the erased user's days go; a new export is queued at once."""
+    state = app_state()
+    removed = remove_exports_holding(state.settings.export_dir, project, days, first_received)
+    if not removed:
+        return
+    log.warning("removed %d export file(s) of project %s after an erasure", len(removed), project)
+    try:
+        queue_for(state.clients).enqueue(run_exports, project, timeout=EXPORT_TIMEOUT)
+    except QueueUnavailable:
+        log.warning("cannot queue a new export of %s now; the scheduled one writes it", project)
+
+
 def _actor(principal: Principal) -> str:
     if not principal.subject:
         abort(
@@ -297,7 +356,9 @@ def _idempotency(payload: Mapping[str, Any], path: Mapping[str, str]) -> Idempot
         return None
     body = request.get_json(silent=True) or {}
     fields = {k: v for k, v in body.items() if k != "idempotencyKey"}
-    return IdempotencyKey(key, fingerprint({"route": request.url_rule.rule, **path, **fields}))
+    # The route as written before userIds had their converter, so that keys stored then match.
+    route = request.url_rule.rule.replace("<user:userId>", "<userId>")
+    return IdempotencyKey(key, fingerprint({"route": route, **path, **fields}))
 
 
 def _answer(applied: Applied) -> dict[str, Any]:

@@ -62,6 +62,18 @@ class PerUnitSchema(Schema):
 class PointsSchema(Schema):
     fixed = _points(load_default=0)
     perUnit = fields.Nested(PerUnitSchema)
+    maxPerEvent = fields.Integer(
+        strict=True,
+        validate=validate.Range(1, MAX_POINTS),
+        metadata={
+            "description": "At most this many points from one event, group multiplier included"
+        },
+    )
+
+
+class MaxPointsSchema(Schema):
+    amount = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_POINTS))
+    period = fields.String(required=True, validate=validate.OneOf(CAP_PERIODS))
 
 
 class MaxCompletionsSchema(Schema):
@@ -91,8 +103,19 @@ class EventDefinitionSchema(DefinitionSchema):
     eventId = Identifier(metadata={"description": "Optional on PUT; must match the path"})
     points = fields.Nested(PointsSchema, load_default=lambda: {"fixed": 0})
     maxCompletions = fields.Nested(MaxCompletionsSchema)
+    maxPoints = fields.Nested(
+        MaxPointsSchema,
+        metadata={
+            "description": "At most `amount` points from this event per user and period "
+            "(day, week, month in the user's timezone, or lifetime); events beyond it "
+            "answer rewarded false, reason limit_reached",
+            "example": {"amount": 500, "period": "day"},
+        },
+    )
     groupRewards = fields.Dict(
-        keys=fields.String(validate=[validate.Length(1, 64), printable]),
+        # A usergroup becomes a field name of the stored definition: the metadata key rule
+        # keeps "." (a path) and "$" (an operator) out of it.
+        keys=fields.String(validate=METADATA_FIELD),
         values=fields.Nested(GroupRewardSchema),
         validate=validate.Length(max=50),
         metadata={

@@ -97,13 +97,28 @@ class Identifier(DocumentedString):
         return text
 
 
+USER_ID_RULE = "must be 1-128 printable characters, without '/' and without spaces at either end"
+
+
+def user_id_problem(value: str) -> str | None:
+    """Why `value` cannot be a new userId. "/" cannot travel in a path segment to the
+    support endpoints (`%2F` reaches only ids made before this rule), and ids differing only
+    by surrounding spaces would be distinct users nobody can tell apart."""
+    if not 1 <= len(value) <= 128 or not value.isprintable():
+        return USER_ID_RULE
+    if "/" in value or value.strip() != value:
+        return USER_ID_RULE
+    return None
+
+
 class UserId(DocumentedString):
-    DOCUMENTED = {"minLength": 1, "maxLength": 128}
+    DOCUMENTED = {"minLength": 1, "maxLength": 128, "pattern": r"^[^/\s](?:[^/]*[^/\s])?$"}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text: str = super()._deserialize(value, attr, data, **kwargs)
-        if not 1 <= len(text) <= 128 or not text.isprintable():
-            raise ValidationError("must be 1-128 printable characters")
+        problem = user_id_problem(text)
+        if problem:
+            raise ValidationError(problem)
         return text
 
 
@@ -136,6 +151,10 @@ def metadata_value_problem(value: Any) -> str | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, str):
+        if "\x00" in value:
+            # Refused rather than escaped: it means nothing in metadata, and every place the
+            # value goes (CSV and Parquet exports, spreadsheets, logs) reads it its own way.
+            return "strings may not hold NUL characters"
         return (
             None
             if len(value) <= MAX_METADATA_STRING

@@ -275,6 +275,29 @@ class StreakToolResultSchema(ResponseSchema):
     at = IsoMillis(metadata=INSTANT)
 
 
+# --- PUT /users/{userId}/usergroup -----------------------------------------------------------
+
+
+class UsergroupSchema(Schema):
+    usergroup = fields.String(
+        required=True,
+        allow_none=True,
+        validate=[validate.Length(1, 64), printable],
+        metadata={
+            "description": "The user's usergroup (picks groupRewards multipliers); null clears it",
+            "example": "subscriber",
+        },
+    )
+
+
+class UsergroupResultSchema(Schema):
+    userId = fields.String()
+    usergroup = fields.String(allow_none=True)
+    previous = fields.String(allow_none=True, metadata={"description": "Before the change"})
+    actor = fields.String(allow_none=True, metadata={"description": "The token's sub"})
+    at = IsoMillis(metadata=INSTANT)
+
+
 # --- DELETE /users/{userId} ----------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import numpy
 import pytest
 from bson.errors import InvalidDocument
 from pymongo import InsertOne
+from pymongo.errors import DocumentTooLarge, WriteError
 
 from core.inmemory import in_memory_database
 
@@ -146,3 +147,45 @@ def test_bulk_write_is_refused_because_it_would_bypass_the_guard(things: Any) ->
     with pytest.raises(NotImplementedError):
         things.bulk_write([InsertOne({"_id": 2, "value": 1})])
     assert stored(things) == [ORIGINAL]
+
+
+# mongod's limit is 16 MiB of BSON; a 256-character CJK string is 768 bytes of UTF-8.
+CJK = "漢" * 256
+OVER_LIMIT = [CJK] * (16 * 1024 * 1024 // 768 + 10)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(lambda c: c.insert_one({"_id": 2, "big": OVER_LIMIT}), id="insert_one"),
+        pytest.param(lambda c: c.insert_many([{"_id": 2, "big": OVER_LIMIT}]), id="insert_many"),
+        pytest.param(lambda c: c.replace_one({"_id": 1}, {"big": OVER_LIMIT}), id="replace_one"),
+        pytest.param(
+            lambda c: c.replace_one({"_id": 2}, {"big": OVER_LIMIT}, upsert=True),
+            id="replace_one-upsert",
+        ),
+    ],
+)
+def test_documents_over_16_mib_are_refused_like_mongod(things: Any, write: Any) -> None:
+    with pytest.raises(DocumentTooLarge):
+        write(things)
+    assert stored(things) == [ORIGINAL]
+
+
+def test_an_update_growing_a_document_past_16_mib_fails_and_leaves_it_as_it_was(
+    things: Any,
+) -> None:
+    half = OVER_LIMIT[: len(OVER_LIMIT) // 2 + 10]
+    things.update_one({"_id": 1}, {"$set": {"a": half}})
+    with pytest.raises(WriteError) as raised:
+        things.update_one({"_id": 1}, {"$set": {"b": half}})
+    assert raised.value.code == 17419
+    assert set(things.find_one({"_id": 1})) == {"_id", "value", "items", "a"}
+    with pytest.raises(WriteError):
+        things.update_one({"_id": 3}, {"$set": {"a": half, "b": half}}, upsert=True)
+    assert things.find_one({"_id": 3}) is None
+
+
+def test_documents_just_under_16_mib_are_stored(things: Any) -> None:
+    things.insert_one({"_id": 2, "big": OVER_LIMIT[:21_000]})  # about 15.6 MiB
+    assert len(things.find_one({"_id": 2})["big"]) == 21_000

@@ -1,0 +1,261 @@
+"""Point lookups for the in-memory store at a cost that does not grow with the collection.
+
+mongomock answers every query, and every unique-index check on a write, by testing the filter
+against each stored document. The hot path of an event only ever asks for one document: by
+`_id`, or by all the fields of a unique index (`project` + `userId` for a user). `PointIndex`
+hands mongomock a short list of *candidates* for such filters instead of the whole collection;
+mongomock still tests its full filter against each candidate, so query semantics stay
+mongomock's own. The index only has to return a superset of the matches:
+
+- by `_id`: the store's own dict is keyed by `_id`;
+- by a unique index: a map from the indexed values to document ids, kept for indexes over
+  top-level fields. A document whose indexed value is anything but a plain str, int, float or
+  ObjectId (missing, null, an array, a sub-document, a date, NaN) goes to the index's
+  *irregular* set, which is always among the candidates (an array matches any of its items,
+  and null matches a missing field).
+
+Documents change in place inside mongomock, so the map is refreshed lazily: each document
+mongomock reads through the index, or stores or deletes, is marked dirty, and dirty documents
+are re-indexed before the next lookup (mongomock checks unique indexes right after changing a
+document, by another lookup, which therefore sees the change).
+
+Attach with `attach(mongomock_collection)`; core.inmemory does that for every collection, below
+its own checks, which therefore still see every call.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from bson import ObjectId
+from mongomock import filtering, helpers
+
+_PLAIN = (str, int, float, ObjectId)
+# mongomock is untyped.
+_applies: Callable[[Any, Any], bool] = filtering.filter_applies
+_utcnow: Callable[[], Any] = helpers.utcnow
+
+
+def attach(collection: Any) -> PointIndex:
+    """Serve `collection`'s point queries from a PointIndex (idempotent)."""
+    index: PointIndex | None = collection.__dict__.get("_laurel_point_index")
+    if index is None:
+        index = PointIndex(collection)
+        collection._laurel_point_index = index
+        # An instance attribute shadows mongomock's method for this collection only.
+        collection._iter_documents = index.iter_documents
+    return index
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, _PLAIN) and not (isinstance(value, float) and math.isnan(value))
+
+
+def _equality(filter: Mapping[str, Any], field: str) -> tuple[bool, Any]:
+    """(True, value) when `filter` asks `field` to equal a plain value or null."""
+    if field not in filter:
+        return False, None
+    value = filter[field]
+    if value is None or _plain(value):
+        return True, value
+    return False, None
+
+
+class _Documents(OrderedDict[Any, Any]):
+    """mongomock's document store, noting every `_id` stored or deleted, and each one's order
+    of insertion (mongomock answers in that order)."""
+
+    def __init__(self, documents: Mapping[Any, Any], index: PointIndex) -> None:
+        self.index = index
+        self.order: dict[Any, int] = {}
+        self.next = 0
+        super().__init__()
+        for key, document in documents.items():
+            self[key] = document
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if key not in self.order:
+            self.order[key] = self.next
+            self.next += 1
+        super().__setitem__(key, value)
+        self.index.mark(key)
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self.order.pop(key, None)
+        self.index.mark(key)
+
+
+class _UniqueKeys:
+    """One unique index over top-level fields: indexed values -> `_id`s."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self.fields = fields
+        self.ids: dict[tuple[Any, ...], set[Any]] = {}
+        self.irregular: set[Any] = set()
+        self.key_of: dict[Any, tuple[Any, ...] | None] = {}  # _id -> its key (None: irregular)
+
+    def remove(self, document_id: Any) -> None:
+        if document_id not in self.key_of:
+            return
+        key = self.key_of.pop(document_id)
+        if key is None:
+            self.irregular.discard(document_id)
+            return
+        bucket = self.ids[key]
+        bucket.discard(document_id)
+        if not bucket:
+            del self.ids[key]
+
+    def add(self, document_id: Any, document: Mapping[str, Any]) -> None:
+        values = tuple(document.get(field, None) for field in self.fields)
+        if all(_plain(value) for value in values):
+            self.ids.setdefault(values, set()).add(document_id)
+            self.key_of[document_id] = values
+        else:
+            self.irregular.add(document_id)
+            self.key_of[document_id] = None
+
+    def candidates(self, filter: Mapping[str, Any]) -> set[Any] | None:
+        values = []
+        for field in self.fields:
+            usable, value = _equality(filter, field)
+            if not usable:
+                return None
+            values.append(value)
+        if any(value is None for value in values):
+            return set(self.irregular)
+        return self.ids.get(tuple(values), set()) | self.irregular
+
+
+class PointIndex:
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+        # core.inmemory serialises reads and writes, but not every pass-through call; the
+        # index keeps itself consistent on its own.
+        self._lock = threading.RLock()
+        self.dirty: set[Any] = set()
+        self._documents: _Documents | None = None
+        self._signature: tuple[Any, ...] | None = None
+        self._uniques: list[_UniqueKeys] = []
+
+    def iter_documents(self, filter: Mapping[str, Any]) -> Iterator[Any]:
+        """mongomock's `Collection._iter_documents`, reading only the candidates of a point
+        query (every document otherwise)."""
+        store = self._collection._store
+        with self._lock:
+            self._refresh(store)
+            candidates = self._candidates(filter) if isinstance(filter, Mapping) else None
+            documents = None if candidates is None else self._live(store, candidates)
+        if documents is None:
+            if store.is_empty:
+                _applies(filter, {})  # validates the filter, as mongomock does
+            return self._marked(list(store.documents), filter)
+        if not documents:
+            _applies(filter, {})
+        return self._marked(documents, filter)
+
+    def _marked(self, documents: list[Any], filter: Mapping[str, Any]) -> Iterator[Any]:
+        for document in documents:
+            if _applies(filter, document):
+                # The caller may change it in place (an update): index it again before the
+                # next lookup.
+                self.mark(document["_id"])
+                yield document
+
+    def mark(self, document_id: Any) -> None:
+        """Index `document_id` again before the next lookup."""
+        with self._lock:
+            self.dirty.add(document_id)
+
+    def _live(self, store: Any, candidates: set[Any]) -> list[Any]:
+        """The candidates still stored (expired ones deleted, as mongomock's sweep would), in
+        insertion order."""
+        assert self._documents is not None
+        documents = self._documents
+        found = [key for key in candidates if key in documents]
+        if len(found) > 1:
+            found.sort(key=documents.order.__getitem__)
+        ttl = store._ttl_indexes
+        live = []
+        for key in found:
+            document = documents[key]
+            if ttl and self._expired(store, document):
+                del store[key]
+                continue
+            live.append(document)
+        return live
+
+    @staticmethod
+    def _expired(store: Any, document: Mapping[str, Any]) -> bool:
+        now = _utcnow()
+        for index in store._ttl_indexes.values():
+            try:
+                expiry = int(index["expireAfterSeconds"])
+            except ValueError:
+                continue
+            if len(index["key"]) > 1:
+                continue
+            field = next(iter(index["key"]))[0]
+            if store._value_meets_expiry(document.get(field), expiry, now):
+                return True
+        return False
+
+    def _candidates(self, filter: Mapping[str, Any]) -> set[Any] | None:
+        usable, value = _equality(filter, "_id")
+        if usable and value is not None:
+            return {value}
+        for unique in self._uniques:
+            found = unique.candidates(filter)
+            if found is not None:
+                return found
+        clauses = filter.get("$and")
+        if isinstance(clauses, list):
+            # mongomock's unique check on a partial index asks {$and: [partial, keys]}.
+            for clause in clauses:
+                if isinstance(clause, Mapping):
+                    found = self._candidates(clause)
+                    if found is not None:
+                        return found
+        return None
+
+    def _refresh(self, store: Any) -> None:
+        signature = tuple(
+            (name, tuple(field for field, _ in index["key"]))
+            for name, index in store.indexes.items()
+            if index.get("unique")
+        )
+        if store._documents is not self._documents or signature != self._signature:
+            self._rebuild(store, signature)
+            return
+        if not self.dirty:
+            return
+        dirty, self.dirty = self.dirty, set()
+        documents = self._documents
+        for document_id in dirty:
+            for unique in self._uniques:
+                unique.remove(document_id)
+                if document_id in documents:
+                    unique.add(document_id, documents[document_id])
+
+    def _rebuild(self, store: Any, signature: tuple[Any, ...]) -> None:
+        """From scratch: on the first lookup, after a drop, or when unique indexes changed."""
+        self.dirty = set()
+        documents = store._documents
+        if not isinstance(documents, _Documents) or documents.index is not self:
+            documents = _Documents(documents, self)
+            store._documents = documents
+        self._documents = documents
+        self._signature = signature
+        self._uniques = [
+            _UniqueKeys(fields)
+            for _, fields in signature
+            if not any("." in field or field == "_id" for field in fields)
+        ]
+        for unique in self._uniques:
+            for document_id, document in documents.items():
+                unique.add(document_id, document)

@@ -1,0 +1,159 @@
+"""What the insights API reads (DESIGN §11): breakdowns, funnels and retention.
+
+Where each answer comes from, and what it costs (docs/insights.md has the whole argument):
+- breakdown: the insight days of one eventId over the window (one document a day, projected
+  on the field broken down and the numeric field): cost follows the days of the window and
+  the values kept per day, never the events;
+- funnel: the events of the funnel's eventIds over [from, to + window] (exact for any
+  conditions; reports.funnels), along the events index;
+- retention: users' first times (16 documents per eventId) and the user hashes of the insight
+  days of the cohorts' span: cost follows users and days, never the events.
+
+Breakdowns and retention reflect the events up to the project's last report run; funnels
+read the events themselves, so they are current.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pymongo.database import Database
+
+from core import clock
+from reports.batch import epoch_ms
+from reports.breakdown import breakdown
+from reports.funnels import FunnelEvent, segments, step_figures, walk
+from reports.insight_store import ANY_EVENT, InsightStore
+from reports.retention import Period, retention, span, users_by_day
+from reports.source import EventSource, day_start
+from reports.windows import WINDOWS, UnknownWindow, day_key, window_bounds
+from rules.funnels import FunnelRule
+
+APPROXIMATE_RETAINED = "retained"
+
+
+class NoInsightData(LookupError):
+    """No run has stored any insight day for this eventId (unknown, or not run yet)."""
+
+
+def breakdown_report(
+    db: Database[Any],
+    project: str,
+    event_id: str,
+    by: str,
+    field: str | None,
+    window: str,
+    limit: int,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """{eventId, by, field, window, from, to, items, otherCount, approximate} (DESIGN §11)."""
+    if window not in WINDOWS:
+        raise UnknownWindow(f"window must be one of {', '.join(WINDOWS)}, not {window!r}")
+    store = InsightStore(db)
+    first_day = store.first_day(project, event_id)
+    if first_day is None:
+        raise NoInsightData(f"no analytics for eventId {event_id!r} yet")
+    start, last = window_bounds(window, now or clock.now())
+    first = start or min(first_day, last)  # `all` starts at the first day with data
+    stored = store.breakdown_days(project, event_id, first, last, by, field)
+    answer = breakdown(stored, by, field, limit)
+    return {
+        "eventId": event_id,
+        "by": by,
+        "field": field,
+        "window": window,
+        "from": first,
+        "to": last,
+        **answer,
+    }
+
+
+def funnel_report(
+    db: Database[Any],
+    project: str,
+    funnel: FunnelRule,
+    first: str,
+    last: str,
+    by: str | None = None,
+) -> dict[str, Any]:
+    """{funnelId, from, to, steps, segments} over the users entering from `first` to `last`
+    (UTC days, both included)."""
+    start = day_start(first)
+    end = day_start(last) + timedelta(days=1)  # exclusive
+    window = timedelta(seconds=funnel.window_seconds)
+    with_metadata = by is not None or any(step.conditional for step in funnel.steps)
+    records = EventSource(db).events_between(
+        project, [step.event_id for step in funnel.steps], start, end + window, with_metadata
+    )
+    # Events of one moment are taken in the order they were recorded (their record ids
+    # grow), whatever order the store returns them in: a tie has one answer.
+    timed = [(epoch_ms(r["timestamp"]), str(r["_id"]), r) for r in records]
+    timed.sort(key=lambda item: item[:2])
+    events: list[FunnelEvent] = [
+        (str(r["userId"]), moment, str(r["eventId"]), r.get("metadata") or {})
+        for moment, _, r in timed
+    ]
+    journeys = walk(
+        events, funnel.steps, epoch_ms(start), epoch_ms(end) - 1, funnel.window_seconds * 1000
+    )
+    return {
+        "funnelId": funnel.funnel_id,
+        "from": first,
+        "to": last,
+        "steps": step_figures(journeys, funnel.steps),
+        "segments": [] if by is None else segments(journeys, funnel.steps, by),
+    }
+
+
+def retention_report(
+    db: Database[Any],
+    project: str,
+    *,
+    period: Period,
+    first: str,
+    last: str,
+    periods: int,
+    cohort_event: str | None = None,
+    return_event: str | None = None,
+    split: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """{period, from, to, cohorts, approximate} (DESIGN §11)."""
+    store = InsightStore(db)
+    today = date.fromisoformat(day_key(now or clock.now()))
+    lo, hi = date.fromisoformat(first), date.fromisoformat(last)
+    span_first, span_last = span(lo, hi, period, periods)
+    span_last = min(span_last, today)
+    hashes, firsts = store.firsts(project, cohort_event or ANY_EVENT)
+    active, dropped = users_by_day(
+        store.user_days(project, span_first.isoformat(), span_last.isoformat(), return_event)
+        if span_first <= span_last
+        else []
+    )
+    split_days = None
+    if split is not None:
+        split_days, split_dropped = users_by_day(
+            store.user_days(project, span_first.isoformat(), span_last.isoformat(), split)
+            if span_first <= span_last
+            else []
+        )
+        dropped = dropped or split_dropped
+    cohorts = retention(
+        period=period,
+        first=lo,
+        last=hi,
+        periods=periods,
+        today=today,
+        first_hashes=hashes,
+        first_ms=firsts,
+        active=active,
+        split=split_days,
+    )
+    return {
+        "period": period,
+        "from": first,
+        "to": last,
+        "cohorts": cohorts,
+        "approximate": [APPROXIMATE_RETAINED] if dropped else [],
+    }

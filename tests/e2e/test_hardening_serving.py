@@ -1,0 +1,166 @@
+"""`make serve`'s gunicorn configuration (gunicorn.conf.py, web/serving.py) as a real server
+1 and 9): slow clients do not keep /health from answering, and the errors gunicorn answers
+itself (414, 431) come in the error envelope."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGURATION = {"MONGO_URI", "REDIS_URL", "JWT_SECRET", "JWT_KEYS", "RATE_LIMIT", "PORT"}
+SLOW_CLIENTS = 8  # each one would hold a sync worker for as long as it drips
+DRIP_SECONDS = 4.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def health(port: int, timeout: float) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=timeout) as answer:
+        status: int = answer.status
+        return status
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[int]:
+    """gunicorn with make serve's configuration and one worker, on the embedded store."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in CONFIGURATION}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if health(port, timeout=2) == 200:
+                    break
+            except (OSError, urllib.error.URLError):
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("gunicorn did not start answering /health within 90 s")
+            time.sleep(0.2)
+        yield port
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+
+def drip(port: int, head: bytes, stop: threading.Event) -> None:
+    """Send `head`, then one more byte every 0.2 s until `stop`."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        while not stop.wait(0.2):
+            try:
+                sock.sendall(b"a")
+            except OSError:
+                return
+
+
+def test_slow_clients_do_not_keep_health_from_answering(server: int) -> None:
+    stop = threading.Event()
+    heads = [
+        b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ",  # headers never finished
+        b"POST /event HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100000\r\n\r\n",  # a body never finished
+    ]
+    drippers = [
+        threading.Thread(target=drip, args=(server, heads[i % 2], stop), daemon=True)
+        for i in range(SLOW_CLIENTS)
+    ]
+    for thread in drippers:
+        thread.start()
+    answered = []
+    try:
+        time.sleep(0.5)  # let the slow clients reach the worker first
+        started = time.monotonic()
+        while time.monotonic() - started < DRIP_SECONDS:
+            try:
+                answered.append(health(server, timeout=5))
+            except (OSError, urllib.error.URLError) as error:
+                pytest.fail(f"/health did not answer within 5 s while clients dripped: {error}")
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for thread in drippers:
+            thread.join(timeout=10)
+
+    assert answered and set(answered) == {200}
+    assert health(server, timeout=5) == 200  # and the worker is still the same, alive
+
+
+def raw(port: int, head: bytes) -> tuple[int, str, dict[str, object]]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    header_block, _, body = received.partition(b"\r\n\r\n")
+    lines = header_block.decode("latin-1").split("\r\n")
+    content_type = next(
+        (
+            v.strip()
+            for k, _, v in (line.partition(":") for line in lines[1:])
+            if k.lower() == "content-type"
+        ),
+        "",
+    )
+    return int(lines[0].split()[1]), content_type, json.loads(body)
+
+
+def test_gunicorn_answers_a_request_line_too_long_in_the_envelope(server: int) -> None:
+    status, content_type, body = raw(
+        server, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+
+    assert (status, content_type) == (414, "application/json")
+    assert body["success"] is False
+    assert body["error"] == {"code": "uri_too_long", "message": "URI Too Long", "details": {}}
+
+
+def test_gunicorn_answers_a_header_too_large_in_the_envelope(server: int) -> None:
+    head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 20000 + b"\r\n\r\n"
+
+    status, content_type, body = raw(server, head)
+
+    assert (status, content_type) == (431, "application/json")
+    assert body["error"]["code"] == "headers_too_large"  # type: ignore[index]

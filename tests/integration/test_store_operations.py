@@ -1,0 +1,143 @@
+"""How many store operations one event costs (the README's "Performance" section states these).
+
+The exactly-once protocol of rules.service needs, for an event of a known user with the
+project's definitions cached: the definitions' stamp, the user's load, the conditional save
+(which also pushes the pending record), the event record, the ledger entries (when points are
+awarded) and the pull of the pending record. An idempotency key adds the replay check, the
+claim, the check after the load and the recording of the outcome; a subscribed webhook adds
+the outbox insert. Everything else an event does is a side effect of its own (leaderboards in
+Redis, webhook deliveries).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from core.inmemory import in_memory_database
+from rules.catalog import CatalogCache
+from rules.definition_store import DefinitionStore
+from rules.engine import Event
+from rules.idempotency import IdempotencyKey
+from rules.indexes import ensure_indexes
+from rules.service import record_event
+from rules.webhooks import WebhookStore
+
+PROJECT = "p"
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+OPERATIONS = frozenset(
+    {
+        "find_one",
+        "find",
+        "count_documents",
+        "aggregate",
+        "distinct",
+        "insert_one",
+        "insert_many",
+        "update_one",
+        "update_many",
+        "replace_one",
+        "delete_one",
+        "delete_many",
+        "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
+        "bulk_write",
+    }
+)
+
+
+class CountingDatabase:
+    """Counts every store operation as "collection.method"."""
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+        self.operations: Counter[str] = Counter()
+
+    def __getitem__(self, name: str) -> _CountingCollection:
+        return _CountingCollection(self, name, self._db[name])
+
+    def get_collection(self, name: str, **_options: Any) -> _CountingCollection:
+        return self[name]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+class _CountingCollection:
+    def __init__(self, owner: CountingDatabase, name: str, collection: Any) -> None:
+        self._owner, self._name, self._collection = owner, name, collection
+
+    def __getattr__(self, method: str) -> Any:
+        attribute = getattr(self._collection, method)
+        if method in OPERATIONS:
+            self._owner.operations[f"{self._name}.{method}"] += 1
+        return attribute
+
+
+@pytest.fixture
+def db() -> CountingDatabase:
+    store = in_memory_database("round_trips")
+    ensure_indexes(store)
+    DefinitionStore(store).events.save(PROJECT, "login", {"points": {"fixed": 10}}, NOW)
+    return CountingDatabase(store)
+
+
+def _one_event(db: CountingDatabase, key: str | None = None) -> Counter[str]:
+    """The operations of the second event of a known user (the definitions cached)."""
+    catalogs = CatalogCache()
+    for n, idempotency in enumerate((None, key)):
+        db.operations.clear()
+        at = NOW + timedelta(minutes=n)
+        record_event(
+            db,  # type: ignore[arg-type]
+            PROJECT,
+            Event("login", "amy", at),
+            received_at=at,
+            idempotency=None if idempotency is None else IdempotencyKey(idempotency, "f"),
+            catalogs=catalogs,
+        )
+    return db.operations
+
+
+def test_an_event_takes_six_store_operations(db: CountingDatabase) -> None:
+    assert _one_event(db) == {
+        "definition_stamps.find_one": 1,
+        "users.find_one": 1,
+        "users.update_one": 2,  # the save with its pending record, and its pull
+        "events.insert_many": 1,
+        "ledger.insert_many": 1,
+    }
+
+
+def test_an_idempotency_key_adds_four(db: CountingDatabase) -> None:
+    assert _one_event(db, key="k1") == {
+        "definition_stamps.find_one": 1,
+        "idempotency_keys.find_one": 2,  # replayed already? and again after the load
+        "idempotency_keys.insert_one": 1,  # the claim
+        "idempotency_keys.update_one": 1,  # the outcome
+        "users.find_one": 1,
+        "users.update_one": 2,
+        "events.insert_many": 1,
+        "ledger.insert_many": 1,
+    }
+
+
+def test_a_subscribed_webhook_adds_the_outbox_insert(db: CountingDatabase) -> None:
+    WebhookStore(db._db).save(
+        PROJECT,
+        "hook",
+        {"url": "https://example.com/h", "secret": "s" * 32, "events": ["event.rewarded"]},
+        NOW,
+    )
+    assert _one_event(db) == {
+        "definition_stamps.find_one": 1,
+        "users.find_one": 1,
+        "users.update_one": 2,
+        "events.insert_many": 1,
+        "ledger.insert_many": 1,
+        "notifications.insert_many": 1,
+    }

@@ -1,0 +1,174 @@
+"""core.pointindex answers exactly as plain mongomock does, on random operation sequences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mongomock
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from core import pointindex
+from core.inmemory import in_memory_database
+
+PROJECTS = st.sampled_from(["p1", "p2"])
+# Values a unique field may hold, irregular ones included: missing (None here), arrays, mixed
+# numbers and a bool, which equality treats the way MongoDB does.
+USER_IDS = st.one_of(
+    st.sampled_from(["a", "b", "c", "d"]),
+    st.sampled_from([1, 1.0, 2, True]),
+    st.none(),
+    st.lists(st.sampled_from(["a", "b"]), max_size=2),
+)
+IDS = st.integers(min_value=0, max_value=5)
+FIELD_FILTERS = st.one_of(
+    st.builds(lambda i: {"_id": i}, IDS),
+    st.builds(lambda p, u: {"project": p, "userId": u}, PROJECTS, USER_IDS),
+    st.builds(lambda p, u, n: {"project": p, "userId": u, "n": n}, PROJECTS, USER_IDS, IDS),
+    st.builds(lambda i, n: {"_id": i, "n": {"$gte": n}}, IDS, IDS),
+    st.builds(lambda n: {"n": n}, IDS),
+    st.builds(lambda p: {"project": p}, PROJECTS),
+    st.builds(lambda u: {"$and": [{"project": "p1"}, {"userId": u}]}, USER_IDS),
+)
+
+
+def _document(document_id: int | None, project: str, user_id: Any, n: int) -> dict[str, Any]:
+    document: dict[str, Any] = {"project": project, "n": n}
+    if document_id is not None:
+        document["_id"] = document_id
+    if user_id is not None:
+        document["userId"] = user_id
+    return document
+
+
+DOCUMENTS = st.builds(_document, st.one_of(st.none(), IDS), PROJECTS, USER_IDS, IDS)
+UPDATES = st.one_of(
+    st.builds(lambda n: {"$set": {"n": n}}, IDS),
+    st.builds(lambda u: {"$set": {"userId": u}}, USER_IDS),
+    st.builds(lambda p: {"$set": {"project": p}, "$inc": {"n": 1}}, PROJECTS),
+    st.just({"$unset": {"userId": ""}}),
+)
+OPERATIONS = st.one_of(
+    st.tuples(st.just("insert_one"), DOCUMENTS),
+    st.tuples(st.just("update_one"), FIELD_FILTERS, UPDATES, st.booleans()),
+    st.tuples(st.just("update_many"), FIELD_FILTERS, UPDATES),
+    st.tuples(st.just("replace_one"), FIELD_FILTERS, DOCUMENTS),
+    st.tuples(st.just("find_one_and_update"), FIELD_FILTERS, UPDATES, st.booleans()),
+    st.tuples(st.just("delete_one"), FIELD_FILTERS),
+    st.tuples(st.just("find_one"), FIELD_FILTERS),
+    st.tuples(st.just("find"), FIELD_FILTERS),
+)
+
+
+def _run(collection: Any, operation: tuple[Any, ...]) -> Any:
+    name, *arguments = operation
+    try:
+        if name == "insert_one":
+            document = dict(arguments[0])
+            document.pop("_id", None) if "_id" not in arguments[0] else None
+            return ("inserted", collection.insert_one(document).inserted_id is not None)
+        if name == "update_one":
+            result = collection.update_one(arguments[0], arguments[1], upsert=arguments[2])
+            return (result.matched_count, result.modified_count, result.upserted_id)
+        if name == "update_many":
+            result = collection.update_many(arguments[0], arguments[1])
+            return (result.matched_count, result.modified_count)
+        if name == "replace_one":
+            replacement = {k: v for k, v in arguments[1].items() if k != "_id"}
+            result = collection.replace_one(arguments[0], replacement)
+            return (result.matched_count, result.modified_count)
+        if name == "find_one_and_update":
+            return collection.find_one_and_update(
+                arguments[0],
+                arguments[1],
+                upsert=arguments[2],
+                return_document=ReturnDocument.AFTER,
+            )
+        if name == "delete_one":
+            return collection.delete_one(arguments[0]).deleted_count
+        if name == "find_one":
+            return collection.find_one(arguments[0])
+        return list(collection.find(arguments[0]))
+    except DuplicateKeyError:
+        return "duplicate"
+    except mongomock.WriteError as error:
+        return ("write error", str(error))
+
+
+def _collection(indexed: bool) -> Any:
+    collection = mongomock.MongoClient(tz_aware=True)["db"]["users"]
+    collection.create_indexes(
+        [IndexModel([("project", ASCENDING), ("userId", ASCENDING)], unique=True)]
+    )
+    if indexed:
+        pointindex.attach(collection)
+    return collection
+
+
+def _without_generated_ids(result: Any) -> Any:
+    """Upserts and inserts without an _id get a fresh ObjectId on each side."""
+    if isinstance(result, dict):
+        return {k: v for k, v in result.items() if not (k == "_id" and not isinstance(v, int))}
+    if isinstance(result, list):
+        return [_without_generated_ids(item) for item in result]
+    if isinstance(result, tuple):
+        return tuple(None if not isinstance(i, int | str) else i for i in result)
+    return result
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(OPERATIONS, max_size=30))
+def test_point_index_answers_as_plain_mongomock(operations: list[tuple[Any, ...]]) -> None:
+    plain, indexed = _collection(False), _collection(True)
+    for operation in operations:
+        expected = _without_generated_ids(_run(plain, operation))
+        assert _without_generated_ids(_run(indexed, operation)) == expected, operation
+    assert _without_generated_ids(list(indexed.find())) == _without_generated_ids(
+        list(plain.find())
+    )
+
+
+def test_lookups_by_key_read_only_their_candidates() -> None:
+    """The point of the index: a lookup by _id or by a unique key tests one document, not the
+    whole collection."""
+    collection = _collection(True)
+    collection.insert_many([{"_id": i, "project": "p", "userId": f"u{i}"} for i in range(2000)])
+    index = pointindex.attach(collection)
+    assert index._candidates({"project": "p", "userId": "u1500"}) == {1500}
+    assert index._candidates({"_id": 7, "version": 3}) == {7}
+    assert index._candidates({"n": 1}) is None
+    assert collection.find_one({"project": "p", "userId": "u1500"})["_id"] == 1500
+
+
+def test_a_drop_and_a_new_unique_index_rebuild_the_index() -> None:
+    collection = _collection(True)
+    collection.insert_one({"_id": 1, "project": "p", "userId": "u"})
+    collection.drop()
+    assert collection.find_one({"project": "p", "userId": "u"}) is None
+    collection.insert_one({"_id": 2, "project": "p", "userId": "u", "email": "x"})
+    collection.create_index("email", unique=True)
+    with pytest.raises(DuplicateKeyError):
+        collection.insert_one({"_id": 3, "project": "p", "userId": "v", "email": "x"})
+
+
+def test_the_embedded_store_uses_the_index() -> None:
+    db = in_memory_database("t")
+    db["users"].insert_one({"project": "p", "userId": "u"})
+    assert db["users"].find_one({"project": "p", "userId": "u"})["userId"] == "u"
+    assert "_laurel_point_index" in db["users"]._collection.__dict__
+
+
+@pytest.mark.parametrize("user_id", [["a", "b"], None, {"x": 1}])
+def test_documents_with_irregular_keys_are_still_found(user_id: Any) -> None:
+    plain, indexed = _collection(False), _collection(True)
+    for collection in (plain, indexed):
+        collection.insert_one(_document(1, "p1", user_id, 0))
+        collection.insert_one(_document(2, "p1", "c", 0))
+    for query in ({"project": "p1", "userId": "a"}, {"project": "p1", "userId": None}):
+        assert list(indexed.find(query)) == list(plain.find(query))
+    assert indexed.find_one({"project": "p1", "userId": "a"}) == plain.find_one(
+        {"project": "p1", "userId": "a"}
+    )

@@ -1,0 +1,104 @@
+"""What every request leaves behind for operators: its request id, metrics and a log line.
+
+- `X-Request-ID`: the caller's when it is 1-128 characters of [A-Za-z0-9._-], else a new one;
+  echoed on the response and bound to the request's context (core.logs), so every log line of
+  the request, and the jobs it queues (jobs.queue), carry it.
+- `laurel_http_requests_total` / `laurel_http_request_duration_seconds`, labelled with the
+  route template (`/users/<user_id>`), never the raw path: one series per route, whatever ids
+  the callers send.
+- One access line per request (`method, path, status, durationMs, project`): the path without
+  its query string and never a header, so no token reaches the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from contextvars import Token
+
+from flask import Flask, Response, g, request
+
+from core import metrics
+from core.logs import accepted_request_id
+from core.logs import request_id as request_id_var
+from web.auth import Principal
+
+REQUEST_ID_HEADER = "X-Request-ID"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED_ROUTE = "unmatched"  # 404s of unknown paths share one series
+# Probes and scrapes come every few seconds; their lines would drown the rest.
+QUIET_ROUTES = frozenset({"/metrics", "/health/live", "/health/ready"})
+# POST /event answered 4xx: the event was refused (batch items are counted by the view).
+EVENT_ENDPOINTS = frozenset({"events.event", "events.event_v1"})
+
+access_log = logging.getLogger("laurel.access")
+
+
+_CONVERTER = re.compile(r"<[A-Za-z_]+:")
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+def init_observability(app: Flask) -> None:
+    """Register the hooks; call it before other extensions add theirs, so the clock starts
+    before any of them can answer (a rate limit's 429 is timed and counted too)."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    app.after_request(_finish)
+    app.teardown_request(_unbind)
+
+
+def _start() -> None:
+    g.laurel_started = time.monotonic()
+    rid = accepted_request_id(request.headers.get(REQUEST_ID_HEADER))
+    g.laurel_request_id = rid
+    g.laurel_request_token = request_id_var.set(rid)
+
+
+def _finish(response: Response) -> Response:
+    started = g.get("laurel_started")
+    rid = g.get("laurel_request_id")
+    if rid is not None:
+        response.headers[REQUEST_ID_HEADER] = rid
+    if started is None:  # a hook before ours answered; nothing was timed
+        return response
+    elapsed = time.monotonic() - started
+    method = request.method if request.method in KNOWN_METHODS else "OTHER"
+    route = (
+        # "/users/<userId>", not "/users/<user:userId>": converters are not part of the route.
+        _CONVERTER.sub("<", request.url_rule.rule)
+        if request.url_rule is not None
+        else UNMATCHED_ROUTE
+    )
+    metrics.HTTP_REQUESTS.labels(method, route, str(response.status_code)).inc()
+    metrics.HTTP_DURATION.labels(method, route).observe(elapsed)
+    if request.endpoint in EVENT_ENDPOINTS and 400 <= response.status_code < 500:
+        metrics.count_event("rejected")
+    principal = g.get("principal")
+    access_log.log(
+        logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
+        "%s %s %d %dms",
+        request.method,
+        request.path,
+        response.status_code,
+        round(elapsed * 1000),
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "durationMs": round(elapsed * 1000, 1),
+            "project": principal.project if isinstance(principal, Principal) else None,
+        },
+    )
+    return response
+
+
+def _unbind(_error: BaseException | None) -> None:
+    token: Token[str | None] | None = g.pop("laurel_request_token", None)
+    if token is not None:
+        try:
+            request_id_var.reset(token)
+        except ValueError:  # set in another context (a copied one); it dies with it
+            request_id_var.set(None)
