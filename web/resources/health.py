@@ -41,11 +41,11 @@ class Health(MethodView):
         return {"status": "ok" if redis else "degraded", "mongo": mongo, "redis": redis}
 
 
-class LiveSchema(Schema):
+class LiveSchema(ResponseSchema):
     status = fields.String(metadata={"description": "Always ok: the process answers"})
 
 
-class ReadySchema(Schema):
+class ReadySchema(ResponseSchema):
     status = fields.String(metadata={"description": "ok"})
     mongo = fields.Boolean()
     redis = fields.Boolean()

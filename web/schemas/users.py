@@ -290,7 +290,7 @@ class UsergroupSchema(Schema):
     )
 
 
-class UsergroupResultSchema(Schema):
+class UsergroupResultSchema(ResponseSchema):
     userId = fields.String()
     usergroup = fields.String(allow_none=True)
     previous = fields.String(allow_none=True, metadata={"description": "Before the change"})
