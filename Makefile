@@ -8,10 +8,11 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -e ./sdk/python
 	touch $@
 
 .PHONY: help
@@ -79,7 +80,7 @@ bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs (REPORTS_BENCH
 	$(BIN)/python -m tests.bench.http $(HTTP_BENCH)
 
 .PHONY: lint
-lint: $(STAMP) ## ruff (lint + format check), mypy on core, rules, reports, hadolint on the Dockerfile
+lint: $(STAMP) ## ruff (lint + format check), mypy on core, rules, reports and the SDK, hadolint on the Dockerfile
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

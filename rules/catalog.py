@@ -46,7 +46,8 @@ class Catalog:
         rule = self.events.get(event_id)
         if rule is None:
             raise EventNotFound(
-                f"event {event_id!r} is not defined or not active", {"eventId": event_id}
+                f"event {event_id!r} is not defined or not active",
+                {"eventId": ["is not defined or not active"]},
             )
         return rule
 

@@ -139,7 +139,8 @@ class DefinitionStore:
         rules = self.events.find_active(project, eventId=event_id)
         if not rules:
             raise EventNotFound(
-                f"event {event_id!r} is not defined or not active", {"eventId": event_id}
+                f"event {event_id!r} is not defined or not active",
+                {"eventId": ["is not defined or not active"]},
             )
         return rules[0]
 

@@ -23,7 +23,9 @@ def require_user(db: Database[Any], project: str, user_id: str) -> StoredUser:
     """The stored user; raises UserNotFound."""
     stored = UserStore(db).load(project, user_id)
     if stored is None:
-        raise UserNotFound(f"no user {user_id!r} in this project", {"userId": user_id})
+        raise UserNotFound(
+            f"no user {user_id!r} in this project", {"userId": ["no such user in this project"]}
+        )
     return stored
 
 

@@ -387,5 +387,7 @@ def _apply(
 def _load(users: UserStore, project: str, user_id: str) -> StoredUser:
     stored = users.load(project, user_id)
     if stored is None:
-        raise UserNotFound(f"no user {user_id!r} in this project", {"userId": user_id})
+        raise UserNotFound(
+            f"no user {user_id!r} in this project", {"userId": ["no such user in this project"]}
+        )
     return stored

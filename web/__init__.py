@@ -23,6 +23,7 @@ from web.demo import seed_demo
 from web.envelope import Api, register_error_handlers
 from web.headers import init_headers
 from web.observability import init_observability
+from web.openapi import document_rules
 from web.paths import init_user_paths
 from web.ratelimit import init_rate_limits
 from web.requestlimits import init_request_size_checks
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     use_clients(clients)  # what this process's jobs use (the embedded store lives here)
 
     api = Api(app)
+    document_rules(api)
     register_error_handlers(app)
     init_observability(app)  # first: it times and counts what the others answer
     init_headers(app, settings.cors_origins)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import inspect
 import json
 import math
 from collections.abc import Callable, Iterable
@@ -211,6 +212,13 @@ def require_scope(scope: str) -> Callable[[View], View]:
                 abort(403, message=f"Forbidden: this token lacks the {scope!r} scope")
             return view(*args, **kwargs)
 
+        # The docstring is the operation's OpenAPI description: it names the scope it needs.
+        note = f"Requires the `{scope}` scope."
+        if not view.__doc__:  # documented with blp.doc(summary=...) alone
+            manual = guarded.__dict__.setdefault("_apidoc", {}).setdefault("manual_doc", {})
+            manual.setdefault("description", note)
+        elif f"`{scope}` scope" not in view.__doc__:
+            guarded.__doc__ = inspect.cleandoc(view.__doc__) + "\n\n" + note
         return guarded  # type: ignore[return-value]
 
     return decorator

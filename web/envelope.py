@@ -40,6 +40,7 @@ from rules.errors import (
     UpdateContention,
     UserNotFound,
 )
+from web.schemas.fields import ResponseSchema
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +75,22 @@ DOMAIN_ERRORS: dict[type[RulesError], tuple[int, str]] = {
 RETRY_SOON = {"Retry-After": "1"}
 
 
-class ErrorSchema(Schema):
+class ErrorSchema(ResponseSchema):
     code = fields.String(metadata={"description": "Machine-readable error code"})
     message = fields.String(metadata={"description": "What went wrong, for people"})
-    details = fields.Dict(metadata={"description": "Per-field messages keyed by field path"})
+    details = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={
+            "description": "Always an object: messages by the field they are about, keyed by its "
+            "path (`metadata.orderValue`, `events[3].userId`), `body` for the body as a whole or "
+            "a header name; `{}` when the error is about no field",
+            "example": {"metadata": ["may hold at most 10 fields"]},
+        },
+    )
 
 
-class ErrorEnvelopeSchema(Schema):
+class ErrorEnvelopeSchema(ResponseSchema):
     success = fields.Boolean(metadata={"description": "Always false"})
     error = fields.Nested(ErrorSchema)
 
@@ -150,7 +160,9 @@ def describe_error(error: BaseException) -> ErrorInfo:
             (v for k, v in DOMAIN_ERRORS.items() if isinstance(error, k)), (400, "validation_error")
         )
         headers = RETRY_SOON if status == 503 else {}
-        return ErrorInfo(status, code, error.message, error.details, dict(headers))
+        # Every error's details take one shape: {path: [messages]} (see ErrorSchema).
+        details = flatten_messages(error.details) if error.details else {}
+        return ErrorInfo(status, code, error.message, details, dict(headers))
     if database_unavailable(error):
         log.warning("MongoDB is unreachable: %s", error)
         return ErrorInfo(
@@ -218,7 +230,7 @@ def success_envelope(schema_class: type[Schema]) -> type[Schema]:
     name = schema_class.__name__.removesuffix("Schema") + "EnvelopeSchema"
     return type(
         name,
-        (Schema,),
+        (ResponseSchema,),
         {
             "success": fields.Boolean(metadata={"description": "Always true"}),
             "data": fields.Nested(schema_class),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from flask_limiter import Limiter
 from limits import RateLimitItem, parse_many
 
@@ -87,6 +87,8 @@ def batch_cost(limiter: Callable[[], Limiter], items: list[RateLimitItem]) -> Ca
 
 def init_rate_limits(app: Flask, settings: Settings, clients: Clients) -> Limiter:
     storage_uri, storage_options = clients.rate_limit_storage()
+    # Flask runs after_request hooks last-registered first: this one runs after the limiter's.
+    app.after_request(_retry_after_only_when_refused)
     made: list[Limiter] = []
     limiter = Limiter(
         rate_limit_key,
@@ -105,4 +107,23 @@ def init_rate_limits(app: Flask, settings: Settings, clients: Clients) -> Limite
     )
     made.append(limiter)
     app.before_request(refuse_bad_body)  # after the limiter: a refused body still counts
+    app.after_request(_keep_own_retry_after)  # runs before the limiter's header injection
     return limiter
+
+
+def _keep_own_retry_after(response: Response) -> Response:
+    g.own_retry_after = response.headers.get("Retry-After")
+    return response
+
+
+def _retry_after_only_when_refused(response: Response) -> Response:
+    """The limiter adds `Retry-After` to every answer, a 200 included: keep it on a 429 only,
+    and give a 503 back the wait its view chose."""
+    if response.status_code == 429:
+        return response
+    own = g.pop("own_retry_after", None)
+    if response.status_code == 503 and own is not None:
+        response.headers["Retry-After"] = own
+    else:
+        response.headers.pop("Retry-After", None)
+    return response

@@ -19,6 +19,7 @@ from rules.service import Recorded, record_event
 from web.auth import Principal, current_principal, require_scope
 from web.context import app_state, database
 from web.envelope import Blueprint, ErrorInfo, describe_error, describe_invalid
+from web.openapi import IDEMPOTENCY_KEY_PARAMETER
 from web.ratelimit import batch_allowance
 from web.schemas.events import (
     BatchRequestSchema,
@@ -50,6 +51,7 @@ ITEM_SCHEMA = EventSchema()
 @blp.route("/v1/event", endpoint="event_v1")
 class EventResource(MethodView):
     @require_scope("events:write")
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
     @blp.arguments(EventSchema, example=BRIEF_EXAMPLE)
     @blp.response(
         200,

@@ -7,16 +7,17 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from core.clients import ping_mongo, ping_redis
 from web.context import app_state
 from web.envelope import Blueprint
+from web.schemas.fields import ResponseSchema
 
 blp = Blueprint("health", __name__, description="Liveness and dependencies")
 
 
-class HealthSchema(Schema):
+class HealthSchema(ResponseSchema):
     status = fields.String(metadata={"description": "ok, or degraded when Redis is down"})
     mongo = fields.Boolean()
     redis = fields.Boolean()
@@ -40,11 +41,11 @@ class Health(MethodView):
         return {"status": "ok" if redis else "degraded", "mongo": mongo, "redis": redis}
 
 
-class LiveSchema(Schema):
+class LiveSchema(ResponseSchema):
     status = fields.String(metadata={"description": "Always ok: the process answers"})
 
 
-class ReadySchema(Schema):
+class ReadySchema(ResponseSchema):
     status = fields.String(metadata={"description": "ok"})
     mongo = fields.Boolean()
     redis = fields.Boolean()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from core import clock
 from rules.project_settings import USERGROUP_SOURCES, ProjectSettingsStore
 from web.auth import current_principal, require_scope
 from web.context import database
 from web.envelope import Blueprint
-from web.schemas.fields import EditableSchema, IsoMillis, to_millis
+from web.schemas.fields import EditableSchema, IsoMillis, ResponseSchema, to_millis
 
 blp = Blueprint(
     "settings",
@@ -38,7 +38,7 @@ class ProjectSettingsSchema(EditableSchema):
     )
 
 
-class SettingsResponseSchema(Schema):
+class SettingsResponseSchema(ResponseSchema):
     usergroupSource = fields.String()
     updatedAt = IsoMillis(allow_none=True, metadata={"type": "string", "format": "date-time"})
 

@@ -41,6 +41,7 @@ from rules.support import (
 from web.auth import Principal, current_principal, require_scope
 from web.context import app_state, database
 from web.envelope import RETRY_SOON, Blueprint
+from web.openapi import IDEMPOTENCY_KEY_PARAMETER
 from web.schemas.fields import idempotency_key_problem, to_millis
 from web.schemas.users import (
     AdjustmentResultSchema,
@@ -185,6 +186,7 @@ class History(MethodView):
 @blp.route("/<user:userId>/adjustments", endpoint="adjustments")
 class Adjustments(MethodView):
     @require_scope("users:write")
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
     @blp.arguments(
         AdjustmentSchema,
         example={
@@ -225,6 +227,7 @@ class Adjustments(MethodView):
 @blp.route("/<user:userId>/streaks/<streakId>/restore", endpoint="streak_restore")
 class StreakRestore(MethodView):
     @require_scope("users:write")
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
     @blp.arguments(RestoreSchema, example={"count": 12})
     @blp.response(200, StreakToolResultSchema, headers=REPLAYED_DOC)
     @blp.errors(401, 403, 404, 413, 422, 429, 503)
@@ -256,6 +259,7 @@ class StreakRestore(MethodView):
 @blp.route("/<user:userId>/streaks/<streakId>/freezes", endpoint="streak_freezes")
 class StreakFreezes(MethodView):
     @require_scope("users:write")
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
     @blp.arguments(FreezeGrantSchema, example={"count": 1})
     @blp.response(200, StreakToolResultSchema, headers=REPLAYED_DOC)
     @blp.errors(401, 403, 404, 413, 422, 429, 503)

@@ -9,7 +9,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from reports.windows import WINDOWS, day_key
-from web.schemas.fields import EPOCH, LATEST_TIMESTAMP, IsoMillis, Timestamp
+from web.openapi import DAY_PATTERN
+from web.schemas.fields import EPOCH, LATEST_TIMESTAMP, IsoMillis, ResponseSchema, Timestamp
 
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 DEFAULT_WINDOW = "30d"
@@ -43,6 +44,7 @@ class EventTotalsQuerySchema(Schema):
             "description": "First UTC day, inclusive: YYYY-MM-DD, epoch ms or ISO-8601 "
             "(its day). Default: 29 days before `to`.",
             "example": "2026-11-01",
+            "pattern": DAY_PATTERN,
         },
     )
     last = Day(
@@ -51,6 +53,7 @@ class EventTotalsQuerySchema(Schema):
         metadata={
             "type": "string",
             "description": "Last UTC day, inclusive, like `from`. Default: today.",
+            "pattern": DAY_PATTERN,
             "example": "2026-11-30",
         },
     )
@@ -61,7 +64,7 @@ class EventTotalsQuerySchema(Schema):
             raise ValidationError("must not be before `from`", "to")
 
 
-class EventTotalSchema(Schema):
+class EventTotalSchema(ResponseSchema):
     eventId = fields.String()
     count = fields.Integer(metadata={"description": "Events"})
     uniqueUsers = fields.Integer(metadata={"description": "Distinct users over the range"})
@@ -72,7 +75,7 @@ class EventTotalSchema(Schema):
     totalPointsAwarded = fields.Integer(metadata={"description": "With streak/challenge rewards"})
 
 
-class EventTotalsSchema(Schema):
+class EventTotalsSchema(ResponseSchema):
     first = fields.String(attribute="from", data_key="from", metadata={"example": "2026-11-01"})
     last = fields.String(attribute="to", data_key="to", metadata={"example": "2026-11-30"})
     items = fields.List(fields.Nested(EventTotalSchema))
@@ -89,7 +92,7 @@ class WindowQuerySchema(Schema):
     )
 
 
-class TrendDaySchema(Schema):
+class TrendDaySchema(ResponseSchema):
     day = fields.String(metadata={"example": "2026-11-26"})
     count = fields.Integer()
     uniqueUsers = fields.Integer()
@@ -102,7 +105,7 @@ class TrendDaySchema(Schema):
     )
 
 
-class SegmentValueSchema(Schema):
+class SegmentValueSchema(ResponseSchema):
     value = fields.String()
     count = fields.Integer()
     complete = fields.Boolean(
@@ -117,14 +120,14 @@ class SegmentValueSchema(Schema):
     )
 
 
-class SegmentsSchema(Schema):
+class SegmentsSchema(ResponseSchema):
     field = fields.String(
         allow_none=True, metadata={"description": "The categorical field segmented by"}
     )
     values = fields.List(fields.Nested(SegmentValueSchema))
 
 
-class MetadataReportSchema(Schema):
+class MetadataReportSchema(ResponseSchema):
     eventId = fields.String()
     window = fields.String(metadata={"example": "30d"})
     first = fields.String(attribute="from", data_key="from", allow_none=True)
@@ -154,30 +157,30 @@ class MetadataReportSchema(Schema):
     generatedAt = IsoMillis(metadata=INSTANT)
 
 
-class RunAcceptedSchema(Schema):
+class RunAcceptedSchema(ResponseSchema):
     job = fields.String(metadata={"example": "report-run"})
     project = fields.String(metadata={"example": "demo"})
     status = fields.String(metadata={"example": "queued"})
 
 
-class ExportSchema(Schema):
+class ExportSchema(ResponseSchema):
     name = fields.String(metadata={"example": "demo-20261126T000000Z.csv"})
     size = fields.Integer(metadata={"description": "Bytes"})
     createdAt = IsoMillis(attribute="created_at", metadata=INSTANT)
 
 
-class ExportListSchema(Schema):
+class ExportListSchema(ResponseSchema):
     items = fields.List(fields.Nested(ExportSchema), metadata={"description": "Newest first"})
 
 
-class LevelPopulationSchema(Schema):
+class LevelPopulationSchema(ResponseSchema):
     level = fields.Integer(metadata={"description": "0: below the first level"})
     name = fields.String(allow_none=True)
     minPoints = fields.Integer()
     users = fields.Integer(metadata={"description": "Users whose lifetime points place them here"})
 
 
-class PopulationSchema(Schema):
+class PopulationSchema(ResponseSchema):
     users = fields.Integer(metadata={"description": "All of the project's users"})
     active = fields.Dict(
         keys=fields.String(),

@@ -16,20 +16,24 @@ from rules.definitions import METADATA_TYPES, ROUNDINGS
 from rules.levels import MAX_LEVEL, MAX_LEVELS, MAX_NAME
 from rules.periods import CAP_PERIODS, PERIODS
 from rules.state import MAX_CAP_COUNT
+from web.openapi import ISO_INSTANT
 from web.schemas.fields import (
     Condition,
     EditableSchema,
+    FullMatch,
     Identifier,
     Instant,
     IsoMillis,
+    ResponseSchema,
+    StrictBoolean,
+    StrictNumber,
     Timezone,
     printable,
 )
 
 MAX_POINTS = 1_000_000_000
-METADATA_FIELD = validate.Regexp(
-    METADATA_KEY.pattern + r"\Z", error="must be 1-64 characters of A-Z a-z 0-9 _"
-)
+INSTANT = f"^{ISO_INSTANT}$"  # ISO-8601 with an offset, 1970-2199
+METADATA_FIELD = FullMatch(METADATA_KEY.pattern, error="must be 1-64 characters of A-Z a-z 0-9 _")
 
 
 def _points(**kwargs: Any) -> fields.Integer:
@@ -45,7 +49,7 @@ class PerUnitSchema(Schema):
             "example": "orderValue",
         },
     )
-    rate = fields.Float(
+    rate = StrictNumber(
         required=True,
         allow_nan=False,
         validate=validate.Range(0, 1_000_000, min_inclusive=False),
@@ -78,12 +82,12 @@ class MaxCompletionsSchema(Schema):
 
 
 class GroupRewardSchema(Schema):
-    multiplier = fields.Float(required=True, allow_nan=False, validate=validate.Range(0, 1000))
+    multiplier = StrictNumber(required=True, allow_nan=False, validate=validate.Range(0, 1000))
 
 
 class DefinitionSchema(EditableSchema):
     name = fields.String(load_default="", validate=[validate.Length(max=200), printable])
-    active = fields.Boolean(load_default=True)
+    active = StrictBoolean(load_default=True)
     conditions = Condition(
         metadata={
             "type": "object",
@@ -188,8 +192,15 @@ class GoalSchema(Schema):
 
 
 class WindowSchema(Schema):
-    start = Instant(metadata={"type": "string", "format": "date-time"})
-    end = Instant(metadata={"type": "string", "format": "date-time", "description": "Exclusive"})
+    start = Instant(metadata={"type": "string", "format": "date-time", "pattern": INSTANT})
+    end = Instant(
+        metadata={
+            "type": "string",
+            "format": "date-time",
+            "pattern": INSTANT,
+            "description": "Exclusive",
+        }
+    )
 
 
 class ChallengeRewardSchema(Schema):
@@ -213,7 +224,7 @@ class ChallengeDefinitionSchema(DefinitionSchema):
         metadata={"description": "Progress restarts each day, week or month (user's timezone)"},
     )
     reward = fields.Nested(ChallengeRewardSchema, load_default=lambda: {"points": 0})
-    repeatable = fields.Boolean(load_default=False)
+    repeatable = StrictBoolean(load_default=False)
 
 
 class LevelSchema(Schema):
@@ -241,13 +252,13 @@ class LevelTableSchema(EditableSchema):
     updatedAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
 
 
-class ChallengeDefinitionListSchema(Schema):
+class ChallengeDefinitionListSchema(ResponseSchema):
     items = fields.List(fields.Nested(ChallengeDefinitionSchema))
 
 
-class EventDefinitionListSchema(Schema):
+class EventDefinitionListSchema(ResponseSchema):
     items = fields.List(fields.Nested(EventDefinitionSchema))
 
 
-class StreakDefinitionListSchema(Schema):
+class StreakDefinitionListSchema(ResponseSchema):
     items = fields.List(fields.Nested(StreakDefinitionSchema))

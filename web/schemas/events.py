@@ -5,12 +5,17 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from web.envelope import ErrorSchema
+from web.openapi import EPOCH_MS_RANGE, ISO_INSTANT
 from web.schemas.fields import (
+    INT64,
+    MAX_METADATA_FIELDS,
+    MAX_METADATA_STRING,
     EpochMillis,
     IdempotencyKeyField,
     Identifier,
     IsoMillis,
     Metadata,
+    ResponseSchema,
     Timestamp,
     UserId,
 )
@@ -39,8 +44,19 @@ class EventSchema(Schema):
         allow_none=True,
         metadata={
             "description": "Up to 10 flat fields: string (<= 256 chars), number, boolean or null. "
-            "`usergroup` and `timezone` (IANA) also update the user.",
+            "Field names are 1-64 characters of A-Z a-z 0-9 _. `usergroup` (a non-empty string) "
+            "and `timezone` (an IANA name) also update the user.",
             "type": "object",
+            "maxProperties": MAX_METADATA_FIELDS,
+            "additionalProperties": {
+                "nullable": True,
+                "anyOf": [
+                    {"type": "string", "maxLength": MAX_METADATA_STRING},
+                    {"type": "integer", "minimum": INT64.start, "maximum": INT64.stop - 1},
+                    {"type": "number"},
+                    {"type": "boolean"},
+                ],
+            },
             "example": {"platform": "ios", "sessionLength": 183},
         },
     )
@@ -50,7 +66,10 @@ class EventSchema(Schema):
             "description": "When it happened: ISO-8601 with offset, or epoch milliseconds. At most "
             "5 minutes ahead; older than 7 days needs the events:import scope. "
             "Defaults to now.",
-            "oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}],
+            "anyOf": [
+                {"type": "string", "format": "date-time", "pattern": f"^{ISO_INSTANT}$"},
+                {"type": "integer", **EPOCH_MS_RANGE},
+            ],
         },
     )
     idempotency_key = IdempotencyKeyField(
@@ -65,7 +84,7 @@ class EventSchema(Schema):
     )
 
 
-class StreakResultSchema(Schema):
+class StreakResultSchema(ResponseSchema):
     streak_id = fields.String(data_key="streakId")
     current_count = fields.Integer(data_key="currentCount")
     longest_count = fields.Integer(data_key="longestCount")
@@ -78,7 +97,7 @@ class StreakResultSchema(Schema):
     freezes_used = fields.Integer(data_key="freezesUsed")
 
 
-class ChallengeResultSchema(Schema):
+class ChallengeResultSchema(ResponseSchema):
     challenge_id = fields.String(data_key="challengeId")
     progress = fields.Raw(metadata={"type": "number", "description": "Towards the target"})
     target = fields.Raw(metadata={"type": "number"})
@@ -87,13 +106,13 @@ class ChallengeResultSchema(Schema):
     badge = fields.String(allow_none=True)
 
 
-class LevelResultSchema(Schema):
+class LevelResultSchema(ResponseSchema):
     level = fields.Integer(metadata={"description": "0 below the first level"})
     name = fields.String(allow_none=True)
     level_up = fields.Boolean(data_key="levelUp")
 
 
-class EventResultSchema(Schema):
+class EventResultSchema(ResponseSchema):
     event_id = fields.String(data_key="eventId")
     user_id = fields.String(data_key="userId")
     points_awarded = fields.Integer(
@@ -127,16 +146,16 @@ MAX_BATCH_EVENTS = 100
 class BatchRequestSchema(Schema):
     events = fields.List(
         # Any item, null included, is judged on its own: a bad one fails only itself.
-        fields.Raw(
-            allow_none=True, metadata={"description": "A POST /event body", "type": "object"}
-        ),
+        fields.Raw(allow_none=True, metadata={"$ref": "#/components/schemas/Event"}),
         required=True,
         validate=validate.Length(min=1, max=MAX_BATCH_EVENTS),
         metadata={"description": "1-100 events, each shaped like a POST /event body"},
     )
 
 
-class BatchItemResultSchema(Schema):
+class BatchItemResultSchema(ResponseSchema):
+    OPTIONAL = frozenset({"data", "error", "replayed"})
+
     index = fields.Integer(metadata={"description": "Position of the item in the request"})
     status = fields.Integer(metadata={"description": "What POST /event would have answered"})
     data = fields.Nested(EventResultSchema, metadata={"description": "When status is 200"})
@@ -146,5 +165,5 @@ class BatchItemResultSchema(Schema):
     )
 
 
-class BatchResultSchema(Schema):
+class BatchResultSchema(ResponseSchema):
     results = fields.List(fields.Nested(BatchItemResultSchema))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, fields, pre_load
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from rules.conditions import METADATA_KEY, compile_condition
 from rules.errors import InvalidDefinition
@@ -26,6 +26,53 @@ LATEST_TIMESTAMP = datetime(2200, 1, 1, tzinfo=UTC)
 
 def identifier_problem(value: str) -> str | None:
     return None if IDENTIFIER.fullmatch(value) else IDENTIFIER_RULE
+
+
+class FullMatch(validate.Regexp):
+    """validate.Regexp matching the whole value, documented as `^...$`: a pattern ECMA-262 and
+    Python read alike (Python's own `\\Z` is read as a literal Z by JSON Schema validators)."""
+
+    def __init__(self, pattern: str, error: str) -> None:
+        super().__init__(f"^{pattern}$", error=error)
+
+    def __call__(self, value: str) -> str:
+        # fullmatch: `$` alone would also accept a trailing newline.
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false only: "yes", "off", 0 and 1 are refused, not read as booleans."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("must be true or false")
+        return value
+
+
+class StrictNumber(fields.Float):
+    """A JSON number only: "2" is refused, not read as 2."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError("must be a number")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class ResponseSchema(Schema):
+    """A response body whose fields are always present: the OpenAPI document lists them as
+    `required` (so generated clients type them as such), except the ones in OPTIONAL.
+
+    `required` only affects loading, and response schemas are only dumped.
+    """
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.required = name not in self.OPTIONAL
 
 
 class DocumentedString(fields.String):
@@ -253,6 +300,14 @@ class Condition(fields.Field):
 class EditableSchema(Schema):
     """A resource PUT replaces: a body fetched with GET may be sent back as it is, so its
     read-only (dump_only) fields are ignored on input instead of refused as unknown."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read-only fields are always in the answer; OpenAPI applies `required` on a readOnly
+        # property to responses only.
+        for field in self.fields.values():
+            if field.dump_only:
+                field.required = True
 
     @pre_load
     def drop_read_only(self, data: Any, **_kwargs: Any) -> Any:

@@ -15,7 +15,14 @@ from rules.funnels import (
 )
 from web.schemas.analytics import DEFAULT_WINDOW, INSTANT, EventTotalsQuerySchema
 from web.schemas.definitions import METADATA_FIELD
-from web.schemas.fields import Condition, EditableSchema, Identifier, IsoMillis, printable
+from web.schemas.fields import (
+    Condition,
+    EditableSchema,
+    Identifier,
+    IsoMillis,
+    ResponseSchema,
+    printable,
+)
 
 APPROXIMATE = {
     "description": "The figures of this answer that are not exact (e.g. p50, p90); [] when all are",
@@ -227,5 +234,5 @@ class FunnelDefinitionSchema(EditableSchema):
     updatedAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
 
 
-class FunnelDefinitionListSchema(Schema):
+class FunnelDefinitionListSchema(ResponseSchema):
     items = fields.List(fields.Nested(FunnelDefinitionSchema))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from rules.leaderboards import PERIODS
+from web.schemas.fields import ResponseSchema
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -28,13 +29,13 @@ class RankQuerySchema(Schema):
     )
 
 
-class StandingSchema(Schema):
+class StandingSchema(ResponseSchema):
     rank = fields.Integer(metadata={"description": "1 for the first"})
     userId = fields.String(attribute="user_id")
     points = fields.Integer(metadata={"description": "Earned in the period"})
 
 
-class LeaderboardSchema(Schema):
+class LeaderboardSchema(ResponseSchema):
     period = fields.String()
     periodKey = fields.String(
         allow_none=True, metadata={"description": "2026-11-26, 2026-W48, 2026-11; null for all"}
@@ -47,7 +48,7 @@ class LeaderboardSchema(Schema):
     )
 
 
-class RankSchema(Schema):
+class RankSchema(ResponseSchema):
     period = fields.String()
     periodKey = fields.String(allow_none=True)
     rank = fields.Integer(

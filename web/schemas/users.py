@@ -9,12 +9,14 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from rules.history import DEFAULT_LIMIT, KINDS, MAX_LIMIT, Position
 from rules.streak_tools import MAX_GRANT, MAX_RESTORE
+from web.openapi import INSTANT_PATTERN
 from web.schemas.events import EventResultSchema
 from web.schemas.fields import (
     EpochMillis,
     IdempotencyKeyField,
     Identifier,
     IsoMillis,
+    ResponseSchema,
     Timestamp,
     printable,
 )
@@ -32,19 +34,19 @@ IDEMPOTENCY_KEY_DOC = (
 # --- GET /users/{userId} -------------------------------------------------------------------
 
 
-class UserPointsSchema(Schema):
+class UserPointsSchema(ResponseSchema):
     balance = fields.Integer(metadata={"description": "Spendable points"})
     lifetime = fields.Integer(
         metadata={"description": "Points earned through rules in all (adjustments excluded)"}
     )
 
 
-class UserLevelSchema(Schema):
+class UserLevelSchema(ResponseSchema):
     level = fields.Integer(metadata={"description": "0 below the first level"})
     name = fields.String(allow_none=True)
 
 
-class StreakStateSchema(Schema):
+class StreakStateSchema(ResponseSchema):
     streakId = fields.String()
     currentCount = fields.Integer()
     longestCount = fields.Integer()
@@ -52,7 +54,7 @@ class StreakStateSchema(Schema):
     lastUpdate = IsoMillis(allow_none=True, metadata=INSTANT)
 
 
-class ChallengeStateSchema(Schema):
+class ChallengeStateSchema(ResponseSchema):
     challengeId = fields.String()
     progress = fields.Raw(metadata={"type": "number", "description": "In the current period"})
     target = fields.Raw(
@@ -63,7 +65,7 @@ class ChallengeStateSchema(Schema):
     lastUpdate = IsoMillis(allow_none=True, metadata=INSTANT)
 
 
-class ProfileSchema(Schema):
+class ProfileSchema(ResponseSchema):
     userId = fields.String()
     points = fields.Nested(UserPointsSchema)
     level = fields.Nested(
@@ -115,12 +117,20 @@ class HistoryQuerySchema(Schema):
     since = QueryInstant(
         data_key="from",
         load_default=None,
-        metadata={"description": "Inclusive; epoch ms or ISO-8601", "type": "string"},
+        metadata={
+            "description": "Inclusive; epoch ms or ISO-8601 with an offset",
+            "type": "string",
+            "pattern": INSTANT_PATTERN,
+        },
     )
     until = QueryInstant(
         data_key="to",
         load_default=None,
-        metadata={"description": "Inclusive; epoch ms or ISO-8601", "type": "string"},
+        metadata={
+            "description": "Inclusive; epoch ms or ISO-8601 with an offset",
+            "type": "string",
+            "pattern": INSTANT_PATTERN,
+        },
     )
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT), metadata={"example": 20}
@@ -136,7 +146,12 @@ class HistoryQuerySchema(Schema):
             raise ValidationError("must not be before `from`", "to")
 
 
-class HistoryItemSchema(Schema):
+class HistoryItemSchema(ResponseSchema):
+    # Events carry eventId, receivedAt, metadata, outcome; points entries the rest.
+    OPTIONAL = frozenset(
+        {"eventId", "receivedAt", "metadata", "outcome", "delta", "reason", "source", "actor"}
+    )
+
     type = fields.String(metadata={"description": "event or points"})
     id = fields.String(metadata={"description": "The event record's or ledger entry's id"})
     timestamp = EpochMillis(
@@ -161,7 +176,7 @@ class HistoryItemSchema(Schema):
     )
 
 
-class HistoryPageSchema(Schema):
+class HistoryPageSchema(ResponseSchema):
     items = fields.List(fields.Nested(HistoryItemSchema))
     nextCursor = fields.String(
         allow_none=True, metadata={"description": "Pass as `cursor` for the next page; null last"}
@@ -181,7 +196,11 @@ class AdjustmentSchema(Schema):
         strict=True,
         required=True,
         validate=[validate.Range(-MAX_ADJUSTMENT, MAX_ADJUSTMENT), _nonzero],
-        metadata={"description": "Points to add (negative: to take away)", "example": 50},
+        metadata={
+            "description": "Points to add (negative: to take away); not 0",
+            "example": 50,
+            "not": {"enum": [0]},
+        },
     )
     reason = fields.String(
         required=True,
@@ -193,7 +212,7 @@ class AdjustmentSchema(Schema):
     )
 
 
-class AdjustmentResultSchema(Schema):
+class AdjustmentResultSchema(ResponseSchema):
     userId = fields.String()
     entryId = fields.String(metadata={"description": "The ledger entry written"})
     delta = fields.Integer()
@@ -231,7 +250,7 @@ class FreezeGrantSchema(Schema):
     )
 
 
-class StreakCountsSchema(Schema):
+class StreakCountsSchema(ResponseSchema):
     currentCount = fields.Integer()
     longestCount = fields.Integer()
     freezes = fields.Integer()
@@ -241,7 +260,7 @@ class StreakCountsSchema(Schema):
     )
 
 
-class StreakToolResultSchema(Schema):
+class StreakToolResultSchema(ResponseSchema):
     userId = fields.String()
     streakId = fields.String()
     currentCount = fields.Integer()
@@ -271,7 +290,7 @@ class UsergroupSchema(Schema):
     )
 
 
-class UsergroupResultSchema(Schema):
+class UsergroupResultSchema(ResponseSchema):
     userId = fields.String()
     usergroup = fields.String(allow_none=True)
     previous = fields.String(allow_none=True, metadata={"description": "Before the change"})
@@ -282,7 +301,7 @@ class UsergroupResultSchema(Schema):
 # --- DELETE /users/{userId} ----------------------------------------------------------------
 
 
-class ErasureSchema(Schema):
+class ErasureSchema(ResponseSchema):
     userId = fields.String()
     erased = fields.Dict(
         keys=fields.String(),

@@ -8,7 +8,13 @@ from marshmallow import Schema, ValidationError, fields, validate
 from requests import PreparedRequest, RequestException
 
 from rules.webhooks import EVENT_TYPES
-from web.schemas.fields import EditableSchema, Identifier, IsoMillis
+from web.schemas.fields import (
+    EditableSchema,
+    Identifier,
+    IsoMillis,
+    ResponseSchema,
+    StrictBoolean,
+)
 
 
 def http_url(value: str) -> None:
@@ -37,7 +43,13 @@ class WebhookSchema(EditableSchema):
     url = fields.String(
         required=True,
         validate=[validate.Length(max=2048), http_url],
-        metadata={"example": "https://example.com/laurel-hooks"},
+        metadata={
+            "example": "https://example.com/laurel-hooks",
+            "format": "uri",
+            # What http_url takes, written for JSON Schema (IPv6 hosts are taken too).
+            "pattern": "^https?://[A-Za-z0-9-]{1,63}(\\.[A-Za-z0-9-]{1,63})*(:[0-9]{1,4})?"
+            "(/[A-Za-z0-9._~/-]*)?$",
+        },
     )
     secret = fields.String(
         load_only=True,
@@ -55,23 +67,25 @@ class WebhookSchema(EditableSchema):
         validate=validate.Length(min=1),
         metadata={"example": ["event.rewarded", "level.changed"]},
     )
-    active = fields.Boolean(load_default=True)
+    active = StrictBoolean(load_default=True)
     createdAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
     updatedAt = IsoMillis(dump_only=True, metadata={"type": "string", "format": "date-time"})
 
 
-class WebhookListSchema(Schema):
+class WebhookListSchema(ResponseSchema):
     items = fields.List(fields.Nested(WebhookSchema))
 
 
-class AttemptSchema(Schema):
+class AttemptSchema(ResponseSchema):
+    OPTIONAL = frozenset({"statusCode", "error"})  # a status, or why there is none
+
     at = IsoMillis(metadata={"type": "string", "format": "date-time"})
     statusCode = fields.Integer(metadata={"description": "The receiver's HTTP status"})
     error = fields.String(metadata={"description": "Why no status: timeout, refused, …"})
     durationMs = fields.Integer()
 
 
-class DeliverySchema(Schema):
+class DeliverySchema(ResponseSchema):
     deliveryId = fields.String(
         attribute="_id", metadata={"description": "X-Laurel-Delivery, stable across retries"}
     )
@@ -84,7 +98,7 @@ class DeliverySchema(Schema):
     updatedAt = IsoMillis(metadata={"type": "string", "format": "date-time"})
 
 
-class DeliveryListSchema(Schema):
+class DeliveryListSchema(ResponseSchema):
     items = fields.List(fields.Nested(DeliverySchema))
 
 
