@@ -22,6 +22,19 @@ def populate(server: Server, admin_token: str, events_token: str) -> int:
     server.call("PUT", "/admin/levels", admin_token, LEVELS)
     server.call(
         "PUT",
+        "/admin/funnels/login_to_purchase",
+        admin_token,
+        {
+            "name": "Login, then purchase, then a level",
+            "steps": [
+                {"eventId": "daily_login"},
+                {"eventId": "purchase_completed"},
+                {"eventId": "level_completed"},
+            ],
+        },
+    )
+    server.call(
+        "PUT",
         "/admin/webhooks/crm",
         admin_token,
         {

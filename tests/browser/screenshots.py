@@ -36,6 +36,7 @@ PAGES = {
     "users": ("/dashboard/users", "#find-user"),
     "user": ("/dashboard/users/user01", "#history-list li"),
     "leaderboards": ("/dashboard/leaderboards", "#board table a"),
+    "insights": ("/dashboard/insights", "#funnel-form[data-ready='true']"),
 }
 
 
@@ -62,6 +63,22 @@ def wait_for_reports(server: LiveServer, token: str, sent: int) -> None:
     raise SystemExit("the report run did not finish within 30 s")
 
 
+def show_insights(driver: WebDriver) -> None:
+    """Run the three insights of the sample project: a breakdown, the funnel, retention."""
+    for css, value in (
+        ("#breakdown-form [name=eventId]", "purchase_completed"),
+        ("#breakdown-form [name=by]", "platform"),
+        ("#breakdown-form [name=field]", "orderValue"),
+        ("#funnel-form [name=by]", "platform"),
+    ):
+        driver.find_element(By.CSS_SELECTOR, css).send_keys(value)
+    for form in ("breakdown", "funnel", "retention"):
+        driver.find_element(By.CSS_SELECTOR, f"#{form}-form button[type=submit]").click()
+    settle(driver, "figure[data-chart='breakdown']")
+    settle(driver, "figure[data-chart='funnel']")
+    settle(driver, "#retention-result table")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("docs/dashboard"))
@@ -84,6 +101,8 @@ def main() -> None:
         for name, (path, ready) in PAGES.items():
             driver.get(server.url + path)
             settle(driver, ready)
+            if name == "insights":
+                show_insights(driver)
             if name == "webhooks":
                 driver.find_element(By.XPATH, "//button[.='Deliveries']").click()
                 settle(driver, "#deliveries table")

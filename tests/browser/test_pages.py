@@ -31,6 +31,7 @@ PAGES = {
     "/dashboard/users": "#find-user",
     "/dashboard/users/user01": "#profile [data-figure='balance']",
     "/dashboard/leaderboards": "#board table a",
+    "/dashboard/insights": "#funnel-form[data-ready='true']",
 }
 
 

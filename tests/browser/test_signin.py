@@ -42,6 +42,7 @@ def test_token_link_signs_in_and_leaves_the_address_bar(
     assert visible_nav(driver) == [
         "Overview",
         "Events",
+        "Insights",
         "Streaks",
         "Challenges",
         "Levels",

@@ -57,6 +57,7 @@ PAGES = {
     "/users": ("users", "Users"),
     "/users/<user:userId>": ("user", "User"),  # "/" arrives as %2F (web.paths)
     "/leaderboards": ("leaderboards", "Leaderboards"),
+    "/insights": ("insights", "Insights"),
 }
 
 
