@@ -60,6 +60,9 @@ if os.environ["LOG_FORMAT"].lower() == "json":
 _created_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if _created_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="laurel-metrics-")
+# Before `from web import serving` below: importing the app defines its metrics, which open
+# their files in this folder at once.
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 
 def on_starting(server: Any) -> None:
