@@ -53,13 +53,16 @@ def gunicorn(tmp_path: Path) -> Iterator[str]:
         _wait_until_up(base, process, deadline=time.monotonic() + 120)
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=40)  # graceful_timeout is 30 s
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=40)  # graceful_timeout is 30 s
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+        finally:
+            log.close()
 
 
 def _wait_until_up(base: str, process: subprocess.Popen[bytes], deadline: float) -> None:
