@@ -167,6 +167,8 @@ def run_scheduler() -> None:
         stopping.set()
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        else:  # not started yet, or starting: leave start() before it blocks for ever
+            raise KeyboardInterrupt
 
     # SIGTERM (docker stop, systemd) ends the loop like Ctrl+C; `stop` then releases the locks.
     previous = signal.signal(signal.SIGTERM, on_sigterm)
