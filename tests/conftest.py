@@ -26,6 +26,7 @@ from core.settings import Settings
 from reports.indexes import ensure_indexes as ensure_report_indexes
 from rules.indexes import ensure_indexes
 from tests.query_audit import audit as audit_shapes
+from tests.support.webhooks import Receiver, serving
 from web import create_app
 from web.auth import mint_token
 
@@ -174,6 +175,13 @@ def send(client: Any, auth: Callable[..., dict[str, str]]) -> Callable[..., Any]
         )
 
     return post
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver listening on 127.0.0.1 for the test (tests.support.webhooks)."""
+    with serving(Receiver()) as running:
+        yield running
 
 
 # The query-shape audit (tests/query_audit.py): record every query the code issues, then fail
