@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -170,10 +169,12 @@ def test_replay_returns_the_first_defaulted_timestamp(
     login_events: None, post: Any, db: Any
 ) -> None:
     body = {"eventId": "daily_login", "userId": "u1", "idempotencyKey": "k-1"}
-    first = post(body)
-    time.sleep(0.02)  # "now" moves on by several milliseconds
+    start = clock.now()
+    with clock.using(clock.frozen(start)):
+        first = post(body)
 
-    replay = post(body)
+    with clock.using(clock.frozen(start + timedelta(seconds=1))):  # "now" has moved on
+        replay = post(body)
 
     assert_replay_of(replay, first)
     assert replay.json["data"]["timestamp"] == first.json["data"]["timestamp"]
