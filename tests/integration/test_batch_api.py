@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,24 +12,10 @@ import pytest
 from core import clock
 from tests.brief import RESPONSE_FIELDS
 from tests.conftest import PROJECT
+from tests.support.dates import iso
 
 REPLAYED = "Idempotent-Replayed"
 KEY_HEADER = "Idempotency-Key"
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-@pytest.fixture
-def login_events(define: Any) -> None:
-    """daily_login pays 10; its streak pays 5 more (and a badge) on the first day."""
-    define("events", "daily_login", {"points": {"fixed": 10}})
-    define(
-        "streaks",
-        "daily_use",
-        {"events": ["daily_login"], "milestones": [{"count": 1, "points": 5, "badge": "hello"}]},
-    )
 
 
 @pytest.fixture

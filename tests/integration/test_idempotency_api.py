@@ -7,7 +7,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import mongomock.collection
@@ -18,24 +18,10 @@ from core import clock
 from rules.users import UserStore
 from tests.brief import RESPONSE_FIELDS
 from tests.conftest import PROJECT
+from tests.support.dates import iso
 
 REPLAYED = "Idempotent-Replayed"
 KEY_HEADER = "Idempotency-Key"
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-@pytest.fixture
-def login_events(define: Any) -> None:
-    """daily_login pays 10; its streak pays 5 more (and a badge) on the first day."""
-    define("events", "daily_login", {"points": {"fixed": 10}})
-    define(
-        "streaks",
-        "daily_use",
-        {"events": ["daily_login"], "milestones": [{"count": 1, "points": 5, "badge": "hello"}]},
-    )
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from core import clock
 from jobs.effects import effects_for
 from rules.service import finish_record
 from tests.conftest import PROJECT
+from tests.support.dates import iso
 
 NOW = clock.now().replace(microsecond=0)
 REPLAYED = "Idempotent-Replayed"
@@ -25,10 +26,6 @@ def clock_at_now() -> Iterator[None]:
     straddles a midnight of the real (or shifted) clock between its events."""
     with clock.using(clock.frozen(NOW)):
         yield
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @pytest.fixture
