@@ -19,6 +19,7 @@ from rules.users import UserStore
 from tests.brief import RESPONSE_FIELDS
 from tests.conftest import PROJECT
 from tests.support.dates import iso
+from tests.support.stores import balance, counts, ledger_sum
 
 REPLAYED = "Idempotent-Replayed"
 KEY_HEADER = "Idempotency-Key"
@@ -44,26 +45,6 @@ def post(client: Any, auth: Any) -> Callable[..., Any]:
         return client.post(path, json=body, headers=headers)
 
     return send
-
-
-def counts(db: Any, project: str = PROJECT) -> tuple[int, int, int]:
-    """(events, ledger entries, users) stored for `project`."""
-    query = {"project": project}
-    return (
-        db.events.count_documents(query),
-        db.ledger.count_documents(query),
-        db.users.count_documents(query),
-    )
-
-
-def balance(db: Any, user_id: str, project: str = PROJECT) -> int:
-    user = db.users.find_one({"project": project, "userId": user_id})
-    points: int = user["points"]["balance"]
-    return points
-
-
-def ledger_sum(db: Any, user_id: str, project: str = PROJECT) -> int:
-    return sum(e["delta"] for e in db.ledger.find({"project": project, "userId": user_id}))
 
 
 def assert_replay_of(replay: Any, first: Any) -> None:
