@@ -4,7 +4,6 @@ itself (414, 431) come in the error envelope."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.http import raw_request
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -150,30 +150,11 @@ def test_slow_clients_do_not_keep_health_from_answering(server: int) -> None:
 
     assert answered == [200] * HEALTH_CHECKS
     assert still_dripping == SLOW_CLIENTS  # the server held them all the while
-    assert health(server, timeout=5) == 200  # and the worker is still the same, alive
-
-
-def raw(port: int, head: bytes) -> tuple[int, str, dict[str, object]]:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(head)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    header_block, _, body = received.partition(b"\r\n\r\n")
-    lines = header_block.decode("latin-1").split("\r\n")
-    content_type = next(
-        (
-            v.strip()
-            for k, _, v in (line.partition(":") for line in lines[1:])
-            if k.lower() == "content-type"
-        ),
-        "",
-    )
-    return int(lines[0].split()[1]), content_type, json.loads(body)
+    assert health(server, timeout=HEALTH_TIMEOUT) == 200  # and the worker is still the same, alive
 
 
 def test_gunicorn_answers_a_request_line_too_long_in_the_envelope(server: int) -> None:
-    status, content_type, body = raw(
+    status, content_type, body = raw_request(
         server, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
     )
 
@@ -185,7 +166,7 @@ def test_gunicorn_answers_a_request_line_too_long_in_the_envelope(server: int) -
 def test_gunicorn_answers_a_header_too_large_in_the_envelope(server: int) -> None:
     head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 20000 + b"\r\n\r\n"
 
-    status, content_type, body = raw(server, head)
+    status, content_type, body = raw_request(server, head)
 
     assert (status, content_type) == (431, "application/json")
-    assert body["error"]["code"] == "headers_too_large"  # type: ignore[index]
+    assert body["error"]["code"] == "headers_too_large"
