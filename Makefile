@@ -80,7 +80,7 @@ bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs (REPORTS_BENCH
 	$(BIN)/python -m tests.bench.http $(HTTP_BENCH)
 
 .PHONY: lint
-lint: $(STAMP) ## ruff (lint + format check), mypy on core, rules, reports and the SDK, hadolint on the Dockerfile
+lint: $(STAMP) ## ruff (lint + format check), mypy strict on core, rules, reports, web, jobs and the SDK, hadolint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

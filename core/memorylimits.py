@@ -27,12 +27,12 @@ class SweepingMemoryStorage(MemoryStorage):
         self._next_sweep = time.monotonic() + SWEEP_EVERY
 
     # Replaces MemoryStorage's private __schedule_expiry (name-mangled), called on each hit.
-    def _MemoryStorage__schedule_expiry(self) -> None:
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 — the name it replaces
         now = time.monotonic()
         if now < self._next_sweep or not self._sweep_lock.acquire(blocking=False):
             return
         try:
             self._next_sweep = now + SWEEP_EVERY
-            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]  # the parent's mangled name
         finally:
             self._sweep_lock.release()

@@ -89,7 +89,7 @@ def exposition(extra: Iterable[Collector] = ()) -> bytes:
     directory = multiprocess_dir()
     if directory is not None:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]  # unannotated
         text = generate_latest(registry)
     else:
         text = generate_latest(REGISTRY)
@@ -102,4 +102,4 @@ def exposition(extra: Iterable[Collector] = ()) -> bytes:
 def mark_process_dead(pid: int) -> None:
     """gunicorn's child_exit hook: drop a dead worker's live gauges (its counters stay)."""
     if multiprocess_dir() is not None:
-        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped, unused-ignore]
+from apscheduler.triggers.cron import CronTrigger
 from limits import parse_many
 
 # The embedded default (neither MONGO_URI nor REDIS_URL) signs tokens with this well-known key

@@ -14,6 +14,7 @@ a worker that dies holding one frees it after `hold`, with no cleanup needed.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from redis import Redis
 
@@ -25,7 +26,7 @@ PREFIX = "laurel:delivering:"
 def take_slot(client: Redis, project: str, token: str, hold: timedelta) -> bool:
     """Take one of the project's slots for `hold` unless SLOTS are held; True when taken."""
     key = PREFIX + project
-    seconds, micros = client.time()
+    seconds, micros = cast("tuple[int, int]", client.time())
     now = seconds + micros / 1_000_000
     pipe = client.pipeline()
     pipe.zremrangebyscore(key, "-inf", now)

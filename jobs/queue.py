@@ -302,7 +302,7 @@ class InProcessQueue:
 
 def queue_for(clients: Clients) -> JobQueue:
     """This process's queue for `clients`: RQ when REDIS_URL is set, else in-process."""
-    queue = clients.__dict__.get("_job_queue")
+    queue: JobQueue | None = clients.__dict__.get("_job_queue")
     if queue is None:
         created: JobQueue = (
             RedisQueue(clients.redis_in_request)
@@ -310,7 +310,7 @@ def queue_for(clients: Clients) -> JobQueue:
             else InProcessQueue(clients)
         )
         queue = clients.__dict__.setdefault("_job_queue", created)
-    return queue  # type: ignore[no-any-return]
+    return queue
 
 
 def use_queue(clients: Clients, queue: JobQueue) -> None:

@@ -71,7 +71,7 @@ def serve_metrics(port: int) -> None:
     directory = metrics.multiprocess_dir()
     if directory is not None:  # counted into files: add them up like the web's /metrics
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]  # unannotated
     start_http_server(port, registry=registry)
     log.info("metrics served on port %d", port)
 

@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+import pandas as pd
 
 from reports.frames import BOOLEAN, NUMERIC, STRING
 from reports.sketch import MIN_MAGNITUDE, bucket_keys

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+import pandas as pd
 
 from reports.hashes import user_hash
 from reports.insight_days import insight_days
@@ -86,7 +86,7 @@ def aggregate_batch(
             try:
                 with storing():
                     save(doc)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 — recorded; the batch goes on
                 failures.add(project, doc["eventId"], doc["day"], f"saving the {name}", error)
                 continue
             if name == "partial":
@@ -106,7 +106,7 @@ def _isolated(
     fail again."""
     try:
         return build(records)
-    except Exception:
+    except Exception:  # noqa: BLE001 — retried day by day below, failures recorded there
         log.warning("computing the %ss of a batch failed; retrying day by day", name)
     by_pair: dict[Pair, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
@@ -115,7 +115,7 @@ def _isolated(
     for (event_id, day), day_records in sorted(by_pair.items()):
         try:
             docs.extend(build(day_records))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 — recorded; the other days go on
             failures.add(project, event_id, day, f"computing the {name}", error)
     return docs
 
@@ -159,5 +159,5 @@ def _merge_firsts(
                     series.index.to_numpy(dtype=np.uint64),
                     series.to_numpy(dtype=np.int64),
                 )
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 — recorded; the batch goes on
             failures.add(project, event_id, None, "merging first times", error)

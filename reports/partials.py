@@ -36,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+import pandas as pd
 
 from reports import aggregates
 from reports.bounds import DOCUMENT_BUDGET, DocumentTooLarge, clamp_int, encoded_size

@@ -271,7 +271,7 @@ def _recompute(
     for event_id in sorted(changed):
         try:
             stats.reports_built += rebuild_reports(store, project, event_id, today, stats, started)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 — recorded; the other events go on
             stats.failures.add(project, event_id, None, "building the reports", error)
     stats.tick()
 

@@ -185,7 +185,7 @@ def record_awards(
     with client.pipeline() as pipe:
         for _ in range(MAX_TRIES):
             try:
-                pipe.watch(marker)  # type: ignore[no-untyped-call]
+                pipe.watch(marker)  # type: ignore[no-untyped-call]  # unannotated in redis-py
                 ids = [str(entry["_id"]) for entry in earned]
                 changes = _changes(project, earned)
                 # The reads in one round trip, on another connection: WATCH is already set, so

@@ -4,6 +4,11 @@ Clock: LAUREL_TEST_CLOCK=<ISO-8601 moment> starts Laurel's clock (core.clock) at
 the whole run, running on from there, so the suite can be proved on any date: a year ahead, or
 the last minute of a month, an ISO week and a year (`make test-shifted`).
 
+Hypothesis: one profile for the suite, registered here. No example has a deadline and no
+health check times data generation (both are wall-clock limits a busy machine breaks); under CI
+(LAUREL_CI=1, which .ci/run exports, or CI set) examples are derandomized and no example
+database is kept, so a run is the same on every machine. A test may set its own max_examples.
+
 Redis: the tests use LAUREL_TEST_REDIS_URL (default redis://127.0.0.1:6379/12), flushed before
 and after each test that touches it. When none answers, they fall back to fakeredis and say so
 in the report header, unless LAUREL_TEST_REQUIRE_REDIS=1 (CI), which fails the run instead.
@@ -19,6 +24,7 @@ from typing import Any
 import fakeredis
 import pytest
 import redis
+from hypothesis import HealthCheck, settings
 
 from core import clock, query_audit
 from core.clients import Clients
@@ -26,10 +32,18 @@ from core.settings import Settings
 from reports.indexes import ensure_indexes as ensure_report_indexes
 from rules.indexes import ensure_indexes
 from tests.query_audit import audit as audit_shapes
+from tests.support.webhooks import Receiver, serving
 from web import create_app
 from web.auth import mint_token
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+IN_CI = bool(os.environ.get("LAUREL_CI") or os.environ.get("CI"))
+
+settings.register_profile("laurel", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "laurel-ci", settings.get_profile("laurel"), derandomize=True, database=None, print_blob=True
+)
+settings.load_profile("laurel-ci" if IN_CI else "laurel")
 PROJECT = "acme"
 REDIS_URL = os.environ.get("LAUREL_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
 
@@ -174,6 +188,13 @@ def send(client: Any, auth: Callable[..., dict[str, str]]) -> Callable[..., Any]
         )
 
     return post
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver listening on 127.0.0.1 for the test (tests.support.webhooks)."""
+    with serving(Receiver()) as running:
+        yield running
 
 
 # The query-shape audit (tests/query_audit.py): record every query the code issues, then fail

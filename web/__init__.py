@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Request
+from flask.json.provider import DefaultJSONProvider
 
 from core.clients import Clients
 from core.logs import configure_logging
@@ -42,7 +43,13 @@ log = logging.getLogger(__name__)
 class LaurelRequest(Request):
     @property
     def max_content_length(self) -> int | None:
+        if self._max_content_length is not None:  # set on this request, as Flask allows
+            return self._max_content_length
         return LARGER_BODIES.get(self.endpoint or "", MAX_BODY_BYTES)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
 
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
@@ -55,7 +62,8 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app = Flask(__name__)
     app.request_class = LaurelRequest
     init_user_paths(app)  # before the blueprints: their routes use <user:userId>
-    app.json.sort_keys = False  # keep the documented field order in responses
+    if isinstance(app.json, DefaultJSONProvider):  # what Flask makes; typed as the base class
+        app.json.sort_keys = False  # keep the documented field order in responses
     app.config.update(
         API_TITLE="Laurel",
         API_VERSION="1",

@@ -219,6 +219,6 @@ def require_scope(scope: str) -> Callable[[View], View]:
             manual.setdefault("description", note)
         elif f"`{scope}` scope" not in view.__doc__:
             guarded.__doc__ = inspect.cleandoc(view.__doc__) + "\n\n" + note
-        return guarded  # type: ignore[return-value]
+        return guarded  # type: ignore[return-value]  # functools.wraps(view) keeps its signature
 
     return decorator

@@ -142,7 +142,7 @@ def serve_demo(host: str, port: int | None) -> None:
     run_simple(
         host,
         port,
-        current_app._get_current_object(),
+        current_app._get_current_object(),  # type: ignore[attr-defined]  # a LocalProxy's
         threaded=True,
         use_reloader=False,
         request_handler=EnvelopeRequestHandler,  # its own 414/431 in the error envelope too

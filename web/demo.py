@@ -73,7 +73,7 @@ CHALLENGES: dict[str, dict[str, Any]] = {
     },
 }
 
-LEVELS = {
+LEVELS: dict[str, list[dict[str, Any]]] = {
     "levels": [
         {"level": 1, "name": "Bronze", "minPoints": 0},
         {"level": 2, "name": "Silver", "minPoints": 500},

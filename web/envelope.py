@@ -211,7 +211,7 @@ def _describe_http_exception(error: HTTPException) -> ErrorInfo:
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorEnvelopeSchema
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         return describe_error(error).response()
 
 

@@ -68,7 +68,7 @@ IDEMPOTENCY_KEY_PARAMETER = {
 
 
 def nullable_reference(
-    self: FieldConverterMixin, field: fields.Field, ret: dict[str, Any], **_kwargs: Any
+    self: FieldConverterMixin, field: fields.Field[Any], ret: dict[str, Any], **_kwargs: Any
 ) -> dict[str, Any]:
     if field.metadata.get("$ref"):
         ret.clear()
@@ -93,7 +93,11 @@ class PathRules(BasePlugin):
 
 def document_rules(api: flask_smorest.Api) -> None:
     """Call before registering blueprints: their schemas are converted as they register."""
-    api.ma_plugin.converter.add_attribute_function(nullable_reference)  # type: ignore[union-attr]
+    converter = api.ma_plugin.converter
+    if converter is None:  # the plugin makes it when Api(app) initialises the spec
+        raise RuntimeError("document_rules needs an Api initialised with its app")
+    # apispec leaves add_attribute_function unannotated
+    converter.add_attribute_function(nullable_reference)  # type: ignore[no-untyped-call]
     plugin = PathRules()
     plugin.init_spec(api.spec)
-    api.spec.plugins.append(plugin)
+    api.spec.plugins = [*api.spec.plugins, plugin]  # typed as a Sequence: not appended to

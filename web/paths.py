@@ -58,4 +58,4 @@ class EncodedSlashes:
 def init_user_paths(app: Flask) -> None:
     """Call before registering the blueprints whose routes use `<user:userId>`."""
     app.url_map.converters["user"] = UserIdConverter
-    app.wsgi_app = EncodedSlashes(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = EncodedSlashes(app.wsgi_app)  # type: ignore[method-assign]  # Flask's middleware idiom

@@ -68,5 +68,5 @@ class EnvelopeRequestHandler(WSGIRequestHandler):
             self.wfile.write(body)
         self.close_connection = True
 
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 — http.server's name
+    def log_error(self, format: str, *args: Any) -> None:  # http.server's names
         self.log("error", format, *args)

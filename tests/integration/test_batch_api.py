@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,24 +12,11 @@ import pytest
 from core import clock
 from tests.brief import RESPONSE_FIELDS
 from tests.conftest import PROJECT
+from tests.support.dates import iso
+from tests.support.stores import balance, counts, ledger_sum
 
 REPLAYED = "Idempotent-Replayed"
 KEY_HEADER = "Idempotency-Key"
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-@pytest.fixture
-def login_events(define: Any) -> None:
-    """daily_login pays 10; its streak pays 5 more (and a badge) on the first day."""
-    define("events", "daily_login", {"points": {"fixed": 10}})
-    define(
-        "streaks",
-        "daily_use",
-        {"events": ["daily_login"], "milestones": [{"count": 1, "points": 5, "badge": "hello"}]},
-    )
 
 
 @pytest.fixture
@@ -61,26 +48,6 @@ def results(response: Any) -> list[dict[str, Any]]:
 
 def statuses(response: Any) -> list[int]:
     return [item["status"] for item in results(response)]
-
-
-def counts(db: Any, project: str = PROJECT) -> tuple[int, int, int]:
-    """(events, ledger entries, users) stored for `project`."""
-    query = {"project": project}
-    return (
-        db.events.count_documents(query),
-        db.ledger.count_documents(query),
-        db.users.count_documents(query),
-    )
-
-
-def balance(db: Any, user_id: str, project: str = PROJECT) -> int:
-    user = db.users.find_one({"project": project, "userId": user_id})
-    points: int = user["points"]["balance"]
-    return points
-
-
-def ledger_sum(db: Any, user_id: str, project: str = PROJECT) -> int:
-    return sum(e["delta"] for e in db.ledger.find({"project": project, "userId": user_id}))
 
 
 def assert_item_error(item: dict[str, Any], status: int, code: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@ and definitions changed in one worker applying to the next event in another."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from core.clients import Clients
 from core.settings import Settings
 from rules.ledger import Ledger
 from tests.conftest import PROJECT
+from tests.support.dates import iso
 from web import create_app
 
 IMPORT = "events:write events:import"
@@ -35,10 +36,6 @@ DESIGN_CHALLENGE = {
 }
 MET = {"difficulty": "normal", "starsEarned": 3}
 CHALLENGE_FIELDS = {"challengeId", "progress", "target", "completed", "pointsAwarded", "badge"}
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def challenge(**overrides: Any) -> dict[str, Any]:

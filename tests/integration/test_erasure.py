@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-import time
 import zlib
 from collections.abc import Iterator
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from jobs.maintenance import rebuild_leaderboards
 from reports.runner import run_project
 from rules.erasure import erase_user
 from tests.conftest import PROJECT
+from tests.support.waiting import TIMEOUT, wait_for
 
 VICTIM = "erase-me@example.com"  # what apps were told not to send, and send anyway
 OTHER = "keep-me"
@@ -258,22 +259,27 @@ def test_erasure_recomputes_the_days_that_keep_no_user_ids_too(
 def test_a_request_finishing_its_writes_during_the_erasure_leaves_nothing_behind(
     world: None, client: Any, auth: Any, db: Any, clients: Clients, monkeypatch: Any
 ) -> None:
+    from rules import erasure
     from rules.ledger import Ledger
 
     saved, original = threading.Event(), Ledger.insert
 
-    def slow_insert(self: Ledger, entries: Any) -> None:
+    def late_insert(self: Ledger, entries: Any) -> None:
         saved.set()  # the user document is saved; its records are being written
-        time.sleep(0.2)
+        # ... and they land after the erasure's first pass has removed the user document.
+        wait_for(lambda: db.users.find_one({"userId": VICTIM}) is None, "the first pass")
         original(self, entries)
 
-    monkeypatch.setattr(Ledger, "insert", slow_insert)
+    monkeypatch.setattr(Ledger, "insert", late_insert)
     late = threading.Thread(target=lambda: send_login(client, auth))
+    # The erasure's settle pause lasts until the late request has finished its writes, however
+    # long a busy machine makes that take (in production it is ERASE_SETTLE seconds).
+    monkeypatch.setattr(erasure, "time", SimpleNamespace(sleep=lambda _: late.join(TIMEOUT)))
     late.start()
-    assert saved.wait(5)
+    assert saved.wait(TIMEOUT)
 
     response = client.delete(f"/users/{VICTIM}", headers=auth("users:write"))
-    late.join()
+    late.join(TIMEOUT)
 
     assert response.status_code == 200
     assert mongo_traces(db, VICTIM) == []

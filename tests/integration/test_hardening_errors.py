@@ -4,8 +4,6 @@ tested with the production server (tests/e2e/test_hardening_serving.py)."""
 
 from __future__ import annotations
 
-import json
-import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from tests.support.http import raw_request
 from web.requestlimits import MAX_HEADER_FIELD, MAX_HEADER_FIELDS, EnvelopeRequestHandler
 
 
@@ -60,27 +59,6 @@ def dev_server(app: Any) -> Iterator[int]:
     yield server.port
     server.shutdown()
     thread.join(timeout=10)
-
-
-def raw_request(port: int, head: bytes) -> tuple[int, str, dict[str, Any]]:
-    """Send `head` as it is; return the status, Content-Type and parsed JSON body."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(head)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    header_block, _, body = received.partition(b"\r\n\r\n")
-    lines = header_block.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    content_type = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in lines[1:]
-            if line.lower().startswith("content-type")
-        ),
-        "",
-    )
-    return status, content_type, json.loads(body)
 
 
 def test_the_dev_server_answers_a_request_line_over_64_kib_in_the_envelope(dev_server: int) -> None:

@@ -21,17 +21,12 @@ from jobs import http_post, webhooks
 from jobs.delivery_slots import SLOTS, free_slot, take_slot
 from jobs.queue import InProcessQueue, RedisQueue, use_queue
 from jobs.runtime import running_with
-from tests.integration.test_webhooks import SECRET, Receiver, work
-from tests.integration.test_webhooks import queue as queue  # noqa: F401 — fixture
-from tests.integration.test_webhooks import receiver as receiver  # noqa: F401 — fixture
+from tests.support.definitions import TEN_POINTS
+from tests.support.jobs import work
+from tests.support.waiting import TIMEOUT, wait_for
+from tests.support.webhooks import Receiver, subscribe
 
-
-def wait_for(condition: Callable[[], bool], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {seconds} s")
-        time.sleep(0.05)
+DRIP_AT_MOST = 60.0  # seconds a dripping receiver goes on before it finishes its answer
 
 
 class RawServer:
@@ -99,11 +94,14 @@ def post(port: int, *, deadline: float = 2.0, **options: Any) -> int:
 
 def test_a_receiver_dripping_its_answer_is_cut_at_the_deadline(server_factory: Any) -> None:
     def drip(server: RawServer, connection: socket.socket) -> None:
-        # One byte every 0.3 s for 8 s in all: each read is quick, the whole is not.
-        answer = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Pad: " + b"x" * 20 + b"\r\n\r\n"
-        for byte in answer:
-            server.send(connection, bytes([byte]))
-            time.sleep(8 / len(answer))
+        # A byte every 0.2 s (each read is quick) until the client hangs up, which makes the
+        # send fail; the whole answer comes only after DRIP_AT_MOST, far past the deadline.
+        server.send(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Pad: ")
+        stop = time.monotonic() + DRIP_AT_MOST
+        while time.monotonic() < stop:
+            server.send(connection, b"x")
+            time.sleep(0.2)
+        server.send(connection, b"\r\n\r\n")
 
     server = server_factory(drip)
 
@@ -124,7 +122,7 @@ def test_a_huge_answer_is_read_only_up_to_the_cap(server_factory: Any) -> None:
     server = server_factory(flood)
 
     status = post(server.port, deadline=30)
-    wait_for(server.closed.is_set)
+    wait_for(server.closed.is_set, "the flooding server to see the client hang up")
 
     assert status == 200
     # The client hung up after MAX_RESPONSE_BYTES; what the kernel buffered is all that left.
@@ -142,7 +140,9 @@ def test_the_delivery_log_shows_the_deadline_not_the_socket_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def silent(server: RawServer, connection: socket.socket) -> None:
-        time.sleep(5)
+        connection.settimeout(TIMEOUT)
+        while connection.recv(65536):  # answers nothing; returns when the client hangs up
+            pass
 
     server = server_factory(silent)
     monkeypatch.setattr(webhooks, "DEADLINE", 1.0)
@@ -156,13 +156,7 @@ def test_the_delivery_log_shows_the_deadline_not_the_socket_error(
 
 @pytest.fixture
 def login(define: Any) -> None:
-    define("events", "login", {"points": {"fixed": 10}})
-
-
-def subscribe(client: Any, auth: Any, url: str, project: str = "acme") -> None:
-    body = {"url": url, "secret": SECRET, "events": ["event.rewarded"]}
-    response = client.put("/admin/webhooks/main", json=body, headers=auth("admin", project=project))
-    assert response.status_code == 200, response.json
+    define("events", "login", TEN_POINTS)
 
 
 def test_a_rebinding_resolver_cannot_reach_loopback(
@@ -259,7 +253,7 @@ def test_one_tenants_slow_receiver_does_not_delay_anothers_deliveries(
             )
         client.post("/event", json={"eventId": "login", "userId": "z"}, headers=auth())
 
-        wait_for(lambda: len(receiver.requests) == 1)
+        wait_for(lambda: len(receiver.requests) == 1, "acme's delivery")
         assert not release.is_set()  # acme's delivery did not wait for slowco's
     finally:
         release.set()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import mongomock.collection
@@ -19,24 +18,11 @@ from core import clock
 from rules.users import UserStore
 from tests.brief import RESPONSE_FIELDS
 from tests.conftest import PROJECT
+from tests.support.dates import iso
+from tests.support.stores import balance, counts, ledger_sum
 
 REPLAYED = "Idempotent-Replayed"
 KEY_HEADER = "Idempotency-Key"
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-@pytest.fixture
-def login_events(define: Any) -> None:
-    """daily_login pays 10; its streak pays 5 more (and a badge) on the first day."""
-    define("events", "daily_login", {"points": {"fixed": 10}})
-    define(
-        "streaks",
-        "daily_use",
-        {"events": ["daily_login"], "milestones": [{"count": 1, "points": 5, "badge": "hello"}]},
-    )
 
 
 @pytest.fixture
@@ -59,26 +45,6 @@ def post(client: Any, auth: Any) -> Callable[..., Any]:
         return client.post(path, json=body, headers=headers)
 
     return send
-
-
-def counts(db: Any, project: str = PROJECT) -> tuple[int, int, int]:
-    """(events, ledger entries, users) stored for `project`."""
-    query = {"project": project}
-    return (
-        db.events.count_documents(query),
-        db.ledger.count_documents(query),
-        db.users.count_documents(query),
-    )
-
-
-def balance(db: Any, user_id: str, project: str = PROJECT) -> int:
-    user = db.users.find_one({"project": project, "userId": user_id})
-    points: int = user["points"]["balance"]
-    return points
-
-
-def ledger_sum(db: Any, user_id: str, project: str = PROJECT) -> int:
-    return sum(e["delta"] for e in db.ledger.find({"project": project, "userId": user_id}))
 
 
 def assert_replay_of(replay: Any, first: Any) -> None:
@@ -170,10 +136,12 @@ def test_replay_returns_the_first_defaulted_timestamp(
     login_events: None, post: Any, db: Any
 ) -> None:
     body = {"eventId": "daily_login", "userId": "u1", "idempotencyKey": "k-1"}
-    first = post(body)
-    time.sleep(0.02)  # "now" moves on by several milliseconds
+    start = clock.now()
+    with clock.using(clock.frozen(start)):
+        first = post(body)
 
-    replay = post(body)
+    with clock.using(clock.frozen(start + timedelta(seconds=1))):  # "now" has moved on
+        replay = post(body)
 
     assert_replay_of(replay, first)
     assert replay.json["data"]["timestamp"] == first.json["data"]["timestamp"]

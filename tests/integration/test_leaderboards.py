@@ -51,7 +51,9 @@ def board(client: Any, headers: dict[str, str], **query: Any) -> list[tuple[int,
 def buy(send: Any, user: str, value: int) -> None:
     response = send("purchase", user, metadata={"value": value})
     assert response.status_code == 200, response.json
-    time.sleep(0.002)  # the next award lands in a later millisecond
+    # Ties go to whoever reached the score first, to the millisecond. A sleep is a lower bound,
+    # never a window: however busy the machine, the next award lands in a later millisecond.
+    time.sleep(0.002)
 
 
 # --- through the API -----------------------------------------------------------------------

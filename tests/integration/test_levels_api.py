@@ -3,7 +3,7 @@ response, and a table changed in one worker applying to the next event in anothe
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from core import clock
 from core.clients import Clients
 from core.settings import Settings
 from tests.conftest import PROJECT
+from tests.support.dates import iso
 from web import create_app
 
 DESIGN_LEVELS = {
@@ -29,10 +30,6 @@ TIERS = {
         {"level": 3, "name": "Gold", "minPoints": 100},
     ]
 }
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def put_levels(client: Any, auth: Any, body: Any, project: str = PROJECT) -> Any:

@@ -3,8 +3,6 @@ on-call gauges read the stores at scrape time."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +17,7 @@ from core.settings import Settings
 from jobs.queue import QUEUE_NAME, RedisQueue, use_queue
 from jobs.scheduler import run_locked
 from jobs.worker import LaurelWorker
-from tests.integration.test_webhooks import Receiver, subscribe
+from tests.support.webhooks import Receiver, subscribe
 from web import create_app
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -44,16 +42,6 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 def delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ def test_the_embedded_default_queues_in_process_for_its_own_store() -> None:
 
     queue = queue_for(clients)
 
-    assert isinstance(queue, InProcessQueue) and queue._clients is clients  # noqa: SLF001
+    assert isinstance(queue, InProcessQueue) and queue._clients is clients
     assert queue_for(clients) is queue  # one per process
 
 

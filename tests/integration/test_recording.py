@@ -95,7 +95,7 @@ def test_threads_hammering_one_user_lose_nothing(store: Any) -> None:
         try:
             for _ in range(per_thread):
                 login(store, "busy")
-        except BaseException as error:  # surfaced by the assertion below
+        except BaseException as error:  # noqa: BLE001 — surfaced by the assertion below
             errors.append(error)
 
     workers = [threading.Thread(target=work) for _ in range(threads)]

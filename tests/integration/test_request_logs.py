@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from core.clients import Clients
 from core.logs import JsonFormatter, RedactingFilter, install_record_factory
 from jobs.queue import RedisQueue, use_queue
 from jobs.worker import LaurelWorker
-from tests.integration.test_webhooks import SECRET, Receiver, subscribe
+from tests.support.webhooks import SECRET, Receiver, subscribe
 
 
 class JsonLines:
@@ -48,16 +47,6 @@ def json_logs() -> Iterator[JsonLines]:
     yield captured
     root.removeHandler(handler)
     root.setLevel(level)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,27 +13,31 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from core.clients import Clients
 from jobs.locks import JobLocks
 from jobs.scheduler import build_scheduler, run_locked
+from tests.support.waiting import TIMEOUT
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def test_two_schedulers_on_one_store_run_a_job_once(clients: Clients) -> None:
     runs: list[str] = []
-    inside = threading.Event()
+    inside, second_tried = threading.Event(), threading.Event()
 
     def slow_job(_db: Any) -> None:
         runs.append(threading.current_thread().name)
         inside.set()
-        time.sleep(0.3)
+        if len(runs) == 1:  # the first run lasts until the second scheduler has tried
+            second_tried.wait(TIMEOUT)
 
     results: dict[str, bool] = {}
 
     def scheduler(owner: str) -> None:
         results[owner] = run_locked(clients, "report-run", slow_job, owner)
+        if owner == "scheduler-b":
+            second_tried.set()
 
     first = threading.Thread(target=scheduler, args=("scheduler-a",))
     first.start()
-    assert inside.wait(5)
+    assert inside.wait(TIMEOUT)
     second = threading.Thread(target=scheduler, args=("scheduler-b",))
     second.start()
     first.join()

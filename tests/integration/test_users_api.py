@@ -10,16 +10,13 @@ from typing import Any
 import pytest
 
 from core import clock
+from tests.support.dates import iso
 
 NOW = clock.now().replace(microsecond=0)
 
 
 def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,8 @@ from core import clock
 from jobs.effects import effects_for
 from rules.service import finish_record
 from tests.conftest import PROJECT
+from tests.support.dates import iso
+from tests.support.stores import balance, ledger_sum
 
 NOW = clock.now().replace(microsecond=0)
 REPLAYED = "Idempotent-Replayed"
@@ -25,10 +27,6 @@ def clock_at_now() -> Iterator[None]:
     straddles a midnight of the real (or shifted) clock between its events."""
     with clock.using(clock.frozen(NOW)):
         yield
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @pytest.fixture
@@ -64,15 +62,6 @@ def login(send: Any, user: str = "u1", at: datetime | None = None) -> dict[str, 
     return data
 
 
-def balance(db: Any, user: str = "u1") -> int:
-    points: int = db.users.find_one({"project": PROJECT, "userId": user})["points"]["balance"]
-    return points
-
-
-def ledger_sum(db: Any, user: str = "u1") -> int:
-    return sum(e["delta"] for e in db.ledger.find({"project": PROJECT, "userId": user}))
-
-
 # --- adjustments ---------------------------------------------------------------------------
 
 
@@ -92,7 +81,7 @@ def test_adjustment_changes_the_balance_with_a_ledger_entry_naming_the_actor(
     assert entry["source"] == "adjustment"
     assert entry["actor"] == "support-ann"
     assert entry["reason"] == "Goodwill: order #4711 late"
-    assert balance(db) == ledger_sum(db) == 35
+    assert balance(db, "u1") == ledger_sum(db, "u1") == 35
     profile = client.get("/users/u1", headers=auth("users:read")).json["data"]
     assert profile["points"] == {"balance": 35, "lifetime": 10}
     [points] = client.get(
@@ -115,14 +104,14 @@ def test_negative_adjustment_may_empty_the_balance_but_never_below_zero(
     assert refused.status_code == 400
     assert refused.json["error"]["code"] == "validation_error"
     assert "delta" in refused.json["error"]["details"]
-    assert balance(db) == 10
+    assert balance(db, "u1") == 10
     assert db.ledger.count_documents({"source": "adjustment"}) == 0
     assert db.audit.count_documents({}) == 0
     # Refused requests leave no key behind: the corrected retry may reuse it.
     assert db.idempotency_keys.count_documents({}) == 0
     accepted = adjust(delta=-10, reason="chargeback", idempotencyKey="k-1")
     assert accepted.status_code == 200
-    assert balance(db) == ledger_sum(db) == 0
+    assert balance(db, "u1") == ledger_sum(db, "u1") == 0
 
 
 def test_adjustment_replayed_with_the_same_key_is_applied_once(
@@ -144,7 +133,7 @@ def test_adjustment_replayed_with_the_same_key_is_applied_once(
     assert replay.headers[REPLAYED] == header_replay.headers[REPLAYED] == "true"
     assert db.ledger.count_documents({"source": "adjustment"}) == 1
     assert db.audit.count_documents({}) == 1
-    assert balance(db) == ledger_sum(db) == 15
+    assert balance(db, "u1") == ledger_sum(db, "u1") == 15
 
 
 def test_same_key_with_another_body_or_user_or_route_is_422(
@@ -191,7 +180,7 @@ def test_concurrent_replays_of_one_adjustment_apply_it_once(
 
     assert statuses == [200] * 8
     assert db.ledger.count_documents({"source": "adjustment"}) == 1
-    assert balance(db) == ledger_sum(db) == 17
+    assert balance(db, "u1") == ledger_sum(db, "u1") == 17
 
 
 def test_concurrent_events_and_adjustments_lose_no_update(
@@ -219,7 +208,7 @@ def test_concurrent_events_and_adjustments_lose_no_update(
     for thread in threads:
         thread.join()
 
-    assert balance(db) == ledger_sum(db) == 10 + 3 * 2 * 1 + 3 * 2 * 10
+    assert balance(db, "u1") == ledger_sum(db, "u1") == 10 + 3 * 2 * 1 + 3 * 2 * 10
 
 
 def test_an_adjustment_whose_request_died_after_the_save_is_finished_later(
@@ -236,14 +225,14 @@ def test_an_adjustment_whose_request_died_after_the_save_is_finished_later(
     user = db.users.find_one({"userId": "u1"})
     assert user["points"]["balance"] == 14
     assert len(user["pending"]) == 1
-    assert ledger_sum(db) == 10
+    assert ledger_sum(db, "u1") == 10
 
     replay = adjust(delta=4, reason="late", idempotencyKey="k-crash")
 
     assert replay.status_code == 200
     assert replay.headers[REPLAYED] == "true"
     assert replay.json["data"]["balance"] == 14
-    assert balance(db) == ledger_sum(db) == 14
+    assert balance(db, "u1") == ledger_sum(db, "u1") == 14
     assert db.audit.count_documents({"action": "points.adjusted"}) == 1
     assert db.users.find_one({"userId": "u1"})["pending"] == []
 
@@ -264,7 +253,7 @@ def test_finishing_a_support_record_twice_writes_it_once(
 
     assert db.ledger.count_documents({"source": "adjustment"}) == 1
     assert db.audit.count_documents({}) == 1
-    assert balance(db) == ledger_sum(db) == 13
+    assert balance(db, "u1") == ledger_sum(db, "u1") == 13
 
 
 @pytest.mark.parametrize(
@@ -510,13 +499,13 @@ def test_a_retried_debit_that_emptied_the_balance_before_a_crash_is_replayed_not
     monkeypatch.setattr("rules.support.write_pending_audit", crash)
     assert adjust(delta=-10, reason="refund", idempotencyKey="k-debit").status_code == 500
     monkeypatch.undo()
-    assert balance(db) == 0  # applied, its records pending
+    assert balance(db, "u1") == 0  # applied, its records pending
 
     retry = adjust(delta=-10, reason="refund", idempotencyKey="k-debit")
 
     assert retry.status_code == 200, retry.json
     assert retry.headers[REPLAYED] == "true" and retry.json["data"]["balance"] == 0
-    assert balance(db) == ledger_sum(db) == 0
+    assert balance(db, "u1") == ledger_sum(db, "u1") == 0
 
 
 def test_a_debit_refused_because_another_landed_first_leaves_its_key_free(
@@ -541,4 +530,4 @@ def test_a_debit_refused_because_another_landed_first_leaves_its_key_free(
     assert refused.status_code == 400  # 10 - 8 - 5 < 0, judged again after the race
     corrected = adjust(delta=-2, reason="mine", idempotencyKey="k-mine")
     assert corrected.status_code == 200, corrected.json
-    assert balance(db) == ledger_sum(db) == 0
+    assert balance(db, "u1") == ledger_sum(db, "u1") == 0

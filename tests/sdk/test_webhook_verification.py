@@ -4,50 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from laurel_client import Laurel, verify_webhook
 
 from jobs.queue import InProcessQueue, use_queue
+from tests.support.webhooks import Receiver
 
 SECRET = "whsec_sdk_0123456789abcdef"
 OLD_SECRET = "whsec_old_0123456789abcdef"
-
-
-class Receiver:
-    """A webhook endpoint on 127.0.0.1 that keeps what it is sent."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        received = self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 — http.server's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((dict(self.headers), body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
-    thread.join()
 
 
 @pytest.fixture
@@ -63,7 +29,8 @@ def delivery(
     laurel.track("daily_login", "ann")
     assert queue.run_due() >= 1
 
-    [(headers, body)] = receiver.requests
+    [request] = receiver.requests
+    headers, body = request["headers"], request["body"]
     return headers["X-Laurel-Signature"], body
 
 

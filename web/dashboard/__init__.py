@@ -19,6 +19,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, render_template
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -61,7 +63,7 @@ PAGES = {
 }
 
 
-def _page_view(page: str, title: str):  # type: ignore[no-untyped-def]
+def _page_view(page: str, title: str) -> Callable[..., str]:
     def view(**path: str) -> str:
         return render_template(f"dashboard/{page}.html", page=page, title=title, path=path)
 

@@ -357,7 +357,7 @@ def _idempotency(payload: Mapping[str, Any], path: Mapping[str, str]) -> Idempot
     body = request.get_json(silent=True) or {}
     fields = {k: v for k, v in body.items() if k != "idempotencyKey"}
     # The route as written before userIds had their converter, so that keys stored then match.
-    route = request.url_rule.rule.replace("<user:userId>", "<userId>")
+    route = str(request.url_rule).replace("<user:userId>", "<userId>")
     return IdempotencyKey(key, fingerprint({"route": route, **path, **fields}))
 
 

@@ -21,7 +21,9 @@ class Day(Timestamp):
     """A UTC day from 1970 to 2199: `YYYY-MM-DD`, or the day of an instant (epoch ms, or
     ISO-8601 with an offset); loaded as 'YYYY-MM-DD'."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+    def _deserialize(  # type: ignore[override]  # a Timestamp that loads as its day's text
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> str:
         if isinstance(value, str) and DAY.fullmatch(value):
             try:
                 day = date.fromisoformat(value)

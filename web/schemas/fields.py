@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
@@ -35,7 +35,11 @@ class FullMatch(validate.Regexp):
     def __init__(self, pattern: str, error: str) -> None:
         super().__init__(f"^{pattern}$", error=error)
 
-    def __call__(self, value: str) -> str:
+    @overload
+    def __call__(self, value: str) -> str: ...
+    @overload
+    def __call__(self, value: bytes) -> bytes: ...
+    def __call__(self, value: Any) -> Any:
         # fullmatch: `$` alone would also accept a trailing newline.
         if self.regex.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
@@ -167,7 +171,7 @@ def metadata_value_problem(value: Any) -> str | None:
     return "must be a string, number, boolean or null (no objects or arrays)"
 
 
-class Metadata(fields.Field):
+class Metadata(fields.Field[dict[str, Any]]):
     """At most 10 flat fields; keys [A-Za-z0-9_]{1,64}; values string, number, boolean, null.
 
     `usergroup` and `timezone` update the user's profile, so they must be a string and an
@@ -202,7 +206,7 @@ class Metadata(fields.Field):
         return dict(value)
 
 
-class Timestamp(fields.Field):
+class Timestamp(fields.Field[datetime]):
     """ISO-8601 with an offset (`2024-04-07T12:34:56.789Z`) or epoch milliseconds, loaded as an
     aware UTC datetime truncated to milliseconds (what MongoDB stores)."""
 
@@ -254,12 +258,12 @@ def _from_epoch_ms(value: float) -> datetime:
         raise ValidationError("is out of range") from None
 
 
-class EpochMillis(fields.Field):
+class EpochMillis(fields.Field[datetime]):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> int | None:
         return None if value is None else epoch_ms(value)
 
 
-class IsoMillis(fields.Field):
+class IsoMillis(fields.Field[datetime]):
     """`2023-04-07T12:34:56.789Z`: UTC, milliseconds, Z."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
@@ -286,7 +290,7 @@ def printable(value: str) -> None:
         raise ValidationError("must be printable characters")
 
 
-class Condition(fields.Field):
+class Condition(fields.Field[Any]):
     """A condition tree (DESIGN §5), validated with the path of every bad node."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:

@@ -3,6 +3,8 @@ the funnel definitions of the admin API."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from reports.windows import WINDOWS
@@ -36,7 +38,7 @@ JSON_VALUE = {
 }
 
 
-def _metadata_field(description: str, **kwargs: object) -> fields.String:
+def _metadata_field(description: str, **kwargs: Any) -> fields.String:
     return fields.String(validate=METADATA_FIELD, metadata={"description": description}, **kwargs)
 
 

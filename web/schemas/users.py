@@ -96,7 +96,9 @@ class QueryInstant(Timestamp):
 
 
 class Cursor(fields.String):
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Position:
+    def _deserialize(  # type: ignore[override]  # loads the text as the Position it encodes
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> Position:
         text: str = super()._deserialize(value, attr, data, **kwargs)
         try:
             return Position.from_token(text)

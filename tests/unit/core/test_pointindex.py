@@ -119,7 +119,7 @@ def _without_generated_ids(result: Any) -> Any:
     return result
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=300)
 @given(st.lists(OPERATIONS, max_size=30))
 def test_point_index_answers_as_plain_mongomock(operations: list[tuple[Any, ...]]) -> None:
     plain, indexed = _collection(False), _collection(True)

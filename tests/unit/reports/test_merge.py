@@ -61,7 +61,7 @@ def without_days(report: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in report.items() if k not in ("trend", "from", "to")}
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(events)
 def test_merging_day_partials_equals_aggregating_all_events_at_once(
     records: list[dict[str, Any]],
@@ -86,7 +86,7 @@ def test_merging_day_partials_equals_aggregating_all_events_at_once(
         )
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(events, st.randoms(use_true_random=False))
 def test_partials_do_not_depend_on_the_order_events_arrive_in(
     records: list[dict[str, Any]], shuffler: random.Random

@@ -44,7 +44,7 @@ magnitudes = st.floats(min_value=1e-300, max_value=1e300, allow_nan=False)
 values = st.one_of(st.just(0.0), magnitudes, magnitudes.map(lambda x: -x))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(values, min_size=1, max_size=200))
 def test_quantiles_are_within_alpha_of_the_value_at_their_rank(sample: list[float]) -> None:
     sketch = QuantileSketch.of(sample)
@@ -80,7 +80,7 @@ def test_quantiles_of_skewed_samples_are_within_the_bound(sample: np.ndarray) ->
         assert_within_bound(sketch.quantile(q), true_quantile(sample, q))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(st.lists(values, max_size=50), min_size=1, max_size=5))
 def test_merging_sketches_equals_sketching_all_values_at_once(parts: list[list[float]]) -> None:
     merged = QuantileSketch()
