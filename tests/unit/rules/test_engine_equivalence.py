@@ -14,16 +14,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bson.int64 import Int64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rules.challenges as new_challenges
+import rules.conditions as new_conditions
 import rules.definitions as new_definitions
 import rules.engine as new_engine
 import rules.levels as new_levels
 import rules.state as new_state
 import rules.streaks as new_streaks
 import tests.bench.reference.challenges as old_challenges
+import tests.bench.reference.conditions as old_conditions
 import tests.bench.reference.definitions as old_definitions
 import tests.bench.reference.engine as old_engine
 import tests.bench.reference.levels as old_levels
@@ -363,3 +366,37 @@ def test_every_streak_step_equals_the_reference_streaks(
         assert new_streaks.streak_state_to_document(
             new_state_
         ) == old_streaks.streak_state_to_document(old_state_)
+
+
+# Values a metadata field may hold, JSON's and BSON's (Int64 is an int subclass) and worse.
+ANY_VALUES = (
+    *ORDER_VALUES,
+    *CHOICES,
+    Int64(20),
+    Int64(0),
+    2**63,
+    -(2**63) - 1,
+    float("inf"),
+    float("nan"),
+    "",
+    "iosx",
+    False,
+    0.0,
+    20.0,
+    [1],
+)
+
+
+@settings(max_examples=1000, deadline=None, database=None)
+@given(
+    conditions,
+    st.dictionaries(
+        st.sampled_from(("orderValue", "platform", "flag")), st.sampled_from(ANY_VALUES)
+    ),
+)
+def test_every_condition_decides_as_the_reference_conditions(
+    tree: dict[str, Any], metadata: dict[str, Any]
+) -> None:
+    new = new_conditions.compile_condition(tree)
+    old = old_conditions.compile_condition(tree)
+    assert new(metadata) is old(metadata)
