@@ -50,6 +50,8 @@ class Span:
         )
 
 
+# Caps and streaks ask for the same few period starts at every event.
+@lru_cache(maxsize=65536)
 def period_start(index: int, zone: ZoneInfo, period: str) -> datetime:
     """When the period with this index starts: its first local midnight, in UTC."""
     if period == "day":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -93,10 +94,14 @@ class CompletionCounter:
             return self.total
         if self.dropped_through is not None and span.start <= self.dropped_through:
             return None
-        return sum(1 for moment in self.recent if moment in span)
+        # `recent` is ascending: the moments in [start, end) are one slice of it.
+        recent = self.recent
+        end = len(recent) if span.end is None else bisect_left(recent, span.end)
+        return end - bisect_left(recent, span.start)
 
     def added(self, moment: datetime) -> CompletionCounter:
-        recent = sorted((*self.recent, moment))
+        recent = list(self.recent)
+        insort(recent, moment)  # after equal instants, where a stable sort puts it
         dropped = recent[:-COMPLETIONS_KEPT]
         through = self.dropped_through
         if dropped and (through is None or dropped[-1] > through):
