@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from rules.frozen import fast_init
+
 PERIODS = ("day", "week", "month")
 CAP_PERIODS = (*PERIODS, "lifetime")
 
@@ -37,6 +39,7 @@ def period_index(moment: datetime, zone: ZoneInfo, period: str) -> int:
     raise ValueError(f"unknown period {period!r}")
 
 
+@fast_init
 @dataclass(frozen=True)
 class Span:
     """A period as the absolute interval [start, end); both None for "lifetime"."""
