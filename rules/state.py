@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rules.challenges import ChallengeState
+from rules.frozen import fast_init
 from rules.periods import Span, period_index, zone
 
 # The most recent payout instants kept per capped event: enough to judge any cap of up to
@@ -18,6 +19,7 @@ MAX_CAP_COUNT = 100
 COMPLETIONS_KEPT = MAX_CAP_COUNT
 
 
+@fast_init
 @dataclass(frozen=True)
 class StreakMoment:
     """An event a streak has seen: its instant, and the timezone (IANA name) the user was in."""
@@ -26,6 +28,7 @@ class StreakMoment:
     zone: str
 
 
+@fast_init
 @dataclass(frozen=True)
 class StreakBase:
     """A streak's moments older than those it keeps, folded: where the walk over them ended."""
@@ -40,7 +43,12 @@ class StreakBase:
     # counts, so it is not kept either.
     folded: tuple[StreakMoment, ...] = ()
 
+    def with_folded(self, folded: tuple[StreakMoment, ...]) -> StreakBase:
+        fields = (self.count, self.longest, self.freezes, self.run_start, self.last_counted)
+        return StreakBase(*fields, self.through, folded)
 
+
+@fast_init
 @dataclass(frozen=True)
 class PaidRun:
     """The run starting at `start` has had its milestones up to `through` settled. Recorded only
@@ -50,6 +58,7 @@ class PaidRun:
     through: int
 
 
+@fast_init
 @dataclass(frozen=True)
 class StreakState:
     """A streak as rules.streaks walks it: the counts, and the moments they are derived from."""
@@ -75,6 +84,7 @@ class StreakState:
         return None
 
 
+@fast_init
 @dataclass(frozen=True)
 class CompletionCounter:
     """When an event's rule paid out: how often in all, and the most recent instants.
@@ -117,6 +127,7 @@ class CompletionCounter:
 PERIODS_KEPT = 8
 
 
+@fast_init
 @dataclass(frozen=True)
 class PointsTally:
     """Points an event's rule paid a user per period of its maxPoints cap, by period start
@@ -142,6 +153,7 @@ class PointsTally:
         return PointsTally(periods=tuple(ordered[-PERIODS_KEPT:]), dropped_through=through)
 
 
+@fast_init
 @dataclass(frozen=True)
 class UserState:
     user_id: str
