@@ -11,10 +11,12 @@ and booleans are not numbers); `eq` never equates `true` with `1`.
 
 from __future__ import annotations
 
+import json
 import math
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, TypeGuard
 
 from rules.errors import InvalidDefinition
@@ -37,13 +39,22 @@ def always(_metadata: Metadata) -> bool:
 
 
 def compile_condition(tree: Any) -> Predicate:
-    """Validate `tree` and return its predicate; raise InvalidDefinition with every bad path."""
+    """Validate `tree` and return its predicate; raise InvalidDefinition with every bad path.
+
+    Equal trees get the very same predicate, so the engine evaluates a condition that several
+    definitions share once per event (rules.engine)."""
     errors: dict[str, list[str]] = {}
     budget = [MAX_NODES]
     _validate(tree, "", 0, budget, errors)
     if errors:
         raise InvalidDefinition("invalid condition", errors)
-    return _build(tree)
+    return _shared(json.dumps(tree, sort_keys=True, default=dict))  # dict(): other Mappings
+
+
+@lru_cache(maxsize=4096)
+def _shared(canonical: str) -> Predicate:
+    """The predicate of a validated tree, by its canonical JSON (values are JSON scalars)."""
+    return _build(json.loads(canonical))
 
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
