@@ -23,6 +23,7 @@ import rules.conditions as new_conditions
 import rules.definitions as new_definitions
 import rules.engine as new_engine
 import rules.levels as new_levels
+import rules.periods as new_periods
 import rules.state as new_state
 import rules.streaks as new_streaks
 import tests.bench.reference.challenges as old_challenges
@@ -30,6 +31,7 @@ import tests.bench.reference.conditions as old_conditions
 import tests.bench.reference.definitions as old_definitions
 import tests.bench.reference.engine as old_engine
 import tests.bench.reference.levels as old_levels
+import tests.bench.reference.periods as old_periods
 import tests.bench.reference.state as old_state
 import tests.bench.reference.streaks as old_streaks
 from rules.errors import RulesError
@@ -400,3 +402,28 @@ def test_every_condition_decides_as_the_reference_conditions(
     new = new_conditions.compile_condition(tree)
     old = old_conditions.compile_condition(tree)
     assert new(metadata) is old(metadata)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.lists(st.integers(0, 400), max_size=150),
+    st.lists(st.tuples(st.integers(-10, 410), st.integers(0, 60)), min_size=1, max_size=5),
+)
+def test_a_caps_payout_counter_counts_as_the_reference_counter(
+    hours: list[int], spans: list[tuple[int, int]]
+) -> None:
+    # Past COMPLETIONS_KEPT payouts, the oldest are dropped: spans reaching them are unknown.
+    start = STARTS[0]
+    new, old = new_state.CompletionCounter(), old_state.CompletionCounter()
+    for hour in hours:
+        new, old = (
+            new.added(start + timedelta(hours=hour)),
+            old.added(start + timedelta(hours=hour)),
+        )
+        assert asdict(new) == asdict(old)
+    for begin, length in spans:
+        first, end = start + timedelta(hours=begin), start + timedelta(hours=begin + length)
+        assert new.count_within(new_periods.Span(first, end)) == old.count_within(
+            old_periods.Span(first, end)
+        )
+    assert new.count_within(new_periods.Span(None, None)) == len(hours)
