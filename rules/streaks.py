@@ -51,6 +51,12 @@ Decisions:
   counts again, though in time order each part might have. Only in-order arrival gives exactly
   one payment per run and milestone reached.
 - A change of period kind (day, week, month) restarts the streak, keeping longest and freezes.
+- Cost (the engine calls this for every streak an event counts for): an event after every kept
+  moment, in the period of the latest one of its zone, is recognised without a walk; any other
+  event after every kept moment is walked once, the walk before it being the same walk one
+  moment shorter; only a late event walks the moments before and after it. Both decide the
+  same (tests/unit/rules/test_engine_equivalence.py); the in-order path relies on `recent`
+  being ascending by (at, zone), as every state this module or rules.streak_tools makes is.
 - Stored BSON-clean (streak_state_to_document): the counts as before, plus the moments, the
   base and the payment records, all datetimes, ints, strings and lists of them. A document
   written before moments were kept reads as a base ending at its `lastUpdate`, its run's
