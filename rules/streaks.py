@@ -160,18 +160,21 @@ def _appended(rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, 
         walk.take_all(recent[:first_kept])
         base = walk.base().with_folded(_folded_zones(state.base, recent[:first_kept]))
     walk.take_all(recent[first_kept:newest])
-    # The walk before the new moment ends here.
-    lengths = [run.length for run in walk.runs]
+    # The walk before the new moment ends here; the new one can only lengthen its last run.
+    runs_before = len(walk.runs)
+    last_length = walk.runs[-1].length if walk.runs else 0
     counted, spent = walk.counted, walk.spent
     walk.take_all(recent[newest:])
 
     # Both walk the same runs in the same order: each run inherits what it settled.
-    recorded = {record.start: record.through for record in state.paid}
-    inherited = [
-        max(length, recorded.get(run.start, 0))
-        for length, run in zip(lengths, walk.runs, strict=False)
-    ]
-    inherited += [0] * (len(walk.runs) - len(inherited))
+    inherited = [run.length for run in walk.runs[:runs_before]]
+    if inherited:
+        inherited[-1] = last_length
+    if state.paid:
+        recorded = {record.start: record.through for record in state.paid}
+        for index, run in enumerate(walk.runs[:runs_before]):
+            inherited[index] = max(inherited[index], recorded.get(run.start, 0))
+    inherited += [0] * (len(walk.runs) - runs_before)
     milestones, paid = _reached(rule, walk, inherited)
     return _step(rule, walk, base, recent[first_kept:], paid, milestones, counted, spent)
 
