@@ -17,7 +17,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 from pymongo.database import Database
 
@@ -52,10 +53,32 @@ class Catalog:
         return rule
 
     def streaks_for(self, event_id: str) -> tuple[StreakRule, ...]:
-        return tuple(rule for rule in self.streaks if event_id in rule.events)
+        """The streaks that list `event_id`, in the catalog's order."""
+        return self._streaks_by_event.get(event_id, ())
 
     def challenges_for(self, event_id: str) -> tuple[ChallengeRule, ...]:
-        return tuple(rule for rule in self.challenges if event_id in rule.events)
+        """The challenges that list `event_id`, in the catalog's order."""
+        return self._challenges_by_event.get(event_id, ())
+
+    # Indexed once per catalog (that is, per change of the definitions), not at every event.
+    @cached_property
+    def _streaks_by_event(self) -> dict[str, tuple[StreakRule, ...]]:
+        return _by_event(self.streaks)
+
+    @cached_property
+    def _challenges_by_event(self) -> dict[str, tuple[ChallengeRule, ...]]:
+        return _by_event(self.challenges)
+
+
+Listing = TypeVar("Listing", StreakRule, ChallengeRule)
+
+
+def _by_event(rules: tuple[Listing, ...]) -> dict[str, tuple[Listing, ...]]:
+    listed: dict[str, list[Listing]] = {}
+    for rule in rules:
+        for event_id in rule.events:
+            listed.setdefault(event_id, []).append(rule)
+    return {event_id: tuple(found) for event_id, found in listed.items()}
 
 
 def load_catalog(db: Database[Any], project: str) -> Catalog:

@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,6 +52,7 @@ from rules.conditions import (
 )
 from rules.definitions import exact
 from rules.errors import InvalidDefinition
+from rules.frozen import fast_init
 from rules.periods import PERIODS, Span, period_index, zone
 from rules.points import MAX_AWARD
 
@@ -65,6 +67,9 @@ WINDOW_KEYS = frozenset({"start", "end"})
 REWARD_KEYS = frozenset({"points", "badge"})
 
 
+ZERO, ONE = Decimal(0), Decimal(1)
+
+
 @dataclass(frozen=True)
 class Goal:
     type: str  # count | sum
@@ -73,11 +78,16 @@ class Goal:
 
     def contribution(self, metadata: Mapping[str, Any]) -> Decimal:
         if self.type == "count":
-            return Decimal(1)
+            return ONE
         value = metadata.get(self.field or "")
         if not is_number(value) or value <= 0:
-            return Decimal(0)
+            return ZERO
         return exact(value)
+
+    @cached_property
+    def target_number(self) -> int | float:
+        """The target as reports show it (plain_number), worked out once per definition."""
+        return plain_number(self.target)
 
 
 @dataclass(frozen=True)
@@ -127,11 +137,17 @@ class ChallengeRule:
         return (
             self.active
             and event_id in self.events
-            and timestamp in self.window
+            and self.covers(timestamp)
             and self.condition(metadata)
         )
 
+    def covers(self, timestamp: datetime) -> bool:
+        """Whether `timestamp` falls inside the challenge's window."""
+        start, end = self.window.start, self.window.end
+        return (start is None or start <= timestamp) and (end is None or timestamp < end)
 
+
+@fast_init
 @dataclass(frozen=True)
 class ChallengeState:
     progress: Decimal = Decimal(0)  # towards the target, in the current period
@@ -140,6 +156,7 @@ class ChallengeState:
     last_update: datetime | None = None  # the latest event counted: `progress` is of its period
 
 
+@fast_init
 @dataclass(frozen=True)
 class ChallengeReport:
     """One entry of the response's `challenges` (DESIGN §4); numbers are BSON/JSON-clean."""
@@ -152,6 +169,7 @@ class ChallengeReport:
     badge: str | None
 
 
+@fast_init
 @dataclass(frozen=True)
 class ChallengeStep:
     """What one event did to one challenge: `report` is None when the event does not count
@@ -172,55 +190,72 @@ def advance_challenge(
     """Count the event at the aware `timestamp` for a user in `user_zone` (None: UTC)."""
     if not rule.selects(event_id, metadata, timestamp):
         return ChallengeStep(state=state)
+    amount = rule.goal.contribution(metadata)
+    advanced, report = progress_of(rule, state, amount, timestamp, user_zone)
+    return ChallengeStep(state=advanced, report=report)
+
+
+def progress_of(
+    rule: ChallengeRule,
+    state: ChallengeState | None,
+    amount: Decimal,
+    timestamp: datetime,
+    user_zone: ZoneInfo | None = None,
+) -> tuple[ChallengeState, ChallengeReport]:
+    """advance_challenge for an event the challenge selects, which adds `amount` to its goal
+    (Goal.contribution): the next state and the report."""
     current = state or ChallengeState()
-    if rule.reset != "none" and current.last_update is not None:
+    progress, completed, last_update = current.progress, current.completed, current.last_update
+    if rule.reset != "none" and last_update is not None:
         where = user_zone or zone("UTC")
         event_period = period_index(timestamp, where, rule.reset)
-        last_period = period_index(current.last_update, where, rule.reset)
+        last_period = period_index(last_update, where, rule.reset)
         if event_period < last_period:
-            return _unchanged(rule, current)
+            return current, _report(rule, progress, False)
         if event_period > last_period:
-            current = replace(current, progress=Decimal(0), completed=False)
-    if current.completed:
+            progress, completed = ZERO, False
+    if completed:
         if not rule.repeatable:
-            return _unchanged(rule, current)
+            return current, _report(rule, progress, False)
         # Made repeatable since this user completed it: they start again from 0.
-        current = replace(current, progress=Decimal(0), completed=False)
+        progress = ZERO
 
-    amount = rule.goal.contribution(metadata)
-    last_update = timestamp if current.last_update is None else max(current.last_update, timestamp)
-    progress = current.progress + amount
-    if amount <= 0 or progress < rule.goal.target:
-        advanced = replace(current, progress=progress, last_update=last_update)
-        return ChallengeStep(state=advanced, report=_report(rule, progress, completed=False))
+    # max(), with the same choice between equal instants: the earlier argument.
+    if last_update is None or timestamp > last_update:
+        last_update = timestamp
+    progress += amount
+    if amount <= ZERO or progress < rule.goal.target:
+        advanced = ChallengeState(progress, False, current.completions, last_update)
+        return advanced, _report(rule, progress, False)
 
     finished = ChallengeState(
-        progress=Decimal(0) if rule.repeatable else progress,
-        completed=not rule.repeatable,
-        completions=current.completions + 1,
-        last_update=last_update,
+        ZERO if rule.repeatable else progress,
+        not rule.repeatable,
+        current.completions + 1,
+        last_update,
     )
-    return ChallengeStep(state=finished, report=_report(rule, progress, completed=True))
-
-
-def _unchanged(rule: ChallengeRule, state: ChallengeState) -> ChallengeStep:
-    return ChallengeStep(state=state, report=_report(rule, state.progress, completed=False))
+    return finished, _report(rule, progress, True)
 
 
 def _report(rule: ChallengeRule, progress: Decimal, completed: bool) -> ChallengeReport:
+    reward = rule.reward
     return ChallengeReport(
-        challenge_id=rule.challenge_id,
-        progress=plain_number(progress),
-        target=plain_number(rule.goal.target),
-        completed=completed,
-        points_awarded=rule.reward.points if completed else 0,
-        badge=rule.reward.badge if completed else None,
+        rule.challenge_id,
+        plain_number(progress),
+        rule.goal.target_number,
+        completed,
+        reward.points if completed else 0,
+        reward.badge if completed else None,
     )
+
+
+# The bounds as decimals: a decimal compares with another faster than with an int.
+_DECIMAL_INT64_MIN, _DECIMAL_INT64_MAX = Decimal(INT64_MIN), Decimal(INT64_MAX)
 
 
 def plain_number(amount: Decimal) -> int | float:
     """Whole amounts as int (5, not 5.0), others as the float JSON would carry anyway."""
-    if amount == amount.to_integral_value() and INT64_MIN <= amount <= INT64_MAX:
+    if amount == amount.to_integral_value() and _DECIMAL_INT64_MIN <= amount <= _DECIMAL_INT64_MAX:
         return int(amount)
     return float(amount)
 

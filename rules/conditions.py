@@ -11,9 +11,12 @@ and booleans are not numbers); `eq` never equates `true` with `1`.
 
 from __future__ import annotations
 
+import json
 import math
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, TypeGuard
 
 from rules.errors import InvalidDefinition
@@ -36,13 +39,22 @@ def always(_metadata: Metadata) -> bool:
 
 
 def compile_condition(tree: Any) -> Predicate:
-    """Validate `tree` and return its predicate; raise InvalidDefinition with every bad path."""
+    """Validate `tree` and return its predicate; raise InvalidDefinition with every bad path.
+
+    Equal trees get the very same predicate, so the engine evaluates a condition that several
+    definitions share once per event (rules.engine)."""
     errors: dict[str, list[str]] = {}
     budget = [MAX_NODES]
     _validate(tree, "", 0, budget, errors)
     if errors:
         raise InvalidDefinition("invalid condition", errors)
-    return _build(tree)
+    return _shared(json.dumps(tree, sort_keys=True, default=dict))  # dict(): other Mappings
+
+
+@lru_cache(maxsize=4096)
+def _shared(canonical: str) -> Predicate:
+    """The predicate of a validated tree, by its canonical JSON (values are JSON scalars)."""
+    return _build(json.loads(canonical))
 
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -149,25 +161,82 @@ def _value_problem(op: str, value: Any) -> str | None:
 
 
 def _build(node: Mapping[str, Any]) -> Predicate:
+    # Every predicate returns a bool, so a combinator of one part is that part, and one of two
+    # is a plain `and` / `or`: the common trees cost one call per leaf.
     if "all" in node:
-        parts = [_build(item) for item in node["all"]]
-        return lambda metadata: all(part(metadata) for part in parts)
+        return _every(tuple(_build(item) for item in node["all"]))
     if "any" in node:
-        parts = [_build(item) for item in node["any"]]
-        return lambda metadata: any(part(metadata) for part in parts)
+        return _some(tuple(_build(item) for item in node["any"]))
     if "not" in node:
         inner = _build(node["not"])
         return lambda metadata: not inner(metadata)
     return _build_leaf(node["field"], node["op"], node.get("value", True))
 
 
+def _every(parts: tuple[Predicate, ...]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        first, second = parts
+        return lambda metadata: first(metadata) and second(metadata)
+    return lambda metadata: all(part(metadata) for part in parts)
+
+
+def _some(parts: tuple[Predicate, ...]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        first, second = parts
+        return lambda metadata: first(metadata) or second(metadata)
+    return lambda metadata: any(part(metadata) for part in parts)
+
+
+_MISSING: Any = object()
+# The types JSON and BSON give scalars; a subclass (bson's Int64) takes the general path.
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
 def _build_leaf(field: str, op: str, expected: Any) -> Predicate:
     if op == "exists":
         return lambda metadata: (metadata.get(field) is not None) is expected
+    if op in _ORDERINGS:
+        return _ordered_leaf(field, _ORDERINGS[op], expected)
+    if op in ("in", "nin") and all(type(choice) in _PLAIN_SCALARS for choice in expected):
+        return _member_leaf(field, expected, negate=op == "nin")
     compare = _COMPARISONS[op]
 
     def leaf(metadata: Metadata) -> bool:
         return field in metadata and compare(metadata[field], expected)
+
+    return leaf
+
+
+def _ordered_leaf(field: str, test: Callable[[Any, Any], bool], expected: Any) -> Predicate:
+    """gt, gte, lt, lte: numbers only (is_number), checked inline for plain ints and floats."""
+
+    def leaf(metadata: Metadata) -> bool:
+        actual = metadata.get(field, _MISSING)
+        kind = type(actual)
+        if kind is float:
+            return math.isfinite(actual) and test(actual, expected)
+        if kind is int:
+            return INT64_MIN <= actual <= INT64_MAX and test(actual, expected)
+        return actual is not _MISSING and is_number(actual) and test(actual, expected)
+
+    return leaf
+
+
+def _member_leaf(field: str, choices: Sequence[Any], negate: bool) -> Predicate:
+    """in / nin over plain scalars: a string is a member exactly when it is one of the string
+    choices (_equal never equates a string with a number, a boolean or null)."""
+    strings = frozenset(choice for choice in choices if type(choice) is str)
+
+    def leaf(metadata: Metadata) -> bool:
+        actual = metadata.get(field, _MISSING)
+        if actual is _MISSING:
+            return False
+        found = actual in strings if type(actual) is str else _member(actual, choices)
+        return found is not negate
 
     return leaf
 
@@ -178,21 +247,21 @@ def _equal(actual: Any, expected: Any) -> bool:
     return bool(actual == expected)
 
 
-def _ordered(test: Callable[[float, float], bool]) -> Callable[[Any, Any], bool]:
-    return lambda actual, expected: is_number(actual) and test(actual, expected)
-
-
 def _member(actual: Any, choices: Sequence[Any]) -> bool:
     return any(_equal(actual, choice) for choice in choices)
 
 
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+# The other operators (gt, gte, lt, lte are _ORDERINGS).
 _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": _equal,
     "ne": lambda actual, expected: not _equal(actual, expected),
-    "gt": _ordered(lambda a, b: a > b),
-    "gte": _ordered(lambda a, b: a >= b),
-    "lt": _ordered(lambda a, b: a < b),
-    "lte": _ordered(lambda a, b: a <= b),
     "in": _member,
     "nin": lambda actual, choices: not _member(actual, choices),
     "between": lambda actual, bounds: is_number(actual) and bounds[0] <= actual <= bounds[1],

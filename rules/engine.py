@@ -5,24 +5,26 @@ next state, the ledger lines and the response out. Pure: no store, no clock, no 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from rules.challenges import ChallengeReport, ChallengeRule, advance_challenge
+from rules.challenges import ChallengeReport, ChallengeRule, ChallengeState, progress_of
+from rules.conditions import Predicate
 from rules.definitions import EventRule, StreakRule
+from rules.frozen import fast_init
 from rules.levels import LevelChange, LevelTable, level_change
 from rules.periods import span_of, zone
 from rules.points import Reward, check_metadata_schema, decide_reward, within_points_cap
 from rules.state import CompletionCounter, PointsTally, StreakState, UserState
-from rules.streaks import advance_at
+from rules.streaks import advance_at, unchanged_by
 
-# Metadata fields that also update the user's profile (DESIGN §4).
-PROFILE_FIELDS = ("usergroup", "timezone")
 # The one period of a "lifetime" points cap starts here.
 LIFETIME_START = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@fast_init
 @dataclass(frozen=True)
 class Event:
     event_id: str
@@ -31,6 +33,7 @@ class Event:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
+@fast_init
 @dataclass(frozen=True)
 class LedgerLine:
     delta: int
@@ -38,6 +41,7 @@ class LedgerLine:
     reason: str
 
 
+@fast_init
 @dataclass(frozen=True)
 class StreakReport:
     streak_id: str
@@ -49,6 +53,7 @@ class StreakReport:
     freezes_used: int
 
 
+@fast_init
 @dataclass(frozen=True)
 class Outcome:
     """The response to one event (DESIGN §4)."""
@@ -67,6 +72,7 @@ class Outcome:
     badges: tuple[str, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True)
 class Evaluation:
     state: UserState
@@ -90,84 +96,32 @@ def evaluate(
 
     Raises InvalidEvent when the metadata breaks the rule's metadataSchema.
     """
-    check_metadata_schema(rule, event.metadata)
-    user = _with_profile(user, event, usergroup_from_metadata)
+    metadata = event.metadata
+    check_metadata_schema(rule, metadata)
+    usergroup, timezone = _profile(user, metadata, usergroup_from_metadata)
+    # Each condition once: definitions with equal conditions share one predicate.
+    verdicts: dict[Predicate, bool] = {rule.condition: rule.condition(metadata)}
     ledger: list[LedgerLine] = []
     badges: list[str] = []
 
-    reward, completions, earned = _reward(rule, event, user)
+    reward, completions, earned = _reward(rule, event, user, usergroup, timezone, verdicts)
     if reward.points:
         ledger.append(LedgerLine(reward.points, "event", f"event:{rule.event_id}"))
+    streaks, reports = _advance_streaks(
+        event, streak_rules, user, timezone, verdicts, ledger, badges
+    )
+    challenge_states, challenge_reports = _advance_challenges(
+        event, challenges, user, timezone, verdicts, ledger, badges
+    )
 
-    streaks = dict(user.streaks)
-    reports: list[StreakReport] = []
-    for streak in streak_rules:
-        if not (
-            streak.active and event.event_id in streak.events and streak.condition(event.metadata)
-        ):
-            continue
-        step = advance_at(
-            streak,
-            streaks.get(streak.streak_id),
-            event.timestamp,
-            zone(user.timezone or streak.timezone),
-        )
-        streaks[streak.streak_id] = step.state
-        milestone_points = 0
-        # A late event filling a gap may reach several milestones at once.
-        for milestone in step.milestones:
-            milestone_points += milestone.points
-            if milestone.points:
-                ledger.append(
-                    LedgerLine(
-                        milestone.points,
-                        "streak",
-                        f"streak:{streak.streak_id}:milestone:{milestone.count}",
-                    )
-                )
-            if milestone.badge:
-                badges.append(milestone.badge)
-        reports.append(
-            _report(
-                streak.streak_id,
-                step.state,
-                bool(step.milestones),
-                milestone_points,
-                step.freezes_used,
-            )
-        )
-
-    challenge_states = dict(user.challenges)
-    challenge_reports: list[ChallengeReport] = []
-    user_zone = zone(user.timezone) if user.timezone else None
-    for challenge in challenges:
-        progress = advance_challenge(
-            challenge,
-            challenge_states.get(challenge.challenge_id),
-            event.event_id,
-            event.metadata,
-            event.timestamp,
-            user_zone,
-        )
-        if progress.report is None or progress.state is None:
-            continue
-        challenge_states[challenge.challenge_id] = progress.state
-        challenge_reports.append(progress.report)
-        if progress.report.points_awarded:
-            ledger.append(
-                LedgerLine(
-                    progress.report.points_awarded,
-                    "challenge",
-                    f"challenge:{challenge.challenge_id}",
-                )
-            )
-        if progress.report.badge:
-            badges.append(progress.report.badge)
-
-    new_badges = tuple(dict.fromkeys(b for b in badges if b not in user.badges))
+    new_badges = tuple(dict.fromkeys(b for b in badges if b not in user.badges)) if badges else ()
     total = sum(line.delta for line in ledger)
-    state = replace(
-        user,
+    seen = event.timestamp
+    # Every field, not replace(): tests/unit/rules/test_engine.py fails if UserState gains one.
+    state = UserState(
+        user_id=user.user_id,
+        usergroup=usergroup,
+        timezone=timezone,
         balance=user.balance + total,
         lifetime=user.lifetime + total,
         streaks=streaks,
@@ -175,6 +129,9 @@ def evaluate(
         earned=earned,
         challenges=challenge_states,
         badges=user.badges + new_badges,
+        first_seen=min(user.first_seen, seen) if user.first_seen else seen,
+        last_seen=max(user.last_seen, seen) if user.last_seen else seen,
+        event_count=user.event_count + 1,
     )
     outcome = Outcome(
         event_id=event.event_id,
@@ -185,23 +142,121 @@ def evaluate(
         balance=state.balance,
         rewarded=reward.completed,
         reason=reward.reason,
-        streaks=tuple(reports),
-        challenges=tuple(challenge_reports),
+        streaks=reports,
+        challenges=challenge_reports,
         level=level_change(levels, user.lifetime, state.lifetime),
         badges=new_badges,
     )
-    return Evaluation(state=state, ledger=tuple(ledger), outcome=outcome)
+    return Evaluation(state, tuple(ledger), outcome)
+
+
+def _advance_streaks(
+    event: Event,
+    streak_rules: Sequence[StreakRule],
+    user: UserState,
+    timezone: str | None,
+    verdicts: dict[Predicate, bool],
+    ledger: list[LedgerLine],
+    badges: list[str],
+) -> tuple[dict[str, StreakState], tuple[StreakReport, ...]]:
+    """The streaks that count the event advanced, their reports; milestones paid into
+    `ledger` and `badges`."""
+    streaks = dict(user.streaks)
+    reports: list[StreakReport] = []
+    event_id, metadata, timestamp = event.event_id, event.metadata, event.timestamp
+    # The instant as streaks keep it; a naive timestamp goes to advance_at, which refuses it.
+    at = timestamp.astimezone(UTC) if timestamp.tzinfo is not None else None
+    for streak in streak_rules:
+        if not (streak.active and event_id in streak.events):
+            continue
+        met = verdicts.get(streak.condition)
+        if met is None:
+            met = verdicts[streak.condition] = streak.condition(metadata)
+        if not met:
+            continue
+        streak_id = streak.streak_id
+        zone_name = timezone or streak.timezone
+        current = streaks.get(streak_id)
+        if current is not None and at is not None and unchanged_by(streak, current, at, zone_name):
+            # The common case, another event in a counted period: nothing to walk.
+            reports.append(_report(streak_id, current, False, 0, 0))
+            continue
+        step = advance_at(streak, current, timestamp, zone(zone_name))
+        streaks[streak_id] = step.state
+        milestone_points = 0
+        # A late event filling a gap may reach several milestones at once.
+        for milestone in step.milestones:
+            milestone_points += milestone.points
+            if milestone.points:
+                reason = f"streak:{streak_id}:milestone:{milestone.count}"
+                ledger.append(LedgerLine(milestone.points, "streak", reason))
+            if milestone.badge:
+                badges.append(milestone.badge)
+        reports.append(
+            _report(
+                streak_id, step.state, bool(step.milestones), milestone_points, step.freezes_used
+            )
+        )
+    return streaks, tuple(reports)
+
+
+def _advance_challenges(
+    event: Event,
+    challenges: Sequence[ChallengeRule],
+    user: UserState,
+    timezone: str | None,
+    verdicts: dict[Predicate, bool],
+    ledger: list[LedgerLine],
+    badges: list[str],
+) -> tuple[dict[str, ChallengeState], tuple[ChallengeReport, ...]]:
+    """The challenges that count the event advanced, their reports; rewards paid into
+    `ledger` and `badges`."""
+    states = dict(user.challenges)
+    reports: list[ChallengeReport] = []
+    user_zone = zone(timezone) if timezone else None
+    event_id, metadata, timestamp = event.event_id, event.metadata, event.timestamp
+    # What the event adds to a goal, once per kind of goal and field.
+    amounts: dict[tuple[str, str | None], Decimal] = {}
+    for challenge in challenges:
+        # ChallengeRule.selects, its condition looked up in `verdicts`.
+        if not (challenge.active and event_id in challenge.events and challenge.covers(timestamp)):
+            continue
+        met = verdicts.get(challenge.condition)
+        if met is None:
+            met = verdicts[challenge.condition] = challenge.condition(metadata)
+        if not met:
+            continue
+        goal = challenge.goal
+        amount = amounts.get((goal.type, goal.field))
+        if amount is None:
+            amount = amounts[goal.type, goal.field] = goal.contribution(metadata)
+        challenge_id = challenge.challenge_id
+        states[challenge_id], report = progress_of(
+            challenge, states.get(challenge_id), amount, timestamp, user_zone
+        )
+        reports.append(report)
+        if report.points_awarded:
+            reason = f"challenge:{challenge_id}"
+            ledger.append(LedgerLine(report.points_awarded, "challenge", reason))
+        if report.badge:
+            badges.append(report.badge)
+    return states, tuple(reports)
 
 
 def _reward(
-    rule: EventRule, event: Event, user: UserState
+    rule: EventRule,
+    event: Event,
+    user: UserState,
+    usergroup: str | None,
+    timezone: str | None,
+    verdicts: Mapping[Predicate, bool],
 ) -> tuple[Reward, dict[str, CompletionCounter], dict[str, PointsTally]]:
     """The rule's reward, the completions with this one added, and the points earned per
     period of the rule's maxPoints with these added. Caps count what falls in the event's
     period in the user's current timezone (UTC when unknown)."""
     completions = dict(user.completions)
     earned = dict(user.earned)
-    where = zone(user.timezone or "UTC")
+    where = zone(timezone or "UTC")
     cap = rule.cap
     counter = completions.get(rule.event_id) or CompletionCounter()
     so_far = 0
@@ -209,7 +264,9 @@ def _reward(
         counted = counter.count_within(span_of(event.timestamp, where, cap.period))
         # Too old to know: never risk paying a capped reward twice.
         so_far = cap.count if counted is None else counted
-    reward = decide_reward(rule, event.metadata, user.usergroup, so_far)
+    reward = decide_reward(
+        rule, event.metadata, usergroup, so_far, condition_met=verdicts[rule.condition]
+    )
     if rule.max_points is not None:
         start = span_of(event.timestamp, where, rule.max_points.period).start or LIFETIME_START
         tally = earned.get(rule.event_id) or PointsTally()
@@ -219,20 +276,15 @@ def _reward(
     return reward, completions, earned
 
 
-def _with_profile(user: UserState, event: Event, usergroup_from_metadata: bool) -> UserState:
-    updates: dict[str, Any] = {
-        name: event.metadata[name]
-        for name in PROFILE_FIELDS
-        if isinstance(event.metadata.get(name), str)
-        and (usergroup_from_metadata or name != "usergroup")
-    }
-    seen = event.timestamp
-    return replace(
-        user,
-        **updates,
-        first_seen=min(user.first_seen, seen) if user.first_seen else seen,
-        last_seen=max(user.last_seen, seen) if user.last_seen else seen,
-        event_count=user.event_count + 1,
+def _profile(
+    user: UserState, metadata: Mapping[str, Any], usergroup_from_metadata: bool
+) -> tuple[str | None, str | None]:
+    """The user's usergroup and timezone once the event is seen (DESIGN §4): the metadata's,
+    when a string (the usergroup only with `usergroup_from_metadata`), else as they were."""
+    usergroup, timezone = metadata.get("usergroup"), metadata.get("timezone")
+    return (
+        usergroup if usergroup_from_metadata and isinstance(usergroup, str) else user.usergroup,
+        timezone if isinstance(timezone, str) else user.timezone,
     )
 
 
@@ -240,11 +292,11 @@ def _report(
     streak_id: str, state: StreakState, milestone_reached: bool, points: int, freezes_used: int
 ) -> StreakReport:
     return StreakReport(
-        streak_id=streak_id,
-        current_count=state.current_count,
-        longest_count=state.longest_count,
-        last_update=state.last_update,
-        milestone_reached=milestone_reached,
-        points_awarded=points,
-        freezes_used=freezes_used,
+        streak_id,
+        state.current_count,
+        state.longest_count,
+        state.last_update,
+        milestone_reached,
+        points,
+        freezes_used,
     )

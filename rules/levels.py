@@ -16,6 +16,7 @@ from typing import Any, TypeGuard
 
 from rules.conditions import INT64_MAX
 from rules.errors import InvalidDefinition
+from rules.frozen import fast_init
 
 MAX_LEVELS = 100
 MAX_LEVEL = 1_000_000
@@ -56,6 +57,7 @@ class LevelTable:
         )
 
 
+@fast_init
 @dataclass(frozen=True)
 class LevelChange:
     """The response's `level` (DESIGN §4)."""

@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from rules.frozen import fast_init
+
 PERIODS = ("day", "week", "month")
 CAP_PERIODS = (*PERIODS, "lifetime")
 
@@ -37,6 +39,7 @@ def period_index(moment: datetime, zone: ZoneInfo, period: str) -> int:
     raise ValueError(f"unknown period {period!r}")
 
 
+@fast_init
 @dataclass(frozen=True)
 class Span:
     """A period as the absolute interval [start, end); both None for "lifetime"."""
@@ -50,6 +53,8 @@ class Span:
         )
 
 
+# Caps and streaks ask for the same few period starts at every event.
+@lru_cache(maxsize=65536)
 def period_start(index: int, zone: ZoneInfo, period: str) -> datetime:
     """When the period with this index starts: its first local midnight, in UTC."""
     if period == "day":

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from rules.conditions import is_number
 from rules.definitions import EventRule, exact
 from rules.errors import InvalidEvent
+from rules.frozen import fast_init
 
 if TYPE_CHECKING:  # rules.state imports rules.challenges, which imports this module
     from rules.state import PointsTally
@@ -30,6 +31,7 @@ CONDITIONS_NOT_MET = "conditions_not_met"
 LIMIT_REACHED = "limit_reached"
 
 
+@fast_init
 @dataclass(frozen=True)
 class Reward:
     points: int
@@ -49,9 +51,15 @@ def check_metadata_schema(rule: EventRule, metadata: Mapping[str, Any]) -> None:
 
 
 def decide_reward(
-    rule: EventRule, metadata: Mapping[str, Any], usergroup: str | None, completions_so_far: int
+    rule: EventRule,
+    metadata: Mapping[str, Any],
+    usergroup: str | None,
+    completions_so_far: int,
+    condition_met: bool | None = None,
 ) -> Reward:
-    if not rule.condition(metadata):
+    """The rule's reward for an event with `metadata`; `condition_met` is the rule's condition
+    on it, when the caller has already evaluated it."""
+    if not (rule.condition(metadata) if condition_met is None else condition_met):
         return Reward(points=0, completed=False, reason=CONDITIONS_NOT_MET)
     if rule.cap is not None and completions_so_far >= rule.cap.count:
         return Reward(points=0, completed=False, reason=LIMIT_REACHED)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from rules.challenges import ChallengeState
+from rules.frozen import fast_init
 from rules.periods import Span, period_index, zone
 
 # The most recent payout instants kept per capped event: enough to judge any cap of up to
@@ -17,6 +19,7 @@ MAX_CAP_COUNT = 100
 COMPLETIONS_KEPT = MAX_CAP_COUNT
 
 
+@fast_init
 @dataclass(frozen=True)
 class StreakMoment:
     """An event a streak has seen: its instant, and the timezone (IANA name) the user was in."""
@@ -25,6 +28,7 @@ class StreakMoment:
     zone: str
 
 
+@fast_init
 @dataclass(frozen=True)
 class StreakBase:
     """A streak's moments older than those it keeps, folded: where the walk over them ended."""
@@ -39,7 +43,12 @@ class StreakBase:
     # counts, so it is not kept either.
     folded: tuple[StreakMoment, ...] = ()
 
+    def with_folded(self, folded: tuple[StreakMoment, ...]) -> StreakBase:
+        fields = (self.count, self.longest, self.freezes, self.run_start, self.last_counted)
+        return StreakBase(*fields, self.through, folded)
 
+
+@fast_init
 @dataclass(frozen=True)
 class PaidRun:
     """The run starting at `start` has had its milestones up to `through` settled. Recorded only
@@ -49,6 +58,7 @@ class PaidRun:
     through: int
 
 
+@fast_init
 @dataclass(frozen=True)
 class StreakState:
     """A streak as rules.streaks walks it: the counts, and the moments they are derived from."""
@@ -74,6 +84,7 @@ class StreakState:
         return None
 
 
+@fast_init
 @dataclass(frozen=True)
 class CompletionCounter:
     """When an event's rule paid out: how often in all, and the most recent instants.
@@ -93,10 +104,14 @@ class CompletionCounter:
             return self.total
         if self.dropped_through is not None and span.start <= self.dropped_through:
             return None
-        return sum(1 for moment in self.recent if moment in span)
+        # `recent` is ascending: the moments in [start, end) are one slice of it.
+        recent = self.recent
+        end = len(recent) if span.end is None else bisect_left(recent, span.end)
+        return end - bisect_left(recent, span.start)
 
     def added(self, moment: datetime) -> CompletionCounter:
-        recent = sorted((*self.recent, moment))
+        recent = list(self.recent)
+        insort(recent, moment)  # after equal instants, where a stable sort puts it
         dropped = recent[:-COMPLETIONS_KEPT]
         through = self.dropped_through
         if dropped and (through is None or dropped[-1] > through):
@@ -112,6 +127,7 @@ class CompletionCounter:
 PERIODS_KEPT = 8
 
 
+@fast_init
 @dataclass(frozen=True)
 class PointsTally:
     """Points an event's rule paid a user per period of its maxPoints cap, by period start
@@ -137,6 +153,7 @@ class PointsTally:
         return PointsTally(periods=tuple(ordered[-PERIODS_KEPT:]), dropped_through=through)
 
 
+@fast_init
 @dataclass(frozen=True)
 class UserState:
     user_id: str

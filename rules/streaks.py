@@ -51,6 +51,12 @@ Decisions:
   counts again, though in time order each part might have. Only in-order arrival gives exactly
   one payment per run and milestone reached.
 - A change of period kind (day, week, month) restarts the streak, keeping longest and freezes.
+- Cost (the engine calls this for every streak an event counts for): an event after every kept
+  moment, in the period of the latest one of its zone, is recognised without a walk; any other
+  event after every kept moment is walked once, the walk before it being the same walk one
+  moment shorter; only a late event walks the moments before and after it. Both decide the
+  same (tests/unit/rules/test_engine_equivalence.py); the in-order path relies on `recent`
+  being ascending by (at, zone), as every state this module or rules.streak_tools makes is.
 - Stored BSON-clean (streak_state_to_document): the counts as before, plus the moments, the
   base and the payment records, all datetimes, ints, strings and lists of them. A document
   written before moments were kept reads as a base ending at its `lastUpdate`, its run's
@@ -61,12 +67,14 @@ Decisions:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rules.definitions import Milestone, StreakRule
+from rules.frozen import fast_init
 from rules.periods import period_index, period_start, zone
 from rules.state import PaidRun, StreakBase, StreakMoment, StreakState
 
@@ -76,6 +84,7 @@ FOLDED_ZONES_KEPT = 8
 LONGEST_PERIOD = timedelta(days=32)  # a month, DST included, is shorter
 
 
+@fast_init
 @dataclass(frozen=True)
 class StreakStep:
     """What one event did to one streak."""
@@ -107,16 +116,96 @@ def advance_at(
     state = for_rule(rule, state)
     # In UTC: aware datetimes sharing a tzinfo compare by wall time, fold (DST) ignored.
     new = StreakMoment(moment.astimezone(UTC), zone.key)
-    placed = _with_moment(rule, state, new)
+    recent = state.recent
+    if unchanged_by(rule, state, new.at, new.zone):
+        placed = None
+    elif not recent or (recent[-1].at, recent[-1].zone) < (new.at, new.zone):
+        # In order: the latest moment of all, kept last (`recent` is ascending).
+        if not _never_counts(rule, state, new) and not _period_kept(rule, recent, new):
+            return _appended(rule, state, (*recent, new))
+        placed = None
+    else:
+        placed = _with_moment(rule, state, new)
     if placed is None:
         return StreakStep(state=state, counted=False)
-    recent, replaced = placed
+    return _placed(rule, state, *placed, new)
 
+
+def unchanged_by(rule: StreakRule, state: StreakState, at: datetime, zone_name: str) -> bool:
+    """True when an event at `at` (in UTC) by a user now in `zone_name` certainly leaves
+    `state` as it is: it comes after every moment the streak keeps, in the period of the
+    latest one of its zone, which keeps the period's place (_with_moment would say so too).
+    A quick test for the common case; False decides nothing."""
+    recent = state.recent
+    if state.period != rule.period or not recent or at <= recent[-1].at:
+        return False
+    for kept in reversed(recent):
+        if kept.zone == zone_name:
+            here, period = zone(zone_name), rule.period
+            return period_index(kept.at, here, period) == period_index(at, here, period)
+    return False
+
+
+def _appended(rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, ...]) -> StreakStep:
+    """advance_at when the new moment is the latest of all (events arriving in order): one
+    walk serves as the walk before it (the same moments, the same runs), the walk after it and
+    the fold, instead of three. Decides exactly as _placed."""
+    first_kept = _first_kept(rule, recent)
+    newest = len(recent) - 1
+    if first_kept > newest:  # all to fold, the new moment too: never seen, but be exact
+        return _placed(rule, state, recent, None, recent[-1])
+    walk = _Walk(rule, state.base, track=False)
+    base = state.base
+    if first_kept:
+        walk.take_all(recent[:first_kept])
+        base = walk.base().with_folded(_folded_zones(state.base, recent[:first_kept]))
+    walk.take_all(recent[first_kept:newest])
+    # The walk before the new moment ends here; the new one can only lengthen its last run.
+    runs_before = len(walk.runs)
+    last_length = walk.runs[-1].length if walk.runs else 0
+    counted, spent = walk.counted, walk.spent
+    walk.take_all(recent[newest:])
+
+    # Both walk the same runs in the same order: each run inherits what it settled.
+    inherited = [run.length for run in walk.runs[:runs_before]]
+    if inherited:
+        inherited[-1] = last_length
+    if state.paid:
+        recorded = {record.start: record.through for record in state.paid}
+        for index, run in enumerate(walk.runs[:runs_before]):
+            inherited[index] = max(inherited[index], recorded.get(run.start, 0))
+    inherited += [0] * (len(walk.runs) - runs_before)
+    milestones, paid = _reached(rule, walk, inherited)
+    return _step(rule, walk, base, recent[first_kept:], paid, milestones, counted, spent)
+
+
+def _placed(
+    rule: StreakRule,
+    state: StreakState,
+    recent: tuple[StreakMoment, ...],
+    replaced: StreakMoment | None,
+    new: StreakMoment,
+) -> StreakStep:
+    """advance_at for any placement of the new moment (a late event, one taking an earlier
+    moment's place): the walks before and after it compared run by run."""
     before = _walk(rule, state.base, state.recent)
     after = _walk(rule, state.base, recent)
     moved = {} if replaced is None else {replaced: new}
     milestones, paid = _settle(rule, before, after, moved, state.paid)
     base, kept = _fold(rule, state.base, recent)
+    return _step(rule, after, base, kept, paid, milestones, before.counted, before.spent)
+
+
+def _step(
+    rule: StreakRule,
+    after: _Walk,
+    base: StreakBase,
+    kept: tuple[StreakMoment, ...],
+    paid: list[PaidRun],
+    milestones: tuple[Milestone, ...],
+    counted_before: int,
+    spent_before: int,
+) -> StreakStep:
     if base.run_start is not None:
         start = base.run_start
         paid = [record for record in paid if record.start >= start]  # earlier runs are over
@@ -132,9 +221,9 @@ def advance_at(
     )
     return StreakStep(
         state=advanced,
-        counted=after.counted > before.counted,
+        counted=after.counted > counted_before,
         milestones=milestones,
-        freezes_used=max(0, after.spent - before.spent),
+        freezes_used=max(0, after.spent - spent_before),
     )
 
 
@@ -161,19 +250,11 @@ def _with_moment(
 ) -> tuple[tuple[StreakMoment, ...], StreakMoment | None] | None:
     """The moments to keep once `new` is seen and the one it replaces, if any; None when `new`
     changes nothing."""
-    through = state.base.through
-    if through is not None and new.at <= through:
-        return None  # older than what was folded: it cannot be placed
-    here = zone(new.zone)
-    period = period_index(new.at, here, rule.period)
-    if any(
-        moment.zone == new.zone and period_index(moment.at, here, rule.period) == period
-        for moment in state.base.folded
-    ):
-        return None  # an earlier one of this zone and period was folded: this never counts
+    if _never_counts(rule, state, new):
+        return None
     kept, replaced = [], None
     for moment in state.recent:
-        if moment.zone == new.zone and period_index(moment.at, here, rule.period) == period:
+        if _same_period(rule, moment, new):
             if moment.at <= new.at:
                 return None  # an earlier one of this zone and period is kept: this never counts
             replaced = moment  # `new` is the earlier one: it takes the period's place
@@ -181,6 +262,33 @@ def _with_moment(
         kept.append(moment)
     kept.append(new)
     return tuple(sorted(kept, key=lambda moment: (moment.at, moment.zone))), replaced
+
+
+def _never_counts(rule: StreakRule, state: StreakState, new: StreakMoment) -> bool:
+    """Whether what the state folded already rules `new` out."""
+    through = state.base.through
+    if through is not None and new.at <= through:
+        return True  # older than what was folded: it cannot be placed
+    # An earlier one of this zone and period was folded: this never counts.
+    return any(_same_period(rule, moment, new) for moment in state.base.folded)
+
+
+def _period_kept(rule: StreakRule, recent: tuple[StreakMoment, ...], new: StreakMoment) -> bool:
+    """Whether one of `recent` is of the zone of `new` and in its period there."""
+    name, period = new.zone, rule.period
+    here = zone(name)
+    index = period_index(new.at, here, period)
+    return any(
+        moment.zone == name and period_index(moment.at, here, period) == index for moment in recent
+    )
+
+
+def _same_period(rule: StreakRule, moment: StreakMoment, new: StreakMoment) -> bool:
+    """Whether `moment` is of the zone of `new` and in its period there."""
+    if moment.zone != new.zone:
+        return False
+    here = zone(new.zone)
+    return period_index(moment.at, here, rule.period) == period_index(new.at, here, rule.period)
 
 
 @dataclass
@@ -191,70 +299,91 @@ class _Run:
 
 
 class _Walk:
-    """The streak's counts, walked from a base over moments in time order."""
+    """The streak's counts, walked from a base over moments in time order. With `track`, it
+    also records which run each moment counted in and the moments of each run (for _settle)."""
 
-    def __init__(self, rule: StreakRule, base: StreakBase) -> None:
-        self.rule = rule
+    def __init__(self, rule: StreakRule, base: StreakBase, track: bool = True) -> None:
+        self.period = rule.period
+        self.policy = rule.freezes
         self.count, self.longest, self.freezes = base.count, base.longest, base.freezes
         self.last = base.last_counted
+        # The zone of the latest counted moment and its period there (None: from the base).
+        self.last_zone: str | None = None
+        self.last_index = 0
         self.through = base.through
         self.counted = 0  # moments counted by this walk
         self.spent = 0  # freezes spent by this walk
         self.runs: list[_Run] = []
+        self.track = track
         # The run each moment counted in, or was judged against (it fell in its latest period).
         self.run_of: dict[StreakMoment, int] = {}
         self.from_base = base.last_counted is not None
         if base.last_counted is not None:
             self.runs.append(_Run(base.run_start or base.last_counted, base.count, []))
 
-    def take(self, moment: StreakMoment) -> None:
-        self.through = moment.at
-        if self.last is None:
-            self._start_run(moment)
-        else:
-            here = zone(moment.zone)
-            period = self.rule.period
-            missed = period_index(moment.at, here, period) - period_index(self.last, here, period)
-            missed -= 1
-            if missed < 0:
-                self.run_of[moment] = len(self.runs) - 1
-                return  # the latest counted period, seen from here
-            if missed > self.freezes:
-                self._start_run(moment)
+    def take_all(self, moments: Sequence[StreakMoment]) -> None:
+        """Take `moments`, in order. (The walk's state lives in locals meanwhile: this loop is
+        most of a streak's cost.)"""
+        if not moments:
+            return
+        period, runs, track, run_of = self.period, self.runs, self.track, self.run_of
+        earn_every, most = self.policy.earn_every, self.policy.max
+        count, longest, freezes = self.count, self.longest, self.freezes
+        counted, spent = self.counted, self.spent
+        last, last_zone, last_index = self.last, self.last_zone, self.last_index
+        for moment in moments:
+            at, name = moment.at, moment.zone
+            here = zone(name)
+            index = period_index(at, here, period)
+            if last is None:
+                count = 1
+                runs.append(_Run(at, 1, [moment] if track else []))
             else:
-                self.freezes -= missed
-                self.spent += missed
-                self.count += 1
-                run = self.runs[-1]
-                run.length = self.count
-                run.moments.append(moment)
-        self.run_of[moment] = len(self.runs) - 1
-        policy = self.rule.freezes
-        if policy.earn_every and self.count % policy.earn_every == 0 and self.freezes < policy.max:
-            self.freezes += 1
-        self.longest = max(self.longest, self.count)
-        self.last = moment.at
-        self.counted += 1
-
-    def _start_run(self, moment: StreakMoment) -> None:
-        self.count = 1
-        self.runs.append(_Run(moment.at, 1, [moment]))
+                # The latest counted moment, seen from here.
+                latest = last_index if name == last_zone else period_index(last, here, period)
+                missed = index - latest - 1
+                if missed < 0:
+                    if track:
+                        run_of[moment] = len(runs) - 1
+                    continue  # the latest counted period, seen from here
+                if missed > freezes:
+                    count = 1
+                    runs.append(_Run(at, 1, [moment] if track else []))
+                else:
+                    freezes -= missed
+                    spent += missed
+                    count += 1
+                    run = runs[-1]
+                    run.length = count
+                    if track:
+                        run.moments.append(moment)
+            if track:
+                run_of[moment] = len(runs) - 1
+            if earn_every and count % earn_every == 0 and freezes < most:
+                freezes += 1
+            if count > longest:
+                longest = count
+            last, last_zone, last_index = at, name, index
+            counted += 1
+        self.count, self.longest, self.freezes = count, longest, freezes
+        self.counted, self.spent = counted, spent
+        self.last, self.last_zone, self.last_index = last, last_zone, last_index
+        self.through = moments[-1].at
 
     def base(self) -> StreakBase:
         return StreakBase(
-            count=self.count,
-            longest=self.longest,
-            freezes=self.freezes,
-            run_start=self.runs[-1].start if self.runs else None,
-            last_counted=self.last,
-            through=self.through,
+            self.count,
+            self.longest,
+            self.freezes,
+            self.runs[-1].start if self.runs else None,
+            self.last,
+            self.through,
         )
 
 
-def _walk(rule: StreakRule, base: StreakBase, moments: Iterable[StreakMoment]) -> _Walk:
+def _walk(rule: StreakRule, base: StreakBase, moments: Sequence[StreakMoment]) -> _Walk:
     walk = _Walk(rule, base)
-    for moment in moments:
-        walk.take(moment)
+    walk.take_all(moments)
     return walk
 
 
@@ -280,44 +409,67 @@ def _settle(
             heirs.add(0)  # the run going on in the base starts both walks
         for heir in heirs:
             inherited[heir] = max(inherited[heir], settled)
+    return _reached(rule, after, inherited)
+
+
+def _reached(
+    rule: StreakRule, after: _Walk, inherited: Sequence[int]
+) -> tuple[tuple[Milestone, ...], list[PaidRun]]:
+    """The milestones each run `after` reaches above what it inherited, ascending by count,
+    and the records of runs that inherited more than their length."""
     reached: list[Milestone] = []
     records: list[PaidRun] = []
     for run, through in zip(after.runs, inherited, strict=True):
-        reached.extend(m for m in rule.milestones if through < m.count <= run.length)
-        if through > run.length:
+        if through < run.length:
+            reached.extend(m for m in rule.milestones if through < m.count <= run.length)
+        elif through > run.length:
             records.append(PaidRun(run.start, through))
-    return tuple(sorted(reached, key=lambda milestone: milestone.count)), records
+    if len(reached) > 1:
+        reached.sort(key=lambda milestone: milestone.count)
+    return tuple(reached), records
 
 
 def _fold(
     rule: StreakRule, base: StreakBase, recent: tuple[StreakMoment, ...]
 ) -> tuple[StreakBase, tuple[StreakMoment, ...]]:
-    """Fold the moments too old, or too many, to keep into the base.
+    """Fold the moments too old, or too many, to keep into the base (see _first_kept)."""
+    first_kept = _first_kept(rule, recent)
+    if first_kept == 0:
+        return base, recent
+    folding = recent[:first_kept]
+    folded = _walk(rule, base, folding).base().with_folded(_folded_zones(base, folding))
+    return folded, recent[first_kept:]
+
+
+def _first_kept(rule: StreakRule, recent: tuple[StreakMoment, ...]) -> int:
+    """The index of the first of `recent` to keep: those before are too old, or too many.
 
     Too old: before KEPT_WINDOW ahead of the start of the latest period a moment falls in (in
     its zone). Periods, not instants, so that the boundary does not depend on which event of a
     period came first: it only moves forward, whatever the arrival order.
     """
-    latest = max(_period_start(rule, moment) for moment in recent)
+    latest = max(_period_start(moment.at, moment.zone, rule.period) for moment in recent)
     first_kept = next(i for i, m in enumerate(recent) if m.at >= latest - KEPT_WINDOW)
-    first_kept = max(first_kept, len(recent) - MAX_KEPT)
-    if first_kept == 0:
-        return base, recent
-    folding = recent[:first_kept]
+    return max(first_kept, len(recent) - MAX_KEPT)
+
+
+def _folded_zones(base: StreakBase, folding: tuple[StreakMoment, ...]) -> tuple[StreakMoment, ...]:
+    """Of each zone, the latest folded moment that may still share a period with a later one."""
     through = folding[-1].at
-    # Of each zone, the latest folded moment that may still share a period with a later one.
     by_zone = {moment.zone: moment for moment in (*base.folded, *folding)}
-    by_zone_kept = sorted(
-        (m for m in by_zone.values() if m.at > through - LONGEST_PERIOD),
-        key=lambda m: (m.at, m.zone),
-    )[-FOLDED_ZONES_KEPT:]
-    folded = replace(_walk(rule, base, folding).base(), folded=tuple(by_zone_kept))
-    return folded, recent[first_kept:]
+    return tuple(
+        sorted(
+            (m for m in by_zone.values() if m.at > through - LONGEST_PERIOD),
+            key=lambda m: (m.at, m.zone),
+        )[-FOLDED_ZONES_KEPT:]
+    )
 
 
-def _period_start(rule: StreakRule, moment: StreakMoment) -> datetime:
-    here = zone(moment.zone)
-    return period_start(period_index(moment.at, here, rule.period), here, rule.period)
+# Each kept moment's period start is asked for at every event that folds: remember them.
+@lru_cache(maxsize=65536)
+def _period_start(at: datetime, zone_name: str, period: str) -> datetime:
+    here = zone(zone_name)
+    return period_start(period_index(at, here, period), here, period)
 
 
 # --- stored state ------------------------------------------------------------------------

@@ -1,11 +1,15 @@
 """Benchmark of the reward engine: `make bench` (or `python -m tests.bench.engine`).
 
-Measures, in one run and interleaved round by round so that a noisy machine slows both sides
+Measures, in one run and interleaved round by round so that a noisy machine slows every side
 alike:
 
 1. evaluate(): one event against 20 active definitions that all apply to it (an event rule
    with conditions, per-unit points, a cap and group multipliers; 10 streaks; 9 challenges),
-   versus against its event rule alone;
+   by this engine and by the engine as it was before its speed work (the frozen copy in
+   tests/bench/reference), and against its event rule alone. The definitions share one
+   condition, as in the figures of issue 17; since the engine evaluates a shared condition
+   once per event, the same definitions each with a condition of its own are measured too.
+   Both engines are first checked to decide the same on the benchmark's events;
 2. record_event() on the in-memory store: definitions compiled once per change (the catalog
    cache) versus read and compiled on every event.
 
@@ -18,19 +22,25 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 from typing import Any
 
+import rules.challenges
+import rules.definitions
+import rules.engine
+import rules.state
+import tests.bench.reference.challenges
+import tests.bench.reference.definitions
+import tests.bench.reference.engine
+import tests.bench.reference.state
 from core.inmemory import in_memory_database
 from rules.catalog import CatalogCache, load_catalog
-from rules.challenges import ChallengeRule
 from rules.definition_store import DefinitionStore
-from rules.definitions import EventRule, StreakRule
-from rules.engine import Event, evaluate
 from rules.indexes import ensure_indexes
 from rules.service import record_event
-from rules.state import UserState
 
 PROJECT = "bench"
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -79,24 +89,95 @@ def challenge(n: int) -> dict[str, Any]:
 
 STREAKS = [streak(n) for n in range(10)]
 CHALLENGES = [challenge(n) for n in range(9)]
+
+
+def own_condition(doc: dict[str, Any], n: int) -> dict[str, Any]:
+    """`doc` with a condition no other definition has, true for the same events."""
+    value = {"field": "orderValue", "op": "gte", "value": 20 + n}
+    return {**doc, "conditions": {"all": [value, *CONDITION["all"][1:]]}}
+
+
+OWN_STREAKS = [own_condition(doc, n) for n, doc in enumerate(STREAKS)]
+OWN_CHALLENGES = [own_condition(doc, 10 + n) for n, doc in enumerate(CHALLENGES)]
 METADATA = {"orderValue": 129.99, "platform": "ios", "usergroup": "subscriber"}
 
 
-def events(count: int) -> list[Event]:
-    return [Event("purchase", "u1", START + timedelta(hours=7 * i), METADATA) for i in range(count)]
+class Engine:
+    """One engine's evaluate() with its own compiled definitions and user state."""
+
+    def __init__(
+        self,
+        engine: ModuleType,
+        definitions: ModuleType,
+        challenges: ModuleType,
+        state: ModuleType,
+        with_all: bool,
+        own_conditions: bool = False,
+    ) -> None:
+        self.evaluate = engine.evaluate
+        self.event = engine.Event
+        self.user = state.UserState
+        self.rule = definitions.EventRule.from_document(EVENT_RULE)
+        streak_docs = OWN_STREAKS if own_conditions else STREAKS
+        challenge_docs = OWN_CHALLENGES if own_conditions else CHALLENGES
+        self.streaks = (
+            [definitions.StreakRule.from_document(d) for d in streak_docs] if with_all else []
+        )
+        self.challenges = (
+            [challenges.ChallengeRule.from_document(d) for d in challenge_docs] if with_all else []
+        )
+
+    def events(self, count: int) -> list[Any]:
+        return [
+            self.event("purchase", "u1", START + timedelta(hours=7 * i), METADATA)
+            for i in range(count)
+        ]
+
+    def evaluations(self, count: int) -> list[Any]:
+        """Every evaluation of `count` events, each starting from the state the one before left."""
+        state, results = self.user(user_id="u1"), []
+        for event in self.events(count):
+            result = self.evaluate(
+                event, self.rule, self.streaks, state, challenges=self.challenges
+            )
+            results.append(result)
+            state = result.state
+        return results
+
+    def seconds(self, count: int) -> float:
+        """Seconds for `count` evaluations, each feeding the next (a user's history grows)."""
+        rule, streaks, challenges, evaluate = (
+            self.rule,
+            self.streaks,
+            self.challenges,
+            self.evaluate,
+        )
+        state = self.user(user_id="u1")
+        sequence = self.events(count)
+        started = time.perf_counter()
+        for event in sequence:
+            state = evaluate(event, rule, streaks, state, challenges=challenges).state
+        return time.perf_counter() - started
 
 
-def bench_evaluate(n: int, with_all: bool) -> float:
-    """Seconds for `n` evaluations, each feeding the next (a user's history grows)."""
-    rule = EventRule.from_document(EVENT_RULE)
-    streaks = [StreakRule.from_document(d) for d in STREAKS] if with_all else []
-    challenges = [ChallengeRule.from_document(d) for d in CHALLENGES] if with_all else []
-    state = UserState(user_id="u1")
-    sequence = events(n)
-    started = time.perf_counter()
-    for event in sequence:
-        state = evaluate(event, rule, streaks, state, challenges=challenges).state
-    return time.perf_counter() - started
+def new_engine(with_all: bool, own_conditions: bool = False) -> Engine:
+    modules = (rules.engine, rules.definitions, rules.challenges, rules.state)
+    return Engine(*modules, with_all, own_conditions)
+
+
+def reference_engine(with_all: bool, own_conditions: bool = False) -> Engine:
+    reference = tests.bench.reference
+    modules = (reference.engine, reference.definitions, reference.challenges, reference.state)
+    return Engine(*modules, with_all, own_conditions)
+
+
+def check_same_decisions(count: int) -> None:
+    """The two engines must agree on every evaluation of the benchmark's events."""
+    for own_conditions in (False, True):
+        new = new_engine(True, own_conditions).evaluations(count)
+        old = reference_engine(True, own_conditions).evaluations(count)
+        if [asdict(result) for result in new] != [asdict(result) for result in old]:
+            raise SystemExit("the engine decides differently from the reference engine")
 
 
 def seeded_store() -> Any:
@@ -114,26 +195,22 @@ def seeded_store() -> Any:
 def bench_record(n: int, cached: bool) -> float:
     db = seeded_store()
     catalogs = CatalogCache() if cached else None
-    sequence = events(n)
+    sequence = new_engine(False).events(n)
     started = time.perf_counter()
     for event in sequence:
         record_event(db, PROJECT, event, received_at=event.timestamp, catalogs=catalogs)
     return time.perf_counter() - started
 
 
-def compare(
-    name: str, a: Callable[[], float], b: Callable[[], float], n: int, rounds: int
-) -> tuple[float, float]:
-    """Median evaluations/s of `a` and `b`, measured alternately round by round."""
-    rates_a, rates_b = [], []
+def compare(name: str, sides: Sequence[Callable[[], float]], n: int, rounds: int) -> list[float]:
+    """Median rate (n / seconds) of each side, measured in turn, the order rotated each round."""
+    rates: list[list[float]] = [[] for _ in sides]
     for round_number in range(rounds):
-        first, second = (a, b) if round_number % 2 == 0 else (b, a)
-        t_first, t_second = first(), second()
-        t_a, t_b = (t_first, t_second) if first is a else (t_second, t_first)
-        rates_a.append(n / t_a)
-        rates_b.append(n / t_b)
+        for offset in range(len(sides)):
+            index = (round_number + offset) % len(sides)
+            rates[index].append(n / sides[index]())
         print(f"  {name}: round {round_number + 1}/{rounds}", file=sys.stderr)
-    return statistics.median(rates_a), statistics.median(rates_b)
+    return [statistics.median(side) for side in rates]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -143,16 +220,31 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     n, rounds = args.events, args.rounds
     assert len(load_catalog(seeded_store(), PROJECT).events) == 1  # the store path is seeded
+    check_same_decisions(n)
 
     print(f"$ python -m tests.bench.engine --events {n} --rounds {rounds}")
-    full, alone = compare(
-        "evaluate", lambda: bench_evaluate(n, True), lambda: bench_evaluate(n, False), n, rounds
-    )
-    print(f"evaluate(), 20 active definitions: {full:12,.0f} evaluations/s")
-    print(f"evaluate(), event rule alone:      {alone:12,.0f} evaluations/s")
-    print(f"  cost of 20 definitions vs 1:     {alone / full:12.1f}x")
+    engines = [
+        new_engine(True),
+        reference_engine(True),
+        new_engine(False),
+        reference_engine(False),
+        new_engine(True, own_conditions=True),
+        reference_engine(True, own_conditions=True),
+    ]
+    rates = compare("evaluate", [lambda e=e: e.seconds(n) for e in engines], n, rounds)
+    full, old_full, alone, old_alone, own, old_own = rates
+    print(f"evaluate(), 20 active definitions:           {full:10,.0f} evaluations/s")
+    print(f"  reference engine (before), same run:       {old_full:10,.0f} evaluations/s")
+    print(f"  speed-up with 20 definitions:              {full / old_full:10.1f}x  (goal: 5x)")
+    print(f"evaluate(), event rule alone:                {alone:10,.0f} evaluations/s")
+    print(f"  reference engine (before), same run:       {old_alone:10,.0f} evaluations/s")
+    print(f"  speed-up with the event rule alone:        {alone / old_alone:10.1f}x")
+    print(f"  cost of 20 definitions vs 1:               {alone / full:10.1f}x")
+    print(f"evaluate(), 20 definitions, own conditions:  {own:10,.0f} evaluations/s")
+    print(f"  reference engine (before), same run:       {old_own:10,.0f} evaluations/s")
+    print(f"  speed-up, each its own condition:          {own / old_own:10.1f}x")
     cached, uncached = compare(
-        "record_event", lambda: bench_record(n, True), lambda: bench_record(n, False), n, rounds
+        "record_event", [lambda: bench_record(n, True), lambda: bench_record(n, False)], n, rounds
     )
     print(f"record_event(), in-memory store, catalog cached:   {cached:10,.0f} events/s")
     print(f"record_event(), in-memory store, compiled per event: {uncached:8,.0f} events/s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -522,4 +523,24 @@ def test_a_late_event_filling_a_gap_pays_every_milestone_it_reaches() -> None:
     assert [line.reason for line in late.ledger][1:] == [
         "streak:daily_app_use:milestone:3",
         "streak:daily_app_use:milestone:5",
+    ]
+
+
+def test_evaluate_carries_every_field_of_the_user_state() -> None:
+    # evaluate() builds the next UserState field by field (faster than replace()): a field it
+    # does not name would fall back to its default. Name the new field there, then here.
+    assert [f.name for f in dataclasses.fields(UserState)] == [
+        "user_id",
+        "usergroup",
+        "timezone",
+        "balance",
+        "lifetime",
+        "streaks",
+        "completions",
+        "earned",
+        "challenges",
+        "badges",
+        "first_seen",
+        "last_seen",
+        "event_count",
     ]
