@@ -29,13 +29,15 @@ from reports.batch import epoch_ms
 from reports.breakdown import breakdown
 from reports.funnels import FunnelEvent, Journey, segments, step_figures, walk
 from reports.insight_store import ANY_EVENT, InsightStore
-from reports.retention import Period, retention, span, users_by_day
+from reports.retention import Period, days_read, retention, span, users_by_day
 from reports.source import EventSource, day_start
 from reports.timelines import decode
 from reports.windows import WINDOWS, UnknownWindow, day_key, window_bounds
 from rules.funnels import FunnelRule
 
 APPROXIMATE_RETAINED = "retained"
+# A split event's day without user hashes: who did it is unknown, so are both groups.
+APPROXIMATE_SPLIT = ["with", "without"]
 FunnelRead = Literal["auto", "timelines", "events"]
 
 
@@ -186,16 +188,17 @@ def retention_report(
     active, dropped = users_by_day(
         store.user_days(project, span_first.isoformat(), span_last.isoformat(), return_event)
         if span_first <= span_last
-        else []
+        else [],
+        days_read(lo, hi, period, periods, returns=True),
     )
-    split_days = None
+    split_days, split_dropped = None, False
     if split is not None:
         split_days, split_dropped = users_by_day(
             store.user_days(project, span_first.isoformat(), span_last.isoformat(), split)
             if span_first <= span_last
-            else []
+            else [],
+            days_read(lo, hi, period, periods, returns=False),
         )
-        dropped = dropped or split_dropped
     cohorts = retention(
         period=period,
         first=lo,
@@ -212,5 +215,6 @@ def retention_report(
         "from": first,
         "to": last,
         "cohorts": cohorts,
-        "approximate": [APPROXIMATE_RETAINED] if dropped else [],
+        "approximate": ([APPROXIMATE_RETAINED] if dropped or split_dropped else [])
+        + (APPROXIMATE_SPLIT if split_dropped else []),
     }

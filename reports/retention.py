@@ -120,14 +120,31 @@ def _retained(
     return {"users": len(members), "retained": retained}
 
 
-def users_by_day(user_days: Iterable[Mapping[str, Any]]) -> tuple[dict[int, Hashes], bool]:
+def days_read(first: date, last: date, period: Period, periods: int, *, returns: bool) -> set[int]:
+    """The epoch days whose users an answer reads: the periods 1..`periods` after each cohort's
+    (`returns`), or the cohorts' own periods (a split)."""
+    length = _LENGTH[period]
+    wanted: set[int] = set()
+    for start in cohort_starts(first, last, period):
+        lo, hi = (
+            (start + length, start + (periods + 1) * length) if returns else (start, start + length)
+        )
+        wanted.update(range(lo, hi))
+    return wanted
+
+
+def users_by_day(
+    user_days: Iterable[Mapping[str, Any]], read: set[int] | None = None
+) -> tuple[dict[int, Hashes], bool]:
     """The union of the users of each day (by epoch day) over the given insight days, and
-    whether some day had dropped its users (reports.insight_days.USER_HASH_LIMIT)."""
+    whether one of the days `read` (default: all) had dropped its users
+    (reports.insight_days.USER_HASH_LIMIT)."""
     parts: dict[int, list[Hashes]] = defaultdict(list)
     dropped = False
     for doc in user_days:
+        number = epoch_day(date.fromisoformat(doc["day"]))
         if doc.get("users") is None:
-            dropped = True
+            dropped = dropped or read is None or number in read
             continue
-        parts[epoch_day(date.fromisoformat(doc["day"]))].append(from_binary(doc["users"]))
+        parts[number].append(from_binary(doc["users"]))
     return {number: union(hashes) for number, hashes in parts.items()}, dropped
