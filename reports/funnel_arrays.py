@@ -58,7 +58,7 @@ def journeys(
             else:
                 metadata = columns.metadata(np.arange(len(columns.ms), dtype=np.int64))
                 matched.append(np.fromiter((step.matches(m) for m in metadata), dtype=bool))
-        parts.append((columns, np.vstack(matched) if matched else None, _values(columns, by)))
+        parts.append((columns, np.vstack(matched), _values(columns, by)))
     if not parts:
         return []
     users = np.concatenate([c.hashes for c, _, _ in parts])
@@ -79,7 +79,8 @@ def journeys(
     ):
         value = values[int(order[entry])] if by is not None else None
         walked = tuple(t for t in times[row].tolist() if t != NOT_REACHED)
-        result.append(Journey(str(user), walked, {} if value is None else {by: value}))
+        entry = {} if by is None or value is None else {by: value}
+        result.append(Journey(str(user), walked, entry))
     return result
 
 

@@ -25,13 +25,12 @@ from pymongo.database import Database
 
 from core import clock
 from reports import funnel_arrays
-from reports.batch import epoch_ms
 from reports.breakdown import breakdown
 from reports.funnels import FunnelEvent, Journey, segments, step_figures, walk
 from reports.insight_store import ANY_EVENT, InsightStore
 from reports.retention import Period, days_read, retention, span, users_by_day
 from reports.source import EventSource, day_start
-from reports.timelines import decode
+from reports.timelines import decode, epoch_ms
 from reports.windows import WINDOWS, UnknownWindow, day_key, window_bounds
 from rules.funnels import FunnelRule
 

@@ -4,14 +4,16 @@ insight document (reports.insight_days, field `timeline`) so that a funnel walks
 
 Shape (`version` 1), one entry per event of the day, in no particular order:
     {version, count, hashes: Binary, ms: Binary, ids: Binary | None,
-     columns: {field: {values: [...], codes: Binary}}, complete: bool}
+     columns: Binary, complete: bool}
 
 - `hashes`: the user's 64-bit hash (reports.hashes), little-endian uint64, 8 bytes an event;
 - `ms`: the timestamp in epoch milliseconds, little-endian int64;
 - `ids`: the record id's 12 bytes (an ObjectId, whose byte order is the order of its hex
   text): the funnel's tie-break between events of one millisecond, as on the raw events.
   None when some record id is not an ObjectId;
-- `columns`: every metadata field of the day's events, as its distinct values (JSON types
+- `columns`: one Binary holding the BSON of {field: {values: [...], codes: Binary}} (one
+  opaque value: stores and drivers copy it whole instead of walking thousands of values):
+  every metadata field of the day's events, as its distinct values (JSON types
   kept apart: true, 1 and "1" are three values; null is a value, distinct from absent) and
   one little-endian uint32 code an event, 0 for an event without the field and i + 1 for
   `values[i]`. From these the metadata of any event can be rebuilt exactly, so step
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import bson
 import numpy as np
 import numpy.typing as npt
 from bson import ObjectId
@@ -129,7 +132,7 @@ class _Day:
             "hashes": Binary(np.array(self.hashes, dtype="<u8").tobytes()),
             "ms": Binary(np.array(self.ms, dtype="<i8").tobytes()),
             "ids": None if self.ids is None else Binary(b"".join(self.ids)),
-            "columns": columns,
+            "columns": Binary(bson.encode(columns)),
             "complete": self.complete,
         }
 
@@ -148,7 +151,7 @@ def timelines(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], dic
 
 def without_columns(timeline: dict[str, Any]) -> dict[str, Any]:
     """The timeline without its metadata: funnels without conditions or segments only."""
-    return {**timeline, "columns": {}, "complete": False}
+    return {**timeline, "columns": None, "complete": False}
 
 
 # --- reading
@@ -200,6 +203,6 @@ def decode(event_id: str, timeline: Mapping[str, Any]) -> Columns | None:
         ms=np.frombuffer(bytes(timeline["ms"]), dtype="<i8").astype(np.int64),
         id_high=ids["high"].astype(np.uint64),
         id_low=ids["low"].astype(np.uint32),
-        columns=timeline.get("columns") or {},
+        columns=bson.decode(bytes(timeline["columns"])) if timeline.get("columns") else {},
         complete=bool(timeline.get("complete")),
     )
