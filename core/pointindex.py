@@ -35,6 +35,8 @@ import mongomock
 from bson import ObjectId
 from mongomock import filtering
 
+from core.rangeindex import RangeIndex
+
 _PLAIN = (str, int, float, ObjectId)
 # mongomock is untyped.
 _applies: Callable[[Any, Any], bool] = filtering.filter_applies
@@ -142,6 +144,7 @@ class PointIndex:
         self._documents: _Documents | None = None
         self._signature: tuple[Any, ...] | None = None
         self._uniques: list[_UniqueKeys] = []
+        self._ranges: list[RangeIndex] = []  # the collection's other indexes (core.rangeindex)
 
     def iter_documents(self, filter: Mapping[str, Any]) -> Iterator[Any]:
         """mongomock's `Collection._iter_documents`, reading only the candidates of a point
@@ -214,6 +217,9 @@ class PointIndex:
             found = unique.candidates(filter)
             if found is not None:
                 return found
+        found = self._range_candidates(filter)
+        if found is not None:
+            return found
         clauses = filter.get("$and")
         if isinstance(clauses, list):
             # mongomock's unique check on a partial index asks {$and: [partial, keys]}.
@@ -224,11 +230,35 @@ class PointIndex:
                         return found
         return None
 
+    def _range_candidates(self, filter: Mapping[str, Any]) -> set[Any] | None:
+        """Along a range index: the first that can narrow `filter`, or the union over the
+        clauses of its `$or` when each can."""
+        clauses = filter.get("$or")
+        if isinstance(clauses, list) and clauses:
+            union: set[Any] = set()
+            for clause in clauses:
+                found = self._one_range(clause) if isinstance(clause, Mapping) else None
+                if found is None:
+                    break
+                union |= found
+            else:
+                return union
+        return self._one_range(filter)
+
+    def _one_range(self, filter: Mapping[str, Any]) -> set[Any] | None:
+        """Along the range index that narrows the most of its fields."""
+        assert self._documents is not None
+        best = None
+        for index in self._ranges:
+            plan = index.plan(filter)
+            if plan is not None and (best is None or plan[0] > best[0]):
+                best = (plan[0], plan[1], index)
+        return None if best is None else best[2].candidates(best[1], self._documents)
+
     def _refresh(self, store: Any) -> None:
         signature = tuple(
-            (name, tuple(field for field, _ in index["key"]))
+            (name, tuple(field for field, _ in index["key"]), bool(index.get("unique")))
             for name, index in store.indexes.items()
-            if index.get("unique")
         )
         if store._documents is not self._documents or signature != self._signature:
             self._rebuild(store, signature)
@@ -242,6 +272,9 @@ class PointIndex:
                 unique.remove(document_id)
                 if document_id in documents:
                     unique.add(document_id, documents[document_id])
+            for index in self._ranges:
+                if index.built:
+                    index.touch(document_id, documents.get(document_id))
 
     def _rebuild(self, store: Any, signature: tuple[Any, ...]) -> None:
         """From scratch: on the first lookup, after a drop, or when unique indexes changed."""
@@ -254,8 +287,20 @@ class PointIndex:
         self._signature = signature
         self._uniques = [
             _UniqueKeys(fields)
-            for _, fields in signature
-            if not any("." in field or field == "_id" for field in fields)
+            for _, fields, unique in signature
+            if unique and not any("." in field or field == "_id" for field in fields)
+        ]
+        # Partial indexes hold some documents only: a range along one could miss the others.
+        partial = {
+            name for name, index in store.indexes.items() if "partialFilterExpression" in index
+        }
+        self._ranges = [
+            RangeIndex(fields)
+            for name, fields, unique in signature
+            if not unique
+            and name != "_id_"
+            and name not in partial
+            and not any("." in f for f in fields)
         ]
         for unique in self._uniques:
             for document_id, document in documents.items():

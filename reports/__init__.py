@@ -15,4 +15,9 @@ Pure (no MongoDB, no clock), one module per step:
   per-eventId totals of GET /analytics/events.
 - windows: day keys ('YYYY-MM-DD', UTC) and the days of 7d / 30d / all.
 - sketch, uniques, moments: the mergeable summaries (quantiles, distinct users, mean/std).
+
+Insights (DESIGN §11, docs/insights.md): insight_store owns `insight_days` and `user_firsts`;
+insights is what the API reads; insight_days (with timelines, hashes) is what a run stores per
+day; breakdown, funnels (the walk over events), funnel_arrays (the same walk over timelines)
+and retention answer from them.
 """

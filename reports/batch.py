@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -26,12 +26,12 @@ from reports.insight_days import insight_days
 from reports.insight_store import ANY_EVENT, InsightStore
 from reports.partials import day_partials
 from reports.store import Pair, ReportStore
+from reports.timelines import epoch_ms
 from reports.windows import day_key
 
 log = logging.getLogger(__name__)
 
 MAX_LISTED_FAILURES = 20
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -118,12 +118,6 @@ def _isolated(
         except Exception as error:  # noqa: BLE001 — recorded; the other days go on
             failures.add(project, event_id, day, f"computing the {name}", error)
     return docs
-
-
-def epoch_ms(moment: datetime) -> int:
-    """Naive datetimes are UTC (PyMongo without tz_aware)."""
-    utc = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return (utc - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _merge_firsts(

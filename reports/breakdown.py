@@ -22,9 +22,8 @@ from typing import Any
 
 from reports.fields import sharpen
 from reports.hashes import Hashes, from_binary, union
-from reports.insight_days import unpack_sketch, value_order
+from reports.insight_days import merge_packed, value_order
 from reports.moments import Moments, merge_moments
-from reports.sketch import QuantileSketch
 
 STAT_QUANTILES = {"p50": 0.5, "p90": 0.9}
 
@@ -112,10 +111,7 @@ def numeric_stats(days: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     as_number = int if integer else float
     low = as_number(min(d["min"] for d in days))
     high = as_number(max(d["max"] for d in days))
-    sketch = QuantileSketch()
-    for day in days:
-        if day["sketch"] is not None:
-            sketch = sketch.merge(unpack_sketch(day["sketch"]))
+    sketch = merge_packed(d["sketch"] for d in days if d["sketch"] is not None)
     quantiles: dict[str, Any] = {}
     for name, q in STAT_QUANTILES.items():
         estimate = sketch.quantile(q)

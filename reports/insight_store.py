@@ -162,6 +162,21 @@ class InsightStore:
             days.append(doc)
         return days
 
+    def timelines(
+        self, project: str, event_ids: Iterable[str], first: str, last: str
+    ) -> list[tuple[str, dict[str, Any] | None]]:
+        """(eventId, timeline) of the insight days of `event_ids` from `first` to `last` (a
+        timeline is None when its day had to drop it: reports.insight_days._fit)."""
+        query = {
+            "project": project,
+            "eventId": {"$in": sorted(set(event_ids))},
+            "day": {"$gte": first, "$lte": last},
+        }
+        projection = {"_id": 0, "eventId": 1, "timeline": 1}
+        return [
+            (str(doc["eventId"]), doc.get("timeline")) for doc in self._days.find(query, projection)
+        ]
+
     def user_days(
         self, project: str, first: str, last: str, event_id: str | None = None
     ) -> list[dict[str, Any]]:

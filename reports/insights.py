@@ -4,33 +4,44 @@ Where each answer comes from, and what it costs (docs/insights.md has the whole 
 - breakdown: the insight days of one eventId over the window (one document a day, projected
   on the field broken down and the numeric field): cost follows the days of the window and
   the values kept per day, never the events;
-- funnel: the events of the funnel's eventIds over [from, to + window] (exact for any
-  conditions; reports.funnels), along the events index;
+- funnel: the timelines of the insight days of the funnel's eventIds over [from, to + window]
+  (reports.timelines: each day's events as columns, with their metadata), walked with numpy
+  (reports.funnel_arrays); when a day's timeline cannot answer exactly (its columns were
+  dropped to fit, or a record id or value it cannot hold), the raw events of that range,
+  along the events index (reports.funnels): exact either way, for any conditions;
 - retention: users' first times (16 documents per eventId) and the user hashes of the insight
   days of the cohorts' span: cost follows users and days, never the events.
 
-Breakdowns and retention reflect the events up to the project's last report run; funnels
-read the events themselves, so they are current.
+All three reflect the events up to the project's last report run (the raw-event fallback of a
+funnel reads the events stored now).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pymongo.database import Database
 
 from core import clock
-from reports.batch import epoch_ms
+from reports import funnel_arrays
 from reports.breakdown import breakdown
-from reports.funnels import FunnelEvent, segments, step_figures, walk
+from reports.funnels import FunnelEvent, Journey, segments, step_figures, walk
 from reports.insight_store import ANY_EVENT, InsightStore
-from reports.retention import Period, retention, span, users_by_day
+from reports.retention import Period, days_read, retention, span, users_by_day
 from reports.source import EventSource, day_start
+from reports.timelines import decode, epoch_ms
 from reports.windows import WINDOWS, UnknownWindow, day_key, window_bounds
 from rules.funnels import FunnelRule
 
 APPROXIMATE_RETAINED = "retained"
+# A split event's day without user hashes: who did it is unknown, so are both groups.
+APPROXIMATE_SPLIT = ["with", "without"]
+FunnelRead = Literal["auto", "timelines", "events"]
+
+
+class TimelinesCannotAnswer(LookupError):
+    """A funnel asked to walk the timelines only, over a range they cannot answer exactly."""
 
 
 class NoInsightData(LookupError):
@@ -76,11 +87,65 @@ def funnel_report(
     first: str,
     last: str,
     by: str | None = None,
+    read: FunnelRead = "auto",
 ) -> dict[str, Any]:
     """{funnelId, from, to, steps, segments} over the users entering from `first` to `last`
-    (UTC days, both included)."""
+    (UTC days, both included). `read` picks where the events come from: the insight days'
+    timelines when they can answer exactly, else the raw events ("auto"), or one of them
+    (the tests compare both; "timelines" raises TimelinesCannotAnswer when they cannot)."""
     start = day_start(first)
     end = day_start(last) + timedelta(days=1)  # exclusive
+    journeys = None
+    if read != "events":
+        journeys = _timeline_journeys(db, project, funnel, start, end, by)
+        if journeys is None and read == "timelines":
+            raise TimelinesCannotAnswer("the timelines of this range cannot answer exactly")
+    if journeys is None:
+        journeys = _event_journeys(db, project, funnel, start, end, by)
+    return {
+        "funnelId": funnel.funnel_id,
+        "from": first,
+        "to": last,
+        "steps": step_figures(journeys, funnel.steps),
+        "segments": [] if by is None else segments(journeys, funnel.steps, by),
+    }
+
+
+def _timeline_journeys(
+    db: Database[Any],
+    project: str,
+    funnel: FunnelRule,
+    start: datetime,
+    end: datetime,
+    by: str | None,
+) -> list[Journey] | None:
+    """The journeys from the timelines of the days from `start` to `end` + the window, or
+    None when one of them cannot answer exactly (reports.funnel_arrays)."""
+    window_ms = funnel.window_seconds * 1000
+    latest = end - timedelta(milliseconds=1) + timedelta(milliseconds=window_ms)
+    stored = InsightStore(db).timelines(
+        project, [step.event_id for step in funnel.steps], day_key(start), day_key(latest)
+    )
+    decoded = []
+    for event_id, timeline in stored:
+        columns = None if timeline is None else decode(event_id, timeline)
+        if columns is None:
+            return None
+        decoded.append(columns)
+    return funnel_arrays.journeys(
+        decoded, funnel.steps, epoch_ms(start), epoch_ms(end) - 1, window_ms, by
+    )
+
+
+def _event_journeys(
+    db: Database[Any],
+    project: str,
+    funnel: FunnelRule,
+    start: datetime,
+    end: datetime,
+    by: str | None,
+) -> list[Journey]:
+    """The journeys from the raw events of [start, end + window), exact for any data."""
     window = timedelta(seconds=funnel.window_seconds)
     with_metadata = by is not None or any(step.conditional for step in funnel.steps)
     records = EventSource(db).events_between(
@@ -94,16 +159,9 @@ def funnel_report(
         (str(r["userId"]), moment, str(r["eventId"]), r.get("metadata") or {})
         for moment, _, r in timed
     ]
-    journeys = walk(
+    return walk(
         events, funnel.steps, epoch_ms(start), epoch_ms(end) - 1, funnel.window_seconds * 1000
     )
-    return {
-        "funnelId": funnel.funnel_id,
-        "from": first,
-        "to": last,
-        "steps": step_figures(journeys, funnel.steps),
-        "segments": [] if by is None else segments(journeys, funnel.steps, by),
-    }
 
 
 def retention_report(
@@ -129,16 +187,17 @@ def retention_report(
     active, dropped = users_by_day(
         store.user_days(project, span_first.isoformat(), span_last.isoformat(), return_event)
         if span_first <= span_last
-        else []
+        else [],
+        days_read(lo, hi, period, periods, returns=True),
     )
-    split_days = None
+    split_days, split_dropped = None, False
     if split is not None:
         split_days, split_dropped = users_by_day(
             store.user_days(project, span_first.isoformat(), span_last.isoformat(), split)
             if span_first <= span_last
-            else []
+            else [],
+            days_read(lo, hi, period, periods, returns=False),
         )
-        dropped = dropped or split_dropped
     cohorts = retention(
         period=period,
         first=lo,
@@ -155,5 +214,6 @@ def retention_report(
         "from": first,
         "to": last,
         "cohorts": cohorts,
-        "approximate": [APPROXIMATE_RETAINED] if dropped else [],
+        "approximate": ([APPROXIMATE_RETAINED] if dropped or split_dropped else [])
+        + (APPROXIMATE_SPLIT if split_dropped else []),
     }

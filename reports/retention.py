@@ -81,6 +81,7 @@ def retention(
     starts = cohort_starts(first, last, period)
     cohort_of = period_starts(first_ms // MS_PER_DAY, period)
     today_number = epoch_day(today)
+    returns = _Periods(active, length)  # each period's users, merged once for every cohort
 
     def users_of_period(days: Mapping[int, Hashes], start: int) -> Hashes:
         return union(days.get(day, EMPTY) for day in range(start, start + length))
@@ -91,14 +92,28 @@ def retention(
         if not len(members):
             continue
         cohort: dict[str, Any] = {"start": as_date(start).isoformat()}
-        cohort.update(_retained(members, start, length, periods, today_number, active))
+        cohort.update(_retained(members, start, length, periods, today_number, returns))
         if split is not None:
             did = np.intersect1d(members, users_of_period(split, start), assume_unique=True)
             did_not = np.setdiff1d(members, did, assume_unique=True)
-            cohort["with"] = _retained(did, start, length, periods, today_number, active)
-            cohort["without"] = _retained(did_not, start, length, periods, today_number, active)
+            cohort["with"] = _retained(did, start, length, periods, today_number, returns)
+            cohort["without"] = _retained(did_not, start, length, periods, today_number, returns)
         cohorts.append(cohort)
     return cohorts
+
+
+class _Periods:
+    """The union of the users of each period (by its first day), computed once."""
+
+    def __init__(self, days: Mapping[int, Hashes], length: int) -> None:
+        self._days, self._length = days, length
+        self._unions: dict[int, Hashes] = {}
+
+    def users(self, start: int) -> Hashes:
+        if start not in self._unions:
+            span = range(start, start + self._length)
+            self._unions[start] = union(self._days.get(day, EMPTY) for day in span)
+        return self._unions[start]
 
 
 def _retained(
@@ -107,7 +122,7 @@ def _retained(
     length: int,
     periods: int,
     today: int,
-    active: Mapping[int, Hashes],
+    active: _Periods,
 ) -> dict[str, Any]:
     retained: list[int | None] = [len(members)]
     for k in range(1, periods + 1):
@@ -115,19 +130,36 @@ def _retained(
         if begins > today:
             retained.append(None)
             continue
-        returning = union(active.get(day, EMPTY) for day in range(begins, begins + length))
+        returning = active.users(begins)
         retained.append(len(np.intersect1d(members, returning, assume_unique=True)))
     return {"users": len(members), "retained": retained}
 
 
-def users_by_day(user_days: Iterable[Mapping[str, Any]]) -> tuple[dict[int, Hashes], bool]:
+def days_read(first: date, last: date, period: Period, periods: int, *, returns: bool) -> set[int]:
+    """The epoch days whose users an answer reads: the periods 1..`periods` after each cohort's
+    (`returns`), or the cohorts' own periods (a split)."""
+    length = _LENGTH[period]
+    wanted: set[int] = set()
+    for start in cohort_starts(first, last, period):
+        lo, hi = (
+            (start + length, start + (periods + 1) * length) if returns else (start, start + length)
+        )
+        wanted.update(range(lo, hi))
+    return wanted
+
+
+def users_by_day(
+    user_days: Iterable[Mapping[str, Any]], read: set[int] | None = None
+) -> tuple[dict[int, Hashes], bool]:
     """The union of the users of each day (by epoch day) over the given insight days, and
-    whether some day had dropped its users (reports.insight_days.USER_HASH_LIMIT)."""
+    whether one of the days `read` (default: all) had dropped its users
+    (reports.insight_days.USER_HASH_LIMIT)."""
     parts: dict[int, list[Hashes]] = defaultdict(list)
     dropped = False
     for doc in user_days:
+        number = epoch_day(date.fromisoformat(doc["day"]))
         if doc.get("users") is None:
-            dropped = True
+            dropped = dropped or read is None or number in read
             continue
-        parts[epoch_day(date.fromisoformat(doc["day"]))].append(from_binary(doc["users"]))
+        parts[number].append(from_binary(doc["users"]))
     return {number: union(hashes) for number, hashes in parts.items()}, dropped

@@ -19,7 +19,9 @@ import pytest
 from core import clock
 from core.clients import Clients
 from core.settings import Settings
+from reports.insights import funnel_report
 from reports.runner import run_project
+from rules.funnels import FunnelRule
 from tests.conftest import TEST_SECRET
 from tests.integration import insight_oracle as oracle
 from web import create_app
@@ -324,3 +326,26 @@ def test_answers_follow_events_sent_through_the_api_with_utc_offsets(
     )
     # ann's purchase (00:00 UTC) came before her login (04:30 UTC): not a conversion.
     assert [s["users"] for s in funnel["steps"]] == [2, 0]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "window_seconds", "by"),
+    [
+        (date(2026, 11, 20), date(2026, 12, 31), 3 * 86_400, "platform"),
+        (date(2026, 12, 14), TODAY, 604_800, None),
+        (date(2027, 1, 1), date(2027, 1, 5), 60, "levelId"),
+    ],
+)
+def test_funnels_from_the_stored_timelines_equal_those_from_the_raw_events(
+    world: World, first: date, last: date, window_seconds: int, by: str | None
+) -> None:
+    # The same funnels through both paths of reports.insights, conditions included.
+    funnel = FunnelRule.from_document({"steps": STEPS, "windowSeconds": window_seconds})
+    answers = {
+        read: funnel_report(
+            world.db, oracle.PROJECT, funnel, first.isoformat(), last.isoformat(), by, read=read
+        )
+        for read in ("timelines", "events", "auto")
+    }
+    assert answers["timelines"] == answers["events"] == answers["auto"]
+    assert answers["timelines"]["steps"][0]["users"] > 0

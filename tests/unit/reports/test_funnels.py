@@ -1,20 +1,28 @@
 """The funnel walk (reports.funnels) against DESIGN §11: hand-made journeys with repeated and
 out-of-order steps and users who enter twice, and properties over random ones: users never
-increase from one step to the next, and every count equals a brute-force per-user walk."""
+increase from one step to the next, every count equals a brute-force per-user walk, and the
+walk over stored timelines (reports.funnel_arrays) gives the same journeys as the walk over
+events."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bson import ObjectId
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.funnels import FunnelEvent, segments, step_figures, walk
+from reports import funnel_arrays
+from reports.funnels import FunnelEvent, Journey, segments, step_figures, walk
+from reports.hashes import user_hash
+from reports.timelines import Columns, decode, timelines
 from rules.funnels import FunnelRule, FunnelStep
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def rule(*steps: dict[str, Any], window: int = 86_400) -> FunnelRule:
@@ -231,3 +239,104 @@ def test_funnel_counts_match_a_brute_force_walk_and_never_increase(
     assert users[0] == len(expected)
     for k in range(len(users)):
         assert users[k] == sum(1 for times in expected.values() if len(times) > k)
+
+
+# --- the same walk over timelines (reports.funnel_arrays)
+
+
+def as_timelines(events: Sequence[FunnelEvent]) -> list[Columns]:
+    """The events as the report run stores them: one timeline per (eventId, UTC day), record
+    ids growing in the order given (the raw walk's tie-break)."""
+    records = [
+        {
+            "_id": ObjectId(f"{order:024x}"),
+            "userId": user,
+            "eventId": event_id,
+            "timestamp": EPOCH + timedelta(milliseconds=moment),
+            "metadata": dict(metadata),
+        }
+        for order, (user, moment, event_id, metadata) in enumerate(events)
+    ]
+    decoded = [decode(event_id, doc) for (event_id, _), doc in sorted(timelines(records).items())]
+    assert all(columns is not None for columns in decoded)
+    return [columns for columns in decoded if columns is not None]
+
+
+def by_hash(journeys: Sequence[Journey]) -> dict[str, tuple[tuple[int, ...], Any]]:
+    return {j.user: (j.times, j.entry_metadata.get("x")) for j in journeys}
+
+
+@settings(max_examples=300, deadline=None)
+@given(events_strategy, steps_strategy, st.integers(0, 20), st.integers(1, 30))
+def test_the_walk_over_timelines_equals_the_walk_over_events(
+    raw: list[tuple[str, int, str, dict[str, Any]]],
+    step_spec: list[tuple[str, bool]],
+    start: int,
+    window_minutes: int,
+) -> None:
+    # Spread over three UTC days, so that a funnel crosses the timelines of several days.
+    events = [(u, t * 60_000 * 100, e, m) for u, t, e, m in raw]
+    funnel = rule(
+        *(
+            {"eventId": e, "conditions": {"field": "x", "op": "eq", "value": 1}}
+            if conditional
+            else {"eventId": e}
+            for e, conditional in step_spec
+        ),
+        window=window_minutes * 60 * 100,
+    )
+    start_ms, end_ms = start * 6_000_000, (start + 15) * 6_000_000
+    window_ms = window_minutes * 6_000_000
+    expected = walk(events, funnel.steps, start_ms, end_ms, window_ms)
+    got = funnel_arrays.journeys(
+        as_timelines(events), funnel.steps, start_ms, end_ms, window_ms, "x"
+    )
+    assert got is not None
+    assert by_hash(got) == {
+        str(user_hash(j.user)): (j.times, j.entry_metadata.get("x")) for j in expected
+    }
+    assert step_figures(got, funnel.steps) == step_figures(expected, funnel.steps)
+    assert segments(got, funnel.steps, "x") == segments(expected, funnel.steps, "x")
+
+
+def test_timelines_keep_ties_repeated_steps_and_json_types_apart() -> None:
+    funnel = rule(
+        {"eventId": "a", "conditions": {"field": "x", "op": "eq", "value": True}},
+        {"eventId": "a"},
+        {"eventId": "b", "conditions": {"field": "x", "op": "eq", "value": 1}},
+    )
+    events: list[FunnelEvent] = [
+        ("u", HOUR, "a", {"x": 1}),  # 1 is not true: does not enter, but reaches step 2
+        ("u", HOUR, "a", {"x": True}),  # enters (recorded after the first, same moment)
+        ("u", HOUR, "b", {"x": True}),  # true is not 1
+        ("u", HOUR, "b", {"x": 1.0}),  # 1.0 is 1: step 3
+        ("v", HOUR, "a", {"x": True}),  # enters
+        ("v", HOUR, "a", {"x": True}),  # step 2: another event than the entry
+        ("v", 2 * HOUR, "b", {"x": 1}),  # step 3
+        ("w", HOUR, "a", {"x": True}),  # enters; its only a cannot also be step 2
+        ("w", 2 * HOUR, "b", {"x": 1}),
+    ]
+    expected = walk(events, funnel.steps, 0, DAY, DAY)
+    got = funnel_arrays.journeys(as_timelines(events), funnel.steps, 0, DAY, DAY, "x")
+    assert sorted(j.times for j in expected) == [
+        (HOUR,),
+        (HOUR, HOUR, HOUR),
+        (HOUR, HOUR, 2 * HOUR),
+    ]
+    assert got is not None
+    assert sorted((j.times, j.entry_metadata["x"]) for j in got) == [
+        ((HOUR,), True),
+        ((HOUR, HOUR, HOUR), True),
+        ((HOUR, HOUR, 2 * HOUR), True),
+    ]
+
+
+def test_timelines_that_cannot_hold_the_metadata_send_conditions_to_the_raw_events() -> None:
+    funnel = rule({"eventId": "a", "conditions": {"field": "x", "op": "exists"}}, {"eventId": "b"})
+    events: list[FunnelEvent] = [("u", HOUR, "a", {"x": 2**70}), ("u", 2 * HOUR, "b", {})]
+    (columns, *_) = as_timelines(events)
+    assert not columns.complete
+    assert funnel_arrays.journeys(as_timelines(events), funnel.steps, 0, DAY, DAY, None) is None
+    plain = rule({"eventId": "a"}, {"eventId": "b"})
+    got = funnel_arrays.journeys(as_timelines(events), plain.steps, 0, DAY, DAY, None)
+    assert got is not None and [j.times for j in got] == [(HOUR, 2 * HOUR)]
