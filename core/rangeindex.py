@@ -190,19 +190,21 @@ def _choices(wanted: Any) -> list[tuple[int, Any]] | None:
         if set(wanted) != {"$in"} or not isinstance(wanted["$in"], list | tuple):
             return None
         values = [ranked(v) for v in wanted["$in"]]
-        return None if not values or any(v is None for v in values) else values  # type: ignore[return-value]
+        kept = [v for v in values if v is not None]
+        return kept if kept and len(kept) == len(values) else None
     value = ranked(wanted)
     return None if value is None else [value]
 
 
 def _bounds(wanted: Mapping[str, Any]) -> tuple[list[Any], list[Any]] | None:
     """The (low, high) key suffixes of a range: inclusive ends (a superset of $gt and $lt)."""
-    lows = [ranked(wanted[op]) for op in ("$gt", "$gte") if op in wanted]
-    highs = [ranked(wanted[op]) for op in ("$lt", "$lte") if op in wanted]
-    bounds = lows + highs
-    if any(b is None for b in bounds) or len({b[0] for b in bounds if b is not None}) != 1:
+    ends = {op: ranked(wanted[op]) for op in ("$gt", "$gte", "$lt", "$lte") if op in wanted}
+    known = {op: end for op, end in ends.items() if end is not None}
+    if len(known) != len(ends) or len({rank for rank, _ in known.values()}) != 1:
         return None
-    rank = bounds[0][0]  # type: ignore[index]
-    low = [rank, min(b[1] for b in lows if b is not None)] if lows else [rank]
-    high = [rank, max(b[1] for b in highs if b is not None), TOP] if highs else [rank, TOP]
+    rank = next(iter(known.values()))[0]
+    lows = [value for op, (_, value) in known.items() if op.startswith("$g")]
+    highs = [value for op, (_, value) in known.items() if op.startswith("$l")]
+    low = [rank, min(lows)] if lows else [rank]
+    high = [rank, max(highs), TOP] if highs else [rank, TOP]
     return low, high
