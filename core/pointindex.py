@@ -55,6 +55,24 @@ def _plain(value: Any) -> bool:
     return isinstance(value, _PLAIN) and not (isinstance(value, float) and math.isnan(value))
 
 
+def expired(store: Any, document: Mapping[str, Any]) -> bool:
+    """Whether a TTL index of `store` has expired `document` (mongomock's sweep would delete
+    it at its next read)."""
+    # The clock mongomock's own sweep reads (core.inmemory points it at core.clock).
+    now = mongomock.utcnow()  # type: ignore[attr-defined]  # untyped module attribute
+    for index in store._ttl_indexes.values():
+        try:
+            expiry = int(index["expireAfterSeconds"])
+        except ValueError:
+            continue
+        if len(index["key"]) > 1:
+            continue
+        field = next(iter(index["key"]))[0]
+        if store._value_meets_expiry(document.get(field), expiry, now):
+            return True
+    return False
+
+
 def _equality(filter: Mapping[str, Any], field: str) -> tuple[bool, Any]:
     """(True, value) when `filter` asks `field` to equal a plain value or null."""
     if field not in filter:
@@ -184,27 +202,11 @@ class PointIndex:
         live = []
         for key in found:
             document = documents[key]
-            if ttl and self._expired(store, document):
+            if ttl and expired(store, document):
                 del store[key]
                 continue
             live.append(document)
         return live
-
-    @staticmethod
-    def _expired(store: Any, document: Mapping[str, Any]) -> bool:
-        # The clock mongomock's own sweep reads (core.inmemory points it at core.clock).
-        now = mongomock.utcnow()  # type: ignore[attr-defined]  # untyped module attribute
-        for index in store._ttl_indexes.values():
-            try:
-                expiry = int(index["expireAfterSeconds"])
-            except ValueError:
-                continue
-            if len(index["key"]) > 1:
-                continue
-            field = next(iter(index["key"]))[0]
-            if store._value_meets_expiry(document.get(field), expiry, now):
-                return True
-        return False
 
     def _candidates(self, filter: Mapping[str, Any]) -> set[Any] | None:
         usable, value = _equality(filter, "_id")
