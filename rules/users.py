@@ -98,11 +98,14 @@ class UserStore:
             except DuplicateKeyError:
                 return False
             return True
+        # Only what changed: the version guard means the document still holds the rest.
+        before = state_to_fields(stored.state)
+        changed = {name: value for name, value in fields.items() if before.get(name) != value}
         result = self._users.update_one(
             # The shard key (project, userId) beside the _id: mongos targets one shard.
             {**_key(project, state.user_id), "_id": stored.id, "version": stored.version},
             {
-                "$set": {**fields, "version": stored.version + 1},
+                "$set": {**changed, "version": stored.version + 1},
                 "$push": {"pending": dict(pending)},
                 "$min": {"pendingSince": now},
             },
