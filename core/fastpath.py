@@ -43,7 +43,7 @@ _results: Any = mongomock.results
 # Leaves mongomock's copies hand back equal and unshared: immutable values.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), ObjectId, bytes})
 _utc = _helpers.utc
-_patch: Callable[[Any], Any] = _helpers.patch_datetime_awareness_in_document
+_patch_leaf: Callable[[Any], Any] = _helpers.patch_datetime_awareness_in_document
 
 # Checks a stored document before a write is kept (core.inmemory: the 16 MiB limit); raises to
 # refuse it, and the store is left as it was.
@@ -65,6 +65,20 @@ def copy_out(value: Any, tz_aware: bool) -> Any:
         return value.replace(tzinfo=_utc) if tz_aware else value
     copied = _mongomock._copy_field(value, dict)
     return _helpers.make_datetime_timezone_aware_in_document(copied) if tz_aware else copied
+
+
+def _patch(value: Any) -> Any:
+    """mongomock's `patch_datetime_awareness_in_document` (what it stores or matches:
+    datetimes naive UTC, to the millisecond; tuples as lists), walking dicts and lists
+    without its isinstance tests of every value."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _patch(item) for key, item in value.items()}
+    if kind is list:
+        return [_patch(item) for item in value]
+    if kind in _IMMUTABLE:
+        return value
+    return _patch_leaf(value)
 
 
 def _snapshot(value: Any) -> Any:
