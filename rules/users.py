@@ -14,7 +14,7 @@ crashed in between.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -69,6 +69,11 @@ class UserStore:
         document = self._users.find_one({"project": project, "userId": user_id})
         return None if document is None else _stored(document)
 
+    def load_many(self, project: str, user_ids: Sequence[str]) -> dict[str, StoredUser]:
+        """The stored users among `user_ids` (a batch's), in one query."""
+        documents = self._users.find({"project": project, "userId": {"$in": list(user_ids)}})
+        return {document["userId"]: _stored(document) for document in documents}
+
     def save(
         self,
         project: str,
@@ -81,6 +86,18 @@ class UserStore:
 
         Returns False on a lost race; the caller reloads and tries again.
         """
+        return self.save_records(project, stored, state, [pending], now)
+
+    def save_records(
+        self,
+        project: str,
+        stored: StoredUser | None,
+        state: UserState,
+        records: Sequence[Mapping[str, Any]],
+        now: datetime,
+    ) -> bool:
+        """`save` for several pending records at once (a batch's events of one user), in the
+        same single conditional write."""
         fields = {**state_to_fields(state), "updatedAt": now}
         if stored is None:
             try:
@@ -91,7 +108,7 @@ class UserStore:
                         "version": 1,
                         "createdAt": now,
                         **fields,
-                        "pending": [dict(pending)],
+                        "pending": [dict(record) for record in records],
                         "pendingSince": now,
                     }
                 )
@@ -106,7 +123,7 @@ class UserStore:
             {**_key(project, state.user_id), "_id": stored.id, "version": stored.version},
             {
                 "$set": {**changed, "version": stored.version + 1},
-                "$push": {"pending": dict(pending)},
+                "$push": {"pending": _pushed(records)},
                 "$min": {"pendingSince": now},
             },
         )
@@ -122,6 +139,24 @@ class UserStore:
         )
         if emptied.matched_count == 0:
             self._users.update_one(user, {"$pull": {"pending": {"id": pending_id}}})
+
+    def clear_records(self, project: str, user_id: str, record_ids: Sequence[Any]) -> None:
+        """`clear_pending` for several finished records of one user, in one write when they are
+        all that is pending (else two)."""
+        if len(record_ids) == 1:
+            self.clear_pending(project, user_id, record_ids[0])
+            return
+        user = {"project": project, "userId": user_id}
+        emptied = self._users.update_one(
+            {
+                **user,
+                "pending": {"$size": len(record_ids)},
+                "pending.id": {"$all": list(record_ids)},
+            },
+            {"$set": {"pending": []}, "$unset": {"pendingSince": ""}},
+        )
+        if emptied.matched_count == 0:
+            self._users.update_one(user, {"$pull": {"pending": {"id": {"$in": list(record_ids)}}}})
 
     def forget_pending_marker(self, stored: StoredUser) -> None:
         self._users.update_one(
@@ -199,6 +234,12 @@ class UserStore:
             sort=[("pendingSince", ASCENDING)],
         )
         return None if document is None else document["pendingSince"]
+
+
+def _pushed(records: Sequence[Mapping[str, Any]]) -> Any:
+    if len(records) == 1:
+        return dict(records[0])
+    return {"$each": [dict(record) for record in records]}
 
 
 def _key(project: str, user_id: str) -> dict[str, str]:

@@ -1,0 +1,247 @@
+"""Recording a batch of events (POST /events/batch) with bulk writes.
+
+A batch follows rules.service's protocol per user instead of per event:
+
+1. the batch's users are read in one query, and whatever earlier saves left pending is
+   finished (rules.service.finish_pending);
+2. each user's events are evaluated in request order, each on the state the previous one
+   left;
+3. one conditional update per user (guarded by the version read in 1) applies the final state
+   and pushes one pending record per event; a new user is inserted with them;
+4. the event records, ledger entries and outbox documents of every saved user are written with
+   one insert per collection (documents already there are left alone);
+5. the effects run, the leaderboards in one transaction for the whole batch;
+6. each user's records are pulled, in one update per user.
+
+A crash after a user's save leaves their pending records, which the user's next load or the
+recovery sweep finishes one by one (rules.service.finish_record: the same documents, written
+the same idempotent way), so nothing is lost or applied twice. A user whose save lost a race
+(another request changed them after 1) has nothing of the batch applied: their events are
+then recorded one by one through rules.service.record_event, which re-reads and retries.
+Events with an idempotency key are recorded one by one too, in their place in the batch (the
+events around them before and after it), so that a key is bound, checked and completed exactly
+as on POST /event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+
+from rules.catalog import Catalog, CatalogCache, load_catalog
+from rules.engine import Event
+from rules.errors import RulesError
+from rules.eventlog import EventLog
+from rules.idempotency import IdempotencyKey
+from rules.ledger import Ledger
+from rules.notifications import Outbox
+from rules.points import check_metadata_schema
+from rules.service import (
+    Effect,
+    Recorded,
+    check_event_time,
+    evaluate_event,
+    finish_pending,
+    pending_record,
+    record_event,
+    run_effects,
+)
+from rules.state import UserState
+from rules.users import StoredUser, UserStore
+
+log = logging.getLogger(__name__)
+
+# What one item of a batch came to: its response data, or what POST /event would have raised.
+Result = Recorded | Exception
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    event: Event
+    received_at: datetime
+    idempotency: IdempotencyKey | None = None
+
+
+@dataclass
+class _UserEvents:
+    """One user's events of the batch, in request order, and what they came to."""
+
+    indexes: list[int]
+    stored: StoredUser | None = None
+    records: list[dict[str, Any]] | None = None
+
+
+def record_batch(
+    db: Database[Any],
+    project: str,
+    items: Sequence[BatchItem],
+    *,
+    catalogs: CatalogCache | None = None,
+    may_import: bool = True,
+    effects: Sequence[Effect] = (),
+) -> list[Result]:
+    """Record each item as rules.service.record_event would, in request order; returns one
+    result per item (a Recorded, or the exception that item raised)."""
+    results: list[Result | None] = [None] * len(items)
+    catalog = catalogs.get(db, project) if catalogs is not None else load_catalog(db, project)
+    run: list[int] = []
+    for index, item in enumerate(items):
+        if item.idempotency is None:
+            run.append(index)
+            continue
+        _record_run(db, project, items, run, catalog, catalogs, may_import, effects, results)
+        run = []
+        results[index] = _one(db, project, item, catalogs, may_import, effects)
+    _record_run(db, project, items, run, catalog, catalogs, may_import, effects, results)
+    return [_given(result) for result in results]
+
+
+def _given(result: Result | None) -> Result:
+    if result is None:  # every item is either recorded, refused or recorded one by one
+        raise AssertionError("a batch item was left without a result")
+    return result
+
+
+def _one(
+    db: Database[Any],
+    project: str,
+    item: BatchItem,
+    catalogs: CatalogCache | None,
+    may_import: bool,
+    effects: Sequence[Effect],
+) -> Result:
+    try:
+        return record_event(
+            db,
+            project,
+            item.event,
+            received_at=item.received_at,
+            idempotency=item.idempotency,
+            catalogs=catalogs,
+            may_import=may_import,
+            effects=effects,
+        )
+    except Exception as error:  # noqa: BLE001 — every failure becomes this item's error
+        return error
+
+
+def _record_run(
+    db: Database[Any],
+    project: str,
+    items: Sequence[BatchItem],
+    run: Sequence[int],
+    catalog: Catalog,
+    catalogs: CatalogCache | None,
+    may_import: bool,
+    effects: Sequence[Effect],
+    results: list[Result | None],
+) -> None:
+    """Record the items at `run` (none with a key) with bulk writes, filling `results`."""
+    users = _accepted(items, run, catalog, may_import, results)
+    if not users:
+        return
+    store = UserStore(db)
+    try:
+        for user_id, stored in store.load_many(project, list(users)).items():
+            finish_pending(db, stored, effects)
+            users[user_id].stored = stored
+    except PyMongoError as error:
+        for events in users.values():
+            for index in events.indexes:
+                results[index] = error
+        return
+    saved = []
+    for user_id, events in users.items():
+        outcomes = _save_user(store, project, user_id, events, items, catalog)
+        if isinstance(outcomes, Exception):
+            for index in events.indexes:
+                results[index] = outcomes
+        elif outcomes is None:  # lost a race: nothing of theirs was written; one by one
+            for index in events.indexes:
+                results[index] = _one(db, project, items[index], catalogs, may_import, effects)
+        else:
+            saved.append((user_id, events))
+            for index, outcome in zip(events.indexes, outcomes, strict=True):
+                results[index] = outcome
+    if saved:
+        _finish(db, project, saved, effects)
+
+
+def _accepted(
+    items: Sequence[BatchItem],
+    run: Sequence[int],
+    catalog: Catalog,
+    may_import: bool,
+    results: list[Result | None],
+) -> dict[str, _UserEvents]:
+    """The items POST /event would accept, grouped by user in order of first appearance; the
+    others get their refusal as result."""
+    users: dict[str, _UserEvents] = {}
+    for index in run:
+        item = items[index]
+        try:
+            check_event_time(item.event.timestamp, item.received_at, may_import)
+            check_metadata_schema(catalog.event_rule(item.event.event_id), item.event.metadata)
+        except RulesError as error:
+            results[index] = error
+            continue
+        users.setdefault(item.event.user_id, _UserEvents([])).indexes.append(index)
+    return users
+
+
+def _save_user(
+    store: UserStore,
+    project: str,
+    user_id: str,
+    events: _UserEvents,
+    items: Sequence[BatchItem],
+    catalog: Catalog,
+) -> list[Recorded] | PyMongoError | None:
+    """Evaluate the user's events in order and save them with one conditional write. Returns
+    their outcomes; None when the save lost a race; the store's error when it failed."""
+    state = events.stored.state if events.stored is not None else UserState(user_id=user_id)
+    records, outcomes = [], []
+    for index in events.indexes:
+        item = items[index]
+        evaluation = evaluate_event(catalog, item.event, state)
+        state = evaluation.state
+        records.append(pending_record(project, item.event, evaluation, catalog, item.received_at))
+        outcomes.append(Recorded(evaluation.outcome))
+    received_at = max(items[index].received_at for index in events.indexes)
+    try:
+        if not store.save_records(project, events.stored, state, records, received_at):
+            return None
+    except PyMongoError as error:
+        return error
+    events.records = records
+    return outcomes
+
+
+def _finish(
+    db: Database[Any],
+    project: str,
+    saved: Sequence[tuple[str, _UserEvents]],
+    effects: Sequence[Effect],
+) -> None:
+    """Steps 4-6 for every saved user's records (rules.service.finish_record, in bulk)."""
+    records = [(user_id, record) for user_id, events in saved for record in events.records or []]
+    try:
+        EventLog(db).insert_many([record["event"] for _, record in records])
+        Ledger(db).insert([entry for _, record in records for entry in record["ledger"]])
+        Outbox(db).insert(
+            [document for _, record in records for document in record.get("notifications", [])]
+        )
+        run_effects(effects, project, records)
+        users = UserStore(db)
+        for user_id, events in saved:
+            users.clear_records(project, user_id, [record["id"] for record in events.records or []])
+    except PyMongoError:
+        # Applied: the records finish on each user's next load or the recovery sweep.
+        # Answering 500 now would invite a retry that pays twice.
+        log.exception("%d events of a batch applied; their records finish later", len(records))
