@@ -16,8 +16,8 @@ A batch follows rules.service's protocol per user instead of per event:
 A crash after a user's save leaves their pending records, which the user's next load or the
 recovery sweep finishes one by one (rules.service.finish_record: the same documents, written
 the same idempotent way), so nothing is lost or applied twice. A user whose save lost a race
-(another request changed them after 1) has nothing of the batch applied: their events are
-then recorded one by one through rules.service.record_event, which re-reads and retries.
+(another request changed them after 1) has nothing of the batch applied yet: they are read
+again and their events decided again, as rules.service.record_event does for one event.
 Events with an idempotency key are recorded one by one too, in their place in the batch (the
 events around them before and after it), so that a key is bound, checked and completed exactly
 as on POST /event.
@@ -26,6 +26,8 @@ as on POST /event.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,13 +38,16 @@ from pymongo.errors import PyMongoError
 
 from rules.catalog import Catalog, CatalogCache, load_catalog
 from rules.engine import Event
-from rules.errors import RulesError
+from rules.errors import RulesError, UpdateContention
 from rules.eventlog import EventLog
 from rules.idempotency import IdempotencyKey
 from rules.ledger import Ledger
 from rules.notifications import Outbox
 from rules.points import check_metadata_schema
 from rules.service import (
+    BACKOFF_BASE,
+    BACKOFF_CAP,
+    MAX_ATTEMPTS,
     Effect,
     Recorded,
     check_event_time,
@@ -95,10 +100,10 @@ def record_batch(
         if item.idempotency is None:
             run.append(index)
             continue
-        _record_run(db, project, items, run, catalog, catalogs, may_import, effects, results)
+        _record_run(db, project, items, run, catalog, may_import, effects, results)
         run = []
         results[index] = _one(db, project, item, catalogs, may_import, effects)
-    _record_run(db, project, items, run, catalog, catalogs, may_import, effects, results)
+    _record_run(db, project, items, run, catalog, may_import, effects, results)
     return [_given(result) for result in results]
 
 
@@ -137,7 +142,6 @@ def _record_run(
     items: Sequence[BatchItem],
     run: Sequence[int],
     catalog: Catalog,
-    catalogs: CatalogCache | None,
     may_import: bool,
     effects: Sequence[Effect],
     results: list[Result | None],
@@ -158,17 +162,14 @@ def _record_run(
         return
     saved = []
     for user_id, events in users.items():
-        outcomes = _save_user(store, project, user_id, events, items, catalog)
+        outcomes = _save_user(db, project, user_id, events, items, catalog, effects)
         if isinstance(outcomes, Exception):
             for index in events.indexes:
                 results[index] = outcomes
-        elif outcomes is None:  # lost a race: nothing of theirs was written; one by one
-            for index in events.indexes:
-                results[index] = _one(db, project, items[index], catalogs, may_import, effects)
-        else:
-            saved.append((user_id, events))
-            for index, outcome in zip(events.indexes, outcomes, strict=True):
-                results[index] = outcome
+            continue
+        saved.append((user_id, events))
+        for index, outcome in zip(events.indexes, outcomes, strict=True):
+            results[index] = outcome
     if saved:
         _finish(db, project, saved, effects)
 
@@ -196,31 +197,44 @@ def _accepted(
 
 
 def _save_user(
-    store: UserStore,
+    db: Database[Any],
     project: str,
     user_id: str,
     events: _UserEvents,
     items: Sequence[BatchItem],
     catalog: Catalog,
-) -> list[Recorded] | PyMongoError | None:
-    """Evaluate the user's events in order and save them with one conditional write. Returns
-    their outcomes; None when the save lost a race; the store's error when it failed."""
-    state = events.stored.state if events.stored is not None else UserState(user_id=user_id)
-    records, outcomes = [], []
-    for index in events.indexes:
-        item = items[index]
-        evaluation = evaluate_event(catalog, item.event, state)
-        state = evaluation.state
-        records.append(pending_record(project, item.event, evaluation, catalog, item.received_at))
-        outcomes.append(Recorded(evaluation.outcome))
+    effects: Sequence[Effect],
+) -> list[Recorded] | Exception:
+    """Evaluate the user's events in order and save them with one conditional write; after a
+    lost race (another request saved the user since it was read), read the user again and
+    decide again, as rules.service.record_event does. Returns the events' outcomes, or the
+    error that stopped them."""
+    store = UserStore(db)
+    stored = events.stored
     received_at = max(items[index].received_at for index in events.indexes)
     try:
-        if not store.save_records(project, events.stored, state, records, received_at):
-            return None
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
+                stored = store.load(project, user_id)
+                if stored is not None:
+                    finish_pending(db, stored, effects)
+            state = stored.state if stored is not None else UserState(user_id=user_id)
+            records, outcomes = [], []
+            for index in events.indexes:
+                item = items[index]
+                evaluation = evaluate_event(catalog, item.event, state)
+                state = evaluation.state
+                records.append(
+                    pending_record(project, item.event, evaluation, catalog, item.received_at)
+                )
+                outcomes.append(Recorded(evaluation.outcome))
+            if store.save_records(project, stored, state, records, received_at):
+                events.records = records
+                return outcomes
     except PyMongoError as error:
         return error
-    events.records = records
-    return outcomes
+    return UpdateContention(f"user {user_id!r} is changing too fast; retry the request")
 
 
 def _finish(

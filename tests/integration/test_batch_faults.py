@@ -23,6 +23,7 @@ from rules.indexes import ensure_indexes
 from rules.ledger import Ledger
 from rules.reconcile import sweep_pending, verify_balances
 from rules.service import record_event
+from rules.users import UserStore
 from rules.webhooks import WebhookStore
 from tests.faults import Crash, CrashingDatabase
 
@@ -111,4 +112,24 @@ def test_a_batch_recorded_after_a_crash_finishes_what_the_crash_left(store: Any)
         assert store.events.count_documents({"userId": user}) == events
         assert Ledger(store).balance(PROJECT, user) == POINTS * events
         assert store.users.find_one({"userId": user})["pending"] == []
+    assert verify_balances(store).drifts == []
+
+
+def test_a_user_changed_while_the_batch_was_deciding_is_read_and_decided_again(
+    store: Any, monkeypatch: Any
+) -> None:
+    load_many = UserStore.load_many
+
+    def stale(users: UserStore, project: str, user_ids: Any) -> Any:
+        found = load_many(users, project, user_ids)
+        # Another request records an event of amy's after the batch read her.
+        record_event(store, PROJECT, Event("login", "amy", BATCH_AT), received_at=BATCH_AT)
+        return found
+
+    monkeypatch.setattr(UserStore, "load_many", stale)
+    results = batch(store)
+
+    assert [r.outcome.balance for r in results] == [30, 10, 40, 20]
+    assert store.events.count_documents({"userId": "amy"}) == 4
+    assert Ledger(store).balance(PROJECT, "amy") == 40
     assert verify_balances(store).drifts == []
