@@ -2,8 +2,8 @@
 
 A batch follows rules.service's protocol per user instead of per event:
 
-1. the batch's users are read in one query, and whatever earlier saves left pending is
-   finished (rules.service.finish_pending);
+1. the batch's users are read in one query, and what a crashed request may have left pending
+   is finished (rules.service.finish_pending; see `_finish_abandoned`);
 2. each user's events are evaluated in request order, each on the state the previous one
    left;
 3. one conditional update per user (guarded by the version read in 1) applies the final state
@@ -30,7 +30,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.database import Database
@@ -44,6 +44,7 @@ from rules.idempotency import IdempotencyKey
 from rules.ledger import Ledger
 from rules.notifications import Outbox
 from rules.points import check_metadata_schema
+from rules.reconcile import SWEEP_GRACE
 from rules.service import (
     BACKOFF_BASE,
     BACKOFF_CAP,
@@ -80,6 +81,7 @@ class _UserEvents:
     indexes: list[int]
     stored: StoredUser | None = None
     records: list[dict[str, Any]] | None = None
+    lost_races: int = 0
 
 
 def record_batch(
@@ -151,9 +153,10 @@ def _record_run(
     if not users:
         return
     store = UserStore(db)
+    now = max(items[index].received_at for index in run)
     try:
         for user_id, stored in store.load_many(project, list(users)).items():
-            finish_pending(db, stored, effects)
+            _finish_abandoned(db, stored, now, effects)
             users[user_id].stored = stored
     except PyMongoError as error:
         for events in users.values():
@@ -161,8 +164,12 @@ def _record_run(
                 results[index] = error
         return
     saved = []
+    contended = False
     for user_id, events in users.items():
-        outcomes = _save_user(db, project, user_id, events, items, catalog, effects)
+        # Once a save lost a race, others are saving this batch's users too: read each of the
+        # remaining ones again just before deciding them, not as read at the start.
+        outcomes = _save_user(db, project, user_id, events, items, catalog, effects, contended)
+        contended = contended or events.lost_races > 0
         if isinstance(outcomes, Exception):
             for index in events.indexes:
                 results[index] = outcomes
@@ -204,6 +211,7 @@ def _save_user(
     items: Sequence[BatchItem],
     catalog: Catalog,
     effects: Sequence[Effect],
+    read_again: bool = False,
 ) -> list[Recorded] | Exception:
     """Evaluate the user's events in order and save them with one conditional write; after a
     lost race (another request saved the user since it was read), read the user again and
@@ -215,10 +223,12 @@ def _save_user(
     try:
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
+                events.lost_races += 1
                 time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
+            if attempt or read_again:
                 stored = store.load(project, user_id)
                 if stored is not None:
-                    finish_pending(db, stored, effects)
+                    _finish_abandoned(db, stored, received_at, effects)
             state = stored.state if stored is not None else UserState(user_id=user_id)
             records, outcomes = [], []
             for index in events.indexes:
@@ -235,6 +245,24 @@ def _save_user(
     except PyMongoError as error:
         return error
     return UpdateContention(f"user {user_id!r} is changing too fast; retry the request")
+
+
+def _finish_abandoned(
+    db: Database[Any], stored: StoredUser, now: datetime, effects: Sequence[Effect]
+) -> None:
+    """Finish the user's pending records if one may have been left by a crash: one pending
+    since before the recovery sweep's grace. Younger ones belong to requests still under way
+    (another batch's, between its saves and its pulls), which finish them themselves:
+    finishing them here too would write everything twice under load. The event applied here
+    does not depend on them (they hold writes to other collections, not the user's state),
+    and events with an idempotency key, which do, go through rules.service.record_event."""
+    since = stored.pending_since
+    if stored.pending and (since is None or _aware(since) <= now - SWEEP_GRACE):
+        finish_pending(db, stored, effects)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _finish(

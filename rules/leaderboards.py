@@ -189,14 +189,19 @@ def record_awards_of_users(
 ) -> int:
     """`record_awards` for several users at once (a batch's), in the same three round trips
     as for one: the markers watched together, the reads in one pipeline (one ZMSCORE per
-    board for all its users), the writes in one transaction (one ZADD per board)."""
+    board for all its users), the writes in one transaction (one ZADD per board).
+
+    Should one of the users change meanwhile (another request awarded them), the users are
+    recorded one by one instead: retrying them all together could lose again and again to
+    whichever of them is busiest."""
     earned = {user: counted(entries) for user, entries in entries_by_user.items()}
     earned = {user: entries for user, entries in earned.items() if entries}
     if not earned:
         return 0
     markers = {user: applied_key(project, user) for user in earned}
+    tries = MAX_TRIES if len(earned) == 1 else 1
     with client.pipeline() as pipe:
-        for _ in range(MAX_TRIES):
+        for _ in range(tries):
             try:
                 pipe.watch(*markers.values())  # type: ignore[no-untyped-call]
                 fresh, scores = _unapplied(client, markers, earned, project)
@@ -209,7 +214,12 @@ def record_awards_of_users(
                 return sum(len(entries) for entries in fresh.values())
             except redis.WatchError:
                 continue
-    raise LeaderboardContention(f"the boards of users {sorted(earned)!r} kept changing")
+    if len(earned) > 1:
+        return sum(
+            record_awards_of_users(client, project, {user: entries}, now)
+            for user, entries in earned.items()
+        )
+    raise LeaderboardContention(f"the boards of user {next(iter(earned))!r} kept changing")
 
 
 Scores = dict[str, dict[str, float | None]]  # board key -> user -> score (None: not on it)

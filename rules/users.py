@@ -36,6 +36,8 @@ class StoredUser:
     version: int
     state: UserState
     pending: list[dict[str, Any]] = field(default_factory=list)
+    # No record has been pending since before this (None: nothing is pending).
+    pending_since: datetime | None = None
 
 
 class UserStore:
@@ -254,6 +256,7 @@ def _stored(document: Mapping[str, Any]) -> StoredUser:
         version=document["version"],
         state=state_from_document(document),
         pending=list(document.get("pending", [])),
+        pending_since=document.get("pendingSince"),
     )
 
 

@@ -50,8 +50,8 @@ def store(db: Any) -> Any:
     return db
 
 
-def batch(db: Any) -> list[Any]:
-    items = [BatchItem(Event("login", user, BATCH_AT), BATCH_AT) for user in BATCH]
+def batch(db: Any, at: datetime = BATCH_AT) -> list[Any]:
+    items = [BatchItem(Event("login", user, at), at) for user in BATCH]
     return record_batch(db, PROJECT, items)
 
 
@@ -100,15 +100,24 @@ def test_a_crash_at_any_write_of_a_batch_then_the_sweep_applies_each_event_once(
     assert verify_balances(store).drifts == []
 
 
-def test_a_batch_recorded_after_a_crash_finishes_what_the_crash_left(store: Any) -> None:
-    """The users' next batch finishes their pending records before it applies its own."""
+def test_a_later_batch_finishes_what_a_crash_left_and_a_batch_under_way_leaves_it(
+    store: Any,
+) -> None:
+    """Records pending for longer than the sweep's grace were left by a crash: the users' next
+    batch finishes them before it applies its own. Younger ones may belong to a batch still
+    under way, which finishes them itself: another batch leaves them alone."""
     with pytest.raises(Crash):
         batch(CrashingDatabase(store, survive=3))  # every save done, nothing else
 
-    results = batch(store)
+    meanwhile = batch(store, BATCH_AT + timedelta(seconds=5))
+    assert [r.outcome.balance for r in meanwhile] == [40, 20, 50, 30]
+    assert store.events.count_documents({"userId": "amy"}) == 1 + 2  # the crash's 2 wait
+    assert len(store.users.find_one({"userId": "amy"})["pending"]) == 2
 
-    assert [r.outcome.balance for r in results] == [40, 20, 50, 30]
-    for user, events in (("amy", 5), ("bob", 3), ("cat", 2)):
+    later = batch(store, BATCH_AT + timedelta(minutes=1))
+
+    assert [r.outcome.balance for r in later] == [60, 30, 70, 40]
+    for user, events in (("amy", 7), ("bob", 4), ("cat", 3)):
         assert store.events.count_documents({"userId": user}) == events
         assert Ledger(store).balance(PROJECT, user) == POINTS * events
         assert store.users.find_one({"userId": user})["pending"] == []
