@@ -31,7 +31,7 @@ import mongomock.collection
 import mongomock.helpers
 import mongomock.results
 from bson import ObjectId
-from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteError
 
 from core import pointindex
 
@@ -44,6 +44,7 @@ _results: Any = mongomock.results
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), ObjectId, bytes})
 _utc = _helpers.utc
 _patch_leaf: Callable[[Any], Any] = _helpers.patch_datetime_awareness_in_document
+_filter_applies: Callable[[Any, Any], bool] = _mongomock.filter_applies
 
 # Checks a stored document before a write is kept (core.inmemory: the 16 MiB limit); raises to
 # refuse it, and the store is left as it was.
@@ -119,7 +120,10 @@ def update_one(
     before = _snapshot(existing)
     modified = 0
     try:
-        collection._apply_update_document(existing, spec, document, False)
+        if _plain_pulls(document):
+            _pull(existing, document["$pull"])
+        else:
+            collection._apply_update_document(existing, spec, document, False)
         if existing != before:
             if before.get("_id") != existing.get("_id"):
                 raise WriteError(
@@ -144,6 +148,40 @@ def update_one(
         },
         acknowledged=True,
     )
+
+
+def _plain_pulls(update: Mapping[str, Any]) -> bool:
+    """An update that only pulls from top-level arrays the elements matching a condition (a
+    finished pending record: `{"$pull": {"pending": {"id": ...}}}`)."""
+    pulls = update.get("$pull")
+    return (
+        len(update) == 1
+        and isinstance(pulls, dict)
+        and all(
+            "." not in field and "$" not in field and isinstance(condition, dict)
+            for field, condition in pulls.items()
+        )
+    )
+
+
+def _pull(document: dict[str, Any], pulls: Mapping[str, Mapping[str, Any]]) -> None:
+    """mongomock's `$pull` of elements matching a condition from a top-level array, without
+    the deep copy of the whole array it iterates over: an element goes when the condition
+    applies to it as a document, or as a value ({"field": condition} to {"field": element})."""
+    for field, condition in pulls.items():
+        array = document.get(field)
+        if not isinstance(array, list):
+            continue
+        array[:] = [element for element in array if not _pulled(condition, element)]
+
+
+def _pulled(condition: Mapping[str, Any], element: Any) -> bool:
+    try:
+        if _filter_applies(condition, element):
+            return True
+    except OperationFailure:
+        pass
+    return bool(_filter_applies({"field": condition}, {"field": element}))
 
 
 def insert_one(collection: Any, document: Any) -> Any:

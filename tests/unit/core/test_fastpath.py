@@ -50,7 +50,13 @@ VALUES = st.recursive(
 def _document(
     document_id: int | None, user: str | None, n: int, extra: Any, expires: datetime | None
 ) -> dict[str, Any]:
-    document: dict[str, Any] = {"project": "p", "n": n, "extra": extra, "sub": {"m": extra}}
+    document: dict[str, Any] = {
+        "project": "p",
+        "n": n,
+        "extra": extra,
+        "sub": {"m": extra},
+        "log": [extra, {"k": n, "m": extra}, n],
+    }
     if document_id is not None:
         document["_id"] = document_id
     if user is not None:
@@ -85,6 +91,11 @@ UPDATES = st.one_of(
     st.builds(lambda m: {"$set": {"expiresAt": m}, "$inc": {"n": 1}}, MOMENTS),
     st.just({"$unset": {"userId": "", "first": ""}}),
     st.just({"$pull": {"log": None}}),
+    # A finished pending record pulled by its id: the fast path's own $pull.
+    st.builds(lambda v: {"$pull": {"log": {"k": v}}}, st.one_of(IDS, VALUES)),
+    st.builds(lambda v: {"$pull": {"log": {"$in": [v, 1]}, "extra": {"m": v}}}, VALUES),
+    st.builds(lambda n: {"$pull": {"log": {"k": {"$gte": n}}}}, IDS),
+    st.builds(lambda n: {"$pull": {"log": {"$gte": n}}}, IDS),
     st.builds(lambda i: {"$set": {"_id": i}}, IDS),
 )
 OPERATIONS = st.one_of(
