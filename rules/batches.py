@@ -10,8 +10,10 @@ A batch follows rules.service's protocol per user instead of per event:
    and pushes one pending record per event; a new user is inserted with them;
 4. the event records, ledger entries and outbox documents of every saved user are written with
    one insert per collection (documents already there are left alone);
-5. the effects run, the leaderboards in one transaction for the whole batch;
+5. the effects run, the leaderboards in one transaction for these users;
 6. each user's records are pulled, in one update per user.
+
+Steps 3 to 6 run for USERS_PER_WRITE users at a time.
 
 A crash after a user's save leaves their pending records, which the user's next load or the
 recovery sweep finishes one by one (rules.service.finish_record: the same documents, written
@@ -62,6 +64,12 @@ from rules.state import UserState
 from rules.users import StoredUser, UserStore
 
 log = logging.getLogger(__name__)
+
+# Users saved before their records are written and pulled together. Bounded so that their
+# records do not stay pending for the whole batch: another request of theirs would find a
+# longer pending list to read, update and pull around (the bench's 8 concurrent batches of
+# 100 users' events ran 20% faster than with one group per batch).
+USERS_PER_WRITE = 25
 
 # What one item of a batch came to: its response data, or what POST /event would have raised.
 Result = Recorded | Exception
@@ -163,22 +171,24 @@ def _record_run(
             for index in events.indexes:
                 results[index] = error
         return
-    saved = []
     contended = False
-    for user_id, events in users.items():
-        # Once a save lost a race, others are saving this batch's users too: read each of the
-        # remaining ones again just before deciding them, not as read at the start.
-        outcomes = _save_user(db, project, user_id, events, items, catalog, effects, contended)
-        contended = contended or events.lost_races > 0
-        if isinstance(outcomes, Exception):
-            for index in events.indexes:
-                results[index] = outcomes
-            continue
-        saved.append((user_id, events))
-        for index, outcome in zip(events.indexes, outcomes, strict=True):
-            results[index] = outcome
-    if saved:
-        _finish(db, project, saved, effects)
+    everyone = list(users.items())
+    for start in range(0, len(everyone), USERS_PER_WRITE):
+        saved = []
+        for user_id, events in everyone[start : start + USERS_PER_WRITE]:
+            # Once a save lost a race, others are saving this batch's users too: read each of
+            # the remaining ones again just before deciding them, not as read at the start.
+            outcomes = _save_user(db, project, user_id, events, items, catalog, effects, contended)
+            contended = contended or events.lost_races > 0
+            if isinstance(outcomes, Exception):
+                for index in events.indexes:
+                    results[index] = outcomes
+                continue
+            saved.append((user_id, events))
+            for index, outcome in zip(events.indexes, outcomes, strict=True):
+                results[index] = outcome
+        if saved:
+            _finish(db, project, saved, effects)
 
 
 def _accepted(
