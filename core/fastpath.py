@@ -105,6 +105,16 @@ def find_one(collection: Any, filter: Mapping[str, Any]) -> Any:
     return None
 
 
+def find(cursor: Any) -> list[Any]:
+    """What mongomock's `cursor` hands out, all at once: copied out here when it asks for whole
+    documents in store order (no sort, projection, skip or limit), else by mongomock."""
+    if cursor._sort or cursor._projection is not None or cursor._skip or cursor._limit:
+        return list(cursor._compute_results(with_limit_and_skip=True))
+    collection = cursor.collection
+    tz_aware = collection.codec_options.tz_aware
+    return [copy_out(document, tz_aware) for document in collection._iter_documents(cursor._spec)]
+
+
 def update_one(
     collection: Any, filter: Mapping[str, Any], update: Mapping[str, Any], check: Check
 ) -> Any:

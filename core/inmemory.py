@@ -90,7 +90,7 @@ _CONTAINERS = (dict, list, tuple)
 
 
 def _refuse_lookalikes(value: Any) -> None:
-    items = value.values() if isinstance(value, Mapping) else value
+    items = value.values() if type(value) is dict or isinstance(value, Mapping) else value
     for item in items:
         kind = type(item)
         if kind in _LEAVES:
@@ -400,5 +400,5 @@ class GuardedCursor:
             with _LOCK:
                 # The whole result, computed once (mongomock's own `next` would slice it anew
                 # for every document it hands out).
-                self._results = iter(list(self._cursor._compute_results(with_limit_and_skip=True)))
+                self._results = iter(fastpath.find(self._cursor))
         return next(self._results)

@@ -1,6 +1,6 @@
 """core.fastpath (through the in-memory store) answers exactly as plain mongomock does.
 
-Random sequences of the operations it serves — find_one, update_one, insert_one and
+Random sequences of the operations it serves — find_one, find, update_one, insert_one and
 insert_many — mixed with ones it leaves to mongomock, on documents with nested sub-documents,
 arrays, datetimes (aware, with microseconds) and a TTL field, against a unique index and a TTL
 index, at a fixed moment of Laurel's clock (which both stores' TTL sweeps read).
@@ -106,6 +106,7 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("delete_one"), FILTERS),
     st.tuples(st.just("find_one"), FILTERS),
     st.tuples(st.just("find"), FILTERS),
+    st.tuples(st.just("find_sorted"), FILTERS),
 )
 
 
@@ -143,6 +144,8 @@ def _run(collection: Any, operation: tuple[Any, ...]) -> Any:
             return collection.delete_one(arguments[0]).deleted_count
         if name == "find_one":
             return collection.find_one(arguments[0])
+        if name == "find_sorted":
+            return list(collection.find(arguments[0]).sort("n", -1).skip(1).limit(2))
         return list(collection.find(arguments[0]))
     except DuplicateKeyError as error:
         return ("duplicate", str(error))
