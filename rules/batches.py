@@ -67,8 +67,8 @@ log = logging.getLogger(__name__)
 
 # Users saved before their records are written and pulled together. Bounded so that their
 # records do not stay pending for the whole batch: another request of theirs would find a
-# longer pending list to read, update and pull around (the bench's 8 concurrent batches of
-# 100 users' events ran 20% faster than with one group per batch).
+# longer pending list to read, update and pull around (8 threads posting batches over the same
+# 100 users, in process: 736 events/s against 608 with one group per batch).
 USERS_PER_WRITE = 25
 
 # What one item of a batch came to: its response data, or what POST /event would have raised.
