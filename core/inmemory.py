@@ -5,6 +5,9 @@ real server where it matters to Laurel.
   scalars, `datetime.date`, `Decimal` or integers beyond 64 bits fail here exactly as they would
   against `mongod`, whatever mongomock itself checks; and, as there, no document may pass
   16 MiB of BSON, whether inserted, replaced or grown by an update.
+- Point reads, updates and inserts (`find_one`, `update_one` of an existing document,
+  `insert_one`, `insert_many`) skip mongomock's deep copies (core.fastpath); each document is
+  BSON-encoded once for both checks above.
 - Writes and reads run under one process-wide lock: a real server applies each
   single-document write atomically, and the conditional updates of `rules.users` rely on that.
   mongomock alone interleaves the read and the write of `update_one` across threads, and it
@@ -21,12 +24,13 @@ from typing import Any, cast
 
 import bson
 import mongomock
+from bson import ObjectId
 from bson.errors import InvalidDocument
 from pymongo import IndexModel
 from pymongo.database import Database
 from pymongo.errors import DocumentTooLarge, OperationFailure, WriteError
 
-from core import clock, pointindex, query_audit, server_rules
+from core import clock, fastpath, pointindex, query_audit, server_rules
 
 _LOCK = threading.RLock()
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # mongod's BSONObjMaxUserSize
@@ -54,15 +58,25 @@ def ensure_bson(*documents: Mapping[str, Any]) -> None:
     Stricter than pymongo in one way: subclasses of int, float and str (numpy.float64 is a
     float) are refused too, so numpy scalars never reach a document whatever their type.
     """
-    for document in documents:
-        bson.encode(document)
-        _refuse_lookalikes(document)
+    _encoded_sizes(documents)
 
 
 def refuse_oversized(*documents: Mapping[str, Any]) -> None:
     """Raise DocumentTooLarge, as pymongo does, for a document mongod would refuse to store."""
+    _refuse_sizes(len(bson.encode(document)) for document in documents)
+
+
+def _encoded_sizes(documents: Iterable[Mapping[str, Any]]) -> list[int]:
+    """ensure_bson, returning each document's BSON size (each encoded once)."""
+    sizes = []
     for document in documents:
-        size = len(bson.encode(document))
+        sizes.append(len(bson.encode(document)))
+        _refuse_lookalikes(document)
+    return sizes
+
+
+def _refuse_sizes(sizes: Iterable[int]) -> None:
+    for size in sizes:
         if size > MAX_DOCUMENT_BYTES:
             raise DocumentTooLarge(
                 f"BSON document too large ({size} bytes) - the connected server supports "
@@ -70,18 +84,24 @@ def refuse_oversized(*documents: Mapping[str, Any]) -> None:
             )
 
 
+# Values that are neither containers nor lookalikes: nothing to look into.
+_LEAVES = frozenset({int, float, str, bool, type(None), datetime, ObjectId, bytes})
+_CONTAINERS = (dict, list, tuple)
+
+
 def _refuse_lookalikes(value: Any) -> None:
-    if isinstance(value, Mapping):
-        for item in value.values():
+    items = value.values() if type(value) is dict or isinstance(value, Mapping) else value
+    for item in items:
+        kind = type(item)
+        if kind in _LEAVES:
+            continue
+        if kind in _CONTAINERS or isinstance(item, Mapping | list | tuple):
             _refuse_lookalikes(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _refuse_lookalikes(item)
-    elif isinstance(value, int | float | str) and type(value) not in _PLAIN:
-        raise InvalidDocument(
-            f"cannot store {value!r} of type {type(value).__module__}.{type(value).__name__}: "
-            "convert it to a plain int, float or str first"
-        )
+        elif isinstance(item, int | float | str) and kind not in _PLAIN:
+            raise InvalidDocument(
+                f"cannot store {item!r} of type {kind.__module__}.{kind.__name__}: "
+                "convert it to a plain int, float or str first"
+            )
 
 
 class GuardedDatabase:
@@ -180,14 +200,24 @@ class GuardedCollection:
         with _LOCK:
             return list(self._collection.aggregate(*args, **kwargs))
 
+    def find_one(self, filter: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(filter, Mapping):
+            return self.__getattr__("find_one")(filter, *args, **kwargs)
+        self._screen("find_one", (filter,), {})
+        with _LOCK:
+            return fastpath.find_one(self._collection, filter)
+
     def _write(
         self, method: str, documents: Iterable[Mapping[str, Any]], *args: Any, **kwargs: Any
     ) -> Any:
-        ensure_bson(*documents)
+        sizes = _encoded_sizes(documents)
         if method in _STORES_WHOLE:
-            refuse_oversized(*documents)
+            _refuse_sizes(sizes)
         self._screen(method, args, kwargs)
         with _LOCK:
+            fast = self._fast_write(method, args, kwargs)
+            if fast is not None:
+                return fast
             if method not in _UPDATES:
                 return getattr(self._collection, method)(*args, **kwargs)
             # mongod refuses an update whose resulting document passes 16 MiB, leaving the
@@ -202,6 +232,16 @@ class GuardedCollection:
             for doc_id in [d["_id"] for d in before] + ([upserted] if upserted is not None else []):
                 self._refuse_grown(doc_id, next((d for d in before if d["_id"] == doc_id), None))
             return result
+
+    def _fast_write(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """core.fastpath's answer to the write, None when it leaves it to mongomock."""
+        if method == "insert_one" and len(args) == 1 and not kwargs:
+            return fastpath.insert_one(self._collection, args[0])
+        if method == "insert_many" and len(args) == 1 and set(kwargs) <= {"ordered"}:
+            return fastpath.insert_many(self._collection, args[0], **kwargs)
+        if method == "update_one" and len(args) == 2 and set(kwargs) <= {"upsert"}:
+            return fastpath.update_one(self._collection, args[0], args[1], _refuse_large)
+        return None
 
     def _refuse_grown(self, doc_id: Any, before: Mapping[str, Any] | None) -> None:
         store = self._collection._store
@@ -297,6 +337,14 @@ class GuardedCollection:
         raise NotImplementedError("bulk_write bypasses the BSON guard; use the single writes")
 
 
+def _refuse_large(document: Mapping[str, Any]) -> None:
+    """An update's resulting document must fit in 16 MiB, as on mongod."""
+    if len(bson.encode(document)) > MAX_DOCUMENT_BYTES:
+        raise WriteError(
+            f"Resulting document after update is larger than {MAX_DOCUMENT_BYTES}", code=17419
+        )
+
+
 class GuardedCursor:
     """mongomock's cursor reads the whole result on the first `next`: do that under the lock,
     once. (mongomock itself slices its result list again at every `next`, which makes reading
@@ -352,5 +400,5 @@ class GuardedCursor:
             with _LOCK:
                 # The whole result, computed once (mongomock's own `next` would slice it anew
                 # for every document it hands out).
-                self._results = iter(list(self._cursor._compute_results(with_limit_and_skip=True)))
+                self._results = iter(fastpath.find(self._cursor))
         return next(self._results)

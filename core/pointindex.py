@@ -25,6 +25,7 @@ its own checks, which therefore still see every call.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections import OrderedDict
@@ -57,14 +58,39 @@ def _plain(value: Any) -> bool:
     return isinstance(value, _PLAIN) and not (isinstance(value, float) and math.isnan(value))
 
 
-def _equality(filter: Mapping[str, Any], field: str) -> tuple[bool, Any]:
-    """(True, value) when `filter` asks `field` to equal a plain value or null."""
+def expired(store: Any, document: Mapping[str, Any]) -> bool:
+    """Whether a TTL index of `store` has expired `document` (mongomock's sweep would delete
+    it at its next read)."""
+    # The clock mongomock's own sweep reads (core.inmemory points it at core.clock).
+    now = mongomock.utcnow()  # type: ignore[attr-defined]  # untyped module attribute
+    for index in store._ttl_indexes.values():
+        try:
+            expiry = int(index["expireAfterSeconds"])
+        except ValueError:
+            continue
+        if len(index["key"]) > 1:
+            continue
+        field = next(iter(index["key"]))[0]
+        if store._value_meets_expiry(document.get(field), expiry, now):
+            return True
+    return False
+
+
+MAX_CHOICES = 1000  # combinations of `$in` values a lookup tries before it scans instead
+
+
+def _choices(filter: Mapping[str, Any], field: str) -> list[Any] | None:
+    """The values `filter` allows `field` to equal when they are plain values or null: one
+    for an equality, those of an `$in` (a batch's users), None for anything else."""
     if field not in filter:
-        return False, None
+        return None
     value = filter[field]
+    if isinstance(value, Mapping) and set(value) == {"$in"} and isinstance(value["$in"], list):
+        values = value["$in"]
+        return values if all(item is None or _plain(item) for item in values) else None
     if value is None or _plain(value):
-        return True, value
-    return False, None
+        return [value]
+    return None
 
 
 class _Documents(OrderedDict[Any, Any]):
@@ -123,15 +149,19 @@ class _UniqueKeys:
             self.key_of[document_id] = None
 
     def candidates(self, filter: Mapping[str, Any]) -> set[Any] | None:
-        values = []
+        choices = []
         for field in self.fields:
-            usable, value = _equality(filter, field)
-            if not usable:
+            allowed = _choices(filter, field)
+            if allowed is None:
                 return None
-            values.append(value)
-        if any(value is None for value in values):
-            return set(self.irregular)
-        return self.ids.get(tuple(values), set()) | self.irregular
+            choices.append(allowed)
+        if math.prod(len(allowed) for allowed in choices) > MAX_CHOICES:
+            return None
+        found = set(self.irregular)  # null matches a missing field, and those hold the rest
+        for values in itertools.product(*choices):
+            if all(value is not None for value in values):
+                found |= self.ids.get(values, set())
+        return found
 
 
 class PointIndex:
@@ -187,32 +217,16 @@ class PointIndex:
         live = []
         for key in found:
             document = documents[key]
-            if ttl and self._expired(store, document):
+            if ttl and expired(store, document):
                 del store[key]
                 continue
             live.append(document)
         return live
 
-    @staticmethod
-    def _expired(store: Any, document: Mapping[str, Any]) -> bool:
-        # The clock mongomock's own sweep reads (core.inmemory points it at core.clock).
-        now = mongomock.utcnow()  # type: ignore[attr-defined]  # untyped module attribute
-        for index in store._ttl_indexes.values():
-            try:
-                expiry = int(index["expireAfterSeconds"])
-            except ValueError:
-                continue
-            if len(index["key"]) > 1:
-                continue
-            field = next(iter(index["key"]))[0]
-            if store._value_meets_expiry(document.get(field), expiry, now):
-                return True
-        return False
-
     def _candidates(self, filter: Mapping[str, Any]) -> set[Any] | None:
-        usable, value = _equality(filter, "_id")
-        if usable and value is not None:
-            return {value}
+        ids = _choices(filter, "_id")
+        if ids is not None and len(ids) <= MAX_CHOICES and None not in ids:
+            return set(ids)
         for unique in self._uniques:
             found = unique.candidates(filter)
             if found is not None:

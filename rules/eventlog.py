@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -61,7 +61,11 @@ class EventLog:
         }
 
     def insert(self, record: dict[str, Any]) -> None:
-        insert_missing(self._events, [record])
+        self.insert_many([record])
+
+    def insert_many(self, records: Sequence[dict[str, Any]]) -> None:
+        """Records not stored yet, in one write (a batch's)."""
+        insert_missing(self._events, records)
 
     def newest_for_user(
         self,

@@ -178,52 +178,120 @@ def record_awards(
 ) -> int:
     """Add the counted `entries` of one user to their boards, each entry once however often
     this runs. Returns how many entries were new."""
-    earned = counted(entries)
+    return record_awards_of_users(client, project, {user_id: entries}, now)
+
+
+def record_awards_of_users(
+    client: Redis,
+    project: str,
+    entries_by_user: Mapping[str, Iterable[Mapping[str, Any]]],
+    now: datetime,
+) -> int:
+    """`record_awards` for several users at once (a batch's), in the same three round trips
+    as for one: the markers watched together, the reads in one pipeline (one ZMSCORE per
+    board for all its users), the writes in one transaction (one ZADD per board).
+
+    Should one of the users change meanwhile (another request awarded them), the users are
+    recorded one by one instead: retrying them all together could lose again and again to
+    whichever of them is busiest."""
+    earned = {user: counted(entries) for user, entries in entries_by_user.items()}
+    earned = {user: entries for user, entries in earned.items() if entries}
     if not earned:
         return 0
-    marker = applied_key(project, user_id)
+    markers = {user: applied_key(project, user) for user in earned}
+    tries = MAX_TRIES if len(earned) == 1 else 1
     with client.pipeline() as pipe:
-        for _ in range(MAX_TRIES):
+        for _ in range(tries):
             try:
-                pipe.watch(marker)  # type: ignore[no-untyped-call]  # unannotated in redis-py
-                ids = [str(entry["_id"]) for entry in earned]
-                changes = _changes(project, earned)
-                # The reads in one round trip, on another connection: WATCH is already set, so
-                # a change to the marker after them still fails the EXEC below.
-                with client.pipeline(transaction=False) as reads:
-                    reads.zmscore(marker, ids)
-                    for key in changes:
-                        reads.zscore(key, user_id)
-                    seen, *current = reads.execute()
-                scores = dict(zip(changes, map(_score, current), strict=True))
-                fresh = [entry for entry, score in zip(earned, seen, strict=True) if score is None]
+                pipe.watch(*markers.values())  # type: ignore[no-untyped-call]  # unannotated in redis-py
+                fresh, scores = _unapplied(client, markers, earned, project)
                 if not fresh:
                     pipe.unwatch()
                     return 0
-                if len(fresh) < len(earned):
-                    changes = _changes(project, fresh)  # its boards are among those read
                 pipe.multi()
-                for key, (board, points, reached) in changes.items():
-                    before = scores[key]
-                    if before is not None:
-                        old_points, old_tick = decode(before, board.period)
-                        points += old_points
-                        reached = max(reached, old_tick)
-                    pipe.zadd(key, {user_id: encode(points, reached, board.period)})
-                    # A board holding the user already has its (fixed) expiry: whoever added
-                    # its first member set it.
-                    if board.expires_at is not None and before is None:
-                        pipe.expire(key, board.expires_at - now)
-                stamp = _millis(now)
-                pipe.zadd(marker, {str(entry["_id"]): stamp for entry in fresh})
-                keep = APPLIED_KEEP // timedelta(milliseconds=1)
-                pipe.zremrangebyscore(marker, "-inf", stamp - keep)
-                pipe.expire(marker, APPLIED_KEEP)
+                _write_awards(pipe, project, markers, fresh, scores, now)
                 pipe.execute()
-                return len(fresh)
+                return sum(len(entries) for entries in fresh.values())
             except redis.WatchError:
                 continue
-    raise LeaderboardContention(f"the boards of user {user_id!r} kept changing")
+    if len(earned) > 1:
+        return sum(
+            record_awards_of_users(client, project, {user: entries}, now)
+            for user, entries in earned.items()
+        )
+    raise LeaderboardContention(f"the boards of user {next(iter(earned))!r} kept changing")
+
+
+Scores = dict[str, dict[str, float | None]]  # board key -> user -> score (None: not on it)
+
+
+def _unapplied(
+    client: Redis,
+    markers: Mapping[str, str],
+    earned: Mapping[str, list[Mapping[str, Any]]],
+    project: str,
+) -> tuple[dict[str, list[Mapping[str, Any]]], Scores]:
+    """The entries not applied yet, per user, and the users' scores on the boards they
+    touch. The reads run in one round trip, on another connection: WATCH is already set, so
+    a change to a marker after them still fails the EXEC."""
+    on_board: dict[str, list[str]] = {}
+    for user, entries in earned.items():
+        for key in _changes(project, entries):
+            on_board.setdefault(key, []).append(user)
+    with client.pipeline(transaction=False) as reads:
+        for user, entries in earned.items():
+            reads.zmscore(markers[user], [str(entry["_id"]) for entry in entries])
+        for key, users in on_board.items():
+            reads.zmscore(key, users)
+        answers = reads.execute()
+    seen, boards = answers[: len(earned)], answers[len(earned) :]
+    fresh = {
+        user: [entry for entry, mark in zip(entries, marks, strict=True) if mark is None]
+        for (user, entries), marks in zip(earned.items(), seen, strict=True)
+    }
+    scores = {
+        key: dict(zip(users, map(_score, values), strict=True))
+        for (key, users), values in zip(on_board.items(), boards, strict=True)
+    }
+    return {user: entries for user, entries in fresh.items() if entries}, scores
+
+
+def _write_awards(
+    pipe: Any,
+    project: str,
+    markers: Mapping[str, str],
+    fresh: Mapping[str, list[Mapping[str, Any]]],
+    scores: Scores,
+    now: datetime,
+) -> None:
+    """Queue the new scores (one ZADD per board) and the markers of the entries applied."""
+    members: dict[str, dict[str, float]] = {}
+    boards: dict[str, Board] = {}
+    newcomers: set[str] = set()
+    for user, entries in fresh.items():
+        for key, (board, points, reached) in _changes(project, entries).items():
+            before = scores[key][user]
+            if before is None:
+                newcomers.add(key)
+            else:
+                old_points, old_tick = decode(before, board.period)
+                points += old_points
+                reached = max(reached, old_tick)
+            members.setdefault(key, {})[user] = encode(points, reached, board.period)
+            boards[key] = board
+    for key, board_members in members.items():
+        pipe.zadd(key, board_members)
+        # A board that held these users already has its (fixed) expiry: whoever added its
+        # first member set it.
+        expires_at = boards[key].expires_at
+        if expires_at is not None and key in newcomers:
+            pipe.expire(key, expires_at - now)
+    stamp = _millis(now)
+    keep = APPLIED_KEEP // timedelta(milliseconds=1)
+    for user, entries in fresh.items():
+        pipe.zadd(markers[user], {str(entry["_id"]): stamp for entry in entries})
+        pipe.zremrangebyscore(markers[user], "-inf", stamp - keep)
+        pipe.expire(markers[user], APPLIED_KEEP)
 
 
 def _changes(
@@ -284,24 +352,40 @@ def leaderboard_effect(client: Callable[[], Redis], breaker: Breaker | None = No
     """The rules.service effect: count a finished record's awards (`client` gives this
     process's Redis when called). With a `breaker`, a failing Redis is left alone for a while
     (and the failure raised, so that the finisher logs it)."""
+    return LeaderboardEffect(client, breaker)
 
-    def update_leaderboards(project: str, user_id: str, pending: Mapping[str, Any]) -> None:
-        entries = counted(pending.get("ledger", []))
+
+class LeaderboardEffect:
+    """leaderboard_effect's effect; `many` counts a batch's records in one transaction."""
+
+    def __init__(self, client: Callable[[], Redis], breaker: Breaker | None) -> None:
+        self._client = client
+        self._breaker = breaker
+
+    def __call__(self, project: str, user_id: str, pending: Mapping[str, Any]) -> None:
+        self.many(project, [(user_id, pending)])
+
+    def many(self, project: str, records: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        entries: dict[str, list[Mapping[str, Any]]] = {}
+        for user_id, pending in records:
+            counted_entries = counted(pending.get("ledger", []))
+            if counted_entries:
+                entries.setdefault(user_id, []).extend(counted_entries)
         if not entries:
             return
+        breaker = self._breaker
         if breaker is not None and not breaker.allows():
-            log.info("leaderboards skipped for record %s: Redis failed lately", pending["id"])
+            ids = ", ".join(str(pending["id"]) for _, pending in records)
+            log.info("leaderboards skipped for record(s) %s: Redis failed lately", ids)
             return
         try:
-            record_awards(client(), project, user_id, entries, clock.now())
+            record_awards_of_users(self._client(), project, entries, clock.now())
         except redis.RedisError:
             if breaker is not None:
                 breaker.failed()
             raise
         if breaker is not None:
             breaker.succeeded()
-
-    return update_leaderboards
 
 
 # --- reading -------------------------------------------------------------------------------

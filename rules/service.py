@@ -31,8 +31,8 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from core import clock
-from rules.catalog import CatalogCache, load_catalog
-from rules.engine import Event, Outcome, evaluate
+from rules.catalog import Catalog, CatalogCache, load_catalog
+from rules.engine import Evaluation, Event, Outcome, evaluate
 from rules.errors import ImportNotAllowed, InvalidEvent, UpdateContention
 from rules.eventlog import EventLog
 from rules.idempotency import IdempotencyKey, IdempotencyStore
@@ -92,10 +92,7 @@ def record_event(
             return Recorded(earlier, replayed=True)
     check_event_time(event.timestamp, received_at, may_import)
     catalog = catalogs.get(db, project) if catalogs is not None else load_catalog(db, project)
-    rule = catalog.event_rule(event.event_id)
-    check_metadata_schema(rule, event.metadata)
-    streak_rules = catalog.streaks_for(event.event_id)
-    challenges = catalog.challenges_for(event.event_id)
+    check_metadata_schema(catalog.event_rule(event.event_id), event.metadata)
     if idempotency is not None:
         # Bound to its request only now: a request refused above leaves no trace, and its
         # corrected retry may reuse the key.
@@ -117,42 +114,81 @@ def record_event(
             if earlier is not None:
                 return Recorded(earlier, replayed=True)
         state = stored.state if stored else UserState(user_id=event.user_id)
-        evaluation = evaluate(
-            event,
-            rule,
-            streak_rules,
-            state,
-            challenges=challenges,
-            levels=catalog.levels,
-            usergroup_from_metadata=catalog.settings.usergroup_from_metadata,
-        )
-        record_id = ObjectId()
-        pending: dict[str, Any] = {
-            "id": record_id,
-            "event": EventLog.record(record_id, project, event, evaluation.outcome, received_at),
-            "ledger": Ledger.entries(
-                record_id, project, event.user_id, event.event_id, evaluation.ledger, received_at
-            ),
-        }
-        if catalog.webhook_events:
-            pending["notifications"] = notifications_for(
-                record_id, project, evaluation.outcome, catalog.webhook_events, received_at
-            )
-        if idempotency is not None:
-            pending["event"]["idempotencyKey"] = idempotency.key
-            pending["idempotency"] = {
-                "key": idempotency.key,
-                "fingerprint": idempotency.fingerprint,
-            }
+        evaluation = evaluate_event(catalog, event, state)
+        pending = pending_record(project, event, evaluation, catalog, received_at, idempotency)
         if users.save(project, stored, evaluation.state, pending, received_at):
             try:
                 finish_record(db, project, event.user_id, pending, effects)
             except PyMongoError:
                 # The event is applied; its pending record finishes on the user's next load or
                 # the recovery sweep. Answering 500 now would invite a retry that pays twice.
-                log.exception("event %s applied; its records will be finished later", record_id)
+                log.exception("event %s applied; its records will be finished later", pending["id"])
             return Recorded(evaluation.outcome)
     raise UpdateContention(f"user {event.user_id!r} is changing too fast; retry the request")
+
+
+def pending_record(
+    project: str,
+    event: Event,
+    evaluation: Evaluation,
+    catalog: Catalog,
+    received_at: datetime,
+    idempotency: IdempotencyKey | None = None,
+) -> dict[str, Any]:
+    """What the save of an evaluated event pushes: the event record, its ledger entries, its
+    outbox documents and its idempotency key, under a new record id."""
+    record_id = ObjectId()
+    pending: dict[str, Any] = {
+        "id": record_id,
+        "event": EventLog.record(record_id, project, event, evaluation.outcome, received_at),
+        "ledger": Ledger.entries(
+            record_id, project, event.user_id, event.event_id, evaluation.ledger, received_at
+        ),
+    }
+    if catalog.webhook_events:
+        pending["notifications"] = notifications_for(
+            record_id, project, evaluation.outcome, catalog.webhook_events, received_at
+        )
+    if idempotency is not None:
+        pending["event"]["idempotencyKey"] = idempotency.key
+        pending["idempotency"] = {"key": idempotency.key, "fingerprint": idempotency.fingerprint}
+    return pending
+
+
+def evaluate_event(catalog: Catalog, event: Event, state: UserState) -> Evaluation:
+    """The engine's evaluation of `event` for a user in `state` under the project's rules
+    (the event's definition known to exist: Catalog.event_rule)."""
+    return evaluate(
+        event,
+        catalog.event_rule(event.event_id),
+        catalog.streaks_for(event.event_id),
+        state,
+        challenges=catalog.challenges_for(event.event_id),
+        levels=catalog.levels,
+        usergroup_from_metadata=catalog.settings.usergroup_from_metadata,
+    )
+
+
+def run_effects(
+    effects: Sequence[Effect], project: str, records: Sequence[tuple[str, Mapping[str, Any]]]
+) -> None:
+    """Run every effect on finished records (user id, pending record): at once through its
+    `many` when it has one (rules.leaderboards), else record by record. Effects are best effort
+    by contract (their own sweeps catch up): a failure is logged and the others still run."""
+    for effect in effects:
+        many = getattr(effect, "many", None)
+        try:
+            if many is not None:
+                many(project, records)
+                continue
+            for user_id, pending in records:
+                try:
+                    effect(project, user_id, pending)
+                except Exception:
+                    log.exception("side effect %r of record %s failed", effect, pending["id"])
+        except Exception:
+            ids = ", ".join(str(pending["id"]) for _, pending in records)
+            log.exception("side effect %r of records %s failed", effect, ids)
 
 
 def check_event_time(moment: datetime, now: datetime, may_import: bool) -> None:
@@ -197,11 +233,6 @@ def finish_record(
     if key is not None:
         outcome = key.get("outcome") or pending["event"]["outcome"]
         IdempotencyStore(db).complete(project, key["key"], key["fingerprint"], outcome, clock.now())
-    for effect in effects:
-        try:
-            effect(project, user_id, pending)
-        except Exception:
-            # Effects are best effort by contract (their own sweeps catch up); the records
-            # above must still be finished.
-            log.exception("side effect %r of record %s failed", effect, pending["id"])
+    # Best effort (run_effects): the records above must be finished whatever they do.
+    run_effects(effects, project, [(user_id, pending)])
     UserStore(db).clear_pending(project, user_id, pending["id"])

@@ -14,7 +14,7 @@ crashed in between.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,8 @@ class StoredUser:
     version: int
     state: UserState
     pending: list[dict[str, Any]] = field(default_factory=list)
+    # No record has been pending since before this (None: nothing is pending).
+    pending_since: datetime | None = None
 
 
 class UserStore:
@@ -69,6 +71,11 @@ class UserStore:
         document = self._users.find_one({"project": project, "userId": user_id})
         return None if document is None else _stored(document)
 
+    def load_many(self, project: str, user_ids: Sequence[str]) -> dict[str, StoredUser]:
+        """The stored users among `user_ids` (a batch's), in one query."""
+        documents = self._users.find({"project": project, "userId": {"$in": list(user_ids)}})
+        return {document["userId"]: _stored(document) for document in documents}
+
     def save(
         self,
         project: str,
@@ -81,6 +88,18 @@ class UserStore:
 
         Returns False on a lost race; the caller reloads and tries again.
         """
+        return self.save_records(project, stored, state, [pending], now)
+
+    def save_records(
+        self,
+        project: str,
+        stored: StoredUser | None,
+        state: UserState,
+        records: Sequence[Mapping[str, Any]],
+        now: datetime,
+    ) -> bool:
+        """`save` for several pending records at once (a batch's events of one user), in the
+        same single conditional write."""
         fields = {**state_to_fields(state), "updatedAt": now}
         if stored is None:
             try:
@@ -91,19 +110,22 @@ class UserStore:
                         "version": 1,
                         "createdAt": now,
                         **fields,
-                        "pending": [dict(pending)],
+                        "pending": [dict(record) for record in records],
                         "pendingSince": now,
                     }
                 )
             except DuplicateKeyError:
                 return False
             return True
+        # Only what changed: the version guard means the document still holds the rest.
+        before = state_to_fields(stored.state)
+        changed = {name: value for name, value in fields.items() if before.get(name) != value}
         result = self._users.update_one(
             # The shard key (project, userId) beside the _id: mongos targets one shard.
             {**_key(project, state.user_id), "_id": stored.id, "version": stored.version},
             {
-                "$set": {**fields, "version": stored.version + 1},
-                "$push": {"pending": dict(pending)},
+                "$set": {**changed, "version": stored.version + 1},
+                "$push": {"pending": _pushed(records)},
                 "$min": {"pendingSince": now},
             },
         )
@@ -119,6 +141,24 @@ class UserStore:
         )
         if emptied.matched_count == 0:
             self._users.update_one(user, {"$pull": {"pending": {"id": pending_id}}})
+
+    def clear_records(self, project: str, user_id: str, record_ids: Sequence[Any]) -> None:
+        """`clear_pending` for several finished records of one user, in one write when they are
+        all that is pending (else two)."""
+        if len(record_ids) == 1:
+            self.clear_pending(project, user_id, record_ids[0])
+            return
+        user = {"project": project, "userId": user_id}
+        emptied = self._users.update_one(
+            {
+                **user,
+                "pending": {"$size": len(record_ids)},
+                "pending.id": {"$all": list(record_ids)},
+            },
+            {"$set": {"pending": []}, "$unset": {"pendingSince": ""}},
+        )
+        if emptied.matched_count == 0:
+            self._users.update_one(user, {"$pull": {"pending": {"id": {"$in": list(record_ids)}}}})
 
     def forget_pending_marker(self, stored: StoredUser) -> None:
         self._users.update_one(
@@ -198,6 +238,12 @@ class UserStore:
         return None if document is None else document["pendingSince"]
 
 
+def _pushed(records: Sequence[Mapping[str, Any]]) -> Any:
+    if len(records) == 1:
+        return dict(records[0])
+    return {"$each": [dict(record) for record in records]}
+
+
 def _key(project: str, user_id: str) -> dict[str, str]:
     """The shard key of `users` (core.sharding)."""
     return {"project": project, "userId": user_id}
@@ -210,6 +256,7 @@ def _stored(document: Mapping[str, Any]) -> StoredUser:
         version=document["version"],
         state=state_from_document(document),
         pending=list(document.get("pending", [])),
+        pending_since=document.get("pendingSince"),
     )
 
 

@@ -19,6 +19,8 @@ import functools
 import inspect
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -98,7 +100,34 @@ def subject_problem(subject: str) -> str | None:
     return f"must be 1-{MAX_SUBJECT} printable characters"
 
 
+# Tokens verified lately: token -> (kid, the secret that verified it, its claims, principal).
+# An app's callers send the same few tokens over and over; their signature, header and claims
+# need checking once, their times (on Laurel's clock) at every use.
+VERIFIED_TOKENS = 1024
+_verified: OrderedDict[str, tuple[str | None, str, dict[str, Any], Principal]] = OrderedDict()
+_verified_lock = threading.Lock()
+
+
 def decode_token(token: str, keys: SigningKeys, max_age: int = DEFAULT_MAX_AGE) -> Principal:
+    with _verified_lock:
+        known = _verified.get(token)
+        if known is not None:
+            _verified.move_to_end(token)
+    # Only if these keys would verify it with the same secret (another app may hold others).
+    if known is not None and keys.for_verification(known[0]) == known[1]:
+        _check_times(known[2], max_age)
+        return known[3]
+    kid, secret, claims, principal = _verify(token, keys, max_age)
+    with _verified_lock:
+        _verified[token] = (kid, secret, claims, principal)
+        while len(_verified) > VERIFIED_TOKENS:
+            _verified.popitem(last=False)
+    return principal
+
+
+def _verify(
+    token: str, keys: SigningKeys, max_age: int
+) -> tuple[str | None, str, dict[str, Any], Principal]:
     try:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.InvalidTokenError:
@@ -132,7 +161,8 @@ def decode_token(token: str, keys: SigningKeys, max_age: int = DEFAULT_MAX_AGE) 
         raise InvalidToken("invalid token")
     if subject is not None and (not isinstance(subject, str) or subject_problem(subject)):
         raise InvalidToken(f"token's sub claim {subject_problem(str(subject))}")
-    return Principal(project=project, scopes=frozenset(scope.split()), subject=subject)
+    principal = Principal(project=project, scopes=frozenset(scope.split()), subject=subject)
+    return (kid if isinstance(kid, str) else None), secret, claims, principal
 
 
 def _refuse_duplicate_claims(token: str) -> None:

@@ -167,3 +167,22 @@ def test_key_rotation_accepts_old_and_new_kids(settings: Settings, clients: Any)
     assert_401(
         post(client, jwt.encode(claims(), TEST_SECRET, algorithm="HS256", headers={"kid": new}))
     )
+
+
+def test_a_token_accepted_before_still_expires_on_laurels_clock(client: Any) -> None:
+    token = jwt.encode(claims(), TEST_SECRET, algorithm="HS256")
+    assert post(client, token).status_code == 200  # verified once, then remembered
+
+    with clock.using(clock.frozen(clock.now() + timedelta(minutes=6))):
+        assert_401(post(client, token))
+    assert post(client, token).status_code == 200
+
+
+def test_a_token_accepted_by_one_app_is_refused_by_an_app_with_other_keys(
+    client: Any, settings: Settings, clients: Any
+) -> None:
+    token = jwt.encode(claims(), TEST_SECRET, algorithm="HS256")
+    assert post(client, token).status_code == 200
+
+    other = create_app(replace(settings, jwt_secret=OTHER_SECRET), clients).test_client()
+    assert_401(post(other, token))

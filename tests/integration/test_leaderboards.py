@@ -203,7 +203,7 @@ def test_events_are_recorded_while_redis_fails_and_the_rebuild_catches_up(
     def down(*_args: Any, **_kwargs: Any) -> Any:
         raise redis.ConnectionError("connection refused")
 
-    monkeypatch.setattr("rules.leaderboards.record_awards", down)
+    monkeypatch.setattr("rules.leaderboards.record_awards_of_users", down)
     buy(send, "bob", 7)
     buy(send, "amy", 1)
     monkeypatch.undo()
@@ -349,6 +349,36 @@ def test_entries_partly_counted_before_add_only_the_new_ones(clients: Clients) -
     assert [(s.user_id, s.points) for s in top(clients.redis, PROJECT, "day", 10, NOW)] == [
         ("amy", 5)
     ]
+
+
+def test_several_users_at_once_count_as_one_at_a_time(clients: Clients) -> None:
+    """A batch's awards in one transaction build the boards the one-by-one updates build."""
+    earlier = NOW - timedelta(days=3)
+    awards = {
+        "amy": [entry("a:0", 10, NOW), entry("a:1", 4, earlier)],
+        "bob": [entry("b:0", 12, NOW + timedelta(milliseconds=5))],
+        "cat": [entry("c:0", 3, NOW, source="adjustment")],  # not counted
+    }
+    one_by_one, together = f"{PROJECT}-1", f"{PROJECT}-2"
+    for project in (one_by_one, together):
+        record_awards(clients.redis, project, "amy", [entry("a:old", 2, earlier)], NOW)
+    counted = [
+        record_awards(clients.redis, one_by_one, user, entries, NOW)
+        for user, entries in awards.items()
+    ]
+    assert counted == [2, 1, 0]
+    assert leaderboards.record_awards_of_users(clients.redis, together, awards, NOW) == 3
+    assert leaderboards.record_awards_of_users(clients.redis, together, awards, NOW) == 0
+
+    def boards(project: str) -> dict[str, list[tuple[str, int]]]:
+        return {
+            period: [(s.user_id, s.points) for s in top(clients.redis, project, period, 10, NOW)]
+            for period in leaderboards.PERIODS
+        }
+
+    assert boards(together) == boards(one_by_one)
+    assert boards(together)["all"] == [("amy", 16), ("bob", 12)]
+    assert boards(together)["day"] == [("bob", 12), ("amy", 10)]
 
 
 def test_only_positive_points_earned_through_rules_count(clients: Clients) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from core.inmemory import in_memory_database
+from rules.batches import BatchItem, record_batch
 from rules.catalog import CatalogCache
 from rules.definition_store import DefinitionStore
 from rules.engine import Event
@@ -141,3 +142,33 @@ def test_a_subscribed_webhook_adds_the_outbox_insert(db: CountingDatabase) -> No
         "ledger.insert_many": 1,
         "notifications.insert_many": 1,
     }
+
+
+def test_a_batch_takes_one_save_and_one_pull_per_user_and_bulk_inserts(
+    db: CountingDatabase,
+) -> None:
+    """A batch of 50 events of 50 known users: the stamp and the users in one read each, one
+    save and one pull per user, and per group of rules.batches.USERS_PER_WRITE (25) users one
+    insert of event records and one of ledger entries: 106 operations, 2.1 per event (6 one by
+    one)."""
+    users = [f"u{n}" for n in range(50)]
+    catalogs = CatalogCache()
+    for n in range(2):
+        db.operations.clear()
+        at = NOW + timedelta(minutes=n)
+        results = record_batch(
+            db,  # type: ignore[arg-type]
+            PROJECT,
+            [BatchItem(Event("login", user, at), at) for user in users],
+            catalogs=catalogs,
+        )
+        assert [r.outcome.balance for r in results] == [10 * (n + 1)] * 50  # type: ignore[union-attr]
+
+    assert db.operations == {
+        "definition_stamps.find_one": 1,
+        "users.find": 1,
+        "users.update_one": 100,  # 50 saves, 50 pulls
+        "events.insert_many": 2,
+        "ledger.insert_many": 2,
+    }
+    assert sum(db.operations.values()) == 106

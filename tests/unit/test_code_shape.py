@@ -22,13 +22,14 @@ FUNCTION_LINES = 60  # from `def` to the last line of the body, docstring includ
 LARGE_MODULES: dict[str, int] = {
     # grew with issue 17's in-order streak walk and challenge fast path; #16 splits them
     "rules/challenges.py": 425,
-    "rules/leaderboards.py": 410,
+    # grew with issue 17's fast paths (batch awards in one transaction, copy-free point writes)
+    "core/inmemory.py": 404,
+    "rules/leaderboards.py": 494,
     "rules/streaks.py": 544,
 }
 LONG_FUNCTIONS: dict[str, int] = {
     "rules/engine.py::evaluate": 117,
     "rules/notifications.py::notifications_for": 61,
-    "rules/service.py::record_event": 87,
     "rules/support.py::adjust_points": 71,
     "rules/support.py::_apply": 69,
     "reports/breakdown.py::breakdown": 62,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask import Response, after_this_request, request
@@ -13,6 +14,7 @@ from marshmallow import ValidationError
 
 from core import clock, metrics
 from jobs.effects import effects_for
+from rules.batches import BatchItem, record_batch
 from rules.engine import Event, Outcome
 from rules.idempotency import IdempotencyKey, fingerprint
 from rules.service import Recorded, record_event
@@ -42,9 +44,10 @@ BRIEF_EXAMPLE = {
 
 blp = Blueprint("events", __name__, description="Record user activity and award rewards")
 
-# A batch validates each item on its own; one schema instance serves them all (and every
-# thread: loading keeps no state on the schema).
+# One schema instance serves every request and every batch item (and every thread: loading
+# keeps no state on the schema). Given a class, webargs would build a new one per request.
 ITEM_SCHEMA = EventSchema()
+BATCH_SCHEMA = BatchRequestSchema()
 
 
 @blp.route("/event", endpoint="event")
@@ -52,7 +55,7 @@ ITEM_SCHEMA = EventSchema()
 class EventResource(MethodView):
     @require_scope("events:write")
     @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
-    @blp.arguments(EventSchema, example=BRIEF_EXAMPLE)
+    @blp.arguments(ITEM_SCHEMA, example=BRIEF_EXAMPLE)
     @blp.response(
         200,
         EventResultSchema,
@@ -89,7 +92,7 @@ class EventResource(MethodView):
 @blp.route("/events/batch", endpoint="batch")
 class BatchResource(MethodView):
     @require_scope("events:write")
-    @blp.arguments(BatchRequestSchema, example={"events": [BRIEF_EXAMPLE]})
+    @blp.arguments(BATCH_SCHEMA, example={"events": [BRIEF_EXAMPLE]})
     @blp.response(200, BatchResultSchema)
     @blp.errors(401, 403, 413, 429)
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -106,30 +109,46 @@ class BatchResource(MethodView):
             abort(400, errors={KEY_HEADER: ["give each item of a batch its own idempotencyKey"]})
         principal = current_principal()
         allowance = batch_allowance()
-        return {
-            "results": [
-                _batch_item(principal, index, item)
-                if allowance is None or index < allowance
-                else _over_allowance(index, allowance)
-                for index, item in enumerate(payload["events"])
-            ]
-        }
+        received_at = to_millis(clock.now())
+        results: list[dict[str, Any] | None] = []
+        accepted: list[tuple[int, BatchItem]] = []
+        for index, raw in enumerate(payload["events"]):
+            if allowance is not None and index >= allowance:
+                results.append(_over_allowance(index, allowance))
+                continue
+            try:
+                item = BatchItem(*_event(ITEM_SCHEMA.load(raw), raw, received_at))
+            except ValidationError as error:
+                # marshmallow leaves normalized_messages unannotated
+                messages = error.normalized_messages()  # type: ignore[no-untyped-call]
+                results.append(_item_error(index, describe_invalid(messages)))
+                continue
+            accepted.append((index, item))
+            results.append(None)  # recorded below, with the others
+        recorded = record_batch(
+            database(),
+            principal.project,
+            [item for _, item in accepted],
+            catalogs=app_state().catalogs,
+            may_import=principal.allows("events:import"),
+            effects=effects_for(app_state().clients),
+        )
+        for (index, _), result in zip(accepted, recorded, strict=True):
+            results[index] = _batch_result(index, result)
+        return {"results": results}
 
 
-def _batch_item(principal: Principal, index: int, item: Any) -> dict[str, Any]:
-    try:
-        payload = ITEM_SCHEMA.load(item)
-        recorded = _record(principal, payload, item)
-    except ValidationError as error:
-        # marshmallow leaves normalized_messages unannotated
-        info = describe_invalid(error.normalized_messages())  # type: ignore[no-untyped-call]
-    except Exception as error:  # noqa: BLE001 — every failure becomes this item's error
-        info = describe_error(error)
-    else:
-        result: dict[str, Any] = {"index": index, "status": 200, "data": recorded.outcome}
-        if recorded.replayed:
-            result["replayed"] = True
-        return result
+def _batch_result(index: int, result: Recorded | Exception) -> dict[str, Any]:
+    if isinstance(result, Exception):
+        return _item_error(index, describe_error(result))
+    _count(result)
+    answer: dict[str, Any] = {"index": index, "status": 200, "data": result.outcome}
+    if result.replayed:
+        answer["replayed"] = True
+    return answer
+
+
+def _item_error(index: int, info: ErrorInfo) -> dict[str, Any]:
     if 400 <= info.status < 500:
         metrics.count_event("rejected")
     return {"index": index, "status": info.status, "error": info.body()}
@@ -147,18 +166,7 @@ def _over_allowance(index: int, allowance: int) -> dict[str, Any]:
 
 
 def _record(principal: Principal, payload: Mapping[str, Any], body: Any) -> Recorded:
-    received_at = to_millis(clock.now())
-    event = Event(
-        event_id=payload["event_id"],
-        user_id=payload["user_id"],
-        timestamp=payload["timestamp"] or received_at,
-        metadata=payload["metadata"] or {},
-    )
-    key = payload["idempotency_key"]
-    idempotency = None
-    if key is not None:
-        request_fields = {k: v for k, v in body.items() if k != "idempotencyKey"}
-        idempotency = IdempotencyKey(key, fingerprint(request_fields))
+    event, received_at, idempotency = _event(payload, body, to_millis(clock.now()))
     recorded = record_event(
         database(),
         principal.project,
@@ -171,6 +179,24 @@ def _record(principal: Principal, payload: Mapping[str, Any], body: Any) -> Reco
     )
     _count(recorded)
     return recorded
+
+
+def _event(
+    payload: Mapping[str, Any], body: Any, received_at: datetime
+) -> tuple[Event, datetime, IdempotencyKey | None]:
+    """The event a loaded body describes, when it was received, and its idempotency key."""
+    event = Event(
+        event_id=payload["event_id"],
+        user_id=payload["user_id"],
+        timestamp=payload["timestamp"] or received_at,
+        metadata=payload["metadata"] or {},
+    )
+    key = payload["idempotency_key"]
+    idempotency = None
+    if key is not None:
+        request_fields = {k: v for k, v in body.items() if k != "idempotencyKey"}
+        idempotency = IdempotencyKey(key, fingerprint(request_fields))
+    return event, received_at, idempotency
 
 
 def _count(recorded: Recorded) -> None:

@@ -32,6 +32,16 @@ FIELD_FILTERS = st.one_of(
     st.builds(lambda n: {"n": n}, IDS),
     st.builds(lambda p: {"project": p}, PROJECTS),
     st.builds(lambda u: {"$and": [{"project": "p1"}, {"userId": u}]}, USER_IDS),
+    # A batch's users, and documents by a list of ids.
+    st.builds(
+        lambda p, u: {"project": p, "userId": {"$in": u}}, PROJECTS, st.lists(USER_IDS, max_size=3)
+    ),
+    st.builds(
+        lambda p, u: {"project": {"$in": p}, "userId": {"$in": u}},
+        st.lists(PROJECTS, max_size=2),
+        st.lists(USER_IDS, max_size=3),
+    ),
+    st.builds(lambda i: {"_id": {"$in": i}}, st.lists(IDS, max_size=3)),
 )
 
 
@@ -140,6 +150,8 @@ def test_lookups_by_key_read_only_their_candidates() -> None:
     assert index._candidates({"project": "p", "userId": "u1500"}) == {1500}
     assert index._candidates({"_id": 7, "version": 3}) == {7}
     assert index._candidates({"n": 1}) is None
+    assert index._candidates({"project": "p", "userId": {"$in": ["u3", "u9", "x"]}}) == {3, 9}
+    assert index._candidates({"_id": {"$in": [4, 5]}}) == {4, 5}
     assert collection.find_one({"project": "p", "userId": "u1500"})["_id"] == 1500
 
 

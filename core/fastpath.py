@@ -1,0 +1,250 @@
+"""mongomock's single-document reads and writes, without its per-document deep copies.
+
+mongomock copies a document three times per read (`_copy_field`, then
+`make_datetime_timezone_aware_in_document`, each a recursive walk with `copy.copy` on every
+leaf) and deep-copies the whole stored document (`copy.deepcopy`) before every update, to
+roll it back should a unique index refuse the change. On the request path of an event (one
+user document of a few kilobytes, read and updated twice) those copies were most of the
+store's time. The functions here do what mongomock does for `find_one`, `update_one` and
+inserts, step by step and with mongomock's own helpers for everything but the copies, which
+are done by a walk that copies dicts and lists and hands back the immutable leaves as they
+are (what `copy.copy` of a str, int or ObjectId amounts to). tests/unit/core/test_fastpath.py
+checks on random operation sequences that they answer exactly as plain mongomock does.
+
+One deliberate difference, towards a real server: an update that fails half-way (a `$inc` of a
+string after a `$set` of another field) leaves the document as it was, where mongomock keeps
+the operators applied before the failing one.
+
+core.inmemory calls these under its lock, after its own checks; anything they do not cover
+(projections, sorts, upserts that insert, update pipelines, options) goes to mongomock itself.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import mongomock.collection
+import mongomock.helpers
+import mongomock.results
+from bson import ObjectId
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteError
+
+from core import pointindex
+
+# mongomock is partly typed, its internals not at all.
+_mongomock: Any = mongomock.collection
+_helpers: Any = mongomock.helpers
+_results: Any = mongomock.results
+
+# Leaves mongomock's copies hand back equal and unshared: immutable values.
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), ObjectId, bytes})
+_utc = _helpers.utc
+_patch_leaf: Callable[[Any], Any] = _helpers.patch_datetime_awareness_in_document
+_filter_applies: Callable[[Any, Any], bool] = _mongomock.filter_applies
+
+# Checks a stored document before a write is kept (core.inmemory: the 16 MiB limit); raises to
+# refuse it, and the store is left as it was.
+Check = Callable[[Mapping[str, Any]], None]
+
+
+def copy_out(value: Any, tz_aware: bool) -> Any:
+    """What mongomock's `find` hands out for a stored document: `_copy_field` (dicts, SON and
+    OrderedDict become dicts, tuples stay, anything else `copy.copy`), then, on a tz-aware
+    client, datetimes in UTC."""
+    kind = type(value)
+    if kind is dict:
+        return {key: copy_out(item, tz_aware) for key, item in value.items()}
+    if kind is list:
+        return [copy_out(item, tz_aware) for item in value]
+    if kind in _IMMUTABLE:
+        return value
+    if kind is datetime:
+        return value.replace(tzinfo=_utc) if tz_aware else value
+    copied = _mongomock._copy_field(value, dict)
+    return _helpers.make_datetime_timezone_aware_in_document(copied) if tz_aware else copied
+
+
+def _patch(value: Any) -> Any:
+    """mongomock's `patch_datetime_awareness_in_document` (what it stores or matches:
+    datetimes naive UTC, to the millisecond; tuples as lists), walking dicts and lists
+    without its isinstance tests of every value."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _patch(item) for key, item in value.items()}
+    if kind is list:
+        return [_patch(item) for item in value]
+    if kind in _IMMUTABLE:
+        return value
+    return _patch_leaf(value)
+
+
+def _snapshot(value: Any) -> Any:
+    """An independent copy of a stored value, of the same types (what `copy.deepcopy` gives
+    for the values a store holds)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _snapshot(item) for key, item in value.items()}
+    if kind is list:
+        return [_snapshot(item) for item in value]
+    if kind in _IMMUTABLE or kind is datetime:
+        return value
+    if kind is OrderedDict:
+        return OrderedDict((key, _snapshot(item)) for key, item in value.items())
+    return copy.deepcopy(value)
+
+
+def find_one(collection: Any, filter: Mapping[str, Any]) -> Any:
+    """mongomock's `find_one(filter)`: the first match in store order, copied out."""
+    spec = _patch(filter)
+    for document in collection._iter_documents(spec):
+        return copy_out(document, collection.codec_options.tz_aware)
+    return None
+
+
+def find(cursor: Any) -> list[Any]:
+    """What mongomock's `cursor` hands out, all at once: copied out here when it asks for whole
+    documents in store order (no sort, projection, skip or limit), else by mongomock."""
+    if cursor._sort or cursor._projection is not None or cursor._skip or cursor._limit:
+        return list(cursor._compute_results(with_limit_and_skip=True))
+    collection = cursor.collection
+    tz_aware = collection.codec_options.tz_aware
+    return [copy_out(document, tz_aware) for document in collection._iter_documents(cursor._spec)]
+
+
+def update_one(
+    collection: Any, filter: Mapping[str, Any], update: Mapping[str, Any], check: Check
+) -> Any:
+    """mongomock's `update_one(filter, update)` when a document matches; None when none does
+    (the caller then lets mongomock answer: nothing, or an upsert)."""
+    _mongomock.validate_ok_for_update(update)
+    spec, document = _patch(filter), _patch(update)
+    if collection.database.client.server_info()["versionArray"] < [5]:
+        return None  # mongomock refuses empty operators there: let it
+    existing = next(iter(collection._iter_documents(spec)), None)
+    if existing is None:
+        return None
+    before = _snapshot(existing)
+    modified = 0
+    try:
+        if _plain_pulls(document):
+            _pull(existing, document["$pull"])
+        else:
+            collection._apply_update_document(existing, spec, document, False)
+        if existing != before:
+            if before.get("_id") != existing.get("_id"):
+                raise WriteError(
+                    "After applying the update, the (immutable) field '_id' was found to have "
+                    f"been altered to _id: {existing.get('_id')}"
+                )
+            collection._ensure_uniques(existing)
+            check(existing)
+            modified = 1
+    except BaseException:
+        collection._store[before["_id"]] = before  # as mongomock rolls back, and as mongod
+        raise
+    return _results.UpdateResult(
+        {
+            "connectionId": collection.database.client._id,
+            "err": None,
+            "n": 1,
+            "nModified": modified,
+            "ok": 1,
+            "upserted": None,
+            "updatedExisting": True,
+        },
+        acknowledged=True,
+    )
+
+
+def _plain_pulls(update: Mapping[str, Any]) -> bool:
+    """An update that only pulls from top-level arrays the elements matching a condition (a
+    finished pending record: `{"$pull": {"pending": {"id": ...}}}`)."""
+    pulls = update.get("$pull")
+    return (
+        len(update) == 1
+        and isinstance(pulls, dict)
+        and all(
+            "." not in field and "$" not in field and isinstance(condition, dict)
+            for field, condition in pulls.items()
+        )
+    )
+
+
+def _pull(document: dict[str, Any], pulls: Mapping[str, Mapping[str, Any]]) -> None:
+    """mongomock's `$pull` of elements matching a condition from a top-level array, without
+    the deep copy of the whole array it iterates over: an element goes when the condition
+    applies to it as a document, or as a value ({"field": condition} to {"field": element})."""
+    for field, condition in pulls.items():
+        array = document.get(field)
+        if not isinstance(array, list):
+            continue
+        array[:] = [element for element in array if not _pulled(condition, element)]
+
+
+def _pulled(condition: Mapping[str, Any], element: Any) -> bool:
+    try:
+        if _filter_applies(condition, element):
+            return True
+    except OperationFailure:
+        pass
+    return bool(_filter_applies({"field": condition}, {"field": element}))
+
+
+def insert_one(collection: Any, document: Any) -> Any:
+    """mongomock's `insert_one`; the caller has BSON-encoded the document already."""
+    _mongomock.validate_is_mutable_mapping("document", document)
+    return _results.InsertOneResult(_insert(collection, document), acknowledged=True)
+
+
+def insert_many(collection: Any, documents: Iterable[Any], ordered: bool = True) -> Any:
+    """mongomock's `insert_many`, with its BulkWriteError on duplicates."""
+    if not isinstance(documents, Iterable) or not documents:
+        raise TypeError("documents must be a non-empty list")
+    documents = list(documents)
+    for document in documents:
+        _mongomock.validate_is_mutable_mapping("document", document)
+    ids, errors = [], []
+    for index, document in enumerate(documents):
+        try:
+            ids.append(_insert(collection, document))
+        except WriteError as error:
+            errors.append(
+                {"index": index, "code": error.code, "errmsg": str(error), "op": document}
+            )
+            if ordered:
+                break
+    if errors:
+        raise BulkWriteError({"writeErrors": errors, "nInserted": len(ids)})
+    return _results.InsertManyResult(ids, acknowledged=True)
+
+
+def _insert(collection: Any, data: Any) -> Any:
+    """mongomock's `Collection._insert` of one document, less its BSON encoding (done by the
+    caller) and its sweep of every expired document (only a clash with an expired document
+    matters here, and that one is deleted, as the sweep would)."""
+    if not all(isinstance(key, str) for key in data):
+        raise ValueError("Document keys must be strings")
+    _mongomock._validate_data_fields(data)
+    if "_id" not in data:
+        data["_id"] = ObjectId()
+    object_id = data["_id"]
+    if isinstance(object_id, dict):
+        object_id = _helpers.hashdict(object_id)
+    store = collection._store
+    documents = store._documents
+    if object_id in documents:
+        if not (store._ttl_indexes and pointindex.expired(store, documents[object_id])):
+            raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
+        del store[object_id]
+    stored = _patch(data)
+    store[object_id] = stored
+    try:
+        collection._ensure_uniques(stored)
+    except DuplicateKeyError:
+        del store[object_id]
+        raise
+    return data["_id"]
