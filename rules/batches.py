@@ -252,7 +252,7 @@ def _save_user(
             if store.save_records(project, stored, state, records, received_at):
                 events.records = records
                 return outcomes
-    except PyMongoError as error:
+    except Exception as error:  # noqa: BLE001 — nothing of this user is saved: their items' error
         return error
     return UpdateContention(f"user {user_id!r} is changing too fast; retry the request")
 

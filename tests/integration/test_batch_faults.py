@@ -142,3 +142,30 @@ def test_a_user_changed_while_the_batch_was_deciding_is_read_and_decided_again(
     assert store.events.count_documents({"userId": "amy"}) == 4
     assert Ledger(store).balance(PROJECT, "amy") == 40
     assert verify_balances(store).drifts == []
+
+
+def test_an_unexpected_error_deciding_one_user_is_their_items_error_and_the_rest_apply(
+    store: Any, monkeypatch: Any
+) -> None:
+    """One bad item does not reject the others: an error nobody foresaw while deciding cat's
+    event becomes cat's item result, with nothing of cat saved, and amy and bob are applied."""
+    import rules.batches
+
+    evaluate = rules.batches.evaluate_event
+
+    def failing_for_cat(catalog: Any, event: Event, state: Any) -> Any:
+        if event.user_id == "cat":
+            raise ValueError("unforeseen")
+        return evaluate(catalog, event, state)
+
+    monkeypatch.setattr(rules.batches, "evaluate_event", failing_for_cat)
+    results = batch(store)
+
+    assert isinstance(results[1], ValueError)
+    assert [r.outcome.balance for i, r in enumerate(results) if i != 1] == [20, 30, 20]
+    assert store.users.find_one({"userId": "cat"}) is None
+    assert store.events.count_documents({"userId": "cat"}) == 0
+    for user, events in (("amy", 3), ("bob", 2)):
+        assert Ledger(store).balance(PROJECT, user) == POINTS * events
+        assert store.users.find_one({"userId": user})["pending"] == []
+    assert verify_balances(store).drifts == []
