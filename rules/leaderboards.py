@@ -216,10 +216,22 @@ def record_awards_of_users(
                 continue
     if len(earned) > 1:
         return sum(
-            record_awards_of_users(client, project, {user: entries}, now)
-            for user, entries in earned.items()
+            _record_alone(client, project, user, entries, now) for user, entries in earned.items()
         )
     raise LeaderboardContention(f"the boards of user {next(iter(earned))!r} kept changing")
+
+
+def _record_alone(
+    client: Redis, project: str, user_id: str, entries: list[Mapping[str, Any]], now: datetime
+) -> int:
+    """One user's awards after a combined write lost its race; a user whose boards keep
+    changing is left to the hourly `rebuild` so that the users after them still get
+    theirs."""
+    try:
+        return record_awards_of_users(client, project, {user_id: entries}, now)
+    except LeaderboardContention:
+        log.warning("leaderboards of user %r kept changing; the rebuild catches up", user_id)
+        return 0
 
 
 Scores = dict[str, dict[str, float | None]]  # board key -> user -> score (None: not on it)

@@ -381,6 +381,27 @@ def test_several_users_at_once_count_as_one_at_a_time(clients: Clients) -> None:
     assert boards(together)["day"] == [("bob", 12), ("amy", 10)]
 
 
+def test_a_user_whose_boards_keep_changing_does_not_hold_back_the_others(
+    clients: Clients, monkeypatch: Any
+) -> None:
+    """After a combined write lost its race, users go one at a time; one that keeps losing is
+    left to the rebuild and the users after it still reach their boards."""
+    unapplied = leaderboards._unapplied
+
+    def amy_changes_meanwhile(client: Any, markers: Any, earned: Any, project: str) -> Any:
+        if "amy" in markers:  # another request touches amy's marker after the WATCH
+            client.zincrby(markers["amy"], 1, "elsewhere")
+        return unapplied(client, markers, earned, project)
+
+    monkeypatch.setattr(leaderboards, "_unapplied", amy_changes_meanwhile)
+    awards = {"amy": [entry("a:0", 10, NOW)], "bob": [entry("b:0", 12, NOW)]}
+
+    assert leaderboards.record_awards_of_users(clients.redis, PROJECT, awards, NOW) == 1
+    assert [(s.user_id, s.points) for s in top(clients.redis, PROJECT, "all", 10, NOW)] == [
+        ("bob", 12)
+    ]
+
+
 def test_only_positive_points_earned_through_rules_count(clients: Clients) -> None:
     entries = [
         entry("r1:0", 10, NOW),
