@@ -167,7 +167,8 @@ events_strategy = st.lists(
         st.sampled_from(["u1", "u2", "u3"]),
         st.integers(0, 40),  # minutes
         st.sampled_from(EVENT_IDS),
-        st.sampled_from([{}, {"x": 1}, {"x": 2}]),
+        # JSON types kept apart: true is not 1, "1" is not 1, null is not absent.
+        st.sampled_from([{}, {"x": 1}, {"x": 2}, {"x": True}, {"x": 1.0}, {"x": None}, {"x": "1"}]),
     ),
     max_size=30,
 )
@@ -246,7 +247,8 @@ def test_funnel_counts_match_a_brute_force_walk_and_never_increase(
 
 def as_timelines(events: Sequence[FunnelEvent]) -> list[Columns]:
     """The events as the report run stores them: one timeline per (eventId, UTC day), record
-    ids growing in the order given (the raw walk's tie-break)."""
+    ids growing in the order given (the raw walk's tie-break), handed over in another order,
+    as a store may return them."""
     records = [
         {
             "_id": ObjectId(f"{order:024x}"),
@@ -257,7 +259,8 @@ def as_timelines(events: Sequence[FunnelEvent]) -> list[Columns]:
         }
         for order, (user, moment, event_id, metadata) in enumerate(events)
     ]
-    decoded = [decode(event_id, doc) for (event_id, _), doc in sorted(timelines(records).items())]
+    stored = timelines(list(reversed(records)))
+    decoded = [decode(event_id, doc) for (event_id, _), doc in sorted(stored.items())]
     assert all(columns is not None for columns in decoded)
     return [columns for columns in decoded if columns is not None]
 
@@ -340,3 +343,20 @@ def test_timelines_that_cannot_hold_the_metadata_send_conditions_to_the_raw_even
     plain = rule({"eventId": "a"}, {"eventId": "b"})
     got = funnel_arrays.journeys(as_timelines(events), plain.steps, 0, DAY, DAY, None)
     assert got is not None and [j.times for j in got] == [(HOUR, 2 * HOUR)]
+
+
+def test_a_step_exactly_a_window_after_entry_is_reached_and_a_millisecond_later_is_not() -> None:
+    window = 600_000
+    events: list[FunnelEvent] = [
+        ("on_time", 0, "a", {}),
+        ("on_time", window, "b", {}),
+        ("late", 0, "a", {}),
+        ("late", window + 1, "b", {}),
+    ]
+    steps = rule({"eventId": "a"}, {"eventId": "b"}, window=window // 1000).steps
+    expected = {"on_time": (0, window), "late": (0,)}
+
+    assert {j.user: j.times for j in walk(events, steps, 0, 0, window)} == expected
+    got = funnel_arrays.journeys(as_timelines(events), steps, 0, 0, window, None)
+    assert got is not None
+    assert {j.user: j.times for j in got} == {str(user_hash(u)): t for u, t in expected.items()}
