@@ -28,6 +28,7 @@ from typing import Any
 from bson import ObjectId
 
 MAX_EXPANSION = 64  # ranges one query may expand into through `$in`
+MERGE_AFTER = 1024  # fresh (changed or new) documents kept beside the entries before a merge
 _RANGE_OPS = frozenset({"$gt", "$gte", "$lt", "$lte"})
 Key = tuple[Any, ...]
 
@@ -107,7 +108,12 @@ class RangeIndex:
     def touch(self, document_id: Any, document: Mapping[str, Any] | None) -> None:
         """`document_id` was stored, changed or deleted (None) since the last lookup."""
         if document is None:
-            return  # its stale entry is dropped by the caller's check that it is still stored
+            # Its stale entry is dropped by the caller's check that it is still stored; its
+            # values are forgotten, so that a document stored again under its _id is indexed.
+            self.values_of.pop(document_id, None)
+            self.fresh.discard(document_id)
+            self.irregular.discard(document_id)
+            return
         values = tuple(map(document.get, self.fields))
         if values == self.values_of.get(document_id):
             return  # read, not changed (core.pointindex marks what it hands out); equal values
@@ -128,8 +134,13 @@ class RangeIndex:
         return False
 
     def settle(self, documents: Mapping[Any, Mapping[str, Any]]) -> None:
-        """Merge the fresh documents into the entries once they are many."""
-        if len(self.fresh) <= max(1024, len(self.entries) // 8):
+        """Merge the fresh documents into the entries once they are many; build the entries
+        anew once the stale ones (of documents changed or deleted since) would outnumber the
+        stored documents, so that neither memory nor lookups grow with the writes."""
+        if len(self.fresh) <= max(MERGE_AFTER, len(documents) // 8):
+            return
+        if len(self.entries) + len(self.fresh) > 2 * len(documents):
+            self.build(documents)
             return
         fresh, self.fresh = self.fresh, set()
         self._add((i, documents[i]) for i in fresh if i in documents)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from core import pointindex
+from core import pointindex, rangeindex
 from core.inmemory import in_memory_database
 
 T0 = datetime(2027, 1, 1, tzinfo=UTC)
@@ -131,6 +131,91 @@ def test_range_lookups_answer_as_plain_mongomock(operations: list[tuple[Any, ...
         expected = _run(plain, operation, plain_ids)
         assert _run(indexed, operation, indexed_ids) == expected, operation
     assert list(indexed.find()) == list(plain.find())
+
+
+IDS = st.integers(0, 6)  # a small pool: documents deleted and stored again under their _id
+REUSED = st.one_of(
+    st.tuples(st.just("insert_one"), IDS, DOCUMENTS),
+    st.tuples(st.just("delete_one"), IDS),
+    st.tuples(st.just("set_time"), IDS, MOMENTS),
+    st.tuples(st.just("find"), FILTERS),
+)
+
+
+def _run_reused(collection: Any, operation: tuple[Any, ...]) -> Any:
+    name, argument, *rest = operation
+    if name == "insert_one":
+        if collection.find_one({"_id": argument}) is not None:
+            return "taken"
+        return collection.insert_one({"_id": argument, **rest[0]}).inserted_id
+    if name == "delete_one":
+        return collection.delete_one({"_id": argument}).deleted_count
+    if name == "set_time":
+        return collection.update_one(
+            {"_id": argument}, {"$set": {"timestamp": rest[0]}}
+        ).matched_count
+    return sorted(d["_id"] for d in collection.find(argument))
+
+
+@settings(max_examples=300)
+@given(st.lists(REUSED, max_size=40))
+def test_ids_stored_again_and_merges_after_every_write_answer_as_plain_mongomock(
+    operations: list[tuple[Any, ...]],
+) -> None:
+    """With merges and rebuilds after a couple of writes (MERGE_AFTER lowered), documents
+    deleted and stored again under their _id, and indexed fields changed in place."""
+    original = rangeindex.MERGE_AFTER
+    rangeindex.MERGE_AFTER = 1
+    try:
+        plain, indexed = _collection(False), _collection(True)
+        for operation in operations:
+            expected = _run_reused(plain, operation)
+            assert _run_reused(indexed, operation) == expected, operation
+    finally:
+        rangeindex.MERGE_AFTER = original
+
+
+def test_a_document_stored_again_after_a_merge_while_it_was_deleted_is_found(
+    monkeypatch: Any,
+) -> None:
+    monkeypatch.setattr(rangeindex, "MERGE_AFTER", 1)
+    collection = _collection(True)
+    query = {"project": "p", "eventId": "a", "timestamp": {"$gte": T0}}
+
+    def stored(_id: str) -> None:
+        collection.insert_one({"_id": _id, "project": "p", "eventId": "a", "timestamp": T0})
+
+    others = [{"_id": i, "project": "p", "eventId": "b", "timestamp": T0} for i in range(10)]
+    collection.insert_many(others)  # so that the query reads a few entries, not a scan
+    stored("first")
+    assert len(list(collection.find(query))) == 1  # the index is built
+    stored("x")
+    assert len(list(collection.find(query))) == 2  # x waits beside the entries (fresh)
+    collection.delete_one({"_id": "x"})
+    stored("y")
+    assert len(list(collection.find(query))) == 2  # the fresh ones merged while x is away
+    stored("x")  # back, with the values it had
+
+    assert sorted(d["_id"] for d in collection.find(query)) == ["first", "x", "y"]
+
+
+def test_entries_stay_bounded_when_indexed_fields_keep_changing(monkeypatch: Any) -> None:
+    """Stale entries (of moved documents) are dropped by a rebuild, so the entries do not grow
+    with the writes and a range still narrows (MERGE_AFTER lowered so that merges happen)."""
+    monkeypatch.setattr(rangeindex, "MERGE_AFTER", 10)
+    collection = _collection(True)
+    collection.insert_many(
+        [{"_id": i, "project": "p", "eventId": "a", "timestamp": T0} for i in range(100)]
+    )
+    for round_ in range(1, 60):
+        moved = T0 + timedelta(minutes=round_)
+        for i in range(100):
+            collection.update_one({"_id": i}, {"$set": {"timestamp": moved}})
+            if i % 20 == 0:  # lookups between the writes, as a running server makes them
+                query = {"project": "p", "eventId": "a", "timestamp": {"$gte": moved}}
+                assert len(list(collection.find(query))) == i + 1
+    (index,) = [r for r in pointindex.attach(collection)._ranges if r.built]
+    assert len(index.entries) + len(index.fresh) <= 2 * 100 + 100
 
 
 def test_a_range_reads_only_its_candidates_and_new_documents() -> None:
