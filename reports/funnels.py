@@ -14,10 +14,11 @@ for step 1; 0 when the denominator is 0), and medianSecondsFromPrevious over the
 reached step k (the mean of the two middle values for an even count; null for step 1 or no
 user). Segments split the same figures by a metadata field of the entering event.
 
-Why from the events and not a pre-aggregate: conditions are arbitrary metadata predicates of
-a definition that may be written after the events, so no stored summary can answer them
-exactly. The read is bounded by the question, not by history: the funnel's eventIds over
-[start, end + window], along the events index project_event_timestamp (reports.source).
+This walk over the raw events is the reference: reports.insights answers from the timelines
+the report runs store (reports.funnel_arrays, the same rules over columns) and falls back to
+this walk when a timeline cannot answer exactly; the tests compare the two. Its read is
+bounded by the question, not by history: the funnel's eventIds over [start, end + window],
+along the events index project_event_timestamp (reports.source).
 """
 
 from __future__ import annotations
