@@ -96,3 +96,50 @@ def test_a_day_without_its_columns_or_timeline_is_answered_from_the_raw_events(
     if shed == "columns":  # user, time and record id are all a plain funnel needs
         timelines = funnel_report(db, PROJECT, PLAIN, "2027-05-03", "2027-05-03", read="timelines")
         assert timelines == plain["events"]
+
+
+def test_a_segment_field_lost_with_the_entering_days_columns_is_read_from_the_raw_events(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (view,) = [d for d in insight_days.insight_days(records()) if d["eventId"] == "view"]
+    lean = {**view, "timeline": without_columns(view["timeline"])}
+    monkeypatch.setattr(insight_days, "DOCUMENT_BUDGET", encoded_size(lean) + 16)
+    db.events.insert_many(records())
+    with clock.using(clock.frozen(NOW)):
+        run_project(db, PROJECT, now=NOW)
+    assert db.insight_days.find_one({"eventId": "view"})["timeline"]["columns"] is None
+
+    segmented = answers(db, PLAIN, by="platform")
+    assert segmented["auto"] == segmented["events"]
+    assert sorted(s["value"] for s in segmented["auto"]["segments"]) == ["ios", "web"]
+    with pytest.raises(TimelinesCannotAnswer):
+        funnel_report(db, PROJECT, PLAIN, "2027-05-03", "2027-05-03", "platform", read="timelines")
+
+
+def test_a_step_reached_after_to_is_read_from_the_next_days_timeline(db: Any) -> None:
+    late = [
+        ("view", DAY + timedelta(hours=23, minutes=50)),  # enters on `to`
+        ("buy", DAY + timedelta(days=1, minutes=10)),  # converts the next day
+    ]
+    db.events.insert_many(records())
+    db.events.insert_many(
+        [
+            {
+                "_id": ObjectId(f"{1000 + n:024x}"),
+                "project": PROJECT,
+                "userId": "late",
+                "eventId": event_id,
+                "timestamp": moment,
+                "receivedAt": moment,
+                "metadata": {},
+                "outcome": {"pointsAwarded": 0, "totalPointsAwarded": 0},
+            }
+            for n, (event_id, moment) in enumerate(late)
+        ]
+    )
+    with clock.using(clock.frozen(NOW)):
+        run_project(db, PROJECT, now=NOW)
+
+    timelines = funnel_report(db, PROJECT, PLAIN, "2027-05-03", "2027-05-03", read="timelines")
+    assert timelines == answers(db, PLAIN)["events"]
+    assert [s["users"] for s in timelines["steps"]] == [26, 26]
