@@ -11,9 +11,12 @@ are done by a walk that copies dicts and lists and hands back the immutable leav
 are (what `copy.copy` of a str, int or ObjectId amounts to). tests/unit/core/test_fastpath.py
 checks on random operation sequences that they answer exactly as plain mongomock does.
 
-One deliberate difference, towards a real server: an update that fails half-way (a `$inc` of a
-string after a `$set` of another field) leaves the document as it was, where mongomock keeps
-the operators applied before the failing one.
+Two deliberate differences, towards a real server: an update that fails half-way (a `$inc`
+of a string after a `$set` of another field) leaves the document as it was, where mongomock
+keeps the operators applied before the failing one; and `$pull` removes the elements its
+condition matched, where mongomock removes, for each, the first element equal to it in
+Python (with `[true, 1, 1.0]` and `{"$gte": 1}`, MongoDB and this module keep `[true]`,
+mongomock `[1.0]`). mongomock's own paths (see below) keep its behaviour.
 
 core.inmemory calls these under its lock, after its own checks; anything they do not cover
 (projections, sorts, upserts that insert, update pipelines, options) goes to mongomock itself.

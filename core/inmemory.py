@@ -61,11 +61,6 @@ def ensure_bson(*documents: Mapping[str, Any]) -> None:
     _encoded_sizes(documents)
 
 
-def refuse_oversized(*documents: Mapping[str, Any]) -> None:
-    """Raise DocumentTooLarge, as pymongo does, for a document mongod would refuse to store."""
-    _refuse_sizes(len(bson.encode(document)) for document in documents)
-
-
 def _encoded_sizes(documents: Iterable[Mapping[str, Any]]) -> list[int]:
     """ensure_bson, returning each document's BSON size (each encoded once)."""
     sizes = []

@@ -1,4 +1,5 @@
-"""core.fastpath (through the in-memory store) answers exactly as plain mongomock does.
+"""core.fastpath (through the in-memory store) answers exactly as plain mongomock does, but
+for the two differences towards MongoDB its docstring names (each tested on its own here).
 
 Random sequences of the operations it serves — find_one, find, update_one, insert_one and
 insert_many — mixed with ones it leaves to mongomock, on documents with nested sub-documents,
@@ -238,3 +239,13 @@ def test_an_update_onto_a_taken_unique_key_is_refused_and_undone() -> None:
             collection.update_one({"_id": 2}, {"$set": {"userId": "a"}, "$inc": {"n": 1}})
     assert list(guarded.find()) == list(plain.find())
     assert guarded.find_one({"_id": 2}) == {"_id": 2, "project": "p", "userId": "b", "n": 1}
+
+
+def test_pull_removes_what_its_condition_matched_as_mongodb_does() -> None:
+    """Not mongomock's first-equal removal: true is no number to `$gte`, and stays."""
+    users = in_memory_database("pull").users
+    users.insert_one({"_id": 1, "log": [True, 1, 1.0]})
+    users.update_one({"_id": 1}, {"$pull": {"log": {"$gte": 1}}})
+
+    (kept,) = users.find_one({"_id": 1})["log"]
+    assert kept is True
