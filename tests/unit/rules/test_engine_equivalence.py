@@ -315,17 +315,34 @@ def sides() -> tuple[Side, Side]:
     return new, old
 
 
+OTHER_PERIOD = {"day": "week", "week": "month", "month": "day"}
+
+
 @settings(max_examples=400, deadline=None, database=None)
-@given(projects(), histories(), st.lists(st.booleans(), min_size=40, max_size=40))
+@given(
+    projects(),
+    histories(),
+    st.lists(st.booleans(), min_size=40, max_size=40),
+    st.integers(1, 60),
+)
 def test_every_evaluation_equals_the_reference_engines(
     project: dict[str, Any],
     history: list[tuple[str, datetime, dict[str, Any]]],
     stored: list[bool],
+    switch: int,
 ) -> None:
     new, old = sides()
     new.compile(project)
     old.compile(project)
-    for (event_id, at, metadata), through_store in zip(history, stored, strict=False):
+    for number, ((event_id, at, metadata), through_store) in enumerate(
+        zip(history, stored, strict=False)
+    ):
+        if number == switch:
+            # The streaks' definitions switch their kind of period (a day streak becomes a
+            # week streak): the states kept so far were counted in the old one.
+            switched = [{**d, "period": OTHER_PERIOD[d["period"]]} for d in project["streaks"]]
+            for side in (new, old):
+                side.streaks = [side.definitions.StreakRule.from_document(d) for d in switched]
         if through_store:
             # As the service reads it back: fresh objects, equal values.
             new.user = state_from_document({"userId": "u", **state_to_fields(new.user)})
