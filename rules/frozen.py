@@ -15,6 +15,7 @@ import dataclasses
 from typing import Any, TypeVar
 
 Cls = TypeVar("Cls", bound=type)
+_GENERATED = frozenset({"self", "values", "MISSING"})  # names the generated __init__ uses
 
 
 def fast_init(cls: Cls) -> Cls:
@@ -24,7 +25,9 @@ def fast_init(cls: Cls) -> Cls:
     if (
         not getattr(cls, "__dataclass_params__").frozen  # noqa: B009 (a class of any type)
         or hasattr(cls, "__post_init__")
+        or "__slots__" in cls.__dict__  # no __dict__ to write
         or any(not field.init or field.kw_only for field in params)
+        or any(field.name in _GENERATED for field in params)
     ):
         raise TypeError(f"{cls.__name__}: fast_init is for plain frozen dataclasses")
     namespace: dict[str, Any] = {"MISSING": dataclasses.MISSING}
@@ -32,12 +35,12 @@ def fast_init(cls: Cls) -> Cls:
     for field in params:
         name = field.name
         if field.default is not dataclasses.MISSING:
-            namespace[f"default_{name}"] = field.default
-            signature.append(f"{name}=default_{name}")
+            namespace[f"__default_{name}"] = field.default
+            signature.append(f"{name}=__default_{name}")
         elif field.default_factory is not dataclasses.MISSING:
-            namespace[f"factory_{name}"] = field.default_factory
+            namespace[f"__factory_{name}"] = field.default_factory
             signature.append(f"{name}=MISSING")
-            defaults.append(f"    if {name} is MISSING:\n        {name} = factory_{name}()\n")
+            defaults.append(f"    if {name} is MISSING:\n        {name} = __factory_{name}()\n")
         else:
             signature.append(name)
         stores.append(f"    values[{name!r}] = {name}\n")

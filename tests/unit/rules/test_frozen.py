@@ -69,9 +69,29 @@ def test_a_class_it_cannot_build_exactly_is_refused() -> None:
         def __post_init__(self) -> None:
             assert self.value > 0
 
-    for cls in (Mutable, Checked):
+    @dataclass(frozen=True, slots=True)
+    class Slotted:  # no __dict__ to write
+        value: int
+
+    @dataclass(frozen=True)
+    class Clashing:  # a name the generated __init__ uses itself
+        values: int
+
+    for cls in (Mutable, Checked, Slotted, Clashing):
         with pytest.raises(TypeError):
             fast_init(cls)
+
+
+def test_a_field_named_like_a_default_keeps_its_own_value() -> None:
+    @fast_init
+    @dataclass(frozen=True)
+    class Named:
+        default_value: int = 1
+        value: int = 2
+        factory_items: tuple[int, ...] = ()
+
+    assert Named() == Named(1, 2, ())
+    assert Named(value=5).default_value == 1
 
 
 def test_the_engines_user_state_is_built_with_its_defaults() -> None:
