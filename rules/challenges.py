@@ -137,14 +137,9 @@ class ChallengeRule:
         return (
             self.active
             and event_id in self.events
-            and self.covers(timestamp)
+            and timestamp in self.window
             and self.condition(metadata)
         )
-
-    def covers(self, timestamp: datetime) -> bool:
-        """Whether `timestamp` falls inside the challenge's window."""
-        start, end = self.window.start, self.window.end
-        return (start is None or start <= timestamp) and (end is None or timestamp < end)
 
 
 @fast_init

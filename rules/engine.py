@@ -219,7 +219,9 @@ def _advance_challenges(
     amounts: dict[tuple[str, str | None], Decimal] = {}
     for challenge in challenges:
         # ChallengeRule.selects, its condition looked up in `verdicts`.
-        if not (challenge.active and event_id in challenge.events and challenge.covers(timestamp)):
+        if not (
+            challenge.active and event_id in challenge.events and timestamp in challenge.window
+        ):
             continue
         met = verdicts.get(challenge.condition)
         if met is None:
