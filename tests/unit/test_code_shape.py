@@ -22,9 +22,8 @@ FUNCTION_LINES = 60  # from `def` to the last line of the body, docstring includ
 LARGE_MODULES: dict[str, int] = {
     # grew with issue 17's in-order streak walk and challenge fast path; #16 splits them
     "rules/challenges.py": 425,
-    # grew with issue 17's fast paths (batch awards in one transaction, copy-free point writes)
-    "core/inmemory.py": 404,
-    "rules/leaderboards.py": 494,
+    # grew with issue 17's batch awards in one transaction
+    "rules/leaderboards.py": 506,
     "rules/streaks.py": 544,
 }
 LONG_FUNCTIONS: dict[str, int] = {
