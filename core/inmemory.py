@@ -9,8 +9,8 @@ real server where it matters to Laurel.
   `insert_one`, `insert_many`) skip mongomock's deep copies (core.fastpath); each document is
   BSON-encoded once for both checks above.
 - Writes and reads run under one process-wide lock: a real server applies each
-  single-document write atomically, and the conditional updates of `rules.users` rely on that.
-  mongomock alone interleaves the read and the write of `update_one` across threads, and it
+  single-document write atomically, and the conditional updates of `rules.stores.users` rely on
+  that. mongomock alone interleaves the read and the write of `update_one` across threads, and it
   applies an update operator by operator to the stored document, so an unguarded read could
   see a `$set` without the `$push` of the same update.
 """

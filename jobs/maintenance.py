@@ -1,4 +1,4 @@
-"""Scheduled upkeep of the points ledger (rules.reconcile), with a log line per run."""
+"""Scheduled upkeep of the points ledger (rules.usecases.reconcile), with a log line per run."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from core import clock
 from jobs.effects import effects_for
 from jobs.runtime import clients as job_clients
 from jobs.webhooks import sweep_notifications
-from rules.leaderboards import rebuild
-from rules.ledger import Ledger
-from rules.reconcile import sweep_pending, verify_balances
+from rules.stores.ledger import Ledger
+from rules.usecases.leaderboards import rebuild
+from rules.usecases.reconcile import sweep_pending, verify_balances
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def sweep_outbox(db: Database[Any]) -> int:
 
 def rebuild_leaderboards(db: Database[Any]) -> int:
     """Recompute every project's current leaderboards from the ledger; returns how many
-    projects (rules.leaderboards: catches up what a Redis outage kept off the boards)."""
+    projects (rules.usecases.leaderboards: catches up what a Redis outage kept off the boards)."""
     clients = job_clients()
     projects = Ledger(db).projects()
     for project in projects:

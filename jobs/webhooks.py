@@ -1,6 +1,6 @@
 """Webhook delivery (DESIGN §7): dispatch notifications from the outbox, deliver them signed.
 
-- `dispatch_effect(clients)` is the rules.service effect that dispatches a record's
+- `dispatch_effect(clients)` is the rules.usecases.record effect that dispatches a record's
   notifications right after they reach the outbox; `sweep_notifications` (scheduled) dispatches
   what stayed pending, e.g. while Redis was down.
 - `deliver(delivery_id)` is the RQ job: one signed POST, every attempt logged on the delivery,
@@ -41,15 +41,15 @@ from jobs.queue import (
     retries_left,
 )
 from jobs.runtime import clients as job_clients
-from rules.notifications import Deliveries, Outbox
-from rules.service import Effect
-from rules.webhooks import WebhookStore
+from rules.stores.outbox import Deliveries, Outbox
+from rules.stores.webhooks import WebhookStore
+from rules.usecases.record import Effect
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.0  # seconds
 DEADLINE = 10.0  # seconds for a whole attempt: connect, send, read the answer
-# A holder that outlives its lease may not record (rules.notifications); the margin keeps an
+# A holder that outlives its lease may not record (rules.stores.outbox); the margin keeps an
 # attempt bounded by the timeouts below well inside it.
 LEASE = timedelta(seconds=JOB_TIMEOUT + 30)
 SWEEP_GRACE = timedelta(seconds=30)

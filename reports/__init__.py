@@ -3,12 +3,13 @@
 Stored and scheduled (MongoDB, files; jobs/reports.py runs them, web/resources/analytics.py
 serves them):
 - store: owner of `report_partials`, `reports`, `report_watermarks`; indexes: ensure_indexes.
-- source: reads of the `events` collection (rules.eventlog's) by index, projected, in batches.
+- source: reads of the `events` collection (rules.stores.eventlog's) by index, projected, in
+batches.
 - runner: the incremental run (watermark, late events, full runs, erasures).
 - service: what the API reads; exports: the files under EXPORT_DIR.
 
 Pure (no MongoDB, no clock), one module per step:
-- frames: event records (rules.eventlog) into pandas frames; EVENT_PROJECTION for the query.
+- frames: event records (rules.stores.eventlog) into pandas frames; EVENT_PROJECTION for the query.
 - partials (with aggregates): one BSON-clean partial per (project, eventId, UTC day), bounded
   in size; a day is recomputed whole when its events change (late events).
 - merge (with fields, segments): partials of a window into the metadata report, and the

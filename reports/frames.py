@@ -1,4 +1,4 @@
-"""Event records, as rules/eventlog.py stores them, into two pandas frames.
+"""Event records, as rules/stores/eventlog.py stores them, into two pandas frames.
 
 `events` has one row per event; `values` one row per metadata field of an event, in long form,
 so every per-field statistic is a groupby. Records are read in one pass, so a MongoDB cursor
@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from reports.windows import day_key
-from rules.conditions import METADATA_KEY
+from rules.engine.conditions import METADATA_KEY
 
 # What to ask MongoDB for: the rest of an event record is not read.
 EVENT_PROJECTION: dict[str, int] = {

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from reports.funnels import Journey
 from reports.insight_days import canonical
 from reports.timelines import Columns
-from rules.funnels import FunnelStep
+from rules.engine.funnels import FunnelStep
 
 Rows = npt.NDArray[np.int64]
 NOT_REACHED = np.iinfo(np.int64).min

@@ -1,5 +1,5 @@
 """Funnel results (DESIGN §11), exactly as the contract words them, from the events of the
-funnel's eventIds (rules.funnels defines the steps).
+funnel's eventIds (rules.engine.funnels defines the steps).
 
 Per user, events in time order (events of one moment in the order given: the service gives
 them in the order they were recorded):
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reports.insight_days import canonical, value_order
-from rules.funnels import FunnelStep
+from rules.engine.funnels import FunnelStep
 
 # One event: (userId, epoch ms, eventId, metadata)
 FunnelEvent = tuple[str, int, str, Mapping[str, Any]]

@@ -52,7 +52,7 @@ from reports.partials import FIELD_LIMIT, numeric_document
 from reports.sketch import QuantileSketch
 from reports.timelines import timelines, without_columns
 from reports.windows import day_key
-from rules.conditions import METADATA_KEY
+from rules.engine.conditions import METADATA_KEY
 
 INSIGHT_VERSION = 1
 VALUE_LIMIT = 100  # the breakdown's largest `limit`

@@ -32,7 +32,7 @@ from reports.retention import Period, days_read, retention, span, users_by_day
 from reports.source import EventSource, day_start
 from reports.timelines import decode, epoch_ms
 from reports.windows import WINDOWS, UnknownWindow, day_key, window_bounds
-from rules.funnels import FunnelRule
+from rules.engine.funnels import FunnelRule
 
 APPROXIMATE_RETAINED = "retained"
 # A split event's day without user hashes: who did it is unknown, so are both groups.

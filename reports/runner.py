@@ -15,8 +15,8 @@ An incremental run of a project:
    whose stored reports were built on an earlier day (windows slide at midnight UTC);
 4. advances the watermark to the time the run started (a `$max`, never backwards), or to the
    oldest `pendingSince` of the project's users when earlier: an event whose record a crashed
-   request left pending (written later by the outbox sweep, rules.reconcile) was received at
-   or after it, so the next runs still read it, however late its record is written.
+   request left pending (written later by the outbox sweep, rules.usecases.reconcile) was received
+   at or after it, so the next runs still read it, however late its record is written.
 
 The first run of a project, or `full=True`, recomputes every day and deletes partials of days
 that no longer hold events (those neither it nor a run started after it wrote). A run that
@@ -60,7 +60,7 @@ from reports.merge import window_report
 from reports.source import BATCH_SIZE, DayRange, EventSource
 from reports.store import Pair, ReportStore
 from reports.windows import WINDOWS, day_key, window_days
-from rules.users import UserStore
+from rules.stores.users import UserStore
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
-"""Reading the `events` collection (rules.eventlog owns it; reports only read it) for a run.
+"""Reading the `events` collection (rules.stores.eventlog owns it; reports only read it) for a run.
 
-Three reads, each bounded by an index of rules.eventlog and streamed in batches:
+Three reads, each bounded by an index of rules.stores.eventlog and streamed in batches:
 - `received_since`: which (eventId, day) an increment touches: events received since a time,
   along `project_received`, reading eventId and timestamp only;
 - `days_of_project`: the same for every event of a project (a full run), a query the
@@ -25,7 +25,7 @@ from reports.frames import EVENT_PROJECTION
 from reports.windows import day_key
 
 BATCH_SIZE = 5_000
-# rules.eventlog's indexes, by name.
+# rules.stores.eventlog's indexes, by name.
 RECEIVED_INDEX = "project_received"
 EVENT_TIME_INDEX = "project_event_timestamp"
 _DAY_PROJECTION = {"_id": 0, "eventId": 1, "timestamp": 1}

@@ -17,7 +17,7 @@ Shape (`version` 1), one entry per event of the day, in no particular order:
   kept apart: true, 1 and "1" are three values; null is a value, distinct from absent) and
   one little-endian uint32 code an event, 0 for an event without the field and i + 1 for
   `values[i]`. From these the metadata of any event can be rebuilt exactly, so step
-  conditions (rules.conditions) are evaluated on the very values the raw walk would see.
+  conditions (rules.engine.conditions) are evaluated on the very values the raw walk would see.
 
 `complete` says that the columns hold every field of every event exactly; it is false when a
 field held something a column cannot keep (a value that is not a JSON scalar, an integer
@@ -48,7 +48,7 @@ from bson.binary import Binary
 from reports.bounds import INT64_MAX, INT64_MIN
 from reports.hashes import user_hash
 from reports.windows import day_key
-from rules.conditions import METADATA_KEY
+from rules.engine.conditions import METADATA_KEY
 
 TIMELINE_VERSION = 1
 ID_BYTES = 12

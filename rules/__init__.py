@@ -1,2 +1,3 @@
-"""The reward engine: pure evaluation of events against definitions (conditions, points,
-streaks) and the services that load and save its state in MongoDB. Never imports flask."""
+"""The reward rules, in three layers: `rules.engine` (pure evaluation of events against
+definitions), `rules.stores` (one module per MongoDB collection) and `rules.usecases` (what
+the API and the jobs ask for, built from the other two). Never imports flask, web or jobs."""

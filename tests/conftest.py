@@ -30,7 +30,7 @@ from core import clock, query_audit
 from core.clients import Clients
 from core.settings import Settings
 from reports.indexes import ensure_indexes as ensure_report_indexes
-from rules.indexes import ensure_indexes
+from rules.stores.indexes import ensure_indexes
 from tests.query_audit import audit as audit_shapes
 from tests.support.webhooks import Receiver, serving
 from web import create_app

@@ -20,7 +20,7 @@ from core.inmemory import in_memory_database
 from core.query_audit import Index, QueryShape, ShapeRecorder, serving_index
 from core.sharding import SHARD_KEYS, UNSHARDED
 from reports.indexes import ensure_indexes as ensure_report_indexes
-from rules.indexes import ensure_indexes
+from rules.stores.indexes import ensure_indexes
 
 ID_INDEX = Index("_id_", (("_id", 1),), unique=True)
 # Writes mongos must route to one shard: they need the whole shard key.

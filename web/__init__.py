@@ -15,7 +15,7 @@ from core.logs import configure_logging
 from core.settings import Settings
 from jobs.runtime import use_clients
 from reports.indexes import ensure_indexes as ensure_report_indexes
-from rules.indexes import ensure_indexes
+from rules.stores.indexes import ensure_indexes
 from web import dashboard, swagger_ui
 from web.bodies import init_body_checks
 from web.cli import register_cli

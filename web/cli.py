@@ -19,8 +19,8 @@ from jobs.scheduler import build_scheduler, scheduler_id
 from jobs.scheduler import stop as stop_scheduler
 from jobs.worker import serve_metrics
 from reports.indexes import ensure_indexes as ensure_report_indexes
-from rules.indexes import ensure_indexes
-from rules.reconcile import SWEEP_GRACE, sweep_pending, verify_balances
+from rules.stores.indexes import ensure_indexes
+from rules.usecases.reconcile import SWEEP_GRACE, sweep_pending, verify_balances
 from web.auth import SCOPES, mint_token
 from web.cli_reports import reports_cli
 from web.cli_support import register_support_cli

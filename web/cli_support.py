@@ -19,11 +19,11 @@ from flask.cli import AppGroup
 from core import clock
 from jobs.effects import effects_for
 from rules.errors import UserNotFound
-from rules.eventlog import EventLog
-from rules.history import KINDS, MAX_LIMIT, user_history
-from rules.leaderboards import rebuild
-from rules.ledger import Ledger
-from rules.profiles import require_user, user_profile
+from rules.stores.eventlog import EventLog
+from rules.stores.ledger import Ledger
+from rules.usecases.history import KINDS, MAX_LIMIT, user_history
+from rules.usecases.leaderboards import rebuild
+from rules.usecases.profiles import require_user, user_profile
 from web.context import app_state
 from web.schemas.fields import iso_ms
 

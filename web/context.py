@@ -10,7 +10,7 @@ from pymongo.database import Database
 
 from core.clients import Clients
 from core.settings import Settings
-from rules.catalog import CatalogCache
+from rules.usecases.catalog import CatalogCache
 
 EXTENSION = "laurel"
 

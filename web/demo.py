@@ -9,8 +9,8 @@ from pymongo.database import Database
 
 from core import clock
 from core.settings import Settings
-from rules.definition_store import DefinitionCollection, DefinitionStore
 from rules.errors import DefinitionNotFound
+from rules.stores.definitions import DefinitionCollection, DefinitionStore
 from web.auth import mint_token
 
 DEMO_PROJECT = "demo"

@@ -21,8 +21,8 @@ from core import clock
 from core.clients import Clients
 from jobs.queue import QUEUE_NAME
 from reports.store import ReportStore
-from rules.notifications import Outbox
-from rules.users import UserStore
+from rules.stores.outbox import Outbox
+from rules.stores.users import UserStore
 
 log = logging.getLogger(__name__)
 

@@ -28,19 +28,19 @@ from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
-import rules.challenges
-import rules.definitions
-import rules.engine
-import rules.state
+import rules.engine.challenges
+import rules.engine.definitions
+import rules.engine.evaluation
+import rules.engine.state
 import tests.bench.reference.challenges
 import tests.bench.reference.definitions
 import tests.bench.reference.engine
 import tests.bench.reference.state
 from core.inmemory import in_memory_database
-from rules.catalog import CatalogCache, load_catalog
-from rules.definition_store import DefinitionStore
-from rules.indexes import ensure_indexes
-from rules.service import record_event
+from rules.stores.definitions import DefinitionStore
+from rules.stores.indexes import ensure_indexes
+from rules.usecases.catalog import CatalogCache, load_catalog
+from rules.usecases.record import record_event
 
 PROJECT = "bench"
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -161,7 +161,12 @@ class Engine:
 
 
 def new_engine(with_all: bool, own_conditions: bool = False) -> Engine:
-    modules = (rules.engine, rules.definitions, rules.challenges, rules.state)
+    modules = (
+        rules.engine.evaluation,
+        rules.engine.definitions,
+        rules.engine.challenges,
+        rules.engine.state,
+    )
     return Engine(*modules, with_all, own_conditions)
 
 

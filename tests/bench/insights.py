@@ -36,7 +36,7 @@ from reports import insights
 from reports.insight_store import InsightStore
 from reports.runner import RunStats, run_project
 from reports.source import EventSource, day_start
-from rules.funnels import FunnelRule
+from rules.engine.funnels import FunnelRule
 from tests.bench.reports import NOW, PROJECT, compute, describe, events, insert, stored_store
 
 REPEATS = 3

@@ -30,7 +30,7 @@ from typing import Any
 from core.inmemory import in_memory_database
 from reports.indexes import ensure_indexes as ensure_report_indexes
 from reports.runner import RunStats, run_project
-from rules.indexes import ensure_indexes
+from rules.stores.indexes import ensure_indexes
 
 PROJECT = "bench"
 NOW = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)  # the full run; stored events end the day before

@@ -17,9 +17,9 @@ from reports.runner import build_report, forget_user, plan_batches, run_project
 from reports.source import DayRange
 from reports.store import ReportStore, without_store_fields
 from reports.windows import WINDOWS, day_key
-from rules.engine import Event
-from rules.reconcile import sweep_pending
-from rules.service import record_event
+from rules.engine.evaluation import Event
+from rules.usecases.reconcile import sweep_pending
+from rules.usecases.record import record_event
 from tests.faults import Crash, CrashingDatabase
 from tests.unit.reports.factories import DAY_0, PROJECT, bson_problems, day_of, record
 

@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
-from rules.batches import BatchItem, record_batch
-from rules.definition_store import DefinitionStore
-from rules.engine import Event
-from rules.indexes import ensure_indexes
-from rules.ledger import Ledger
-from rules.reconcile import sweep_pending, verify_balances
-from rules.service import record_event
-from rules.users import UserStore
-from rules.webhooks import WebhookStore
+from rules.engine.evaluation import Event
+from rules.stores.definitions import DefinitionStore
+from rules.stores.indexes import ensure_indexes
+from rules.stores.ledger import Ledger
+from rules.stores.users import UserStore
+from rules.stores.webhooks import WebhookStore
+from rules.usecases.batches import BatchItem, record_batch
+from rules.usecases.reconcile import sweep_pending, verify_balances
+from rules.usecases.record import record_event
 from tests.faults import Crash, CrashingDatabase
 
 PROJECT = "acme"
@@ -149,16 +149,16 @@ def test_an_unexpected_error_deciding_one_user_is_their_items_error_and_the_rest
 ) -> None:
     """One bad item does not reject the others: an error nobody foresaw while deciding cat's
     event becomes cat's item result, with nothing of cat saved, and amy and bob are applied."""
-    import rules.batches
+    import rules.usecases.batches
 
-    evaluate = rules.batches.evaluate_event
+    evaluate = rules.usecases.batches.evaluate_event
 
     def failing_for_cat(catalog: Any, event: Event, state: Any) -> Any:
         if event.user_id == "cat":
             raise ValueError("unforeseen")
         return evaluate(catalog, event, state)
 
-    monkeypatch.setattr(rules.batches, "evaluate_event", failing_for_cat)
+    monkeypatch.setattr(rules.usecases.batches, "evaluate_event", failing_for_cat)
     results = batch(store)
 
     assert isinstance(results[1], ValueError)

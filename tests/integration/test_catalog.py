@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from rules import catalog as catalog_module
-from rules.catalog import CatalogCache, load_catalog
-from rules.definition_store import DefinitionStore
 from rules.errors import EventNotFound
+from rules.stores.definitions import DefinitionStore
+from rules.usecases import catalog as catalog_module
+from rules.usecases.catalog import CatalogCache, load_catalog
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ import pytest
 from core import clock
 from core.clients import Clients
 from core.settings import Settings
-from rules.ledger import Ledger
+from rules.stores.ledger import Ledger
 from tests.conftest import PROJECT
 from tests.support.dates import iso
 from web import create_app

@@ -16,7 +16,7 @@ from core import clock
 from core.clients import Clients
 from jobs.maintenance import rebuild_leaderboards
 from reports.runner import run_project
-from rules.erasure import erase_user
+from rules.usecases.erasure import erase_user
 from tests.conftest import PROJECT
 from tests.support.waiting import TIMEOUT, wait_for
 
@@ -221,7 +221,7 @@ def test_an_erasure_cut_short_by_redis_is_503_and_a_repeat_finishes_it(
     def down(*_args: Any, **_kwargs: Any) -> Any:
         raise redis.ConnectionError("connection refused")
 
-    monkeypatch.setattr("rules.leaderboards.erase_user", down)
+    monkeypatch.setattr("rules.usecases.leaderboards.erase_user", down)
     cut_short = client.delete(f"/users/{VICTIM}", headers=auth("users:write"))
     monkeypatch.undo()
 
@@ -259,8 +259,8 @@ def test_erasure_recomputes_the_days_that_keep_no_user_ids_too(
 def test_a_request_finishing_its_writes_during_the_erasure_leaves_nothing_behind(
     world: None, client: Any, auth: Any, db: Any, clients: Clients, monkeypatch: Any
 ) -> None:
-    from rules import erasure
-    from rules.ledger import Ledger
+    from rules.stores.ledger import Ledger
+    from rules.usecases import erasure
 
     saved, original = threading.Event(), Ledger.insert
 

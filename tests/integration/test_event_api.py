@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core import clock
-from rules.ledger import Ledger
+from rules.stores.ledger import Ledger
 from tests.brief import (
     BRIEF_LEVEL_METADATA,
     BRIEF_LOGIN_METADATA,

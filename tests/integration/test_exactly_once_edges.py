@@ -13,12 +13,12 @@ import pytest
 from core import clock
 from core.settings import Settings
 from jobs.maintenance import sweep_outbox, verify_ledger
-from rules.engine import Event
-from rules.idempotency import IdempotencyKey, IdempotencyStore
-from rules.ledger import Ledger
-from rules.reconcile import sweep_pending, verify_balances
-from rules.service import record_event
-from rules.users import UserStore
+from rules.engine.evaluation import Event
+from rules.stores.idempotency import IdempotencyKey, IdempotencyStore
+from rules.stores.ledger import Ledger
+from rules.stores.users import UserStore
+from rules.usecases.reconcile import sweep_pending, verify_balances
+from rules.usecases.record import record_event
 from tests.faults import Crash, CrashingDatabase
 from web import create_app
 
@@ -180,7 +180,7 @@ def test_several_pending_records_are_pulled_one_by_one(
 ) -> None:
     past = clock.now() - timedelta(minutes=5)
     # Each crashed request would otherwise finish its predecessor's record first.
-    monkeypatch.setattr("rules.service.finish_pending", lambda *args: 0)
+    monkeypatch.setattr("rules.usecases.record.finish_pending", lambda *args: 0)
     for _ in range(3):
         with pytest.raises(Crash):
             record_event(

@@ -24,7 +24,7 @@ from hypothesis.stateful import (
 from core import clock
 from core.clients import Clients
 from core.settings import Settings
-from rules.reconcile import sweep_pending
+from rules.usecases.reconcile import sweep_pending
 from tests.conftest import TEST_SECRET
 from tests.faults import Crash, CrashingDatabase
 from web import create_app

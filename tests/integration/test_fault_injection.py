@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from rules.definition_store import DefinitionStore
-from rules.engine import Event
-from rules.idempotency import IdempotencyKey, fingerprint
-from rules.indexes import ensure_indexes
-from rules.ledger import Ledger
-from rules.reconcile import sweep_pending, verify_balances
-from rules.service import record_event
+from rules.engine.evaluation import Event
+from rules.stores.definitions import DefinitionStore
+from rules.stores.idempotency import IdempotencyKey, fingerprint
+from rules.stores.indexes import ensure_indexes
+from rules.stores.ledger import Ledger
+from rules.usecases.reconcile import sweep_pending, verify_balances
+from rules.usecases.record import record_event
 from tests.faults import Crash, CrashingDatabase
 
 PROJECT = "acme"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from core import clock
-from rules.engine import Event
-from rules.service import record_event
+from rules.engine.evaluation import Event
+from rules.usecases.record import record_event
 
 
 @pytest.fixture

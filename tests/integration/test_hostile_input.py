@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from rules.points import MAX_AWARD
+from rules.engine.points import MAX_AWARD
 
 JSON = {"Content-Type": "application/json"}
 

@@ -15,7 +15,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from core import clock
-from rules.users import UserStore
+from rules.stores.users import UserStore
 from tests.brief import RESPONSE_FIELDS
 from tests.conftest import PROJECT
 from tests.support.dates import iso

@@ -12,8 +12,8 @@ from pymongo.errors import OperationFailure
 from core.indexes import IndexChangeRefused, sync_indexes
 from core.inmemory import in_memory_database
 from reports.indexes import ensure_indexes as ensure_report_indexes
-from rules.indexes import ensure_indexes
-from rules.notifications import KEEP_FOR
+from rules.stores.indexes import ensure_indexes
+from rules.stores.outbox import KEEP_FOR
 
 THIRTY_DAYS = int(KEEP_FOR.total_seconds())
 

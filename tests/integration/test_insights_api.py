@@ -21,7 +21,7 @@ from core.clients import Clients
 from core.settings import Settings
 from reports.insights import funnel_report
 from reports.runner import run_project
-from rules.funnels import FunnelRule
+from rules.engine.funnels import FunnelRule
 from tests.conftest import TEST_SECRET
 from tests.integration import insight_oracle as oracle
 from web import create_app

@@ -16,7 +16,7 @@ from reports.bounds import encoded_size
 from reports.insights import TimelinesCannotAnswer, funnel_report
 from reports.runner import run_project
 from reports.timelines import without_columns
-from rules.funnels import FunnelRule
+from rules.engine.funnels import FunnelRule
 from tests.conftest import PROJECT
 
 NOW = datetime(2027, 5, 10, 12, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ from core import clock
 from core.clients import Clients
 from jobs.effects import effects_for
 from jobs.maintenance import rebuild_leaderboards
-from rules import leaderboards
-from rules.leaderboards import board_for, record_awards, standing, top
+from rules.usecases import leaderboards
+from rules.usecases.leaderboards import board_for, record_awards, standing, top
 from tests.conftest import PROJECT
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -203,7 +203,7 @@ def test_events_are_recorded_while_redis_fails_and_the_rebuild_catches_up(
     def down(*_args: Any, **_kwargs: Any) -> Any:
         raise redis.ConnectionError("connection refused")
 
-    monkeypatch.setattr("rules.leaderboards.record_awards_of_users", down)
+    monkeypatch.setattr("rules.usecases.leaderboards.record_awards_of_users", down)
     buy(send, "bob", 7)
     buy(send, "amy", 1)
     monkeypatch.undo()

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from rules.indexes import ensure_indexes
-from rules.ledger import TOTALS_INDEX, Ledger
+from rules.stores.indexes import ensure_indexes
+from rules.stores.ledger import TOTALS_INDEX, Ledger
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

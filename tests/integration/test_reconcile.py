@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from core import clock
-from rules.engine import Event
-from rules.ledger import Ledger
-from rules.reconcile import verify_balances
-from rules.service import record_event
+from rules.engine.evaluation import Event
+from rules.stores.ledger import Ledger
+from rules.usecases.reconcile import verify_balances
+from rules.usecases.record import record_event
 from tests.faults import Crash, CrashingDatabase
 
 

@@ -1,4 +1,4 @@
-"""rules.service.record_event against the store: lost updates, crashes, nothing twice."""
+"""rules.usecases.record.record_event against the store: lost updates, crashes, nothing twice."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from core import clock
-from rules.definition_store import DefinitionStore
-from rules.engine import Event
+from rules.engine.evaluation import Event
 from rules.errors import EventNotFound
-from rules.idempotency import IdempotencyKey, fingerprint
-from rules.indexes import ensure_indexes
-from rules.ledger import Ledger
-from rules.service import Recorded, record_event
-from rules.users import UserStore
+from rules.stores.definitions import DefinitionStore
+from rules.stores.idempotency import IdempotencyKey, fingerprint
+from rules.stores.indexes import ensure_indexes
+from rules.stores.ledger import Ledger
+from rules.stores.users import UserStore
+from rules.usecases.record import Recorded, record_event
 
 PROJECT = "acme"
 
@@ -110,9 +110,9 @@ def test_threads_hammering_one_user_lose_nothing(store: Any) -> None:
 
 
 WRITES_AFTER_SAVE = {
-    "events": "rules.eventlog.EventLog.insert",
-    "ledger": "rules.ledger.Ledger.insert",
-    "pull": "rules.users.UserStore.clear_pending",
+    "events": "rules.stores.eventlog.EventLog.insert",
+    "ledger": "rules.stores.ledger.Ledger.insert",
+    "pull": "rules.stores.users.UserStore.clear_pending",
 }
 
 
@@ -143,7 +143,7 @@ def test_a_bug_after_the_save_is_not_swallowed(store: Any, monkeypatch: Any) -> 
     def bug(*_args: Any, **_kwargs: Any) -> None:
         raise KeyError("not a database error")
 
-    monkeypatch.setattr("rules.ledger.Ledger.insert", bug)
+    monkeypatch.setattr("rules.stores.ledger.Ledger.insert", bug)
 
     with pytest.raises(KeyError):
         login(store)

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from rules.idempotency import KEEP_FOR as KEYS_KEPT
-from rules.indexes import ensure_indexes
-from rules.notifications import KEEP_FOR as NOTIFICATIONS_KEPT
-from rules.notifications import Outbox, outbox_document
+from rules.stores.idempotency import KEEP_FOR as KEYS_KEPT
+from rules.stores.indexes import ensure_indexes
+from rules.stores.outbox import KEEP_FOR as NOTIFICATIONS_KEPT
+from rules.stores.outbox import Outbox, outbox_document
 
 # collection → (field, expireAfterSeconds, what the README / module docs promise)
 CLAIMS = {

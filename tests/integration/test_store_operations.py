@@ -1,6 +1,6 @@
 """How many store operations one event costs (the README's "Performance" section states these).
 
-The exactly-once protocol of rules.service needs, for an event of a known user with the
+The exactly-once protocol of rules.usecases.record needs, for an event of a known user with the
 project's definitions cached: the definitions' stamp, the user's load, the conditional save
 (which also pushes the pending record), the event record, the ledger entries (when points are
 awarded) and the pull of the pending record. An idempotency key adds the replay check, the
@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 
 from core.inmemory import in_memory_database
-from rules.batches import BatchItem, record_batch
-from rules.catalog import CatalogCache
-from rules.definition_store import DefinitionStore
-from rules.engine import Event
-from rules.idempotency import IdempotencyKey
-from rules.indexes import ensure_indexes
-from rules.service import record_event
-from rules.webhooks import WebhookStore
+from rules.engine.evaluation import Event
+from rules.stores.definitions import DefinitionStore
+from rules.stores.idempotency import IdempotencyKey
+from rules.stores.indexes import ensure_indexes
+from rules.stores.webhooks import WebhookStore
+from rules.usecases.batches import BatchItem, record_batch
+from rules.usecases.catalog import CatalogCache
+from rules.usecases.record import record_event
 
 PROJECT = "p"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -148,8 +148,8 @@ def test_a_batch_takes_one_save_and_one_pull_per_user_and_bulk_inserts(
     db: CountingDatabase,
 ) -> None:
     """A batch of 50 events of 50 known users: the stamp and the users in one read each, one
-    save and one pull per user, and per group of rules.batches.USERS_PER_WRITE (25) users one
-    insert of event records and one of ledger entries: 106 operations, 2.1 per event (6 one by
+    save and one pull per user, and per group of rules.usecases.batches.USERS_PER_WRITE (25) users
+    one insert of event records and one of ledger entries: 106 operations, 2.1 per event (6 one by
     one)."""
     users = [f"u{n}" for n in range(50)]
     catalogs = CatalogCache()

@@ -12,7 +12,7 @@ import pytest
 
 from core import clock
 from jobs.effects import effects_for
-from rules.service import finish_record
+from rules.usecases.record import finish_record
 from tests.conftest import PROJECT
 from tests.support.dates import iso
 from tests.support.stores import balance, ledger_sum
@@ -219,7 +219,7 @@ def test_an_adjustment_whose_request_died_after_the_save_is_finished_later(
     def crash(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr("rules.support.write_pending_audit", crash)
+    monkeypatch.setattr("rules.usecases.support.write_pending_audit", crash)
     assert adjust(delta=4, reason="late", idempotencyKey="k-crash").status_code == 500
     monkeypatch.undo()
     user = db.users.find_one({"userId": "u1"})
@@ -496,7 +496,7 @@ def test_a_retried_debit_that_emptied_the_balance_before_a_crash_is_replayed_not
     def crash(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr("rules.support.write_pending_audit", crash)
+    monkeypatch.setattr("rules.usecases.support.write_pending_audit", crash)
     assert adjust(delta=-10, reason="refund", idempotencyKey="k-debit").status_code == 500
     monkeypatch.undo()
     assert balance(db, "u1") == 0  # applied, its records pending
@@ -512,7 +512,7 @@ def test_a_debit_refused_because_another_landed_first_leaves_its_key_free(
     rules: None, send: Any, adjust: Any, db: Any, monkeypatch: Any
 ) -> None:
     login(send)  # balance 10
-    from rules import support
+    from rules.usecases import support
 
     original = support.UserStore.save
     landed: list[bool] = []

@@ -16,7 +16,7 @@ from core.clients import Clients
 from jobs.queue import InProcessQueue, RedisQueue, use_queue
 from jobs.runtime import running_with
 from jobs.webhooks import deliver, destination_refusal, sweep_notifications
-from rules.notifications import Deliveries
+from rules.stores.outbox import Deliveries
 from tests.support.definitions import TEN_POINTS
 from tests.support.jobs import work
 from tests.support.waiting import wait_for

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from pymongo.errors import BulkWriteError
 
-from rules.definition_store import DefinitionStore
-from rules.engine import Event
-from rules.indexes import ensure_indexes
-from rules.ledger import Ledger
-from rules.reconcile import sweep_pending
-from rules.service import record_event
-from rules.storage import DUPLICATE_KEY, insert_missing
+from rules.engine.evaluation import Event
+from rules.stores.definitions import DefinitionStore
+from rules.stores.indexes import ensure_indexes
+from rules.stores.ledger import Ledger
+from rules.stores.storage import DUPLICATE_KEY, insert_missing
+from rules.usecases.reconcile import sweep_pending
+from rules.usecases.record import record_event
 
 PROJECT = "acme"
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

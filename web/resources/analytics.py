@@ -28,7 +28,7 @@ from reports.exports import (
 )
 from reports.service import NoReportData, event_totals, metadata_report
 from reports.windows import day_key
-from rules.population import population
+from rules.usecases.population import population
 from web.auth import current_principal, require_scope
 from web.context import app_state, database
 from web.envelope import RETRY_SOON, Blueprint

@@ -11,7 +11,7 @@ from flask_smorest import abort
 from marshmallow import Schema
 
 from core import clock
-from rules.definition_store import DefinitionCollection, DefinitionStore
+from rules.stores.definitions import DefinitionCollection, DefinitionStore
 from web.auth import current_principal, require_scope
 from web.context import database
 from web.envelope import Blueprint

@@ -14,10 +14,10 @@ from marshmallow import ValidationError
 
 from core import clock, metrics
 from jobs.effects import effects_for
-from rules.batches import BatchItem, record_batch
-from rules.engine import Event, Outcome
-from rules.idempotency import IdempotencyKey, fingerprint
-from rules.service import Recorded, record_event
+from rules.engine.evaluation import Event, Outcome
+from rules.stores.idempotency import IdempotencyKey, fingerprint
+from rules.usecases.batches import BatchItem, record_batch
+from rules.usecases.record import Recorded, record_event
 from web.auth import Principal, current_principal, require_scope
 from web.context import app_state, database
 from web.envelope import Blueprint, ErrorInfo, describe_error, describe_invalid

@@ -17,7 +17,7 @@ from core import clock
 from reports.insights import NoInsightData, breakdown_report, funnel_report, retention_report
 from reports.store import ReportStore
 from reports.windows import day_key
-from rules.definition_store import DefinitionStore
+from rules.stores.definitions import DefinitionStore
 from web.auth import current_principal, require_scope
 from web.context import database
 from web.envelope import Blueprint

@@ -18,8 +18,8 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from core import clock
-from rules import leaderboards
-from rules.profiles import require_user
+from rules.usecases import leaderboards
+from rules.usecases.profiles import require_user
 from web.auth import current_principal
 from web.context import app_state, database
 from web.envelope import RETRY_SOON, Blueprint

@@ -1,4 +1,5 @@
-"""GET and PUT /admin/settings (scope `admin`): the project's settings (rules.project_settings)."""
+"""GET and PUT /admin/settings (scope `admin`): the project's settings
+(rules.stores.project_settings)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from core import clock
-from rules.project_settings import USERGROUP_SOURCES, ProjectSettingsStore
+from rules.stores.project_settings import USERGROUP_SOURCES, ProjectSettingsStore
 from web.auth import current_principal, require_scope
 from web.context import database
 from web.envelope import Blueprint

@@ -25,13 +25,13 @@ from jobs.reports import run_exports
 from jobs.scheduler import LOCK_TTL
 from reports.export_erasure import remove_exports_holding
 from reports.runner import forget_user
-from rules.erasure import erase_user
-from rules.eventlog import EventLog
-from rules.history import KINDS, user_history
-from rules.idempotency import IdempotencyKey, fingerprint
-from rules.ledger import Ledger
-from rules.profiles import require_user, user_profile
-from rules.support import (
+from rules.stores.eventlog import EventLog
+from rules.stores.idempotency import IdempotencyKey, fingerprint
+from rules.stores.ledger import Ledger
+from rules.usecases.erasure import erase_user
+from rules.usecases.history import KINDS, user_history
+from rules.usecases.profiles import require_user, user_profile
+from rules.usecases.support import (
     Applied,
     adjust_points,
     grant_streak_freezes,

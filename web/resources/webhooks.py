@@ -8,8 +8,8 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from core import clock
-from rules.notifications import Deliveries
-from rules.webhooks import WebhookStore
+from rules.stores.outbox import Deliveries
+from rules.stores.webhooks import WebhookStore
 from web.auth import current_principal, require_scope
 from web.context import database
 from web.envelope import Blueprint

@@ -10,12 +10,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from rules.challenges import GOAL_TYPES, RESETS
-from rules.conditions import METADATA_KEY
-from rules.definitions import METADATA_TYPES, ROUNDINGS
-from rules.levels import MAX_LEVEL, MAX_LEVELS, MAX_NAME
-from rules.periods import CAP_PERIODS, PERIODS
-from rules.state import MAX_CAP_COUNT
+from rules.engine.challenges import GOAL_TYPES, RESETS
+from rules.engine.conditions import METADATA_KEY
+from rules.engine.definitions import METADATA_TYPES, ROUNDINGS
+from rules.engine.levels import MAX_LEVEL, MAX_LEVELS, MAX_NAME
+from rules.engine.periods import CAP_PERIODS, PERIODS
+from rules.engine.state import MAX_CAP_COUNT
 from web.openapi import ISO_INSTANT
 from web.schemas.fields import (
     Condition,
@@ -228,7 +228,7 @@ class ChallengeDefinitionSchema(DefinitionSchema):
 
 
 class LevelSchema(Schema):
-    # rules.levels validates the whole table (with every item's path); these document it.
+    # rules.engine.levels validates the whole table (with every item's path); these document it.
     level = fields.Integer(
         strict=True,
         required=True,

@@ -9,9 +9,9 @@ from typing import Any, ClassVar, overload
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from rules.conditions import METADATA_KEY, compile_condition
+from rules.engine.conditions import METADATA_KEY, compile_condition
+from rules.engine.periods import is_timezone
 from rules.errors import InvalidDefinition
-from rules.periods import is_timezone
 
 IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 IDENTIFIER_RULE = "must be 1-64 characters of A-Z a-z 0-9 _ . : -"

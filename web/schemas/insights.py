@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from reports.windows import WINDOWS
-from rules.funnels import (
+from rules.engine.funnels import (
     DEFAULT_WINDOW_SECONDS,
     MAX_STEPS,
     MAX_WINDOW_SECONDS,

@@ -7,8 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from rules.history import DEFAULT_LIMIT, KINDS, MAX_LIMIT, Position
-from rules.streak_tools import MAX_GRANT, MAX_RESTORE
+from rules.engine.streak_tools import MAX_GRANT, MAX_RESTORE
+from rules.usecases.history import DEFAULT_LIMIT, KINDS, MAX_LIMIT, Position
 from web.openapi import INSTANT_PATTERN
 from web.schemas.events import EventResultSchema
 from web.schemas.fields import (

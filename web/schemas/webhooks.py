@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from marshmallow import Schema, ValidationError, fields, validate
 from requests import PreparedRequest, RequestException
 
-from rules.webhooks import EVENT_TYPES
+from rules.stores.webhooks import EVENT_TYPES
 from web.schemas.fields import (
     EditableSchema,
     Identifier,

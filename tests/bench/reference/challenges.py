@@ -1,4 +1,4 @@
-# Frozen copy of rules/challenges.py as of main 9948adc (before the engine's speed work): the
+# Frozen copy of rules/engine/challenges.py as of main 9948adc (before the engine's speed work): the
 # reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
 # Do not edit: it is what the new engine is measured against and must agree with.
 """Challenges (DESIGN §5): progress towards a goal, paid once reached.
@@ -19,7 +19,7 @@ Decisions the design leaves open:
   a challenge made repeatable after a user completed it starts again from 0 for them.
 - Reset: with `reset` day, week or month, progress and the completed flag restart with each
   period, in the user's timezone when known, else UTC (as caps do; a challenge has no
-  timezone of its own). As for streaks and caps (rules.periods), the state remembers the
+  timezone of its own). As for streaks and caps (rules.engine.periods), the state remembers the
   instant of the latest event that counted, not a period index, and re-reads it in the user's
   current zone: a timezone change never opens the next period early or splits one in two.
 - Out of order: an event from a period before that latest event's does not count; the state

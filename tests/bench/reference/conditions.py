@@ -1,4 +1,4 @@
-# Frozen copy of rules/conditions.py as of main 9948adc (before the engine's speed work): the
+# Frozen copy of rules/engine/conditions.py as of main 9948adc (before the engine's speed work): the
 # reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
 # Do not edit: it is what the new engine is measured against and must agree with.
 """The condition language of DESIGN §5, validated and compiled into plain Python callables.

@@ -1,5 +1,5 @@
-# Frozen copy of rules/definitions.py as of main 9948adc (before the engine's speed work): the
-# reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
+# Frozen copy of rules/engine/definitions.py as of main 9948adc (before the engine's speed work):
+# the reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
 # Do not edit: it is what the new engine is measured against and must agree with.
 """Compiled definitions: the stored event and streak documents (DESIGN §5) turned into
 immutable values the engine evaluates. Documents arrive validated by the admin API; compiling

@@ -1,4 +1,4 @@
-# Frozen copy of rules/periods.py as of main 9948adc (before the engine's speed work): the
+# Frozen copy of rules/engine/periods.py as of main 9948adc (before the engine's speed work): the
 # reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
 # Do not edit: it is what the new engine is measured against and must agree with.
 """Calendar periods (day, ISO week, month) as consecutive integers in a timezone.
@@ -9,8 +9,8 @@ from the local calendar date, so a 23- or 25-hour day around a DST change is sti
 
 A user who changes timezone (travels) can reach tomorrow's date a minute after today's event,
 or live a date twice. So what was counted is remembered as instants, and re-read in the
-user's current zone: a streak's last counted moment, a cap's payouts (see rules.streaks and
-rules.state).
+user's current zone: a streak's last counted moment, a cap's payouts (see rules.engine.streaks and
+rules.engine.state).
 """
 
 from __future__ import annotations

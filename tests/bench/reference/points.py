@@ -1,4 +1,4 @@
-# Frozen copy of rules/points.py as of main 9948adc (before the engine's speed work): the
+# Frozen copy of rules/engine/points.py as of main 9948adc (before the engine's speed work): the
 # reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
 # Do not edit: it is what the new engine is measured against and must agree with.
 """Points an event's own rule awards: fixed + per unit of a metadata value, times the user's
@@ -23,7 +23,7 @@ from rules.errors import InvalidEvent
 from tests.bench.reference.conditions import is_number
 from tests.bench.reference.definitions import EventRule, exact
 
-if TYPE_CHECKING:  # rules.state imports rules.challenges, which imports this module
+if TYPE_CHECKING:  # rules.engine.state imports rules.engine.challenges, which imports this module
     from tests.bench.reference.state import PointsTally
 
 _ROUNDING = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}

@@ -1,4 +1,4 @@
-# Frozen copy of rules/state.py as of main 9948adc (before the engine's speed work): the
+# Frozen copy of rules/engine/state.py as of main 9948adc (before the engine's speed work): the
 # reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
 # Do not edit: it is what the new engine is measured against and must agree with.
 """A user's reward state as the engine sees it: immutable values, no storage concerns."""
@@ -54,7 +54,8 @@ class PaidRun:
 
 @dataclass(frozen=True)
 class StreakState:
-    """A streak as rules.streaks walks it: the counts, and the moments they are derived from."""
+    """A streak as rules.engine.streaks walks it: the counts, and the moments they are derived
+    from."""
 
     current_count: int = 0
     longest_count: int = 0

@@ -1,4 +1,4 @@
-# Frozen copy of rules/streaks.py as of main 9948adc (before the engine's speed work): the
+# Frozen copy of rules/engine/streaks.py as of main 9948adc (before the engine's speed work): the
 # reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
 # Do not edit: it is what the new engine is measured against and must agree with.
 """Streaks (DESIGN §5): one count per period, whatever order the events arrive in.
@@ -16,7 +16,7 @@ Decisions:
   recomputed by walking them in time order. Each moment is judged against the latest counted
   one, both read in the zone of the moment being judged: that is how travel always worked (a
   trip east does not open tomorrow early, a trip west does not break the streak; see
-  rules.periods), and walking moments in time order reproduces exactly what in-order arrival
+  rules.engine.periods), and walking moments in time order reproduces exactly what in-order arrival
   gives. Because the walk depends only on the set of moments, an event arriving late (an
   older timestamp) gives the same state as if it had arrived in order: days 1, 3, 2 count 3,
   and a late event filling a gap a freeze covered gives the freeze back.

@@ -10,7 +10,7 @@ from pymongo import ReadPreference
 
 from core.clients import MONGO_APPNAME, MONGO_TIMEOUT_MS, Clients
 from core.settings import Settings
-from rules.users import UserStore
+from rules.stores.users import UserStore
 
 # Nothing listens on port 1: the client is built, never used.
 URI = "mongodb://127.0.0.1:1/?readPreference=secondaryPreferred&w=1"

@@ -10,7 +10,7 @@ import pytest
 from core import query_audit
 from core.inmemory import in_memory_database
 from core.query_audit import Index, ShapeRecorder, serving_index, shape_of
-from rules.users import UserStore
+from rules.stores.users import UserStore
 from tests.query_audit import UNINDEXED, Unindexed, audit
 
 PROJECT_USER = Index("project_user", (("project", 1), ("userId", 1)), unique=True)
@@ -107,7 +107,7 @@ def test_the_code_s_queries_are_recorded_and_the_tests_own_are_not() -> None:
 
     (shape,) = recorder.shapes
     assert shape.describe() == "users.find_one {project, userId}"
-    assert recorder.origins[shape].startswith("rules/users.py:")
+    assert recorder.origins[shape].startswith("rules/stores/users.py:")
 
 
 def record(*shapes: Any) -> ShapeRecorder:

@@ -247,7 +247,7 @@ def test_a_range_reads_only_its_candidates_and_new_documents() -> None:
 
 
 def test_the_events_queries_of_a_report_run_use_the_index() -> None:
-    from rules.indexes import ensure_indexes
+    from rules.stores.indexes import ensure_indexes
 
     db = in_memory_database("ranges")
     ensure_indexes(db)

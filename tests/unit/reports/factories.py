@@ -1,4 +1,4 @@
-"""Event records as rules/eventlog.py stores them, and checks shared by the report tests."""
+"""Event records as rules/stores/eventlog.py stores them, and checks shared by the report tests."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from reports import funnel_arrays
 from reports.funnels import FunnelEvent, Journey, segments, step_figures, walk
 from reports.hashes import user_hash
 from reports.timelines import Columns, decode, timelines
-from rules.funnels import FunnelRule, FunnelStep
+from rules.engine.funnels import FunnelRule, FunnelStep
 
 HOUR = 3_600_000
 DAY = 24 * HOUR

@@ -1,10 +1,11 @@
-"""rules.catalog.Catalog: the streaks and challenges of an eventId, indexed once per catalog."""
+"""rules.usecases.catalog.Catalog: the streaks and challenges of an eventId, indexed once per
+catalog."""
 
 from __future__ import annotations
 
-from rules.catalog import Catalog
-from rules.challenges import ChallengeRule
-from rules.definitions import StreakRule
+from rules.engine.challenges import ChallengeRule
+from rules.engine.definitions import StreakRule
+from rules.usecases.catalog import Catalog
 
 
 def streak(streak_id: str, *events: str) -> StreakRule:

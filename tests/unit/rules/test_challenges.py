@@ -15,7 +15,7 @@ from bson.codec_options import CodecOptions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.challenges import (
+from rules.engine.challenges import (
     MAX_TARGET,
     ChallengeReport,
     ChallengeReward,
@@ -28,9 +28,9 @@ from rules.challenges import (
     challenge_state_from_document,
     challenge_state_to_document,
 )
+from rules.engine.periods import Span, zone
+from rules.engine.points import MAX_AWARD
 from rules.errors import InvalidDefinition
-from rules.periods import Span, zone
-from rules.points import MAX_AWARD
 
 EVENT = "level_completed"
 T0 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)  # a Monday

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.conditions import MAX_CHOICES, MAX_DEPTH, MAX_NODES, compile_condition
-from rules.definitions import EventRule
+from rules.engine.conditions import MAX_CHOICES, MAX_DEPTH, MAX_NODES, compile_condition
+from rules.engine.definitions import EventRule
 from rules.errors import InvalidDefinition
 
 

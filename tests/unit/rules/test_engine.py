@@ -1,4 +1,5 @@
-"""rules.engine.evaluate end to end on plain data: ledger, balance, caps, streaks, badges."""
+"""rules.engine.evaluation.evaluate end to end on plain data: ledger, balance, caps, streaks,
+badges."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from rules.definitions import EventRule, StreakRule
-from rules.engine import Evaluation, Event, LedgerLine, StreakReport, evaluate
+from rules.engine.definitions import EventRule, StreakRule
+from rules.engine.evaluation import Evaluation, Event, LedgerLine, StreakReport, evaluate
+from rules.engine.state import COMPLETIONS_KEPT, UserState
 from rules.errors import InvalidEvent
-from rules.state import COMPLETIONS_KEPT, UserState
 
 LOGIN = EventRule.from_document({"eventId": "daily_login", "points": {"fixed": 10}})
 DAILY_APP_USE = StreakRule.from_document(

@@ -1,6 +1,6 @@
 """The engine decides exactly as it did before its speed work: on random definitions and random
 event sequences (late events, imports, travel, DST changes, caps, resets, repeatable goals),
-every evaluation of rules.engine equals that of the frozen reference engine in
+every evaluation of rules.engine.evaluation equals that of the frozen reference engine in
 tests/bench/reference, field by field, and both refuse the same events the same way.
 
 The two engines share no code but rules.errors: each compiles the same definition documents
@@ -18,14 +18,14 @@ from bson.int64 import Int64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import rules.challenges as new_challenges
-import rules.conditions as new_conditions
-import rules.definitions as new_definitions
-import rules.engine as new_engine
-import rules.levels as new_levels
-import rules.periods as new_periods
-import rules.state as new_state
-import rules.streaks as new_streaks
+import rules.engine.challenges as new_challenges
+import rules.engine.conditions as new_conditions
+import rules.engine.definitions as new_definitions
+import rules.engine.evaluation as new_engine
+import rules.engine.levels as new_levels
+import rules.engine.periods as new_periods
+import rules.engine.state as new_state
+import rules.engine.streaks as new_streaks
 import tests.bench.reference.challenges as old_challenges
 import tests.bench.reference.conditions as old_conditions
 import tests.bench.reference.definitions as old_definitions
@@ -35,7 +35,7 @@ import tests.bench.reference.periods as old_periods
 import tests.bench.reference.state as old_state
 import tests.bench.reference.streaks as old_streaks
 from rules.errors import RulesError
-from rules.users import state_from_document, state_to_fields
+from rules.stores.users import state_from_document, state_to_fields
 
 EVENT_IDS = ("a", "b", "c")
 # DST in both directions, a zone whose clocks change at midnight (so a local date can repeat),

@@ -1,4 +1,4 @@
-"""rules.frozen.fast_init: the same frozen dataclass, built by a faster __init__."""
+"""rules.engine.frozen.fast_init: the same frozen dataclass, built by a faster __init__."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import FrozenInstanceError, asdict, dataclass, field, replace
 
 import pytest
 
-from rules.frozen import fast_init
-from rules.state import UserState
+from rules.engine.frozen import fast_init
+from rules.engine.state import UserState
 
 
 @fast_init

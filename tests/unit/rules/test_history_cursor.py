@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rules.history import MAX_MILLIS, Position
+from rules.usecases.history import MAX_MILLIS, Position
 
 OBJECT_IDS = st.binary(min_size=12, max_size=12).map(bytes.hex)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rules.leaderboards import PERIODS, TIE_BITS, board_for, decode, encode
+from rules.usecases.leaderboards import PERIODS, TIE_BITS, board_for, decode, encode
 
 TICKS = {period: st.integers(0, (1 << bits) - 1) for period, bits in TIE_BITS.items()}
 

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.errors import InvalidDefinition
-from rules.levels import (
+from rules.engine.levels import (
     MAX_LEVELS,
     LevelChange,
     LevelDefinition,
@@ -18,6 +17,7 @@ from rules.levels import (
     level_for,
     level_table_errors,
 )
+from rules.errors import InvalidDefinition
 
 LEVELS = [
     {"level": 1, "name": "Bronze", "minPoints": 100},

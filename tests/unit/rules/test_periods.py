@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.periods import (
+from rules.engine.periods import (
     Span,
     is_timezone,
     period_end,

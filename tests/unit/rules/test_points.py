@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from rules.definitions import EventRule
-from rules.errors import InvalidEvent
-from rules.points import (
+from rules.engine.definitions import EventRule
+from rules.engine.points import (
     CONDITIONS_NOT_MET,
     LIMIT_REACHED,
     MAX_AWARD,
@@ -18,6 +17,7 @@ from rules.points import (
     per_unit_points,
     rule_points,
 )
+from rules.errors import InvalidEvent
 
 
 def event_rule(**doc: Any) -> EventRule:

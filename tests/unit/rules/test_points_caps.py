@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rules.definitions import EventRule
-from rules.engine import Evaluation, Event, evaluate
-from rules.state import PERIODS_KEPT, PointsTally, UserState
+from rules.engine.definitions import EventRule
+from rules.engine.evaluation import Evaluation, Event, evaluate
+from rules.engine.state import PERIODS_KEPT, PointsTally, UserState
 
 PURCHASE = {
     "eventId": "purchase",

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.definitions import Milestone, StreakRule
-from rules.periods import period_index
-from rules.state import StreakState
-from rules.streaks import MAX_KEPT, StreakStep, advance_at
+from rules.engine.definitions import Milestone, StreakRule
+from rules.engine.periods import period_index
+from rules.engine.state import StreakState
+from rules.engine.streaks import MAX_KEPT, StreakStep, advance_at
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]
 # Each window of 7 days before one of these holds a DST change of Berlin, New York or Chatham.
@@ -144,7 +144,7 @@ def test_any_arrival_order_of_events_within_the_window_gives_the_same_state(
 
     finals = [play(rule, order)[-1].state for order in (seen, shuffled, in_time_order(seen))]
 
-    # Milestone payments are remembered per run and may differ (see rules.streaks); every
+    # Milestone payments are remembered per run and may differ (see rules.engine.streaks); every
     # count, freeze and kept moment is the same.
     assert without_payments(finals[0]) == without_payments(finals[1])
     assert without_payments(finals[0]) == without_payments(finals[2])

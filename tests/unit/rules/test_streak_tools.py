@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rules.definitions import StreakRule
-from rules.state import StreakState
-from rules.streak_tools import Counts, grant_freezes, restore
-from rules.streaks import advance_at
+from rules.engine.definitions import StreakRule
+from rules.engine.state import StreakState
+from rules.engine.streak_tools import Counts, grant_freezes, restore
+from rules.engine.streaks import advance_at
 
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)  # a Monday
 UTC_ZONE = ZoneInfo("UTC")

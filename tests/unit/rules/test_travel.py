@@ -11,11 +11,11 @@ import bson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.definitions import EventRule, StreakRule
-from rules.engine import Evaluation, Event, evaluate
-from rules.periods import period_index, zone
-from rules.state import UserState
-from rules.users import state_from_document, state_to_fields
+from rules.engine.definitions import EventRule, StreakRule
+from rules.engine.evaluation import Evaluation, Event, evaluate
+from rules.engine.periods import period_index, zone
+from rules.engine.state import UserState
+from rules.stores.users import state_from_document, state_to_fields
 
 PURCHASE = EventRule.from_document(
     {

@@ -1,4 +1,4 @@
-"""The user document mapping of rules.users: a state survives a round trip through BSON."""
+"""The user document mapping of rules.stores.users: a state survives a round trip through BSON."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import bson
 
-from rules.state import (
+from rules.engine.state import (
     CompletionCounter,
     PaidRun,
     StreakBase,
@@ -14,7 +14,7 @@ from rules.state import (
     StreakState,
     UserState,
 )
-from rules.users import state_from_document, state_to_fields
+from rules.stores.users import state_from_document, state_to_fields
 
 
 def test_state_round_trips_through_a_bson_document() -> None:

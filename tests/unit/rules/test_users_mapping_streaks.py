@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import bson
 
 from core.inmemory import ensure_bson, in_memory_database
-from rules.definitions import Milestone, StreakRule
-from rules.state import StreakBase, StreakState, UserState
-from rules.streaks import MAX_KEPT, advance_at
-from rules.users import UserStore, state_from_document, state_to_fields
+from rules.engine.definitions import Milestone, StreakRule
+from rules.engine.state import StreakBase, StreakState, UserState
+from rules.engine.streaks import MAX_KEPT, advance_at
+from rules.stores.users import UserStore, state_from_document, state_to_fields
 
 RULE = StreakRule.from_document(
     {

@@ -1,0 +1,269 @@
+"""The condition language of DESIGN §5, validated and compiled into plain Python callables.
+
+A condition is `{"all": [...]}`, `{"any": [...]}`, `{"not": c}` or a leaf
+`{"field": name, "op": op, "value": v}`. A leaf on a field the event's metadata lacks is false,
+except `exists`. Ordering operators compare numbers only (a string "10" is not greater than 9,
+and booleans are not numbers); `eq` never equates `true` with `1`.
+
+`compile_condition` validates the whole tree first and reports every bad node by its path
+(`all[1].op`), then builds closures; nothing is ever `eval`-ed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any, TypeGuard
+
+from rules.errors import InvalidDefinition
+
+Metadata = Mapping[str, Any]
+Predicate = Callable[[Metadata], bool]
+
+METADATA_KEY = re.compile(r"[A-Za-z0-9_]{1,64}")
+MAX_DEPTH = 8
+MAX_NODES = 100
+MAX_CHOICES = 100
+
+COMBINATORS = ("all", "any", "not")
+OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "nin", "exists", "between", "contains")
+LEAF_KEYS = frozenset({"field", "op", "value"})
+
+
+def always(_metadata: Metadata) -> bool:
+    return True
+
+
+def compile_condition(tree: Any) -> Predicate:
+    """Validate `tree` and return its predicate; raise InvalidDefinition with every bad path.
+
+    Equal trees get the very same predicate, so the engine evaluates a condition that several
+    definitions share once per event (rules.engine.evaluation)."""
+    errors: dict[str, list[str]] = {}
+    budget = [MAX_NODES]
+    _validate(tree, "", 0, budget, errors)
+    if errors:
+        raise InvalidDefinition("invalid condition", errors)
+    return _shared(json.dumps(tree, sort_keys=True, default=dict))  # dict(): other Mappings
+
+
+@lru_cache(maxsize=4096)
+def _shared(canonical: str) -> Predicate:
+    """The predicate of a validated tree, by its canonical JSON (values are JSON scalars)."""
+    return _build(json.loads(canonical))
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def is_number(value: Any) -> TypeGuard[int | float]:
+    """A finite number MongoDB can store: booleans are not numbers; ints fit in 64 bits."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return INT64_MIN <= value <= INT64_MAX
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | bool) or is_number(value)
+
+
+def _child(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _validate(
+    node: Any, path: str, depth: int, budget: list[int], errors: dict[str, list[str]]
+) -> None:
+    def fail(where: str, message: str) -> None:
+        errors.setdefault(where, []).append(message)
+
+    budget[0] -= 1
+    if budget[0] < 0:
+        if budget[0] == -1:
+            fail(path, f"a condition may hold at most {MAX_NODES} nodes")
+        return
+    if depth > MAX_DEPTH:
+        fail(path, f"conditions may nest at most {MAX_DEPTH} levels deep")
+        return
+    if not isinstance(node, Mapping):
+        fail(path, "must be an object: {all|any: [...]}, {not: ...} or {field, op, value}")
+        return
+    combinator = next((key for key in COMBINATORS if key in node), None)
+    if combinator is not None:
+        if len(node) != 1:
+            fail(path, f"'{combinator}' must be the only key of its object")
+            return
+        operand = node[combinator]
+        where = _child(path, combinator)
+        if combinator == "not":
+            _validate(operand, where, depth + 1, budget, errors)
+            return
+        if not isinstance(operand, list) or not operand:
+            fail(where, "must be a non-empty list of conditions")
+            return
+        for index, item in enumerate(operand):
+            _validate(item, f"{where}[{index}]", depth + 1, budget, errors)
+        return
+    _validate_leaf(node, path, fail)
+
+
+def _validate_leaf(node: Mapping[str, Any], path: str, fail: Callable[[str, str], None]) -> None:
+    for key in sorted(set(node) - LEAF_KEYS):
+        fail(_child(path, key), "unknown key (a leaf has field, op and value)")
+    field = node.get("field")
+    if not isinstance(field, str) or not METADATA_KEY.fullmatch(field):
+        fail(_child(path, "field"), "must be a metadata field name of 1-64 [A-Za-z0-9_]")
+    op = node.get("op")
+    if op not in OPERATORS:
+        fail(_child(path, "op"), f"must be one of: {', '.join(OPERATORS)}")
+        return
+    where = _child(path, "value")
+    if "value" not in node:
+        if op != "exists":
+            fail(where, "is required")
+        return
+    problem = _value_problem(op, node["value"])
+    if problem:
+        fail(where, problem)
+
+
+def _value_problem(op: str, value: Any) -> str | None:
+    if op in ("eq", "ne"):
+        return None if is_scalar(value) else "must be a string, number, boolean or null"
+    if op in ("gt", "gte", "lt", "lte"):
+        return None if is_number(value) else "must be a finite number (integers: 64 bits)"
+    if op in ("in", "nin"):
+        if (
+            isinstance(value, list)
+            and 0 < len(value) <= MAX_CHOICES
+            and all(is_scalar(item) for item in value)
+        ):
+            return None
+        return f"must be a list of 1-{MAX_CHOICES} strings, numbers, booleans or nulls"
+    if op == "between":
+        if (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(map(is_number, value))
+            and value[0] <= value[1]
+        ):
+            return None
+        return "must be [low, high], two numbers with low <= high"
+    if op == "contains":
+        return None if isinstance(value, str) and value else "must be a non-empty string"
+    return None if isinstance(value, bool) else "must be true or false"  # exists
+
+
+def _build(node: Mapping[str, Any]) -> Predicate:
+    # Every predicate returns a bool, so a combinator of one part is that part, and one of two
+    # is a plain `and` / `or`: the common trees cost one call per leaf.
+    if "all" in node:
+        return _every(tuple(_build(item) for item in node["all"]))
+    if "any" in node:
+        return _some(tuple(_build(item) for item in node["any"]))
+    if "not" in node:
+        inner = _build(node["not"])
+        return lambda metadata: not inner(metadata)
+    return _build_leaf(node["field"], node["op"], node.get("value", True))
+
+
+def _every(parts: tuple[Predicate, ...]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        first, second = parts
+        return lambda metadata: first(metadata) and second(metadata)
+    return lambda metadata: all(part(metadata) for part in parts)
+
+
+def _some(parts: tuple[Predicate, ...]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        first, second = parts
+        return lambda metadata: first(metadata) or second(metadata)
+    return lambda metadata: any(part(metadata) for part in parts)
+
+
+_MISSING: Any = object()
+# The types JSON and BSON give scalars; a subclass (bson's Int64) takes the general path.
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def _build_leaf(field: str, op: str, expected: Any) -> Predicate:
+    if op == "exists":
+        return lambda metadata: (metadata.get(field) is not None) is expected
+    if op in _ORDERINGS:
+        return _ordered_leaf(field, _ORDERINGS[op], expected)
+    if op in ("in", "nin") and all(type(choice) in _PLAIN_SCALARS for choice in expected):
+        return _member_leaf(field, expected, negate=op == "nin")
+    compare = _COMPARISONS[op]
+
+    def leaf(metadata: Metadata) -> bool:
+        return field in metadata and compare(metadata[field], expected)
+
+    return leaf
+
+
+def _ordered_leaf(field: str, test: Callable[[Any, Any], bool], expected: Any) -> Predicate:
+    """gt, gte, lt, lte: numbers only (is_number), checked inline for plain ints and floats."""
+
+    def leaf(metadata: Metadata) -> bool:
+        actual = metadata.get(field, _MISSING)
+        kind = type(actual)
+        if kind is float:
+            return math.isfinite(actual) and test(actual, expected)
+        if kind is int:
+            return INT64_MIN <= actual <= INT64_MAX and test(actual, expected)
+        return actual is not _MISSING and is_number(actual) and test(actual, expected)
+
+    return leaf
+
+
+def _member_leaf(field: str, choices: Sequence[Any], negate: bool) -> Predicate:
+    """in / nin over plain scalars: a string is a member exactly when it is one of the string
+    choices (_equal never equates a string with a number, a boolean or null)."""
+    strings = frozenset(choice for choice in choices if type(choice) is str)
+
+    def leaf(metadata: Metadata) -> bool:
+        actual = metadata.get(field, _MISSING)
+        if actual is _MISSING:
+            return False
+        found = actual in strings if type(actual) is str else _member(actual, choices)
+        return found is not negate
+
+    return leaf
+
+
+def _equal(actual: Any, expected: Any) -> bool:
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return type(actual) is type(expected) and actual == expected
+    return bool(actual == expected)
+
+
+def _member(actual: Any, choices: Sequence[Any]) -> bool:
+    return any(_equal(actual, choice) for choice in choices)
+
+
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+# The other operators (gt, gte, lt, lte are _ORDERINGS).
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": _equal,
+    "ne": lambda actual, expected: not _equal(actual, expected),
+    "in": _member,
+    "nin": lambda actual, choices: not _member(actual, choices),
+    "between": lambda actual, bounds: is_number(actual) and bounds[0] <= actual <= bounds[1],
+    "contains": lambda actual, part: isinstance(actual, str) and part in actual,
+}

@@ -1,0 +1,304 @@
+"""The reward engine: one event, the compiled definitions and the user's state in; the user's
+next state, the ledger lines and the response out. Pure: no store, no clock, no flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from rules.engine.challenges import ChallengeReport, ChallengeRule, ChallengeState, progress_of
+from rules.engine.conditions import Predicate
+from rules.engine.definitions import EventRule, StreakRule
+from rules.engine.frozen import fast_init
+from rules.engine.levels import LevelChange, LevelTable, level_change
+from rules.engine.periods import span_of, zone
+from rules.engine.points import Reward, check_metadata_schema, decide_reward, within_points_cap
+from rules.engine.state import CompletionCounter, PointsTally, StreakState, UserState
+from rules.engine.streaks import advance_at, unchanged_by
+
+# The one period of a "lifetime" points cap starts here.
+LIFETIME_START = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@fast_init
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    user_id: str
+    timestamp: datetime  # timezone-aware
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@fast_init
+@dataclass(frozen=True)
+class LedgerLine:
+    delta: int
+    source: str  # event | streak | challenge | adjustment
+    reason: str
+
+
+@fast_init
+@dataclass(frozen=True)
+class StreakReport:
+    streak_id: str
+    current_count: int
+    longest_count: int
+    last_update: datetime | None
+    milestone_reached: bool
+    points_awarded: int
+    freezes_used: int
+
+
+@fast_init
+@dataclass(frozen=True)
+class Outcome:
+    """The response to one event (DESIGN §4)."""
+
+    event_id: str
+    user_id: str
+    timestamp: datetime
+    points_awarded: int
+    total_points_awarded: int
+    balance: int
+    rewarded: bool
+    reason: str | None
+    streaks: tuple[StreakReport, ...] = ()
+    challenges: tuple[ChallengeReport, ...] = ()
+    level: LevelChange | None = None  # None when the project defines no levels
+    badges: tuple[str, ...] = ()
+
+
+@fast_init
+@dataclass(frozen=True)
+class Evaluation:
+    state: UserState
+    ledger: tuple[LedgerLine, ...]
+    outcome: Outcome
+
+
+def evaluate(
+    event: Event,
+    rule: EventRule,
+    streak_rules: Sequence[StreakRule],
+    user: UserState,
+    *,
+    challenges: Sequence[ChallengeRule] = (),
+    levels: LevelTable | None = None,
+    usergroup_from_metadata: bool = True,
+) -> Evaluation:
+    """Apply `event` to `user` under `rule`, the streaks and challenges that count it and the
+    project's level table. With `usergroup_from_metadata` false (the project's setting), the
+    event's `metadata.usergroup` changes nothing: only the support API sets a usergroup.
+
+    Raises InvalidEvent when the metadata breaks the rule's metadataSchema.
+    """
+    metadata = event.metadata
+    check_metadata_schema(rule, metadata)
+    usergroup, timezone = _profile(user, metadata, usergroup_from_metadata)
+    # Each condition once: definitions with equal conditions share one predicate.
+    verdicts: dict[Predicate, bool] = {rule.condition: rule.condition(metadata)}
+    ledger: list[LedgerLine] = []
+    badges: list[str] = []
+
+    reward, completions, earned = _reward(rule, event, user, usergroup, timezone, verdicts)
+    if reward.points:
+        ledger.append(LedgerLine(reward.points, "event", f"event:{rule.event_id}"))
+    streaks, reports = _advance_streaks(
+        event, streak_rules, user, timezone, verdicts, ledger, badges
+    )
+    challenge_states, challenge_reports = _advance_challenges(
+        event, challenges, user, timezone, verdicts, ledger, badges
+    )
+
+    new_badges = tuple(dict.fromkeys(b for b in badges if b not in user.badges)) if badges else ()
+    total = sum(line.delta for line in ledger)
+    seen = event.timestamp
+    # Every field, not replace(): tests/unit/rules/test_engine.py fails if UserState gains one.
+    state = UserState(
+        user_id=user.user_id,
+        usergroup=usergroup,
+        timezone=timezone,
+        balance=user.balance + total,
+        lifetime=user.lifetime + total,
+        streaks=streaks,
+        completions=completions,
+        earned=earned,
+        challenges=challenge_states,
+        badges=user.badges + new_badges,
+        first_seen=min(user.first_seen, seen) if user.first_seen else seen,
+        last_seen=max(user.last_seen, seen) if user.last_seen else seen,
+        event_count=user.event_count + 1,
+    )
+    outcome = Outcome(
+        event_id=event.event_id,
+        user_id=event.user_id,
+        timestamp=event.timestamp,
+        points_awarded=reward.points,
+        total_points_awarded=total,
+        balance=state.balance,
+        rewarded=reward.completed,
+        reason=reward.reason,
+        streaks=reports,
+        challenges=challenge_reports,
+        level=level_change(levels, user.lifetime, state.lifetime),
+        badges=new_badges,
+    )
+    return Evaluation(state, tuple(ledger), outcome)
+
+
+def _advance_streaks(
+    event: Event,
+    streak_rules: Sequence[StreakRule],
+    user: UserState,
+    timezone: str | None,
+    verdicts: dict[Predicate, bool],
+    ledger: list[LedgerLine],
+    badges: list[str],
+) -> tuple[dict[str, StreakState], tuple[StreakReport, ...]]:
+    """The streaks that count the event advanced, their reports; milestones paid into
+    `ledger` and `badges`."""
+    streaks = dict(user.streaks)
+    reports: list[StreakReport] = []
+    event_id, metadata, timestamp = event.event_id, event.metadata, event.timestamp
+    # The instant as streaks keep it; a naive timestamp goes to advance_at, which refuses it.
+    at = timestamp.astimezone(UTC) if timestamp.tzinfo is not None else None
+    for streak in streak_rules:
+        if not (streak.active and event_id in streak.events):
+            continue
+        met = verdicts.get(streak.condition)
+        if met is None:
+            met = verdicts[streak.condition] = streak.condition(metadata)
+        if not met:
+            continue
+        streak_id = streak.streak_id
+        zone_name = timezone or streak.timezone
+        current = streaks.get(streak_id)
+        if current is not None and at is not None and unchanged_by(streak, current, at, zone_name):
+            # The common case, another event in a counted period: nothing to walk.
+            reports.append(_report(streak_id, current, False, 0, 0))
+            continue
+        step = advance_at(streak, current, timestamp, zone(zone_name))
+        streaks[streak_id] = step.state
+        milestone_points = 0
+        # A late event filling a gap may reach several milestones at once.
+        for milestone in step.milestones:
+            milestone_points += milestone.points
+            if milestone.points:
+                reason = f"streak:{streak_id}:milestone:{milestone.count}"
+                ledger.append(LedgerLine(milestone.points, "streak", reason))
+            if milestone.badge:
+                badges.append(milestone.badge)
+        reports.append(
+            _report(
+                streak_id, step.state, bool(step.milestones), milestone_points, step.freezes_used
+            )
+        )
+    return streaks, tuple(reports)
+
+
+def _advance_challenges(
+    event: Event,
+    challenges: Sequence[ChallengeRule],
+    user: UserState,
+    timezone: str | None,
+    verdicts: dict[Predicate, bool],
+    ledger: list[LedgerLine],
+    badges: list[str],
+) -> tuple[dict[str, ChallengeState], tuple[ChallengeReport, ...]]:
+    """The challenges that count the event advanced, their reports; rewards paid into
+    `ledger` and `badges`."""
+    states = dict(user.challenges)
+    reports: list[ChallengeReport] = []
+    user_zone = zone(timezone) if timezone else None
+    event_id, metadata, timestamp = event.event_id, event.metadata, event.timestamp
+    # What the event adds to a goal, once per kind of goal and field.
+    amounts: dict[tuple[str, str | None], Decimal] = {}
+    for challenge in challenges:
+        # ChallengeRule.selects, its condition looked up in `verdicts`.
+        if not (
+            challenge.active and event_id in challenge.events and timestamp in challenge.window
+        ):
+            continue
+        met = verdicts.get(challenge.condition)
+        if met is None:
+            met = verdicts[challenge.condition] = challenge.condition(metadata)
+        if not met:
+            continue
+        goal = challenge.goal
+        amount = amounts.get((goal.type, goal.field))
+        if amount is None:
+            amount = amounts[goal.type, goal.field] = goal.contribution(metadata)
+        challenge_id = challenge.challenge_id
+        states[challenge_id], report = progress_of(
+            challenge, states.get(challenge_id), amount, timestamp, user_zone
+        )
+        reports.append(report)
+        if report.points_awarded:
+            reason = f"challenge:{challenge_id}"
+            ledger.append(LedgerLine(report.points_awarded, "challenge", reason))
+        if report.badge:
+            badges.append(report.badge)
+    return states, tuple(reports)
+
+
+def _reward(
+    rule: EventRule,
+    event: Event,
+    user: UserState,
+    usergroup: str | None,
+    timezone: str | None,
+    verdicts: Mapping[Predicate, bool],
+) -> tuple[Reward, dict[str, CompletionCounter], dict[str, PointsTally]]:
+    """The rule's reward, the completions with this one added, and the points earned per
+    period of the rule's maxPoints with these added. Caps count what falls in the event's
+    period in the user's current timezone (UTC when unknown)."""
+    completions = dict(user.completions)
+    earned = dict(user.earned)
+    where = zone(timezone or "UTC")
+    cap = rule.cap
+    counter = completions.get(rule.event_id) or CompletionCounter()
+    so_far = 0
+    if cap is not None:
+        counted = counter.count_within(span_of(event.timestamp, where, cap.period))
+        # Too old to know: never risk paying a capped reward twice.
+        so_far = cap.count if counted is None else counted
+    reward = decide_reward(
+        rule, event.metadata, usergroup, so_far, condition_met=verdicts[rule.condition]
+    )
+    if rule.max_points is not None:
+        start = span_of(event.timestamp, where, rule.max_points.period).start or LIFETIME_START
+        tally = earned.get(rule.event_id) or PointsTally()
+        reward, earned[rule.event_id] = within_points_cap(rule, reward, tally, start)
+    if cap is not None and reward.completed:
+        completions[rule.event_id] = counter.added(event.timestamp)
+    return reward, completions, earned
+
+
+def _profile(
+    user: UserState, metadata: Mapping[str, Any], usergroup_from_metadata: bool
+) -> tuple[str | None, str | None]:
+    """The user's usergroup and timezone once the event is seen (DESIGN §4): the metadata's,
+    when a string (the usergroup only with `usergroup_from_metadata`), else as they were."""
+    usergroup, timezone = metadata.get("usergroup"), metadata.get("timezone")
+    return (
+        usergroup if usergroup_from_metadata and isinstance(usergroup, str) else user.usergroup,
+        timezone if isinstance(timezone, str) else user.timezone,
+    )
+
+
+def _report(
+    streak_id: str, state: StreakState, milestone_reached: bool, points: int, freezes_used: int
+) -> StreakReport:
+    return StreakReport(
+        streak_id,
+        state.current_count,
+        state.longest_count,
+        state.last_update,
+        milestone_reached,
+        points,
+        freezes_used,
+    )

@@ -1,0 +1,134 @@
+"""Support tools on one user's streak (DESIGN §6): restore a count, grant freezes. Pure.
+
+A streak's counts are not stored numbers: rules.engine.streaks recomputes them at every event by
+walking the moments it keeps from its `base` (see that module). Changing `current_count` or
+`freezes` alone would be undone by the user's next event. So both tools first *settle* the
+streak: every kept moment is folded into the base, which then holds the counts as support
+sets them and the latest counted moment, and the next event is walked from there. Events
+dated at or before that point can no longer change the streak (a late event is ignored, as
+for moments folded by age).
+
+Decisions:
+
+- `restore(count)` makes the streak stand at `count` and alive: the user's next activity in
+  the current period (if not counted yet) or the next one continues it at count + 1. If the
+  latest counted period is the current or the previous one, it stays the latest counted
+  moment; after a longer gap, the streak is settled as counted at the last millisecond of
+  the previous period (in the user's timezone, else the streak's), so the gap is forgiven.
+  `longestCount` rises to `count` if lower. A restore pays no milestones: every milestone up
+  to the restored count (and up to what the run had already settled) counts as paid, so none
+  is ever paid twice.
+- `grant_freezes(count)` adds freezes without touching the counts. Not bounded by the
+  definition's `freezes.max`: that caps what activity earns; a grant is a deliberate exception
+  (an outage longer than `max` periods). Freezes above `max` stop the streak earning more
+  until spent, as they would anyway.
+- A streak whose definition switched between day, week and month restarts, as an event would
+  restart it (longest and freezes kept), before the tool applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from rules.engine.definitions import StreakRule
+from rules.engine.periods import period_index, period_start
+from rules.engine.state import PaidRun, StreakState
+from rules.engine.streaks import for_rule
+
+MAX_RESTORE = 100_000
+MAX_GRANT = 365
+ONE_MS = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What support sees of a streak, before and after a tool."""
+
+    current_count: int
+    longest_count: int
+    freezes: int
+    last_update: datetime | None
+
+    @classmethod
+    def of(cls, state: StreakState | None) -> Counts:
+        if state is None:
+            return cls(0, 0, 0, None)
+        return cls(state.current_count, state.longest_count, state.freezes, state.last_update)
+
+
+def restore(
+    rule: StreakRule, state: StreakState | None, count: int, now: datetime, zone: ZoneInfo
+) -> StreakState:
+    """The streak set to `count`, alive at `now` in `zone`."""
+    if not 1 <= count <= MAX_RESTORE:
+        raise ValueError(f"count must be 1-{MAX_RESTORE}")
+    current = for_rule(rule, state)
+    latest = current.last_update
+    this_period = period_index(now, zone, rule.period)
+    if latest is None or period_index(latest, zone, rule.period) < this_period - 1:
+        latest = period_start(this_period, zone, rule.period) - ONE_MS
+    settled = max(count, current.current_count, *(run.through for run in current.paid))
+    return _settled(
+        current,
+        count=count,
+        longest=max(current.longest_count, count),
+        freezes=current.freezes,
+        last_counted=latest,
+        settled=settled,
+    )
+
+
+def grant_freezes(rule: StreakRule, state: StreakState | None, count: int) -> StreakState:
+    """The streak with `count` more freezes, its counts unchanged."""
+    if not 1 <= count <= MAX_GRANT:
+        raise ValueError(f"count must be 1-{MAX_GRANT}")
+    current = for_rule(rule, state)
+    return _settled(
+        current,
+        count=current.current_count,
+        longest=current.longest_count,
+        freezes=current.freezes + count,
+        last_counted=current.last_update,
+        settled=max(current.current_count, *(run.through for run in current.paid), 0),
+    )
+
+
+def _settled(
+    state: StreakState,
+    *,
+    count: int,
+    longest: int,
+    freezes: int,
+    last_counted: datetime | None,
+    settled: int,
+) -> StreakState:
+    """Everything `state` keeps folded into a base that stands at these counts.
+
+    The run is identified by its last counted moment (as for states stored before moments
+    were kept), and a PaidRun records milestones settled beyond its count."""
+    seen = [moment.at for moment in state.recent]
+    seen += [moment for moment in (state.base.through, last_counted) if moment is not None]
+    through = max(seen) if seen else None
+    paid = (PaidRun(last_counted, settled),) if last_counted and settled > count else ()
+    # replace(), not new values: whatever else a state carries is kept as it is.
+    return replace(
+        state,
+        current_count=count,
+        longest_count=longest,
+        last_update=last_counted,
+        freezes=freezes,
+        recent=(),
+        base=replace(
+            state.base,
+            count=count,
+            longest=longest,
+            freezes=freezes,
+            run_start=last_counted,
+            last_counted=last_counted,
+            through=through,
+            folded=(),
+        ),
+        paid=paid,
+    )

@@ -1,0 +1,99 @@
+"""Owner of the `audit` collection: who did what to a user by hand, and what it changed.
+
+Support actions (rules.usecases.support: points adjustments, streak restores, freeze grants) carry
+their audit entry in the user's pending record, written by the same conditional update that applies
+the action. The action's own request writes it before finishing the record, and should that
+request die, `audit_effect` writes it when the record is finished by someone else (the user's
+next request or the outbox sweep): every finisher runs the effects of jobs.effects. The entry's
+`_id` is the record's, so writing it twice is harmless.
+
+An entry: `{_id, project, userId, action, actor, at, details, before, after}` — `action` one
+of ACTIONS, `actor` the token's `sub`, `before`/`after` the fields the action changed.
+Erasing a user (rules.usecases.erasure) removes their entries too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.database import Database
+
+from core.indexes import sync_indexes
+from rules.stores.storage import insert_missing
+from rules.usecases.record import Effect
+
+ACTIONS = ("points.adjusted", "streak.restored", "streak.freezes_granted", "usergroup.changed")
+
+
+def audit_entry(
+    record_id: Any,
+    project: str,
+    user_id: str,
+    action: str,
+    actor: str | None,
+    at: datetime,
+    *,
+    details: Mapping[str, Any],
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> dict[str, Any]:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    return {
+        "_id": record_id,
+        "project": project,
+        "userId": user_id,
+        "action": action,
+        "actor": actor,
+        "at": at,
+        "details": dict(details),
+        "before": dict(before),
+        "after": dict(after),
+    }
+
+
+class AuditLog:
+    def __init__(self, db: Database[Any]) -> None:
+        self._entries = db["audit"]
+
+    def ensure_indexes(self) -> None:
+        sync_indexes(
+            self._entries,
+            [
+                IndexModel(
+                    [("project", ASCENDING), ("userId", ASCENDING), ("at", DESCENDING)],
+                    name="project_user_at",
+                )
+            ],
+        )
+
+    def insert(self, entry: Mapping[str, Any]) -> None:
+        insert_missing(self._entries, [entry])
+
+    def for_user(self, project: str, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The user's entries, newest first."""
+        cursor = (
+            self._entries.find({"project": project, "userId": user_id})
+            .sort("at", DESCENDING)
+            .limit(limit)
+        )
+        return [dict(entry) for entry in cursor]
+
+
+def write_pending_audit(db: Database[Any], pending: Mapping[str, Any]) -> None:
+    """Write the audit entry a pending record carries, if any (idempotent)."""
+    entry = pending.get("audit")
+    if entry is not None:
+        AuditLog(db).insert(entry)
+
+
+def audit_effect(db: Database[Any]) -> Effect:
+    """The rules.usecases.record effect that writes a finished record's audit entry."""
+
+    def write_audit(project: str, user_id: str, pending: Mapping[str, Any]) -> None:
+        write_pending_audit(db, pending)
+
+    return write_audit

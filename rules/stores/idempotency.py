@@ -1,0 +1,138 @@
+"""Owner of the `idempotency_keys` collection: Stripe's semantics for retried requests.
+
+A key is scoped to its project and bound, on first use, to the fingerprint of the request it
+came with; the same key with another request is a conflict. Once the event is applied, the key
+holds its outcome for at least KEEP_FOR, and a repeat answers with that outcome.
+
+Exactly-once does not rest on this collection. The key also travels in the user's `pending`
+record (rules.usecases.record), written by the same conditional update that applies the event, and
+the outcome is copied here before that record is pulled. So whoever loads the user after the
+event was applied either finds the pending record (and finishes it, completing the key) or
+finds the key completed — two concurrent requests with one key, or a retry after a crash at
+any point, apply the event once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from core.indexes import sync_indexes
+from rules.engine.evaluation import Outcome
+from rules.engine.outcomes import outcome_from_document
+from rules.errors import IdempotencyConflict
+
+KEEP_FOR = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    key: str
+    fingerprint: str  # of the request the key was sent with
+
+
+def fingerprint(request: Mapping[str, Any]) -> str:
+    """A digest of a JSON request, independent of the order of its object keys."""
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class IdempotencyStore:
+    def __init__(self, db: Database[Any]) -> None:
+        self._keys = db["idempotency_keys"]
+
+    def ensure_indexes(self) -> None:
+        sync_indexes(
+            self._keys,
+            [
+                IndexModel(
+                    [("project", ASCENDING), ("key", ASCENDING)], unique=True, name="project_key"
+                ),
+                # MongoDB's TTL monitor deletes a key once `expiresAt` has passed.
+                IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expires"),
+            ],
+        )
+
+    def claim(self, project: str, key: IdempotencyKey, now: datetime) -> Outcome | None:
+        """Bind `key` to its request; return the stored outcome when it was applied already.
+
+        Raises IdempotencyConflict when the key was first used with another request.
+        """
+        if self.bind(project, key, now):
+            return None
+        return self.outcome(project, key)
+
+    def bind(self, project: str, key: IdempotencyKey, now: datetime) -> bool:
+        """Bind `key` to its request; False when it was bound before (then `outcome` or
+        `stored_outcome` tell whether that request was applied, or conflicts)."""
+        try:
+            self._keys.insert_one(
+                {
+                    "project": project,
+                    "key": key.key,
+                    "fingerprint": key.fingerprint,
+                    "createdAt": now,
+                    "expiresAt": now + KEEP_FOR,
+                }
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def outcome(self, project: str, key: IdempotencyKey) -> Outcome | None:
+        """The outcome the key's request produced, None while it has not been applied."""
+        stored = self.stored_outcome(project, key)
+        return None if stored is None else outcome_from_document(stored)
+
+    def stored_outcome(self, project: str, key: IdempotencyKey) -> dict[str, Any] | None:
+        """The outcome document as stored (requests other than events store their own shape),
+        None while it has not been applied. Raises IdempotencyConflict like `outcome`."""
+        document = self._keys.find_one({"project": project, "key": key.key})
+        if document is None:
+            return None
+        if document["fingerprint"] != key.fingerprint:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was already used with a different request",
+                {"idempotencyKey": ["already used with a different request body"]},
+            )
+        stored = document.get("outcome")
+        return None if stored is None else dict(stored)
+
+    def release(self, project: str, key: IdempotencyKey) -> None:
+        """Unbind a key whose request was refused, unless its outcome was recorded."""
+        self._keys.delete_one(
+            {
+                "project": project,
+                "key": key.key,
+                "fingerprint": key.fingerprint,
+                "outcome": {"$exists": False},
+            }
+        )
+
+    def complete(
+        self, project: str, key: str, fingerprint: str, outcome: Mapping[str, Any], now: datetime
+    ) -> None:
+        """Record the outcome of the key's request. An upsert, so a key that expired meanwhile
+        is written again; if another request took the expired key since, it stays theirs."""
+        try:
+            self._keys.update_one(
+                {"project": project, "key": key, "fingerprint": fingerprint},
+                {
+                    "$set": {"outcome": dict(outcome), "expiresAt": now + KEEP_FOR},
+                    "$setOnInsert": {"createdAt": now},
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            # Either a concurrent finisher of the same record won (same outcome), or the key
+            # belongs to another request now: nothing of ours to write.
+            pass

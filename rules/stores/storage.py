@@ -1,0 +1,30 @@
+"""What the rule stores share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError
+
+DUPLICATE_KEY = 11000
+
+
+def insert_missing(collection: Collection[Any], documents: Sequence[Mapping[str, Any]]) -> None:
+    """Insert documents whose `_id` is not stored yet; those already there are left alone.
+
+    The ids are deterministic, so finishing a half-done event twice writes each document once.
+
+    A write concern error is raised even when every document was inserted or already there:
+    the majority did not confirm the inserts, so a failover may roll them back. The caller
+    keeps its pending record (rules.usecases.record), and the sweep writes the documents again.
+    """
+    if not documents:
+        return
+    try:
+        collection.insert_many([dict(document) for document in documents], ordered=False)
+    except BulkWriteError as error:
+        others = [e for e in error.details.get("writeErrors", []) if e["code"] != DUPLICATE_KEY]
+        if others or error.details.get("writeConcernErrors"):
+            raise

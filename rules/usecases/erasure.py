@@ -1,0 +1,113 @@
+"""Erasing a user (DESIGN §6, `DELETE /users/{userId}`): every document about them, everywhere.
+
+The brief asks apps never to send personal data; some will (a userId that is an e-mail
+address, a name in metadata). Erasure removes, for one project and userId:
+
+- MongoDB, every collection holding documents keyed by the user (`USER_COLLECTIONS`, each with
+  a `project` + `userId` index): `users` first — it holds the pending outbox, so no finisher
+  can write the user's records again from it — then `events`, `ledger`, `audit`,
+  `notifications` (the webhook outbox, payloads included) and `deliveries` (the attempts);
+- `idempotency_keys` whose stored response concerns the user (`outcome.userId`; keys live 24 h
+  and are read by project, so this looks at one project's keys of the last day, not at all);
+- Redis: the user's entries on every leaderboard of the project, past periods included, and
+  their applied-entry markers (rules.usecases.leaderboards).
+
+What stays: documents that mention the user without being theirs (another user's event
+metadata naming them), log lines, and the RQ jobs of webhook deliveries (they carry delivery
+ids, not user data; the delivery they point to is gone, so they end as failed). Analytics
+(reports/) aggregate events per day, and a day's partial keeps its distinct userIds and the
+most frequent metadata values: those days must be re-aggregated from the remaining events;
+`Erased.report_days` lists them (eventId, UTC day) for that. A request for the
+user already past its save when the erasure starts writes its event record, ledger entries,
+key and board entry just after (within milliseconds): `settle` erases once more after that
+long, which removes them; a request that stalls longer than `settle` leaves them to a repeat.
+The audit keeps no entry about an erasure, since it would have to name the user.
+
+Erasure is not one atomic step (no multi-document transactions): a crash half-way leaves some
+documents, and repeating the erasure removes them. It reports what it removed; nothing found
+anywhere means an unknown user.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from pymongo.database import Database
+
+from rules.usecases import leaderboards
+from rules.usecases.leaderboards import Redis
+
+# Collections whose documents belong to one user, by `project` and `userId` (their owners:
+# rules.stores.users, rules.stores.eventlog, rules.stores.ledger, rules.stores.audit,
+# rules.stores.outbox twice).
+USER_COLLECTIONS = ("users", "events", "ledger", "audit", "notifications", "deliveries")
+
+
+@dataclass
+class Erased:
+    documents: dict[str, int] = field(default_factory=dict)  # by collection
+    # (eventId, UTC day "YYYY-MM-DD") of the erased events: the analytics days to re-aggregate.
+    report_days: set[tuple[str, str]] = field(default_factory=set)
+    # When the first of the erased events was received: nothing written before held the user.
+    first_received: datetime | None = None
+    leaderboard_keys: int = 0  # Redis keys that held the user
+    redis_error: str | None = None  # the boards could not be cleaned (Redis down)
+
+    @property
+    def found(self) -> bool:
+        return any(self.documents.values()) or self.leaderboard_keys > 0
+
+
+def erase_user(
+    db: Database[Any], client: Redis | None, project: str, user_id: str, *, settle: float = 0.0
+) -> Erased:
+    """Delete the user's documents and leaderboard entries; see the module's docstring.
+
+    With `settle`, erase a second time that many seconds later, for requests that were
+    finishing their writes. A Redis failure is reported in `redis_error` (the MongoDB part is
+    done by then): the erasure is incomplete until repeated (a repeat finds the boards still
+    holding the user).
+    """
+    erased = _erase_once(db, client, project, user_id)
+    if settle and erased.found:
+        time.sleep(settle)
+        again = _erase_once(db, client, project, user_id)
+        for name, count in again.documents.items():
+            erased.documents[name] = erased.documents.get(name, 0) + count
+        erased.report_days |= again.report_days
+        if erased.first_received is None:
+            erased.first_received = again.first_received
+        erased.leaderboard_keys += again.leaderboard_keys
+        erased.redis_error = erased.redis_error or again.redis_error
+    return erased
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _erase_once(db: Database[Any], client: Redis | None, project: str, user_id: str) -> Erased:
+    erased = Erased()
+    mine = {"project": project, "userId": user_id}
+    projection = {"eventId": True, "timestamp": True, "receivedAt": True}
+    for event in db["events"].find(mine, projection):
+        moment = event["timestamp"]
+        day = (moment if moment.tzinfo is None else moment.astimezone(UTC)).strftime("%Y-%m-%d")
+        erased.report_days.add((event["eventId"], day))
+        received = _aware(event.get("receivedAt") or moment)
+        if erased.first_received is None or received < erased.first_received:
+            erased.first_received = received
+    for name in USER_COLLECTIONS:
+        erased.documents[name] = db[name].delete_many(mine).deleted_count
+    keys = db["idempotency_keys"].delete_many({"project": project, "outcome.userId": user_id})
+    erased.documents["idempotency_keys"] = keys.deleted_count
+    if client is not None:
+        try:
+            erased.leaderboard_keys = leaderboards.erase_user(client, project, user_id)
+        except redis.RedisError as error:
+            erased.redis_error = f"{type(error).__name__}: {error}"
+    return erased
