@@ -20,7 +20,7 @@ from reports.windows import WINDOWS, day_key
 from rules.engine.evaluation import Event
 from rules.usecases.reconcile import sweep_pending
 from rules.usecases.record import record_event
-from tests.faults import Crash, CrashingDatabase
+from tests.support.watched import Crash, CrashingDatabase
 from tests.unit.reports.factories import DAY_0, PROJECT, bson_problems, day_of, record
 
 # Day 9 after DAY_0, at noon.

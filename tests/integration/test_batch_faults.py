@@ -25,7 +25,7 @@ from rules.stores.webhooks import WebhookStore
 from rules.usecases.batches import BatchItem, record_batch
 from rules.usecases.reconcile import sweep_pending, verify_balances
 from rules.usecases.record import record_event
-from tests.faults import Crash, CrashingDatabase
+from tests.support.watched import Crash, CrashingDatabase
 
 PROJECT = "acme"
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from rules.stores.ledger import Ledger
 from rules.stores.users import UserStore
 from rules.usecases.reconcile import sweep_pending, verify_balances
 from rules.usecases.record import record_event
-from tests.faults import Crash, CrashingDatabase
+from tests.support.watched import Crash, CrashingDatabase
 from web import create_app
 
 KEY = {"Idempotency-Key": "order-7"}

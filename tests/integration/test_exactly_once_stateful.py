@@ -26,7 +26,7 @@ from core.clients import Clients
 from core.settings import Settings
 from rules.usecases.reconcile import sweep_pending
 from tests.conftest import TEST_SECRET
-from tests.faults import Crash, CrashingDatabase
+from tests.support.watched import Crash, CrashingDatabase
 from web import create_app
 from web.auth import mint_token
 

@@ -12,7 +12,7 @@ from rules.engine.evaluation import Event
 from rules.stores.ledger import Ledger
 from rules.usecases.reconcile import verify_balances
 from rules.usecases.record import record_event
-from tests.faults import Crash, CrashingDatabase
+from tests.support.watched import Crash, CrashingDatabase
 
 
 @pytest.fixture

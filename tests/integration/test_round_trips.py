@@ -9,61 +9,8 @@ import pytest
 
 from core.clients import Clients
 from jobs.queue import use_queue
+from tests.support.watched import CountingDatabase
 from web import create_app
-
-OPERATIONS = frozenset(
-    {
-        "find",
-        "find_one",
-        "count_documents",
-        "distinct",
-        "aggregate",
-        "insert_one",
-        "insert_many",
-        "update_one",
-        "update_many",
-        "replace_one",
-        "delete_one",
-        "delete_many",
-        "find_one_and_update",
-        "find_one_and_replace",
-        "find_one_and_delete",
-    }
-)
-
-
-class CountingDatabase:
-    """Logs "collection.operation" for every command sent to the store."""
-
-    def __init__(self, db: Any) -> None:
-        self._db = db
-        self.log: list[str] = []
-
-    def __getitem__(self, name: str) -> Any:
-        return _CountingCollection(self, name, self._db[name])
-
-    def get_collection(self, name: str, **options: Any) -> Any:
-        return _CountingCollection(self, name, self._db.get_collection(name, **options))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._db, name)
-
-
-class _CountingCollection:
-    def __init__(self, owner: CountingDatabase, name: str, collection: Any) -> None:
-        self._owner, self._name, self._collection = owner, name, collection
-
-    def __getattr__(self, method: str) -> Any:
-        attribute = getattr(self._collection, method)
-        if method not in OPERATIONS:
-            return attribute
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self._owner.log.append(f"{self._name}.{method}")
-            return attribute(*args, **kwargs)
-
-        return counted
-
 
 # A keyed event of a known user, definitions cached by the web worker, no webhook.
 ONE_EVENT = [

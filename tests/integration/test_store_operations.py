@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -26,57 +25,10 @@ from rules.stores.webhooks import WebhookStore
 from rules.usecases.batches import BatchItem, record_batch
 from rules.usecases.catalog import CatalogCache
 from rules.usecases.record import record_event
+from tests.support.watched import CountingDatabase
 
 PROJECT = "p"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-OPERATIONS = frozenset(
-    {
-        "find_one",
-        "find",
-        "count_documents",
-        "aggregate",
-        "distinct",
-        "insert_one",
-        "insert_many",
-        "update_one",
-        "update_many",
-        "replace_one",
-        "delete_one",
-        "delete_many",
-        "find_one_and_update",
-        "find_one_and_replace",
-        "find_one_and_delete",
-        "bulk_write",
-    }
-)
-
-
-class CountingDatabase:
-    """Counts every store operation as "collection.method"."""
-
-    def __init__(self, db: Any) -> None:
-        self._db = db
-        self.operations: Counter[str] = Counter()
-
-    def __getitem__(self, name: str) -> _CountingCollection:
-        return _CountingCollection(self, name, self._db[name])
-
-    def get_collection(self, name: str, **_options: Any) -> _CountingCollection:
-        return self[name]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._db, name)
-
-
-class _CountingCollection:
-    def __init__(self, owner: CountingDatabase, name: str, collection: Any) -> None:
-        self._owner, self._name, self._collection = owner, name, collection
-
-    def __getattr__(self, method: str) -> Any:
-        attribute = getattr(self._collection, method)
-        if method in OPERATIONS:
-            self._owner.operations[f"{self._name}.{method}"] += 1
-        return attribute
 
 
 @pytest.fixture
@@ -91,7 +43,7 @@ def _one_event(db: CountingDatabase, key: str | None = None) -> Counter[str]:
     """The operations of the second event of a known user (the definitions cached)."""
     catalogs = CatalogCache()
     for n, idempotency in enumerate((None, key)):
-        db.operations.clear()
+        db.log.clear()
         at = NOW + timedelta(minutes=n)
         record_event(
             db,  # type: ignore[arg-type]
@@ -154,7 +106,7 @@ def test_a_batch_takes_one_save_and_one_pull_per_user_and_bulk_inserts(
     users = [f"u{n}" for n in range(50)]
     catalogs = CatalogCache()
     for n in range(2):
-        db.operations.clear()
+        db.log.clear()
         at = NOW + timedelta(minutes=n)
         results = record_batch(
             db,  # type: ignore[arg-type]
