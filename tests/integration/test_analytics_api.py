@@ -3,7 +3,6 @@ the job queue (RQ on the real Redis when it answers), scopes and errors."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from reports.runner import run_project
 from reports.store import ReportStore
 from reports.windows import day_key
 from tests.conftest import PROJECT
+from tests.support.waiting import wait_for
 
 Auth = Callable[..., dict[str, str]]
 
@@ -30,10 +30,7 @@ def run_queued_jobs(clients: Clients, done: Callable[[], bool]) -> None:
     if clients.settings.redis_url is not None:
         worker = SimpleWorker([queue.rq], connection=clients.redis)  # type: ignore[attr-defined]
         worker.work(burst=True)
-    deadline = time.monotonic() + 10
-    while not done() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert done()
+    wait_for(done, "the queued jobs")
 
 
 @pytest.fixture(autouse=True)

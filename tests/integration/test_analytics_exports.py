@@ -25,6 +25,7 @@ from reports import exports
 from reports.exports import export_name, export_project, list_exports, parquet_available, prune
 from reports.runner import run_project
 from tests.conftest import PROJECT
+from tests.support.waiting import wait_for
 
 Auth = Callable[..., dict[str, str]]
 NOW = datetime(2026, 11, 26, 0, 0, 5, tzinfo=UTC)
@@ -194,9 +195,7 @@ def exported_through_the_api(client: Any, auth: Auth, clients: Clients, export_d
     assert response.json["data"] == {"job": "export-run", "project": PROJECT, "status": "queued"}
     if clients.settings.redis_url is not None:
         SimpleWorker([queue_for(clients).rq], connection=clients.redis).work(burst=True)  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 10
-    while not list_exports(export_dir, PROJECT) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: list_exports(export_dir, PROJECT), "the export file")
 
 
 def test_exports_run_on_demand_are_listed_and_downloaded(

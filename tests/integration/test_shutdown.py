@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from jobs.locks import JobLocks
 from jobs.queue import META_REQUEST_ID, QUEUE_NAME, RedisQueue
 from jobs.scheduler import build_scheduler, run_locked, stop
 from jobs.worker import LaurelWorker
+from tests.support.waiting import wait_for_line
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGURATION = {"MONGO_URI", "REDIS_URL", "JWT_SECRET", "JWT_KEYS", "PORT", "LOG_FORMAT"}
@@ -88,12 +88,7 @@ def test_the_scheduler_process_stops_on_sigterm(tmp_path: Path) -> None:
     )
     assert process.stdout is not None
     try:
-        deadline = time.monotonic() + 120
-        while "scheduled outbox-sweep" not in (line := process.stdout.readline()):
-            if not line and process.poll() is not None:
-                pytest.fail(f"the scheduler exited with {process.returncode}")
-            if time.monotonic() > deadline:
-                pytest.fail("the scheduler did not start in time")
+        wait_for_line(process, "scheduled outbox-sweep")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
     finally:
