@@ -178,6 +178,7 @@ class InProcessQueue:
         self._busy: set[str] = set()  # lanes with a job running
         self._start = start
         self._workers = workers
+        self._closed = False
 
     def enqueue(
         self,
@@ -206,8 +207,23 @@ class InProcessQueue:
         with self._wake:
             return len(self._heap)
 
+    def close(self, wait: float = 30.0) -> None:
+        """Drop the jobs not started yet, and stop the threads once their current job ends
+        (waiting up to `wait` seconds for them): what the embedded mode's memory held is gone
+        with it anyway. Jobs enqueued afterwards are dropped."""
+        with self._wake:
+            self._closed = True
+            self._heap.clear()
+            self._wake.notify_all()
+            threads = list(self._threads)
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join(wait)
+
     def _push(self, item: _Scheduled) -> None:
         with self._wake:
+            if self._closed:
+                return
             heapq.heappush(self._heap, item)
             self._wake.notify_all()
             if self._start and not self._threads:
@@ -266,6 +282,8 @@ class InProcessQueue:
             with self._wake:
                 item = self._take_runnable()
                 while item is None:
+                    if self._closed:
+                        return
                     self._wake.wait(self._next_due_in())
                     item = self._take_runnable()
                 if item.lane is not None:

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, settings
 from core import clock, query_audit
 from core.clients import Clients
 from core.settings import Settings
+from jobs.queue import InProcessQueue
 from reports.indexes import ensure_indexes as ensure_report_indexes
 from rules.stores.indexes import ensure_indexes
 from tests.query_audit import audit as audit_shapes
@@ -96,6 +97,23 @@ def redis_client() -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def no_background_jobs_after_the_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every in-process job queue a test created once it ends, so that no delivery or
+    retry of one test runs (and counts in the process-wide metrics) during a later one."""
+    created: list[InProcessQueue] = []
+    original = InProcessQueue.__init__
+
+    def tracked(queue: InProcessQueue, *args: Any, **kwargs: Any) -> None:
+        original(queue, *args, **kwargs)
+        created.append(queue)
+
+    monkeypatch.setattr(InProcessQueue, "__init__", tracked)
+    yield
+    for queue in created:
+        queue.close()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from core.clients import Clients
 from core.settings import ConfigError, Settings
 from jobs.queue import InProcessQueue, RedisQueue, queue_for
 from tests.conftest import TEST_SECRET
+from tests.support.waiting import wait_for
 
 
 def test_the_embedded_default_queues_in_process_for_its_own_store() -> None:
@@ -50,3 +52,22 @@ def test_private_webhooks_default_to_allowed_only_in_memory() -> None:
     assert production.webhooks_may_reach_private is False
     with pytest.raises(ConfigError):
         Settings.from_env({"WEBHOOK_ALLOW_PRIVATE": "maybe"})
+
+
+def test_a_closed_in_process_queue_drops_its_retries_and_stops_its_threads() -> None:
+    now = [0.0]
+    queue = InProcessQueue(intervals=(300.0,), clock=lambda: now[0], workers=2)
+    ran = threading.Event()
+
+    def failing() -> None:
+        ran.set()
+        raise RuntimeError("the receiver is down")
+
+    queue.enqueue(failing)
+    wait_for(lambda: ran.is_set() and queue.pending() == 1, "the first attempt and its retry")
+
+    queue.close()
+    queue.enqueue(failing)  # after close: dropped
+
+    assert queue.pending() == 0
+    assert not any(thread.is_alive() for thread in queue._threads)
