@@ -80,10 +80,11 @@ bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs, insights (REP
 	$(BIN)/python -m tests.bench.http $(HTTP_BENCH)
 
 .PHONY: lint
-lint: $(STAMP) ## ruff (lint + format check), mypy strict on core, rules, reports, web, jobs and the SDK, hadolint
+lint: $(STAMP) ## ruff (lint + format check), mypy strict on core, rules, reports, web, jobs and the SDK, the layer contracts (lint-imports), hadolint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
 .PHONY: clean
