@@ -89,4 +89,4 @@ lint: $(STAMP) ## ruff (lint + format check), mypy strict on core, rules, report
 
 .PHONY: clean
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage htmlcov *.egg-info
