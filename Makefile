@@ -80,12 +80,13 @@ bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs, insights (REP
 	$(BIN)/python -m tests.bench.http $(HTTP_BENCH)
 
 .PHONY: lint
-lint: $(STAMP) ## ruff (lint + format check), mypy strict on core, rules, reports, web, jobs and the SDK, hadolint
+lint: $(STAMP) ## ruff (lint + format check), mypy strict on core, rules, reports, web, jobs and the SDK, the layer contracts (lint-imports), hadolint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
 .PHONY: clean
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage htmlcov *.egg-info

@@ -3,8 +3,7 @@ and rebuilt from the ledger to exactly what the live updates built."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from jobs.maintenance import rebuild_leaderboards
 from rules.usecases import leaderboards
 from rules.usecases.leaderboards import board_for, record_awards, standing, top
 from tests.conftest import PROJECT
+from tests.support.dates import ticking
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -48,12 +48,18 @@ def board(client: Any, headers: dict[str, str], **query: Any) -> list[tuple[int,
     return [(i["rank"], i["userId"], i["points"]) for i in response.json["data"]["items"]]
 
 
+@pytest.fixture(autouse=True)
+def clock_ticking_from_now() -> Iterator[None]:
+    """Ties go to whoever reached the score first, to the millisecond: on a clock that moves a
+    millisecond at every read, each award lands after the one before it, and no test straddles
+    a midnight of the real (or shifted) clock."""
+    with clock.using(ticking(NOW)):
+        yield
+
+
 def buy(send: Any, user: str, value: int) -> None:
     response = send("purchase", user, metadata={"value": value})
     assert response.status_code == 200, response.json
-    # Ties go to whoever reached the score first, to the millisecond. A sleep is a lower bound,
-    # never a window: however busy the machine, the next award lands in a later millisecond.
-    time.sleep(0.002)
 
 
 # --- through the API -----------------------------------------------------------------------

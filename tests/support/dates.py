@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from core import clock
 
 
 def iso(moment: datetime) -> str:
     """`moment` in UTC as ISO-8601 with a `Z`: `2026-11-26T12:00:00Z`."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def ticking(start: datetime, step: timedelta = timedelta(milliseconds=1)) -> clock.Source:
+    """A clock for `clock.using` that answers `start`, then one `step` later at every read: what
+    happens after something else happens at a later moment, however fast the machine is."""
+    reads = itertools.count()  # next() on a count is atomic: request threads may share it
+    return lambda: start + step * next(reads)

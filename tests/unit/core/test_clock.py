@@ -12,7 +12,11 @@ from core import clock
 
 ROOT = Path(__file__).resolve().parents[3]
 # Reading the date anywhere but core.clock makes a test's fixed or shifted moment leak.
-FORBIDDEN = re.compile(r"datetime\.now\(|datetime\.utcnow\(|date\.today\(|time\.time\(\)")
+FORBIDDEN = re.compile(
+    r"datetime\.(now|utcnow|today)\(|date\.today\(|time\.time(_ns)?\(\)"
+    r"|time\.(localtime|gmtime|ctime|asctime)\(\)|Timestamp\.(now|utcnow|today)\("
+    r"|(Timestamp|datetime64)\(['\"](now|today)"
+)
 # Lines that must read the operating system's clock say so with this marker and a reason.
 ALLOWED_MARKER = "# os clock:"
 CHECKED = ("core", "rules", "reports", "web", "jobs", "tests")
@@ -38,6 +42,25 @@ def test_shifted_clock_runs_on_from_its_offset() -> None:
 def test_frozen_clock_refuses_a_naive_moment() -> None:
     with pytest.raises(ValueError, match="aware"):
         clock.frozen(datetime(2027, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "started = datetime.now(UTC)",
+        "day = date.today()",
+        "day = datetime.today()",
+        "moment = datetime.utcnow()",
+        "seconds = time.time()",
+        "nanos = time.time_ns()",
+        "parts = time.gmtime()",
+        "stamp = pd.Timestamp.now(tz='UTC')",
+        "stamp = pd.Timestamp('now')",
+        "stamp = np.datetime64('today')",
+    ],
+)
+def test_the_guard_knows_the_ways_to_read_the_date(line: str) -> None:
+    assert FORBIDDEN.search(line)
 
 
 def test_no_module_reads_the_date_around_the_clock() -> None:
