@@ -17,9 +17,9 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from core import clock
+from jobs.locks import LOCK_TTL
 from jobs.queue import QueueUnavailable, queue_for
 from jobs.reports import EXPORT_JOB, REPORT_JOB, run_exports, run_reports
-from jobs.scheduler import LOCK_TTL
 from reports.exports import (
     ExportNotFound,
     InvalidExportName,

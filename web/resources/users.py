@@ -20,9 +20,9 @@ from flask_smorest import abort
 
 from core import clock
 from jobs.effects import effects_for
+from jobs.locks import LOCK_TTL
 from jobs.queue import QueueUnavailable, queue_for
 from jobs.reports import run_exports
-from jobs.scheduler import LOCK_TTL
 from reports.export_erasure import remove_exports_holding
 from reports.runner import forget_user
 from rules.stores.eventlog import EventLog
