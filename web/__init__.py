@@ -17,11 +17,12 @@ from jobs.runtime import use_clients
 from reports.indexes import ensure_indexes as ensure_report_indexes
 from rules.stores.indexes import ensure_indexes
 from web import dashboard, swagger_ui
+from web.blueprint import Api
 from web.bodies import init_body_checks
 from web.cli import register_cli
 from web.context import EXTENSION, AppState
 from web.demo import seed_demo
-from web.envelope import Api, register_error_handlers
+from web.errors import register_error_handlers
 from web.headers import init_headers
 from web.observability import init_observability
 from web.openapi import document_rules

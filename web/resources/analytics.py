@@ -30,8 +30,9 @@ from reports.service import NoReportData, event_totals, metadata_report
 from reports.windows import day_key
 from rules.usecases.population import population
 from web.auth import current_principal, require_scope
+from web.blueprint import Blueprint
 from web.context import app_state, database
-from web.envelope import RETRY_SOON, Blueprint
+from web.errors import RETRY_SOON
 from web.schemas.analytics import (
     EventTotalsQuerySchema,
     EventTotalsSchema,

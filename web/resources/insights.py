@@ -19,8 +19,8 @@ from reports.store import ReportStore
 from reports.windows import day_key
 from rules.stores.definitions import DefinitionStore
 from web.auth import current_principal, require_scope
+from web.blueprint import Blueprint
 from web.context import database
-from web.envelope import Blueprint
 from web.schemas.insights import (
     BreakdownQuerySchema,
     BreakdownSchema,

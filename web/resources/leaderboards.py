@@ -21,8 +21,9 @@ from core import clock
 from rules.usecases import leaderboards
 from rules.usecases.profiles import require_user
 from web.auth import current_principal
+from web.blueprint import Blueprint
 from web.context import app_state, database
-from web.envelope import RETRY_SOON, Blueprint
+from web.errors import RETRY_SOON
 from web.schemas.leaderboards import (
     LeaderboardQuerySchema,
     LeaderboardSchema,

@@ -39,8 +39,9 @@ from rules.usecases.support import (
     set_usergroup,
 )
 from web.auth import Principal, current_principal, require_scope
+from web.blueprint import Blueprint
 from web.context import app_state, database
-from web.envelope import RETRY_SOON, Blueprint
+from web.errors import RETRY_SOON
 from web.openapi import IDEMPOTENCY_KEY_PARAMETER
 from web.schemas.fields import idempotency_key_problem, to_millis
 from web.schemas.users import (

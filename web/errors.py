@@ -1,23 +1,20 @@
-"""The response envelope (DESIGN §3), produced here and nowhere else.
+"""The error envelope, produced here and nowhere else (docs/architecture.md).
 
-Success: `{"success": true, "data": ...}` — the Blueprint below wraps every documented
-response. Errors: `{"success": false, "error": {"code", "message", "details"}}` — for HTTP
-errors (the Api below), domain errors of rules/ and unexpected exceptions alike.
+`{"success": false, "error": {"code", "message", "details"}}` for HTTP errors (Api, in
+web.blueprint), the domain errors of rules/, reports/ and jobs/ and unexpected exceptions
+alike: `describe_error` says what the client is told, one Flask error handler answers it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from http import HTTPStatus
 from typing import Any
 
-import flask_smorest
-from flask import Flask, Request, Response, jsonify
-from flask_smorest import abort
-from marshmallow import Schema, fields
+from flask import Flask, Response, jsonify
+from marshmallow import fields
 from pymongo.errors import (
     BulkWriteError,
     ConnectionFailure,
@@ -25,7 +22,6 @@ from pymongo.errors import (
     PyMongoError,
     WriteConcernError,
 )
-from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from rules.errors import (
@@ -208,13 +204,6 @@ def _describe_http_exception(error: HTTPException) -> ErrorInfo:
     return ErrorInfo(status, code, message, details, headers)
 
 
-class Api(flask_smorest.Api):
-    ERROR_SCHEMA = ErrorEnvelopeSchema
-
-    def handle_http_exception(self, error: HTTPException) -> Response:
-        return describe_error(error).response()
-
-
 def register_error_handlers(app: Flask) -> None:
     def described(error: Exception) -> Response:
         return describe_error(error).response()
@@ -222,88 +211,3 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(RulesError, described)
     app.register_error_handler(ConnectionFailure, described)
     app.register_error_handler(Exception, described)
-
-
-@cache
-def success_envelope(schema_class: type[Schema]) -> type[Schema]:
-    """The documented shape of `{"success": true, "data": <schema>}`."""
-    name = schema_class.__name__.removesuffix("Schema") + "EnvelopeSchema"
-    return type(
-        name,
-        (ResponseSchema,),
-        {
-            "success": fields.Boolean(metadata={"description": "Always true"}),
-            "data": fields.Nested(schema_class),
-        },
-    )
-
-
-class ArgumentsParser(FlaskParser):
-    DEFAULT_VALIDATION_STATUS = 400  # the brief's code for invalid data (webargs says 422)
-
-    def _raw_load_json(self, req: Request) -> Any:
-        # Every documented body is required, but webargs loads a missing one as {}: a bare
-        # `PUT /admin/events/x` would replace the definition with the defaults.
-        if not req.get_data(cache=True):
-            abort(400, errors={"body": ["a JSON body is required"]})
-        # webargs ignores a body sent without a JSON Content-Type, which turns a forgotten
-        # `-H "Content-Type: application/json"` into baffling "missing field" errors.
-        if not is_json_request(req):
-            abort(400, errors={"Content-Type": ["must be application/json"]})
-        try:
-            body = super()._raw_load_json(req)
-        except (ValueError, RecursionError):  # a 5,000-digit number, 7,000 nested arrays
-            abort(400, errors={"body": ["Invalid JSON body."]})
-        if not _valid_unicode(body):
-            abort(400, errors={"body": ["strings must be valid Unicode (no lone surrogates)"]})
-        return body
-
-
-def _valid_unicode(body: Any) -> bool:
-    """JSON may escape lone surrogates ("\\ud800"), which no database can store as UTF-8.
-
-    Walks with an explicit stack: any depth the JSON parser accepted is fine here.
-    """
-    pending = [body]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, str):
-            try:
-                value.encode()
-            except UnicodeEncodeError:
-                return False
-        elif isinstance(value, dict):
-            pending.extend(value.keys())
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-    return True
-
-
-class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint, with every response wrapped in the success envelope."""
-
-    ARGUMENTS_PARSER = ArgumentsParser()
-
-    @staticmethod
-    def _prepare_response_content(data: Any) -> Any:
-        return {"success": True, "data": data}
-
-    @staticmethod
-    def _make_doc_response_schema(schema: Schema | None) -> Schema | None:
-        if schema is None:
-            return None
-        return success_envelope(type(schema))()
-
-    def errors(self, *statuses: int) -> Callable[[Any], Any]:
-        """Document error responses of a view (their body is the error envelope).
-
-        503 `unavailable` is documented on every view: each one reads MongoDB or Redis, and
-        either may be failing over or out of reach (describe_error)."""
-
-        def decorator(view: Any) -> Any:
-            for status in sorted({*statuses, 503}):
-                view = self.alt_response(status, response=HTTPStatus(status).name)(view)
-            return view
-
-        return decorator
