@@ -3,6 +3,9 @@
 `{"success": false, "error": {"code", "message", "details"}}` for HTTP errors (Api, in
 web.blueprint), the domain errors of rules/, reports/ and jobs/ and unexpected exceptions
 alike: `describe_error` says what the client is told, one Flask error handler answers it.
+
+The domain errors (core.errors.LaurelError and its branches) get their status and code from
+one table, DOMAIN_ERRORS: views call rules/, reports/ and jobs/ and let those errors through.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, has_request_context, jsonify, request
 from marshmallow import fields
 from pymongo.errors import (
     BulkWriteError,
@@ -24,6 +27,11 @@ from pymongo.errors import (
 )
 from werkzeug.exceptions import HTTPException
 
+from core.errors import LaurelError
+from jobs.queue import QueueUnavailable
+from reports.exports import ExportNotFound, InvalidExportName
+from reports.insights import NoInsightData
+from reports.service import NoReportData
 from rules.errors import (
     DefinitionNotFound,
     EventNotFound,
@@ -32,7 +40,7 @@ from rules.errors import (
     InsufficientBalance,
     InvalidDefinition,
     InvalidEvent,
-    RulesError,
+    LeaderboardUnavailable,
     UpdateContention,
     UserNotFound,
 )
@@ -56,19 +64,44 @@ ERROR_CODES = {
     503: "unavailable",
 }
 
-DOMAIN_ERRORS: dict[type[RulesError], tuple[int, str]] = {
-    EventNotFound: (404, "event_not_found"),
-    DefinitionNotFound: (404, "not_found"),
-    InvalidEvent: (400, "validation_error"),
-    ImportNotAllowed: (403, "forbidden"),
-    InvalidDefinition: (400, "validation_error"),
-    UpdateContention: (503, "unavailable"),
-    IdempotencyConflict: (422, "idempotency_conflict"),
-    UserNotFound: (404, "not_found"),
-    InsufficientBalance: (400, "validation_error"),
-}
-
 RETRY_SOON = {"Retry-After": "1"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """How a domain error is answered. Without `message` the client reads the error's own; a
+    `message` may name the path's parameters ({eventId!r}). With `field`, the error is about
+    that request field: details {field: [the error's message]}."""
+
+    status: int
+    code: str
+    message: str | None = None
+    field: str | None = None
+
+
+NO_ANALYTICS = "No analytics for eventId {eventId!r} (yet)"
+
+# Every domain error and how it is answered; a 503 also says Retry-After (RETRY_SOON).
+DOMAIN_ERRORS: dict[type[LaurelError], Reply] = {
+    EventNotFound: Reply(404, "event_not_found"),
+    DefinitionNotFound: Reply(404, "not_found"),
+    UserNotFound: Reply(404, "not_found"),
+    NoReportData: Reply(404, "not_found", NO_ANALYTICS),
+    NoInsightData: Reply(404, "not_found", NO_ANALYTICS),
+    ExportNotFound: Reply(404, "not_found", "No export named {name!r}"),
+    InvalidEvent: Reply(400, "validation_error"),
+    InvalidDefinition: Reply(400, "validation_error"),
+    InsufficientBalance: Reply(400, "validation_error"),
+    InvalidExportName: Reply(400, "validation_error", field="name"),
+    ImportNotAllowed: Reply(403, "forbidden"),
+    IdempotencyConflict: Reply(422, "idempotency_conflict"),
+    UpdateContention: Reply(503, "unavailable"),
+    QueueUnavailable: Reply(503, "unavailable", "The job queue is unavailable; retry later"),
+    LeaderboardUnavailable: Reply(
+        503, "unavailable", "Leaderboards are unavailable right now; retry later"
+    ),
+}
+UNLISTED = Reply(400, "validation_error")  # a new domain error nobody has placed in the table
 
 
 class ErrorSchema(ResponseSchema):
@@ -151,14 +184,8 @@ def describe_error(error: BaseException) -> ErrorInfo:
     """What the client is told about `error`: one mapping for views, handlers and batches."""
     if isinstance(error, HTTPException):
         return _describe_http_exception(error)
-    if isinstance(error, RulesError):
-        status, code = next(
-            (v for k, v in DOMAIN_ERRORS.items() if isinstance(error, k)), (400, "validation_error")
-        )
-        headers = RETRY_SOON if status == 503 else {}
-        # Every error's details take one shape: {path: [messages]} (see ErrorSchema).
-        details = flatten_messages(error.details) if error.details else {}
-        return ErrorInfo(status, code, error.message, details, dict(headers))
+    if isinstance(error, LaurelError):
+        return _describe_domain_error(error)
     if database_unavailable(error):
         log.warning("MongoDB is unreachable: %s", error)
         return ErrorInfo(
@@ -166,6 +193,31 @@ def describe_error(error: BaseException) -> ErrorInfo:
         )
     log.error("unhandled error", exc_info=error)
     return ErrorInfo(500, "internal_error", "Internal server error")
+
+
+def _describe_domain_error(error: LaurelError) -> ErrorInfo:
+    reply = next(
+        (reply for kind, reply in DOMAIN_ERRORS.items() if isinstance(error, kind)), UNLISTED
+    )
+    if reply.field is not None:
+        details = {reply.field: [error.message]}
+        message = _summary(details, error.message)
+    else:
+        # Every error's details take one shape: {path: [messages]} (see ErrorSchema).
+        details = flatten_messages(error.details) if error.details else {}
+        message = _with_path(reply.message, error.message)
+    headers = dict(RETRY_SOON) if reply.status == 503 else {}
+    return ErrorInfo(reply.status, reply.code, message, details, headers)
+
+
+def _with_path(template: str | None, own: str) -> str:
+    """`template` filled in with the request path's parameters; the error's `own` message
+    without a template, or when the template names a parameter the path does not have."""
+    parameters = (request.view_args or {}) if has_request_context() else {}
+    try:
+        return own if template is None else template.format_map(parameters)
+    except KeyError:
+        return own
 
 
 def database_unavailable(error: BaseException) -> bool:
@@ -205,9 +257,11 @@ def _describe_http_exception(error: HTTPException) -> ErrorInfo:
 
 
 def register_error_handlers(app: Flask) -> None:
+    """One handler for every exception a view lets through: domain errors, MongoDB out of
+    reach, bugs. HTTP errors (abort, webargs) go to Api.handle_http_exception (web.blueprint),
+    which Flask prefers as the more specific handler; both answer with describe_error."""
+
     def described(error: Exception) -> Response:
         return describe_error(error).response()
 
-    app.register_error_handler(RulesError, described)
-    app.register_error_handler(ConnectionFailure, described)
     app.register_error_handler(Exception, described)
