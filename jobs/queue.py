@@ -34,6 +34,7 @@ from rq import Queue, Retry, get_current_job
 
 from core import metrics
 from core.clients import Clients
+from core.errors import LaurelError
 from core.logs import bound_request_id, request_id
 from jobs.runtime import running_with
 
@@ -74,7 +75,7 @@ def retries_left() -> int | None:
     return left
 
 
-class QueueUnavailable(Exception):
+class QueueUnavailable(LaurelError):
     """Redis did not take the job (down, or down a moment ago): the caller keeps it pending."""
 
 

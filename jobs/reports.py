@@ -1,7 +1,7 @@
 """Report runs and exports (DESIGN §8, reports.runner and reports.exports) as jobs.
 
 - `refresh_reports(db)` and `export_reports(db, settings)`: what the scheduler runs, every
-  REPORT_INTERVAL seconds and on EXPORT_CRON, through jobs.scheduler.run_locked (lock names
+  REPORT_INTERVAL seconds and on EXPORT_CRON, through jobs.locks.run_locked (lock names
   REPORT_JOB and EXPORT_JOB). A project that fails is logged and the others go on.
 - `run_reports(project)` and `run_exports(project)`: the same for one project, enqueued by
   POST /analytics/reports/run and /analytics/exports/run (jobs.queue). They take the same lock
@@ -23,6 +23,7 @@ from pymongo.database import Database
 
 from core import clock
 from core.settings import Settings
+from jobs.locks import run_locked, scheduler_id
 from jobs.runtime import clients as job_clients
 from reports.exports import ExportFile, export_project
 from reports.runner import Progress, RunStats, run_project
@@ -106,9 +107,6 @@ def run_exports(project: str | None = None) -> int:
 
 
 def _locked(name: str, job: Callable[[Database[Any]], list[Any]]) -> list[Any]:
-    # jobs.scheduler schedules this module's functions: import it when a job runs.
-    from jobs.scheduler import run_locked, scheduler_id
-
     done: list[list[Any]] = []
     if not run_locked(job_clients(), name, lambda db: done.append(job(db)), scheduler_id()):
         raise JobBusy(f"job {name} is running elsewhere; retried later")

@@ -2,8 +2,8 @@
 
 Embedded default: a BackgroundScheduler inside the `make run` process. Production: `make
 scheduler` (`flask --app wsgi scheduler`), a BlockingScheduler in its own process. Should two
-be started by mistake, every run first takes the job's lock document (jobs.locks), so a job
-never runs twice at once; the other scheduler skips that run.
+be started by mistake, every run first takes the job's lock document (jobs.locks.run_locked),
+so a job never runs twice at once; the other scheduler skips that run.
 
 Every run is counted in `laurel_jobs_total{job, result}` (succeeded, failed, skipped) and logs
 under a request id of its own (or of the request whose queued job called it). On SIGTERM,
@@ -15,25 +15,17 @@ LOCK_TTL.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
-import uuid
-from collections.abc import Callable
-from datetime import UTC, timedelta
+from datetime import UTC
 from functools import partial
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
-from pymongo.database import Database
 
-from core import clock, metrics
 from core.clients import Clients
-from core.logs import bound_request_id, request_id
-from jobs.locks import JobLocks
+from jobs.locks import Job, JobLocks, run_locked, scheduler_id
 from jobs.maintenance import rebuild_leaderboards, sweep_outbox, verify_ledger
 from jobs.reports import EXPORT_JOB, REPORT_JOB, export_reports, refresh_reports
 
@@ -41,32 +33,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 60  # seconds; the sweep is an index lookup when nothing is pending
 LEADERBOARD_INTERVAL = 3600  # seconds; boards are live, the rebuild catches up after outages
-# A lock outlives any sane run; should its holder die, the job is free again after this.
-LOCK_TTL = timedelta(minutes=30)
 STOP_GRACE = 20.0  # seconds runs in progress get to finish on SIGTERM
-
-Job = Callable[[Database[Any]], object]
-
-
-def scheduler_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def run_locked(clients: Clients, name: str, job: Job, owner: str) -> bool:
-    """Run `job` if this scheduler gets its lock; return whether it ran."""
-    with bound_request_id(request_id.get()):
-        db = clients.mongo
-        locks = JobLocks(db)
-        if not locks.acquire(name, owner, LOCK_TTL, clock.now()):
-            metrics.JOBS.labels(name, "skipped").inc()
-            log.info("job %s is running elsewhere; skipped", name)
-            return False
-        try:
-            with metrics.counting_job(name):
-                job(db)
-        finally:
-            locks.release(name, owner)
-        return True
 
 
 def build_scheduler(

@@ -38,6 +38,7 @@ import pandas as pd
 from pymongo.database import Database
 
 from core import clock
+from core.errors import LaurelError
 from reports.fields import field_report
 from reports.runner import build_report
 from reports.store import ReportStore
@@ -77,11 +78,11 @@ DAILY_COLUMNS: dict[str, str] = {  # name: parquet type
 }
 
 
-class InvalidExportName(ValueError):
+class InvalidExportName(LaurelError):
     """Not the name of an export file."""
 
 
-class ExportNotFound(LookupError):
+class ExportNotFound(LaurelError):
     """No such export of this project."""
 
 

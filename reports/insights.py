@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pymongo.database import Database
 
 from core import clock
+from core.errors import LaurelError
 from reports import funnel_arrays
 from reports.breakdown import breakdown
 from reports.funnels import FunnelEvent, Journey, segments, step_figures, walk
@@ -44,7 +45,7 @@ class TimelinesCannotAnswer(LookupError):
     """A funnel asked to walk the timelines only, over a range they cannot answer exactly."""
 
 
-class NoInsightData(LookupError):
+class NoInsightData(LaurelError):
     """No run has stored any insight day for this eventId (unknown, or not run yet)."""
 
 

@@ -19,13 +19,14 @@ from typing import Any
 
 from pymongo.database import Database
 
+from core.errors import LaurelError
 from reports.merge import event_summaries
 from reports.runner import build_report
 from reports.store import ReportStore, without_store_fields
 from reports.windows import WINDOWS, UnknownWindow, day_key
 
 
-class NoReportData(LookupError):
+class NoReportData(LaurelError):
     """No partial exists for this eventId in this project."""
 
 

@@ -1,18 +1,13 @@
-"""The reward engine's domain errors. Only web/ turns them into HTTP status codes."""
+"""The reward engine's domain errors (a branch of core.errors.LaurelError). Only web/ turns
+them into HTTP status codes (web.errors.DOMAIN_ERRORS)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from core.errors import LaurelError
 
 
-class RulesError(Exception):
+class RulesError(LaurelError):
     """Base of every error the reward engine raises on purpose."""
-
-    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = dict(details or {})
 
 
 class EventNotFound(RulesError):
@@ -49,3 +44,7 @@ class UserNotFound(RulesError):
 
 class InsufficientBalance(RulesError):
     """A manual adjustment would take the user's balance below 0."""
+
+
+class LeaderboardUnavailable(RulesError):
+    """Redis, which holds the leaderboards, did not answer; the caller may retry."""

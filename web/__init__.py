@@ -1,11 +1,13 @@
 """The HTTP API: app factory, blueprints, schemas, auth, envelope and rate limits.
 
-No business rules here: views parse, call rules/, and map domain errors to status codes.
+No business rules here: views parse and call rules/, reports/ and jobs/; the domain errors
+those raise are answered in one place (web.errors).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Request
 from flask.json.provider import DefaultJSONProvider
@@ -17,11 +19,12 @@ from jobs.runtime import use_clients
 from reports.indexes import ensure_indexes as ensure_report_indexes
 from rules.stores.indexes import ensure_indexes
 from web import dashboard, swagger_ui
+from web.blueprint import Api
 from web.bodies import init_body_checks
 from web.cli import register_cli
 from web.context import EXTENSION, AppState
 from web.demo import seed_demo
-from web.envelope import Api, register_error_handlers
+from web.errors import register_error_handlers
 from web.headers import init_headers
 from web.observability import init_observability
 from web.openapi import document_rules
@@ -64,15 +67,42 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     init_user_paths(app)  # before the blueprints: their routes use <user:userId>
     if isinstance(app.json, DefaultJSONProvider):  # what Flask makes; typed as the base class
         app.json.sort_keys = False  # keep the documented field order in responses
-    app.config.update(
-        API_TITLE="Laurel",
-        API_VERSION="1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=f"{swagger_ui.URL_PREFIX}/",  # served offline, see web.swagger_ui
-        API_SPEC_OPTIONS={
+    app.config.update(openapi_config())
+    app.extensions[EXTENSION] = AppState(settings=settings, clients=clients)
+    use_clients(clients)  # what this process's jobs use (the embedded store lives here)
+
+    api = Api(app)
+    document_rules(api)
+    register_error_handlers(app)
+    init_observability(app)  # first: it times and counts what the others answer
+    init_headers(app, settings.cors_origins)
+    init_request_size_checks(app)
+    init_body_checks(app)  # before the limiter: a batch's cost is read from its body
+    init_rate_limits(app, settings, clients)
+    register_blueprints(app, api)
+    register_cli(app)
+
+    if settings.mongo_uri is None:
+        # Nobody can run `db init` against another process's memory.
+        ensure_indexes(clients.mongo)
+        ensure_report_indexes(clients.mongo)
+    if settings.embedded:
+        seed_demo(clients.mongo)
+    return app
+
+
+def openapi_config() -> dict[str, Any]:
+    """flask-smorest's settings: the OpenAPI document, where it and its Swagger UI are
+    served. A new dict per app, since flask-smorest may add to what it is given."""
+    return {
+        "API_TITLE": "Laurel",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": f"{swagger_ui.URL_PREFIX}/",  # served offline, see web.swagger_ui
+        "API_SPEC_OPTIONS": {
             "info": {
                 "description": "Track user activity and award points, streaks and "
                 "rewards. Every response is an envelope: "
@@ -86,18 +116,12 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
             },
             "security": [{"bearerAuth": []}],
         },
-    )
-    app.extensions[EXTENSION] = AppState(settings=settings, clients=clients)
-    use_clients(clients)  # what this process's jobs use (the embedded store lives here)
+    }
 
-    api = Api(app)
-    document_rules(api)
-    register_error_handlers(app)
-    init_observability(app)  # first: it times and counts what the others answer
-    init_headers(app, settings.cors_origins)
-    init_request_size_checks(app)
-    init_body_checks(app)  # before the limiter: a batch's cost is read from its body
-    init_rate_limits(app, settings, clients)
+
+def register_blueprints(app: Flask, api: Api) -> None:
+    """The API's resources and the pages beside them (Swagger UI, dashboard); the OpenAPI
+    document lists the resources' tags in this order."""
     api.register_blueprint(health.blp)
     api.register_blueprint(events.blp)
     for blueprint in definitions.admin_blueprints():
@@ -111,12 +135,3 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(swagger_ui.bp)
     app.register_blueprint(dashboard.bp)
     api.register_blueprint(metrics_resource.blp)
-    register_cli(app)
-
-    if settings.mongo_uri is None:
-        # Nobody can run `db init` against another process's memory.
-        ensure_indexes(clients.mongo)
-        ensure_report_indexes(clients.mongo)
-    if settings.embedded:
-        seed_demo(clients.mongo)
-    return app

@@ -15,7 +15,8 @@ from werkzeug.serving import run_simple
 
 from core import clock
 from jobs.effects import effects_for
-from jobs.scheduler import build_scheduler, scheduler_id
+from jobs.locks import scheduler_id
+from jobs.scheduler import build_scheduler
 from jobs.scheduler import stop as stop_scheduler
 from jobs.worker import serve_metrics
 from reports.indexes import ensure_indexes as ensure_report_indexes

@@ -1,6 +1,6 @@
 """`flask --app wsgi reports run|export`: analytics by hand, with a progress line.
 
-Both take the scheduler's lock (jobs.scheduler.run_locked), so they never run beside a
+Both take the scheduler's lock (jobs.locks.run_locked), so they never run beside a
 scheduled run of the same job; they exit 1 when it is held.
 """
 
@@ -13,8 +13,8 @@ import click
 from flask.cli import AppGroup
 from pymongo.database import Database
 
+from jobs.locks import run_locked, scheduler_id
 from jobs.reports import EXPORT_JOB, REPORT_JOB, export_reports, refresh_reports
-from jobs.scheduler import run_locked, scheduler_id
 from reports.runner import RunStats
 from web.context import app_state
 

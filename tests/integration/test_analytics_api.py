@@ -12,8 +12,8 @@ from rq import SimpleWorker
 
 from core import clock
 from core.clients import Clients
+from jobs.locks import LOCK_TTL
 from jobs.queue import RedisQueue, queue_for, use_queue
-from jobs.scheduler import LOCK_TTL
 from reports.runner import run_project
 from reports.store import ReportStore
 from reports.windows import day_key

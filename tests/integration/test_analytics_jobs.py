@@ -15,7 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from core import clock
 from core.clients import Clients
 from core.settings import Settings
-from jobs.locks import JobLocks
+from jobs.locks import LOCK_TTL, JobLocks, run_locked
 from jobs.reports import (
     EXPORT_JOB,
     REPORT_JOB,
@@ -25,7 +25,7 @@ from jobs.reports import (
     run_reports,
 )
 from jobs.runtime import running_with
-from jobs.scheduler import LOCK_TTL, build_scheduler, run_locked
+from jobs.scheduler import build_scheduler
 from reports.store import ReportStore
 from tests.conftest import PROJECT
 

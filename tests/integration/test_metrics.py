@@ -14,8 +14,8 @@ from rq import Queue
 from core import clock
 from core.clients import Clients
 from core.settings import Settings
+from jobs.locks import run_locked
 from jobs.queue import QUEUE_NAME, RedisQueue, use_queue
-from jobs.scheduler import run_locked
 from jobs.worker import LaurelWorker
 from tests.support.webhooks import Receiver, subscribe
 from web import create_app

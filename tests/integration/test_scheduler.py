@@ -11,8 +11,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from core.clients import Clients
-from jobs.locks import JobLocks
-from jobs.scheduler import build_scheduler, run_locked
+from jobs.locks import JobLocks, run_locked
+from jobs.scheduler import build_scheduler
 from tests.support.waiting import TIMEOUT
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -18,9 +18,9 @@ from rq import Queue
 from core import clock
 from core.clients import Clients
 from core.logs import bound_request_id, request_id
-from jobs.locks import JobLocks
+from jobs.locks import JobLocks, run_locked
 from jobs.queue import META_REQUEST_ID, QUEUE_NAME, RedisQueue
-from jobs.scheduler import build_scheduler, run_locked, stop
+from jobs.scheduler import build_scheduler, stop
 from jobs.worker import LaurelWorker
 from tests.support.waiting import wait_for_line
 

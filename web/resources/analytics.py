@@ -17,21 +17,16 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from core import clock
-from jobs.queue import QueueUnavailable, queue_for
+from jobs.locks import LOCK_TTL
+from jobs.queue import queue_for
 from jobs.reports import EXPORT_JOB, REPORT_JOB, run_exports, run_reports
-from jobs.scheduler import LOCK_TTL
-from reports.exports import (
-    ExportNotFound,
-    InvalidExportName,
-    find_export,
-    list_exports,
-)
-from reports.service import NoReportData, event_totals, metadata_report
+from reports.exports import ExportNotFound, find_export, list_exports
+from reports.service import event_totals, metadata_report
 from reports.windows import day_key
 from rules.usecases.population import population
 from web.auth import current_principal, require_scope
+from web.blueprint import Blueprint
 from web.context import app_state, database
-from web.envelope import RETRY_SOON, Blueprint
 from web.schemas.analytics import (
     EventTotalsQuerySchema,
     EventTotalsSchema,
@@ -93,10 +88,7 @@ class EventMetadata(MethodView):
         trend and the numeric fields segmented by the busiest categorical field.
         """
         project = current_principal().project
-        try:
-            return metadata_report(database(), project, eventId, query["window"], clock.now())
-        except NoReportData:
-            abort(404, message=f"No analytics for eventId {eventId!r} (yet)")
+        return metadata_report(database(), project, eventId, query["window"], clock.now())
 
 
 @blp.route("/users", endpoint="users")
@@ -115,11 +107,8 @@ class Population(MethodView):
 
 def _enqueue(job_name: str, job: Any) -> dict[str, Any]:
     project = current_principal().project
-    try:
-        # A run may take minutes: let it last as long as the lock it takes holds.
-        queue_for(app_state().clients).enqueue(job, project, timeout=int(LOCK_TTL.total_seconds()))
-    except QueueUnavailable:
-        abort(503, message="The job queue is unavailable; retry later", headers=RETRY_SOON)
+    # A run may take minutes: let it last as long as the lock it takes holds.
+    queue_for(app_state().clients).enqueue(job, project, timeout=int(LOCK_TTL.total_seconds()))
     return {"job": job_name, "project": project, "status": "queued"}
 
 
@@ -173,16 +162,11 @@ class ExportFile(MethodView):
     def get(self, name: str) -> Response:
         """Download one of the project's exports"""
         settings = app_state().settings
-        try:
-            export = find_export(settings.export_dir, current_principal().project, name)
-        except InvalidExportName as error:
-            abort(400, errors={"name": [str(error)]})
-        except ExportNotFound:
-            abort(404, message=f"No export named {name!r}")
+        export = find_export(settings.export_dir, current_principal().project, name)
         try:
             content = export.path.open("rb")  # opened now: a prune may delete it meanwhile
         except FileNotFoundError:
-            abort(404, message=f"No export named {name!r}")
+            raise ExportNotFound(f"no export named {name!r}") from None
         extension = export.name.rsplit(".", 1)[1]
         return send_file(
             content,

@@ -13,8 +13,8 @@ from marshmallow import Schema
 from core import clock
 from rules.stores.definitions import DefinitionCollection, DefinitionStore
 from web.auth import current_principal, require_scope
+from web.blueprint import Blueprint
 from web.context import database
-from web.envelope import Blueprint
 from web.schemas.definitions import (
     ChallengeDefinitionListSchema,
     ChallengeDefinitionSchema,

@@ -19,8 +19,9 @@ from rules.stores.idempotency import IdempotencyKey, fingerprint
 from rules.usecases.batches import BatchItem, record_batch
 from rules.usecases.record import Recorded, record_event
 from web.auth import Principal, current_principal, require_scope
+from web.blueprint import Blueprint
 from web.context import app_state, database
-from web.envelope import Blueprint, ErrorInfo, describe_error, describe_invalid
+from web.errors import ErrorInfo, describe_error, describe_invalid
 from web.openapi import IDEMPOTENCY_KEY_PARAMETER
 from web.ratelimit import batch_allowance
 from web.schemas.events import (

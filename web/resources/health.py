@@ -10,8 +10,8 @@ from flask_smorest import abort
 from marshmallow import fields
 
 from core.clients import ping_mongo, ping_redis
+from web.blueprint import Blueprint
 from web.context import app_state
-from web.envelope import Blueprint
 from web.schemas.fields import ResponseSchema
 
 blp = Blueprint("health", __name__, description="Liveness and dependencies")

@@ -14,13 +14,13 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from core import clock
-from reports.insights import NoInsightData, breakdown_report, funnel_report, retention_report
+from reports.insights import breakdown_report, funnel_report, retention_report
 from reports.store import ReportStore
 from reports.windows import day_key
 from rules.stores.definitions import DefinitionStore
 from web.auth import current_principal, require_scope
+from web.blueprint import Blueprint
 from web.context import database
-from web.envelope import Blueprint
 from web.schemas.insights import (
     BreakdownQuerySchema,
     BreakdownSchema,
@@ -65,19 +65,16 @@ class Breakdown(MethodView):
         max, p50 and p90 of that numeric field. From the stored daily aggregates of the last
         report run.
         """
-        try:
-            return breakdown_report(
-                database(),
-                current_principal().project,
-                eventId,
-                query["by"],
-                query["field"],
-                query["window"],
-                query["limit"],
-                clock.now(),
-            )
-        except NoInsightData:
-            abort(404, message=f"No analytics for eventId {eventId!r} (yet)")
+        return breakdown_report(
+            database(),
+            current_principal().project,
+            eventId,
+            query["by"],
+            query["field"],
+            query["window"],
+            query["limit"],
+            clock.now(),
+        )
 
 
 @blp.route("/funnels/<funnelId>", endpoint="funnel")

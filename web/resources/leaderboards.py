@@ -18,11 +18,12 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from core import clock
+from rules.errors import LeaderboardUnavailable
 from rules.usecases import leaderboards
 from rules.usecases.profiles import require_user
 from web.auth import current_principal
+from web.blueprint import Blueprint
 from web.context import app_state, database
-from web.envelope import RETRY_SOON, Blueprint
 from web.schemas.leaderboards import (
     LeaderboardQuerySchema,
     LeaderboardSchema,
@@ -55,13 +56,9 @@ def require_board_reader(view: View) -> View:
             )
         try:
             return view(*args, **kwargs)
-        except redis.RedisError:
+        except redis.RedisError as error:
             log.warning("leaderboards: Redis is unavailable", exc_info=True)
-            abort(
-                503,
-                message="Leaderboards are unavailable right now; retry later",
-                headers=RETRY_SOON,
-            )
+            raise LeaderboardUnavailable("Redis did not answer") from error
 
     return guarded  # type: ignore[return-value]  # functools.wraps(view) keeps its signature
 

@@ -10,8 +10,8 @@ from flask_smorest import abort
 
 from core.metrics import CONTENT_TYPE, exposition
 from web.auth import BEARER_CHALLENGE
+from web.blueprint import Blueprint
 from web.context import app_state
-from web.envelope import Blueprint
 from web.oncall import OnCallCollector
 
 blp = Blueprint("metrics", __name__, description="Prometheus metrics")

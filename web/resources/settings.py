@@ -11,8 +11,8 @@ from marshmallow import fields, validate
 from core import clock
 from rules.stores.project_settings import USERGROUP_SOURCES, ProjectSettingsStore
 from web.auth import current_principal, require_scope
+from web.blueprint import Blueprint
 from web.context import database
-from web.envelope import Blueprint
 from web.schemas.fields import EditableSchema, IsoMillis, ResponseSchema, to_millis
 
 blp = Blueprint(

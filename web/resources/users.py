@@ -20,9 +20,9 @@ from flask_smorest import abort
 
 from core import clock
 from jobs.effects import effects_for
+from jobs.locks import LOCK_TTL
 from jobs.queue import QueueUnavailable, queue_for
 from jobs.reports import run_exports
-from jobs.scheduler import LOCK_TTL
 from reports.export_erasure import remove_exports_holding
 from reports.runner import forget_user
 from rules.stores.eventlog import EventLog
@@ -39,8 +39,9 @@ from rules.usecases.support import (
     set_usergroup,
 )
 from web.auth import Principal, current_principal, require_scope
+from web.blueprint import Blueprint
 from web.context import app_state, database
-from web.envelope import RETRY_SOON, Blueprint
+from web.errors import RETRY_SOON
 from web.openapi import IDEMPOTENCY_KEY_PARAMETER
 from web.schemas.fields import idempotency_key_problem, to_millis
 from web.schemas.users import (

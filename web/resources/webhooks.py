@@ -11,8 +11,8 @@ from core import clock
 from rules.stores.outbox import Deliveries
 from rules.stores.webhooks import WebhookStore
 from web.auth import current_principal, require_scope
+from web.blueprint import Blueprint
 from web.context import database
-from web.envelope import Blueprint
 from web.schemas.fields import identifier_problem, to_millis
 from web.schemas.webhooks import (
     DeliveryListSchema,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from web.envelope import ErrorSchema
+from web.errors import ErrorSchema
 from web.openapi import EPOCH_MS_RANGE, ISO_INSTANT
 from web.schemas.fields import (
     INT64,

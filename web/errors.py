@@ -1,23 +1,23 @@
-"""The response envelope (DESIGN §3), produced here and nowhere else.
+"""The error envelope, produced here and nowhere else (docs/architecture.md).
 
-Success: `{"success": true, "data": ...}` — the Blueprint below wraps every documented
-response. Errors: `{"success": false, "error": {"code", "message", "details"}}` — for HTTP
-errors (the Api below), domain errors of rules/ and unexpected exceptions alike.
+`{"success": false, "error": {"code", "message", "details"}}` for HTTP errors (Api, in
+web.blueprint), the domain errors of rules/, reports/ and jobs/ and unexpected exceptions
+alike: `describe_error` says what the client is told, one Flask error handler answers it.
+
+The domain errors (core.errors.LaurelError and its branches) get their status and code from
+one table, DOMAIN_ERRORS: views call rules/, reports/ and jobs/ and let those errors through.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from http import HTTPStatus
 from typing import Any
 
-import flask_smorest
-from flask import Flask, Request, Response, jsonify
-from flask_smorest import abort
-from marshmallow import Schema, fields
+from flask import Flask, Response, has_request_context, jsonify, request
+from marshmallow import fields
 from pymongo.errors import (
     BulkWriteError,
     ConnectionFailure,
@@ -25,9 +25,13 @@ from pymongo.errors import (
     PyMongoError,
     WriteConcernError,
 )
-from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
+from core.errors import LaurelError
+from jobs.queue import QueueUnavailable
+from reports.exports import ExportNotFound, InvalidExportName
+from reports.insights import NoInsightData
+from reports.service import NoReportData
 from rules.errors import (
     DefinitionNotFound,
     EventNotFound,
@@ -36,7 +40,7 @@ from rules.errors import (
     InsufficientBalance,
     InvalidDefinition,
     InvalidEvent,
-    RulesError,
+    LeaderboardUnavailable,
     UpdateContention,
     UserNotFound,
 )
@@ -60,19 +64,44 @@ ERROR_CODES = {
     503: "unavailable",
 }
 
-DOMAIN_ERRORS: dict[type[RulesError], tuple[int, str]] = {
-    EventNotFound: (404, "event_not_found"),
-    DefinitionNotFound: (404, "not_found"),
-    InvalidEvent: (400, "validation_error"),
-    ImportNotAllowed: (403, "forbidden"),
-    InvalidDefinition: (400, "validation_error"),
-    UpdateContention: (503, "unavailable"),
-    IdempotencyConflict: (422, "idempotency_conflict"),
-    UserNotFound: (404, "not_found"),
-    InsufficientBalance: (400, "validation_error"),
-}
-
 RETRY_SOON = {"Retry-After": "1"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """How a domain error is answered. Without `message` the client reads the error's own; a
+    `message` may name the path's parameters ({eventId!r}). With `field`, the error is about
+    that request field: details {field: [the error's message]}."""
+
+    status: int
+    code: str
+    message: str | None = None
+    field: str | None = None
+
+
+NO_ANALYTICS = "No analytics for eventId {eventId!r} (yet)"
+
+# Every domain error and how it is answered; a 503 also says Retry-After (RETRY_SOON).
+DOMAIN_ERRORS: dict[type[LaurelError], Reply] = {
+    EventNotFound: Reply(404, "event_not_found"),
+    DefinitionNotFound: Reply(404, "not_found"),
+    UserNotFound: Reply(404, "not_found"),
+    NoReportData: Reply(404, "not_found", NO_ANALYTICS),
+    NoInsightData: Reply(404, "not_found", NO_ANALYTICS),
+    ExportNotFound: Reply(404, "not_found", "No export named {name!r}"),
+    InvalidEvent: Reply(400, "validation_error"),
+    InvalidDefinition: Reply(400, "validation_error"),
+    InsufficientBalance: Reply(400, "validation_error"),
+    InvalidExportName: Reply(400, "validation_error", field="name"),
+    ImportNotAllowed: Reply(403, "forbidden"),
+    IdempotencyConflict: Reply(422, "idempotency_conflict"),
+    UpdateContention: Reply(503, "unavailable"),
+    QueueUnavailable: Reply(503, "unavailable", "The job queue is unavailable; retry later"),
+    LeaderboardUnavailable: Reply(
+        503, "unavailable", "Leaderboards are unavailable right now; retry later"
+    ),
+}
+UNLISTED = Reply(400, "validation_error")  # a new domain error nobody has placed in the table
 
 
 class ErrorSchema(ResponseSchema):
@@ -155,14 +184,8 @@ def describe_error(error: BaseException) -> ErrorInfo:
     """What the client is told about `error`: one mapping for views, handlers and batches."""
     if isinstance(error, HTTPException):
         return _describe_http_exception(error)
-    if isinstance(error, RulesError):
-        status, code = next(
-            (v for k, v in DOMAIN_ERRORS.items() if isinstance(error, k)), (400, "validation_error")
-        )
-        headers = RETRY_SOON if status == 503 else {}
-        # Every error's details take one shape: {path: [messages]} (see ErrorSchema).
-        details = flatten_messages(error.details) if error.details else {}
-        return ErrorInfo(status, code, error.message, details, dict(headers))
+    if isinstance(error, LaurelError):
+        return _describe_domain_error(error)
     if database_unavailable(error):
         log.warning("MongoDB is unreachable: %s", error)
         return ErrorInfo(
@@ -170,6 +193,31 @@ def describe_error(error: BaseException) -> ErrorInfo:
         )
     log.error("unhandled error", exc_info=error)
     return ErrorInfo(500, "internal_error", "Internal server error")
+
+
+def _describe_domain_error(error: LaurelError) -> ErrorInfo:
+    reply = next(
+        (reply for kind, reply in DOMAIN_ERRORS.items() if isinstance(error, kind)), UNLISTED
+    )
+    if reply.field is not None:
+        details = {reply.field: [error.message]}
+        message = _summary(details, error.message)
+    else:
+        # Every error's details take one shape: {path: [messages]} (see ErrorSchema).
+        details = flatten_messages(error.details) if error.details else {}
+        message = _with_path(reply.message, error.message)
+    headers = dict(RETRY_SOON) if reply.status == 503 else {}
+    return ErrorInfo(reply.status, reply.code, message, details, headers)
+
+
+def _with_path(template: str | None, own: str) -> str:
+    """`template` filled in with the request path's parameters; the error's `own` message
+    without a template, or when the template names a parameter the path does not have."""
+    parameters = (request.view_args or {}) if has_request_context() else {}
+    try:
+        return own if template is None else template.format_map(parameters)
+    except KeyError:
+        return own
 
 
 def database_unavailable(error: BaseException) -> bool:
@@ -208,102 +256,12 @@ def _describe_http_exception(error: HTTPException) -> ErrorInfo:
     return ErrorInfo(status, code, message, details, headers)
 
 
-class Api(flask_smorest.Api):
-    ERROR_SCHEMA = ErrorEnvelopeSchema
-
-    def handle_http_exception(self, error: HTTPException) -> Response:
-        return describe_error(error).response()
-
-
 def register_error_handlers(app: Flask) -> None:
+    """One handler for every exception a view lets through: domain errors, MongoDB out of
+    reach, bugs. HTTP errors (abort, webargs) go to Api.handle_http_exception (web.blueprint),
+    which Flask prefers as the more specific handler; both answer with describe_error."""
+
     def described(error: Exception) -> Response:
         return describe_error(error).response()
 
-    app.register_error_handler(RulesError, described)
-    app.register_error_handler(ConnectionFailure, described)
     app.register_error_handler(Exception, described)
-
-
-@cache
-def success_envelope(schema_class: type[Schema]) -> type[Schema]:
-    """The documented shape of `{"success": true, "data": <schema>}`."""
-    name = schema_class.__name__.removesuffix("Schema") + "EnvelopeSchema"
-    return type(
-        name,
-        (ResponseSchema,),
-        {
-            "success": fields.Boolean(metadata={"description": "Always true"}),
-            "data": fields.Nested(schema_class),
-        },
-    )
-
-
-class ArgumentsParser(FlaskParser):
-    DEFAULT_VALIDATION_STATUS = 400  # the brief's code for invalid data (webargs says 422)
-
-    def _raw_load_json(self, req: Request) -> Any:
-        # Every documented body is required, but webargs loads a missing one as {}: a bare
-        # `PUT /admin/events/x` would replace the definition with the defaults.
-        if not req.get_data(cache=True):
-            abort(400, errors={"body": ["a JSON body is required"]})
-        # webargs ignores a body sent without a JSON Content-Type, which turns a forgotten
-        # `-H "Content-Type: application/json"` into baffling "missing field" errors.
-        if not is_json_request(req):
-            abort(400, errors={"Content-Type": ["must be application/json"]})
-        try:
-            body = super()._raw_load_json(req)
-        except (ValueError, RecursionError):  # a 5,000-digit number, 7,000 nested arrays
-            abort(400, errors={"body": ["Invalid JSON body."]})
-        if not _valid_unicode(body):
-            abort(400, errors={"body": ["strings must be valid Unicode (no lone surrogates)"]})
-        return body
-
-
-def _valid_unicode(body: Any) -> bool:
-    """JSON may escape lone surrogates ("\\ud800"), which no database can store as UTF-8.
-
-    Walks with an explicit stack: any depth the JSON parser accepted is fine here.
-    """
-    pending = [body]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, str):
-            try:
-                value.encode()
-            except UnicodeEncodeError:
-                return False
-        elif isinstance(value, dict):
-            pending.extend(value.keys())
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-    return True
-
-
-class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint, with every response wrapped in the success envelope."""
-
-    ARGUMENTS_PARSER = ArgumentsParser()
-
-    @staticmethod
-    def _prepare_response_content(data: Any) -> Any:
-        return {"success": True, "data": data}
-
-    @staticmethod
-    def _make_doc_response_schema(schema: Schema | None) -> Schema | None:
-        if schema is None:
-            return None
-        return success_envelope(type(schema))()
-
-    def errors(self, *statuses: int) -> Callable[[Any], Any]:
-        """Document error responses of a view (their body is the error envelope).
-
-        503 `unavailable` is documented on every view: each one reads MongoDB or Redis, and
-        either may be failing over or out of reach (describe_error)."""
-
-        def decorator(view: Any) -> Any:
-            for status in sorted({*statuses, 503}):
-                view = self.alt_response(status, response=HTTPStatus(status).name)(view)
-            return view
-
-        return decorator
