@@ -38,8 +38,8 @@ from typing import Any
 import redis
 from pymongo.database import Database
 
-from rules.usecases import leaderboards
-from rules.usecases.leaderboards import Redis
+from rules.stores import boards
+from rules.stores.boards import Redis
 
 # Collections whose documents belong to one user, by `project` and `userId` (their owners:
 # rules.stores.users, rules.stores.eventlog, rules.stores.ledger, rules.stores.audit,
@@ -107,7 +107,7 @@ def _erase_once(db: Database[Any], client: Redis | None, project: str, user_id: 
     erased.documents["idempotency_keys"] = keys.deleted_count
     if client is not None:
         try:
-            erased.leaderboard_keys = leaderboards.erase_user(client, project, user_id)
+            erased.leaderboard_keys = boards.erase_user(client, project, user_id)
         except redis.RedisError as error:
             erased.redis_error = f"{type(error).__name__}: {error}"
     return erased

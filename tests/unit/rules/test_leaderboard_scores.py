@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rules.usecases.leaderboards import PERIODS, TIE_BITS, board_for, decode, encode
+from rules.engine.scores import PERIODS, TIE_BITS, board_for, decode, encode
+from rules.stores.boards import board_key
 
 TICKS = {period: st.integers(0, (1 << bits) - 1) for period, bits in TIE_BITS.items()}
 
@@ -59,7 +60,7 @@ def test_board_keys_and_bounds_are_utc_periods() -> None:
         datetime(2027, 1, 4, tzinfo=UTC),
     )
     assert board_for("p", "month", moment).end == datetime(2027, 2, 1, tzinfo=UTC)
-    assert board_for("p", "day", moment).redis_key == "laurel:lb:{p}:day:2027-01-01"
-    assert board_for("a:b", "all", moment).redis_key == "laurel:lb:{a:b}:all"
+    assert board_key(board_for("p", "day", moment)) == "laurel:lb:{p}:day:2027-01-01"
+    assert board_key(board_for("a:b", "all", moment)) == "laurel:lb:{a:b}:all"
     with pytest.raises(ValueError):
         board_for("p", "year", moment)
