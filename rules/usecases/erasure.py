@@ -10,7 +10,7 @@ address, a name in metadata). Erasure removes, for one project and userId:
 - `idempotency_keys` whose stored response concerns the user (`outcome.userId`; keys live 24 h
   and are read by project, so this looks at one project's keys of the last day, not at all);
 - Redis: the user's entries on every leaderboard of the project, past periods included, and
-  their applied-entry markers (rules.usecases.leaderboards).
+  their applied-entry markers (rules.stores.boards).
 
 What stays: documents that mention the user without being theirs (another user's event
 metadata naming them), log lines, and the RQ jobs of webhook deliveries (they carry delivery
