@@ -7,7 +7,8 @@ from __future__ import annotations
 from core.clients import Clients
 from jobs.webhooks import dispatch_effect
 from rules.stores.audit import audit_effect
-from rules.usecases.leaderboards import breaker_for, leaderboard_effect
+from rules.stores.boards import breaker_for
+from rules.usecases.leaderboards import leaderboard_effect
 from rules.usecases.record import Effect
 
 

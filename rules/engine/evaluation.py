@@ -133,7 +133,24 @@ def evaluate(
         last_seen=max(user.last_seen, seen) if user.last_seen else seen,
         event_count=user.event_count + 1,
     )
-    outcome = Outcome(
+    level = level_change(levels, user.lifetime, state.lifetime)
+    outcome = _outcome(event, reward, total, state, reports, challenge_reports, level, new_badges)
+    return Evaluation(state, tuple(ledger), outcome)
+
+
+def _outcome(
+    event: Event,
+    reward: Reward,
+    total: int,
+    state: UserState,
+    streaks: tuple[StreakReport, ...],
+    challenges: tuple[ChallengeReport, ...],
+    level: LevelChange | None,
+    badges: tuple[str, ...],
+) -> Outcome:
+    """The response to `event`: the rule's `reward`, `total` points in all, the user's
+    `state` once it is applied and the reports of what else it did."""
+    return Outcome(
         event_id=event.event_id,
         user_id=event.user_id,
         timestamp=event.timestamp,
@@ -142,12 +159,11 @@ def evaluate(
         balance=state.balance,
         rewarded=reward.completed,
         reason=reward.reason,
-        streaks=reports,
-        challenges=challenge_reports,
-        level=level_change(levels, user.lifetime, state.lifetime),
-        badges=new_badges,
+        streaks=streaks,
+        challenges=challenges,
+        level=level,
+        badges=badges,
     )
-    return Evaluation(state, tuple(ledger), outcome)
 
 
 def _advance_streaks(

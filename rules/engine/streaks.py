@@ -66,22 +66,25 @@ Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rules.engine.definitions import Milestone, StreakRule
 from rules.engine.frozen import fast_init
-from rules.engine.periods import period_index, period_start, zone
+from rules.engine.periods import period_index, zone
 from rules.engine.state import PaidRun, StreakBase, StreakMoment, StreakState
-
-KEPT_WINDOW = timedelta(days=8)
-MAX_KEPT = 32
-FOLDED_ZONES_KEPT = 8
-LONGEST_PERIOD = timedelta(days=32)  # a month, DST included, is shorter
+from rules.engine.streak_walk import (
+    Walk,
+    first_kept_index,
+    fold,
+    folded_zones,
+    milestones_reached,
+    settle,
+    walk_over,
+)
 
 
 @fast_init
@@ -150,15 +153,15 @@ def _appended(rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, 
     """advance_at when the new moment is the latest of all (events arriving in order): one
     walk serves as the walk before it (the same moments, the same runs), the walk after it and
     the fold, instead of three. Decides exactly as _placed."""
-    first_kept = _first_kept(rule, recent)
+    first_kept = first_kept_index(rule, recent)
     newest = len(recent) - 1
     if first_kept > newest:  # all to fold, the new moment too: never seen, but be exact
         return _placed(rule, state, recent, None, recent[-1])
-    walk = _Walk(rule, state.base, track=False)
+    walk = Walk(rule, state.base, track=False)
     base = state.base
     if first_kept:
         walk.take_all(recent[:first_kept])
-        base = walk.base().with_folded(_folded_zones(state.base, recent[:first_kept]))
+        base = walk.base().with_folded(folded_zones(state.base, recent[:first_kept]))
     walk.take_all(recent[first_kept:newest])
     # The walk before the new moment ends here; the new one can only lengthen its last run.
     runs_before = len(walk.runs)
@@ -175,7 +178,7 @@ def _appended(rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, 
         for index, run in enumerate(walk.runs[:runs_before]):
             inherited[index] = max(inherited[index], recorded.get(run.start, 0))
     inherited += [0] * (len(walk.runs) - runs_before)
-    milestones, paid = _reached(rule, walk, inherited)
+    milestones, paid = milestones_reached(rule, walk, inherited)
     return _step(rule, walk, base, recent[first_kept:], paid, milestones, counted, spent)
 
 
@@ -188,17 +191,17 @@ def _placed(
 ) -> StreakStep:
     """advance_at for any placement of the new moment (a late event, one taking an earlier
     moment's place): the walks before and after it compared run by run."""
-    before = _walk(rule, state.base, state.recent)
-    after = _walk(rule, state.base, recent)
+    before = walk_over(rule, state.base, state.recent)
+    after = walk_over(rule, state.base, recent)
     moved = {} if replaced is None else {replaced: new}
-    milestones, paid = _settle(rule, before, after, moved, state.paid)
-    base, kept = _fold(rule, state.base, recent)
+    milestones, paid = settle(rule, before, after, moved, state.paid)
+    base, kept = fold(rule, state.base, recent)
     return _step(rule, after, base, kept, paid, milestones, before.counted, before.spent)
 
 
 def _step(
     rule: StreakRule,
-    after: _Walk,
+    after: Walk,
     base: StreakBase,
     kept: tuple[StreakMoment, ...],
     paid: list[PaidRun],
@@ -289,187 +292,6 @@ def _same_period(rule: StreakRule, moment: StreakMoment, new: StreakMoment) -> b
         return False
     here = zone(new.zone)
     return period_index(moment.at, here, rule.period) == period_index(new.at, here, rule.period)
-
-
-@dataclass
-class _Run:
-    start: datetime  # its first counted moment
-    length: int
-    moments: list[StreakMoment]  # the moments it counted, those folded into the base left out
-
-
-class _Walk:
-    """The streak's counts, walked from a base over moments in time order. With `track`, it
-    also records which run each moment counted in and the moments of each run (for _settle)."""
-
-    def __init__(self, rule: StreakRule, base: StreakBase, track: bool = True) -> None:
-        self.period = rule.period
-        self.policy = rule.freezes
-        self.count, self.longest, self.freezes = base.count, base.longest, base.freezes
-        self.last = base.last_counted
-        # The zone of the latest counted moment and its period there (None: from the base).
-        self.last_zone: str | None = None
-        self.last_index = 0
-        self.through = base.through
-        self.counted = 0  # moments counted by this walk
-        self.spent = 0  # freezes spent by this walk
-        self.runs: list[_Run] = []
-        self.track = track
-        # The run each moment counted in, or was judged against (it fell in its latest period).
-        self.run_of: dict[StreakMoment, int] = {}
-        self.from_base = base.last_counted is not None
-        if base.last_counted is not None:
-            self.runs.append(_Run(base.run_start or base.last_counted, base.count, []))
-
-    def take_all(self, moments: Sequence[StreakMoment]) -> None:
-        """Take `moments`, in order. (The walk's state lives in locals meanwhile: this loop is
-        most of a streak's cost.)"""
-        if not moments:
-            return
-        period, runs, track, run_of = self.period, self.runs, self.track, self.run_of
-        earn_every, most = self.policy.earn_every, self.policy.max
-        count, longest, freezes = self.count, self.longest, self.freezes
-        counted, spent = self.counted, self.spent
-        last, last_zone, last_index = self.last, self.last_zone, self.last_index
-        for moment in moments:
-            at, name = moment.at, moment.zone
-            here = zone(name)
-            index = period_index(at, here, period)
-            if last is None:
-                count = 1
-                runs.append(_Run(at, 1, [moment] if track else []))
-            else:
-                # The latest counted moment, seen from here.
-                latest = last_index if name == last_zone else period_index(last, here, period)
-                missed = index - latest - 1
-                if missed < 0:
-                    if track:
-                        run_of[moment] = len(runs) - 1
-                    continue  # the latest counted period, seen from here
-                if missed > freezes:
-                    count = 1
-                    runs.append(_Run(at, 1, [moment] if track else []))
-                else:
-                    freezes -= missed
-                    spent += missed
-                    count += 1
-                    run = runs[-1]
-                    run.length = count
-                    if track:
-                        run.moments.append(moment)
-            if track:
-                run_of[moment] = len(runs) - 1
-            if earn_every and count % earn_every == 0 and freezes < most:
-                freezes += 1
-            if count > longest:
-                longest = count
-            last, last_zone, last_index = at, name, index
-            counted += 1
-        self.count, self.longest, self.freezes = count, longest, freezes
-        self.counted, self.spent = counted, spent
-        self.last, self.last_zone, self.last_index = last, last_zone, last_index
-        self.through = moments[-1].at
-
-    def base(self) -> StreakBase:
-        return StreakBase(
-            self.count,
-            self.longest,
-            self.freezes,
-            self.runs[-1].start if self.runs else None,
-            self.last,
-            self.through,
-        )
-
-
-def _walk(rule: StreakRule, base: StreakBase, moments: Sequence[StreakMoment]) -> _Walk:
-    walk = _Walk(rule, base)
-    walk.take_all(moments)
-    return walk
-
-
-def _settle(
-    rule: StreakRule,
-    before: _Walk,
-    after: _Walk,
-    moved: Mapping[StreakMoment, StreakMoment],
-    paid: Sequence[PaidRun],
-) -> tuple[tuple[Milestone, ...], list[PaidRun]]:
-    """The milestones the runs `after` newly reach, and the records of runs that have settled
-    more than their length.
-
-    A run `after` inherits what each run `before` settled whose counted moments it holds (the
-    moment `moved` replaced it, if any), and the base's run its continuation: it pays only the
-    milestones above the highest of those."""
-    recorded = {record.start: record.through for record in paid}
-    inherited = [0] * len(after.runs)
-    for index, old in enumerate(before.runs):
-        settled = max(old.length, recorded.get(old.start, 0))
-        heirs = {after.run_of[moved.get(moment, moment)] for moment in old.moments}
-        if index == 0 and before.from_base:
-            heirs.add(0)  # the run going on in the base starts both walks
-        for heir in heirs:
-            inherited[heir] = max(inherited[heir], settled)
-    return _reached(rule, after, inherited)
-
-
-def _reached(
-    rule: StreakRule, after: _Walk, inherited: Sequence[int]
-) -> tuple[tuple[Milestone, ...], list[PaidRun]]:
-    """The milestones each run `after` reaches above what it inherited, ascending by count,
-    and the records of runs that inherited more than their length."""
-    reached: list[Milestone] = []
-    records: list[PaidRun] = []
-    for run, through in zip(after.runs, inherited, strict=True):
-        if through < run.length:
-            reached.extend(m for m in rule.milestones if through < m.count <= run.length)
-        elif through > run.length:
-            records.append(PaidRun(run.start, through))
-    if len(reached) > 1:
-        reached.sort(key=lambda milestone: milestone.count)
-    return tuple(reached), records
-
-
-def _fold(
-    rule: StreakRule, base: StreakBase, recent: tuple[StreakMoment, ...]
-) -> tuple[StreakBase, tuple[StreakMoment, ...]]:
-    """Fold the moments too old, or too many, to keep into the base (see _first_kept)."""
-    first_kept = _first_kept(rule, recent)
-    if first_kept == 0:
-        return base, recent
-    folding = recent[:first_kept]
-    folded = _walk(rule, base, folding).base().with_folded(_folded_zones(base, folding))
-    return folded, recent[first_kept:]
-
-
-def _first_kept(rule: StreakRule, recent: tuple[StreakMoment, ...]) -> int:
-    """The index of the first of `recent` to keep: those before are too old, or too many.
-
-    Too old: before KEPT_WINDOW ahead of the start of the latest period a moment falls in (in
-    its zone). Periods, not instants, so that the boundary does not depend on which event of a
-    period came first: it only moves forward, whatever the arrival order.
-    """
-    latest = max(_period_start(moment.at, moment.zone, rule.period) for moment in recent)
-    first_kept = next(i for i, m in enumerate(recent) if m.at >= latest - KEPT_WINDOW)
-    return max(first_kept, len(recent) - MAX_KEPT)
-
-
-def _folded_zones(base: StreakBase, folding: tuple[StreakMoment, ...]) -> tuple[StreakMoment, ...]:
-    """Of each zone, the latest folded moment that may still share a period with a later one."""
-    through = folding[-1].at
-    by_zone = {moment.zone: moment for moment in (*base.folded, *folding)}
-    return tuple(
-        sorted(
-            (m for m in by_zone.values() if m.at > through - LONGEST_PERIOD),
-            key=lambda m: (m.at, m.zone),
-        )[-FOLDED_ZONES_KEPT:]
-    )
-
-
-# Each kept moment's period start is asked for at every event that folds: remember them.
-@lru_cache(maxsize=65536)
-def _period_start(at: datetime, zone_name: str, period: str) -> datetime:
-    here = zone(zone_name)
-    return period_start(period_index(at, here, period), here, period)
 
 
 # --- stored state ------------------------------------------------------------------------

@@ -76,6 +76,31 @@ def notifications_for(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """The outbox documents an event's outcome calls for (only subscribed types)."""
+    documents = []
+    # Numbered among all the outcome's notifications, so that an id never depends on who
+    # subscribed to what.
+    for number, (kind, points, data) in enumerate(_notable(outcome)):
+        if kind not in subscribed:
+            continue
+        notification_id = f"{record_id}:{number}"
+        payload = _payload(
+            notification_id,
+            kind,
+            project,
+            outcome.user_id,
+            outcome.event_id,
+            points,
+            outcome.timestamp,
+            now,
+            data,
+        )
+        documents.append(outbox_document(project, outcome.user_id, payload, now))
+    return documents
+
+
+def _notable(outcome: Outcome) -> list[tuple[str, int, dict[str, Any]]]:
+    """What the outcome has to tell, subscribed or not, in a fixed order: each notification's
+    type, the points it reports and its data."""
     found: list[tuple[str, int, dict[str, Any]]] = []
     if outcome.rewarded:
         found.append(
@@ -111,24 +136,7 @@ def notifications_for(
         found.append(
             ("level.changed", 0, {"level": outcome.level.level, "name": outcome.level.name})
         )
-    documents = []
-    for number, (kind, points, data) in enumerate(found):
-        if kind not in subscribed:
-            continue
-        notification_id = f"{record_id}:{number}"
-        payload = _payload(
-            notification_id,
-            kind,
-            project,
-            outcome.user_id,
-            outcome.event_id,
-            points,
-            outcome.timestamp,
-            now,
-            data,
-        )
-        documents.append(outbox_document(project, outcome.user_id, payload, now))
-    return documents
+    return found
 
 
 def adjustment_notification(

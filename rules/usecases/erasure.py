@@ -10,7 +10,7 @@ address, a name in metadata). Erasure removes, for one project and userId:
 - `idempotency_keys` whose stored response concerns the user (`outcome.userId`; keys live 24 h
   and are read by project, so this looks at one project's keys of the last day, not at all);
 - Redis: the user's entries on every leaderboard of the project, past periods included, and
-  their applied-entry markers (rules.usecases.leaderboards).
+  their applied-entry markers (rules.stores.boards).
 
 What stays: documents that mention the user without being theirs (another user's event
 metadata naming them), log lines, and the RQ jobs of webhook deliveries (they carry delivery
@@ -38,8 +38,8 @@ from typing import Any
 import redis
 from pymongo.database import Database
 
-from rules.usecases import leaderboards
-from rules.usecases.leaderboards import Redis
+from rules.stores import boards
+from rules.stores.boards import Redis
 
 # Collections whose documents belong to one user, by `project` and `userId` (their owners:
 # rules.stores.users, rules.stores.eventlog, rules.stores.ledger, rules.stores.audit,
@@ -107,7 +107,7 @@ def _erase_once(db: Database[Any], client: Redis | None, project: str, user_id: 
     erased.documents["idempotency_keys"] = keys.deleted_count
     if client is not None:
         try:
-            erased.leaderboard_keys = leaderboards.erase_user(client, project, user_id)
+            erased.leaderboard_keys = boards.erase_user(client, project, user_id)
         except redis.RedisError as error:
             erased.redis_error = f"{type(error).__name__}: {error}"
     return erased

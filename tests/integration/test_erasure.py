@@ -221,7 +221,7 @@ def test_an_erasure_cut_short_by_redis_is_503_and_a_repeat_finishes_it(
     def down(*_args: Any, **_kwargs: Any) -> Any:
         raise redis.ConnectionError("connection refused")
 
-    monkeypatch.setattr("rules.usecases.leaderboards.erase_user", down)
+    monkeypatch.setattr("rules.stores.boards.erase_user", down)
     cut_short = client.delete(f"/users/{VICTIM}", headers=auth("users:write"))
     monkeypatch.undo()
 

@@ -14,8 +14,10 @@ from core import clock
 from core.clients import Clients
 from jobs.effects import effects_for
 from jobs.maintenance import rebuild_leaderboards
+from rules.engine.scores import KEEP_AFTER, PERIODS, board_for
+from rules.stores import boards as board_store
+from rules.stores.boards import board_key, record_awards, standing, top
 from rules.usecases import leaderboards
-from rules.usecases.leaderboards import board_for, record_awards, standing, top
 from tests.conftest import PROJECT
 from tests.support.dates import ticking
 
@@ -193,7 +195,7 @@ def test_an_unavailable_redis_makes_leaderboards_503(
     def down(*_args: Any, **_kwargs: Any) -> Any:
         raise redis.ConnectionError("connection refused")
 
-    monkeypatch.setattr(leaderboards, "top", down)
+    monkeypatch.setattr(board_store, "top", down)
 
     response = client.get("/leaderboards", headers=reader)
 
@@ -209,7 +211,7 @@ def test_events_are_recorded_while_redis_fails_and_the_rebuild_catches_up(
     def down(*_args: Any, **_kwargs: Any) -> Any:
         raise redis.ConnectionError("connection refused")
 
-    monkeypatch.setattr("rules.usecases.leaderboards.record_awards_of_users", down)
+    monkeypatch.setattr("rules.stores.boards.record_awards_of_users", down)
     buy(send, "bob", 7)
     buy(send, "amy", 1)
     monkeypatch.undo()
@@ -226,7 +228,7 @@ def test_events_are_recorded_while_redis_fails_and_the_rebuild_catches_up(
 
 def snapshot(client: redis.Redis) -> dict[str, list[tuple[bytes, float]]]:
     """Every board of PROJECT with its members and scores (markers left out)."""
-    prefix = leaderboards.project_prefix(PROJECT)
+    prefix = board_store.project_prefix(PROJECT)
     return {
         key.decode(): client.zrange(key, 0, -1, withscores=True)
         for key in client.scan_iter(match=prefix + "*")
@@ -260,7 +262,7 @@ def test_rebuild_replaces_a_corrupted_board_and_drops_strangers(
 ) -> None:
     buy(send, "amy", 5)
     buy(send, "bob", 3)
-    key = board_for(PROJECT, "all", NOW).redis_key
+    key = board_key(board_for(PROJECT, "all", NOW))
     live = snapshot(clients.redis)
     clients.redis.zadd(key, {"stranger": -1e12, "amy": 0.0})
 
@@ -373,13 +375,13 @@ def test_several_users_at_once_count_as_one_at_a_time(clients: Clients) -> None:
         for user, entries in awards.items()
     ]
     assert counted == [2, 1, 0]
-    assert leaderboards.record_awards_of_users(clients.redis, together, awards, NOW) == 3
-    assert leaderboards.record_awards_of_users(clients.redis, together, awards, NOW) == 0
+    assert board_store.record_awards_of_users(clients.redis, together, awards, NOW) == 3
+    assert board_store.record_awards_of_users(clients.redis, together, awards, NOW) == 0
 
     def boards(project: str) -> dict[str, list[tuple[str, int]]]:
         return {
             period: [(s.user_id, s.points) for s in top(clients.redis, project, period, 10, NOW)]
-            for period in leaderboards.PERIODS
+            for period in PERIODS
         }
 
     assert boards(together) == boards(one_by_one)
@@ -392,17 +394,17 @@ def test_a_user_whose_boards_keep_changing_does_not_hold_back_the_others(
 ) -> None:
     """After a combined write lost its race, users go one at a time; one that keeps losing is
     left to the rebuild and the users after it still reach their boards."""
-    unapplied = leaderboards._unapplied
+    unapplied = board_store._unapplied
 
     def amy_changes_meanwhile(client: Any, markers: Any, earned: Any, project: str) -> Any:
         if "amy" in markers:  # another request touches amy's marker after the WATCH
             client.zincrby(markers["amy"], 1, "elsewhere")
         return unapplied(client, markers, earned, project)
 
-    monkeypatch.setattr(leaderboards, "_unapplied", amy_changes_meanwhile)
+    monkeypatch.setattr(board_store, "_unapplied", amy_changes_meanwhile)
     awards = {"amy": [entry("a:0", 10, NOW)], "bob": [entry("b:0", 12, NOW)]}
 
-    assert leaderboards.record_awards_of_users(clients.redis, PROJECT, awards, NOW) == 1
+    assert board_store.record_awards_of_users(clients.redis, PROJECT, awards, NOW) == 1
     assert [(s.user_id, s.points) for s in top(clients.redis, PROJECT, "all", 10, NOW)] == [
         ("bob", 12)
     ]
@@ -418,9 +420,7 @@ def test_only_positive_points_earned_through_rules_count(clients: Clients) -> No
     ]
 
     assert record_awards(clients.redis, PROJECT, "amy", entries, NOW) == 3
-    assert standing(clients.redis, PROJECT, "all", "amy", NOW) == leaderboards.Standing(
-        1, "amy", 22
-    )
+    assert standing(clients.redis, PROJECT, "all", "amy", NOW) == board_store.Standing(1, "amy", 22)
 
 
 def test_ties_are_decided_to_the_millisecond_and_then_by_user_id(clients: Clients) -> None:
@@ -478,14 +478,14 @@ def test_boards_of_periods_expire_after_them_and_all_time_never(clients: Clients
     record_awards(clients.redis, PROJECT, "amy", [entry("a:0", 1, now)], now)
 
     for period in ("day", "week", "month"):
-        ttl = clients.redis.ttl(board_for(PROJECT, period, now).redis_key)
+        ttl = clients.redis.ttl(board_key(board_for(PROJECT, period, now)))
         end = board_for(PROJECT, period, now).end
         assert end is not None
-        expected = (end + leaderboards.KEEP_AFTER[period] - now).total_seconds()
+        expected = (end + KEEP_AFTER[period] - now).total_seconds()
         assert expected - 5 <= ttl <= expected + 1, period
-    assert clients.redis.ttl(board_for(PROJECT, "all", now).redis_key) == -1
-    marker = clients.redis.ttl(leaderboards.applied_key(PROJECT, "amy"))
-    assert 0 < marker <= leaderboards.APPLIED_KEEP.total_seconds()
+    assert clients.redis.ttl(board_key(board_for(PROJECT, "all", now))) == -1
+    marker = clients.redis.ttl(board_store.applied_key(PROJECT, "amy"))
+    assert 0 < marker <= board_store.APPLIED_KEEP.total_seconds()
 
 
 def test_a_failing_redis_is_left_alone_for_a_while(clients: Clients) -> None:
@@ -496,7 +496,7 @@ def test_a_failing_redis_is_left_alone_for_a_while(clients: Clients) -> None:
         calls.append(1)
         raise redis.ConnectionError("down")
 
-    breaker = leaderboards.Breaker(clock=lambda: clock[0])
+    breaker = board_store.Breaker(clock=lambda: clock[0])
     effect = leaderboards.leaderboard_effect(broken, breaker)
     record = {"id": "r", "ledger": [entry("r:0", 1, NOW)]}
 

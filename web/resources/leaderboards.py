@@ -18,8 +18,9 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from core import clock
+from rules.engine.scores import board_for
 from rules.errors import LeaderboardUnavailable
-from rules.usecases import leaderboards
+from rules.stores import boards
 from rules.usecases.profiles import require_user
 from web.auth import current_principal
 from web.blueprint import Blueprint
@@ -80,10 +81,10 @@ class Leaderboard(MethodView):
         now = clock.now()
         project = current_principal().project
         period = query["period"]
-        items = leaderboards.top(app_state().clients.redis, project, period, query["limit"], now)
+        items = boards.top(app_state().clients.redis, project, period, query["limit"], now)
         return {
             "period": period,
-            "periodKey": leaderboards.board_for(project, period, now).key,
+            "periodKey": board_for(project, period, now).key,
             "items": items,
         }
 
@@ -104,10 +105,10 @@ class Rank(MethodView):
         project = current_principal().project
         period = query["period"]
         require_user(database(), project, userId)
-        standing = leaderboards.standing(app_state().clients.redis, project, period, userId, now)
+        standing = boards.standing(app_state().clients.redis, project, period, userId, now)
         return {
             "period": period,
-            "periodKey": leaderboards.board_for(project, period, now).key,
+            "periodKey": board_for(project, period, now).key,
             "rank": standing.rank if standing else None,
             "points": standing.points if standing else 0,
         }

@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from rules.engine.challenges import GOAL_TYPES, RESETS
+from rules.engine.challenge_validation import GOAL_TYPES, RESETS
 from rules.engine.conditions import METADATA_KEY
 from rules.engine.definitions import METADATA_TYPES, ROUNDINGS
 from rules.engine.levels import MAX_LEVEL, MAX_LEVELS, MAX_NAME

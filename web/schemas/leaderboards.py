@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from rules.usecases.leaderboards import PERIODS
+from rules.engine.scores import PERIODS
 from web.schemas.fields import ResponseSchema
 
 DEFAULT_LIMIT = 10

@@ -15,8 +15,8 @@ from bson.codec_options import CodecOptions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rules.engine.challenge_validation import MAX_TARGET, challenge_errors
 from rules.engine.challenges import (
-    MAX_TARGET,
     ChallengeReport,
     ChallengeReward,
     ChallengeRule,
@@ -24,7 +24,6 @@ from rules.engine.challenges import (
     ChallengeStep,
     Goal,
     advance_challenge,
-    challenge_errors,
     challenge_state_from_document,
     challenge_state_to_document,
 )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rules.usecases.leaderboards import PERIODS, TIE_BITS, board_for, decode, encode
+from rules.engine.scores import PERIODS, TIE_BITS, board_for, changes, counted, decode, encode
+from rules.stores.boards import board_key
 
 TICKS = {period: st.integers(0, (1 << bits) - 1) for period, bits in TIE_BITS.items()}
 
@@ -59,7 +60,44 @@ def test_board_keys_and_bounds_are_utc_periods() -> None:
         datetime(2027, 1, 4, tzinfo=UTC),
     )
     assert board_for("p", "month", moment).end == datetime(2027, 2, 1, tzinfo=UTC)
-    assert board_for("p", "day", moment).redis_key == "laurel:lb:{p}:day:2027-01-01"
-    assert board_for("a:b", "all", moment).redis_key == "laurel:lb:{a:b}:all"
+    assert board_key(board_for("p", "day", moment)) == "laurel:lb:{p}:day:2027-01-01"
+    assert board_key(board_for("a:b", "all", moment)) == "laurel:lb:{a:b}:all"
     with pytest.raises(ValueError):
         board_for("p", "year", moment)
+
+
+def test_only_points_earned_through_rules_count() -> None:
+    at = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    entries = [
+        {"delta": 5, "source": "event", "createdAt": at},
+        {"delta": 3, "source": "streak", "createdAt": at},
+        {"delta": 2, "source": "challenge", "createdAt": at},
+        {"delta": 9, "source": "adjustment", "createdAt": at},
+        {"delta": -4, "source": "event", "createdAt": at},
+        {"delta": 0, "source": "event", "createdAt": at},
+    ]
+
+    assert [entry["delta"] for entry in counted(entries)] == [5, 3, 2]
+
+
+def test_changes_add_up_points_per_board_and_keep_the_latest_tick() -> None:
+    sunday = datetime(2026, 11, 29, 23, 0, tzinfo=UTC)  # the last day of ISO week 2026-W48
+    monday = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+    entries = [
+        {"delta": 4, "createdAt": monday},
+        {"delta": 1, "createdAt": sunday.replace(tzinfo=None)},  # naive: UTC
+        {"delta": 2, "createdAt": monday - timedelta(minutes=30)},
+    ]
+
+    found = changes("p", entries)
+
+    by_key = {(board.period, board.key): added for board, added in found.items()}
+    all_time = board_for("p", "all", monday)
+    assert by_key == {
+        ("day", "2026-11-30"): (6, 3600 * 1000),
+        ("day", "2026-11-29"): (1, 23 * 3600 * 1000),
+        ("week", "2026-W49"): (6, 3600 * 1000),
+        ("week", "2026-W48"): (1, (6 * 24 + 23) * 3600 * 1000),
+        ("month", "2026-11"): (7, (29 * 24 + 1) * 3600 * 1000),
+        ("all", None): (7, all_time.tick(monday)),
+    }

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from rules.engine.definitions import Milestone, StreakRule
 from rules.engine.periods import period_index
 from rules.engine.state import StreakState
-from rules.engine.streaks import MAX_KEPT, StreakStep, advance_at
+from rules.engine.streak_walk import MAX_KEPT
+from rules.engine.streaks import StreakStep, advance_at
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]
 # Each window of 7 days before one of these holds a DST change of Berlin, New York or Chatham.

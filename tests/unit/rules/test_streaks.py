@@ -12,7 +12,8 @@ import pytest
 
 from rules.engine.definitions import Milestone, StreakRule
 from rules.engine.state import StreakMoment, StreakState
-from rules.engine.streaks import KEPT_WINDOW, StreakStep, advance_at
+from rules.engine.streak_walk import KEPT_WINDOW
+from rules.engine.streaks import StreakStep, advance_at
 
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)  # a Monday
 DAY_1 = T0.date().toordinal()  # the day index of T0 in UTC

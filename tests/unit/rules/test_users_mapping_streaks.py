@@ -12,7 +12,8 @@ import bson
 from core.inmemory import ensure_bson, in_memory_database
 from rules.engine.definitions import Milestone, StreakRule
 from rules.engine.state import StreakBase, StreakState, UserState
-from rules.engine.streaks import MAX_KEPT, advance_at
+from rules.engine.streak_walk import MAX_KEPT
+from rules.engine.streaks import advance_at
 from rules.stores.users import UserStore, state_from_document, state_to_fields
 
 RULE = StreakRule.from_document(

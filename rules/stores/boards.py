@@ -1,0 +1,348 @@
+"""The leaderboards' store (docs/architecture.md): one Redis sorted set per board, scored as
+rules.engine.scores encodes points and their tie-break, and the only code naming their keys.
+
+Keys: `laurel:lb:{<project>}:day:2026-11-26`, `…:week:2026-W48`, `…:month:2026-11`, `…:all`.
+The braces keep one project's keys apart from another's (project ids may contain ":") and in
+one Redis Cluster slot. Expiries are relative (EXPIRE, not EXPIREAT): a board's end is read on
+Laurel's clock, not on Redis's.
+
+Awards: a record may be finished twice, so the entries applied are remembered per user
+(`laurel:lb:{<project>}:applied:<userId>`, entry id → when, kept APPLIED_KEEP), and one
+WATCH/MULTI transaction on that key reads the user's scores and writes the new ones with the
+markers: two finishers of one user serialize there, users never contend with each other. (No
+Lua: the embedded default's fakeredis has none.)
+
+Redis down: a per-process Breaker leaves Redis alone for 1, 2, 4 … 32 s after a failure, so
+that only one request per pause waits for Redis' timeouts; what was missed reaches the boards
+at the next rebuild (rules.usecases.leaderboards).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+from weakref import WeakKeyDictionary
+
+import redis
+
+from rules.engine.scores import (
+    ALL_TIME_EPOCH,
+    Board,
+    board_for,
+    changes,
+    counted,
+    decode,
+    encode,
+    utc,
+)
+
+log = logging.getLogger(__name__)
+
+APPLIED_KEEP = timedelta(days=7)
+MAX_TRIES = 20
+BREAKER_MAX = 32.0  # seconds
+CHUNK = 1000
+
+Redis = redis.Redis
+REBUILD_KEEP = 3600  # seconds a temporary board of a rebuild may outlive its process
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int  # 1 for the first
+    user_id: str
+    points: int
+
+
+def project_prefix(project: str) -> str:
+    return f"laurel:lb:{{{project}}}:"
+
+
+def board_key(board: Board) -> str:
+    suffix = board.period if board.key is None else f"{board.period}:{board.key}"
+    return f"{project_prefix(board.project)}{suffix}"
+
+
+def applied_key(project: str, user_id: str) -> str:
+    return f"{project_prefix(project)}applied:{user_id}"
+
+
+# --- awards --------------------------------------------------------------------------------
+
+
+class LeaderboardContention(Exception):
+    """A user's boards kept changing under us; the next rebuild catches up."""
+
+
+def record_awards(
+    client: Redis,
+    project: str,
+    user_id: str,
+    entries: Iterable[Mapping[str, Any]],
+    now: datetime,
+) -> int:
+    """Add the counted `entries` of one user to their boards, each entry once however often
+    this runs. Returns how many entries were new."""
+    return record_awards_of_users(client, project, {user_id: entries}, now)
+
+
+def record_awards_of_users(
+    client: Redis,
+    project: str,
+    entries_by_user: Mapping[str, Iterable[Mapping[str, Any]]],
+    now: datetime,
+) -> int:
+    """`record_awards` for several users at once (a batch's), in the same three round trips
+    as for one: the markers watched together, the reads in one pipeline (one ZMSCORE per
+    board for all its users), the writes in one transaction (one ZADD per board).
+
+    Should one of the users change meanwhile (another request awarded them), the users are
+    recorded one by one instead: retrying them all together could lose again and again to
+    whichever of them is busiest."""
+    earned = {user: counted(entries) for user, entries in entries_by_user.items()}
+    earned = {user: entries for user, entries in earned.items() if entries}
+    if not earned:
+        return 0
+    markers = {user: applied_key(project, user) for user in earned}
+    tries = MAX_TRIES if len(earned) == 1 else 1
+    with client.pipeline() as pipe:
+        for _ in range(tries):
+            try:
+                pipe.watch(*markers.values())  # type: ignore[no-untyped-call]  # unannotated in redis-py
+                fresh, scores = _unapplied(client, markers, earned, project)
+                if not fresh:
+                    pipe.unwatch()
+                    return 0
+                pipe.multi()
+                _write_awards(pipe, project, markers, fresh, scores, now)
+                pipe.execute()
+                return sum(len(entries) for entries in fresh.values())
+            except redis.WatchError:
+                continue
+    if len(earned) > 1:
+        return sum(
+            _record_alone(client, project, user, entries, now) for user, entries in earned.items()
+        )
+    raise LeaderboardContention(f"the boards of user {next(iter(earned))!r} kept changing")
+
+
+def _record_alone(
+    client: Redis, project: str, user_id: str, entries: list[Mapping[str, Any]], now: datetime
+) -> int:
+    """One user's awards after a combined write lost its race; a user whose boards keep
+    changing is left to the hourly `rebuild` so that the users after them still get
+    theirs."""
+    try:
+        return record_awards_of_users(client, project, {user_id: entries}, now)
+    except LeaderboardContention:
+        log.warning("leaderboards of user %r kept changing; the rebuild catches up", user_id)
+        return 0
+
+
+Scores = dict[str, dict[str, float | None]]  # board key -> user -> score (None: not on it)
+
+
+def _unapplied(
+    client: Redis,
+    markers: Mapping[str, str],
+    earned: Mapping[str, list[Mapping[str, Any]]],
+    project: str,
+) -> tuple[dict[str, list[Mapping[str, Any]]], Scores]:
+    """The entries not applied yet, per user, and the users' scores on the boards they
+    touch. The reads run in one round trip, on another connection: WATCH is already set, so
+    a change to a marker after them still fails the EXEC."""
+    on_board: dict[str, list[str]] = {}
+    for user, entries in earned.items():
+        for board in changes(project, entries):
+            on_board.setdefault(board_key(board), []).append(user)
+    with client.pipeline(transaction=False) as reads:
+        for user, entries in earned.items():
+            reads.zmscore(markers[user], [str(entry["_id"]) for entry in entries])
+        for key, users in on_board.items():
+            reads.zmscore(key, users)
+        answers = reads.execute()
+    seen, boards = answers[: len(earned)], answers[len(earned) :]
+    fresh = {
+        user: [entry for entry, mark in zip(entries, marks, strict=True) if mark is None]
+        for (user, entries), marks in zip(earned.items(), seen, strict=True)
+    }
+    scores = {
+        key: dict(zip(users, map(_score, values), strict=True))
+        for (key, users), values in zip(on_board.items(), boards, strict=True)
+    }
+    return {user: entries for user, entries in fresh.items() if entries}, scores
+
+
+def _write_awards(
+    pipe: Any,
+    project: str,
+    markers: Mapping[str, str],
+    fresh: Mapping[str, list[Mapping[str, Any]]],
+    scores: Scores,
+    now: datetime,
+) -> None:
+    """Queue the new scores (one ZADD per board) and the markers of the entries applied."""
+    members: dict[str, dict[str, float]] = {}
+    boards: dict[str, Board] = {}
+    newcomers: set[str] = set()
+    for user, entries in fresh.items():
+        for board, (points, reached) in changes(project, entries).items():
+            key = board_key(board)
+            before = scores[key][user]
+            if before is None:
+                newcomers.add(key)
+            else:
+                old_points, old_tick = decode(before, board.period)
+                points += old_points
+                reached = max(reached, old_tick)
+            members.setdefault(key, {})[user] = encode(points, reached, board.period)
+            boards[key] = board
+    for key, board_members in members.items():
+        pipe.zadd(key, board_members)
+        # A board that held these users already has its (fixed) expiry: whoever added its
+        # first member set it.
+        expires_at = boards[key].expires_at
+        if expires_at is not None and key in newcomers:
+            pipe.expire(key, expires_at - now)
+    stamp = _millis(now)
+    keep = APPLIED_KEEP // timedelta(milliseconds=1)
+    for user, entries in fresh.items():
+        pipe.zadd(markers[user], {str(entry["_id"]): stamp for entry in entries})
+        pipe.zremrangebyscore(markers[user], "-inf", stamp - keep)
+        pipe.expire(markers[user], APPLIED_KEEP)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def top(client: Redis, project: str, period: str, limit: int, now: datetime) -> list[Standing]:
+    """The first `limit` of the current board of `period`."""
+    key = board_key(board_for(project, period, now))
+    rows = cast("list[tuple[bytes, float]]", client.zrange(key, 0, limit - 1, withscores=True))
+    return [
+        Standing(rank, _text(member), decode(score, period)[0])
+        for rank, (member, score) in enumerate(rows, start=1)
+    ]
+
+
+def standing(
+    client: Redis, project: str, period: str, user_id: str, now: datetime
+) -> Standing | None:
+    """The user's place on the current board of `period`; None when they earned nothing."""
+    key = board_key(board_for(project, period, now))
+    with client.pipeline(transaction=True) as pipe:
+        pipe.zrank(key, user_id)
+        pipe.zscore(key, user_id)
+        rank, score = pipe.execute()
+    if rank is None or score is None:
+        return None
+    return Standing(int(rank) + 1, user_id, decode(float(score), period)[0])
+
+
+# --- replacing and erasing -----------------------------------------------------------------
+
+
+def replace_boards(
+    client: Redis,
+    project: str,
+    boards: Mapping[str, Board],
+    members: Mapping[str, Mapping[str, float]],
+    now: datetime,
+) -> None:
+    """Make `members` (user → score, per period) the whole of each of `boards` (per period):
+    written into temporary keys, then swapped in with one MULTI, so that a reader sees either
+    board whole. A period without members has its board deleted."""
+    token = uuid.uuid4().hex
+    temporary = {period: f"{project_prefix(project)}rebuild:{token}:{period}" for period in boards}
+    try:
+        for period, scores in members.items():
+            items = list(scores.items())
+            for start in range(0, len(items), CHUNK):
+                client.zadd(temporary[period], dict(items[start : start + CHUNK]))
+            # Should this process die before the swap, the half-built board goes away alone.
+            client.expire(temporary[period], REBUILD_KEEP)
+        with client.pipeline(transaction=True) as pipe:
+            for period, board in boards.items():
+                key = board_key(board)
+                if members.get(period):
+                    pipe.rename(temporary[period], key)
+                    if board.expires_at is not None:
+                        pipe.expire(key, board.expires_at - now)
+                else:
+                    pipe.delete(key)
+            pipe.execute()
+    finally:
+        client.delete(*temporary.values())
+
+
+def erase_user(client: Redis, project: str, user_id: str) -> int:
+    """Remove the user from every board of the project (past periods and rebuilds in progress
+    included) and drop their markers; returns how many keys held them."""
+    prefix = project_prefix(project)
+    found = 0
+    for pattern in ("day:*", "week:*", "month:*", "all", "rebuild:*"):
+        for key in client.scan_iter(match=prefix + pattern, count=CHUNK):
+            found += cast(int, client.zrem(key, user_id))
+    found += cast(int, client.delete(applied_key(project, user_id)))
+    return found
+
+
+# --- when Redis fails ----------------------------------------------------------------------
+
+
+class Breaker:
+    """Skips Redis for a while after it failed, so that a Redis outage does not slow every
+    request down by its timeouts: after a failure, calls are skipped for 1, 2, 4 … 32 s, and
+    the first call after that tries again. Skipped awards reach the boards at the next
+    rebuild."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._until = 0.0
+
+    def allows(self) -> bool:
+        with self._lock:
+            return self._clock() >= self._until
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._failures = 0
+            self._until = 0.0
+
+    def failed(self) -> None:
+        with self._lock:
+            self._until = self._clock() + min(BREAKER_MAX, 2.0**self._failures)
+            self._failures = min(self._failures + 1, 16)
+
+
+_breakers: WeakKeyDictionary[object, Breaker] = WeakKeyDictionary()
+_breakers_lock = threading.Lock()
+
+
+def breaker_for(owner: object) -> Breaker:
+    """One Breaker per `owner` (a process's connections) for as long as it lives."""
+    with _breakers_lock:
+        breaker = _breakers.get(owner)
+        if breaker is None:
+            breaker = _breakers[owner] = Breaker()
+        return breaker
+
+
+def _millis(moment: datetime) -> int:
+    return (utc(moment) - ALL_TIME_EPOCH) // timedelta(milliseconds=1)
+
+
+def _score(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _text(member: Any) -> str:
+    return member.decode() if isinstance(member, bytes) else str(member)
