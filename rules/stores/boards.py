@@ -19,6 +19,7 @@ at the next rebuild (rules.usecases.leaderboards).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -26,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, ParamSpec, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 import redis
@@ -41,8 +42,11 @@ from rules.engine.scores import (
     encode,
     utc,
 )
+from rules.errors import LeaderboardUnavailable
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 APPLIED_KEEP = timedelta(days=7)
 MAX_TRIES = 20
@@ -221,6 +225,24 @@ def _write_awards(
 # --- reading -------------------------------------------------------------------------------
 
 
+def _read(what: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """A board read that raises LeaderboardUnavailable when Redis does not answer."""
+
+    def decorate(read: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(read)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+            try:
+                return read(*args, **kwargs)
+            except redis.RedisError as error:
+                log.warning("leaderboards: Redis is unavailable for %s", what, exc_info=True)
+                raise LeaderboardUnavailable("Redis did not answer") from error
+
+        return guarded
+
+    return decorate
+
+
+@_read("the leaders")
 def top(client: Redis, project: str, period: str, limit: int, now: datetime) -> list[Standing]:
     """The first `limit` of the current board of `period`."""
     key = board_key(board_for(project, period, now))
@@ -231,6 +253,7 @@ def top(client: Redis, project: str, period: str, limit: int, now: datetime) -> 
     ]
 
 
+@_read("a user's rank")
 def standing(
     client: Redis, project: str, period: str, user_id: str, now: datetime
 ) -> Standing | None:

@@ -22,7 +22,6 @@ from core.errors import LaurelError
 from jobs.queue import QueueUnavailable, use_queue
 from reports.exports import export_name
 from rules.errors import RulesError
-from rules.usecases import leaderboards
 from tests.conftest import PROJECT
 from web.errors import DOMAIN_ERRORS
 
@@ -116,12 +115,12 @@ def test_a_run_the_queue_cannot_take_is_503_retry_soon(
 
 
 def test_leaderboards_without_redis_are_503_retry_soon(
-    client: Any, auth: Auth, monkeypatch: pytest.MonkeyPatch
+    client: Any, auth: Auth, clients: Clients
 ) -> None:
-    def down(*_args: Any, **_kwargs: Any) -> Any:
-        raise redis.ConnectionError("connection refused")
-
-    monkeypatch.setattr(leaderboards, "top", down)
+    # Nothing listens on port 1: every command is refused.
+    clients.__dict__["redis"] = redis.Redis.from_url(
+        "redis://127.0.0.1:1/0", socket_connect_timeout=0.2
+    )
 
     response = client.get("/leaderboards", headers=auth("users:read"))
 

@@ -189,15 +189,16 @@ def test_bad_leaderboard_queries_are_400(
     assert response.json["error"]["code"] == "validation_error"
 
 
-def test_an_unavailable_redis_makes_leaderboards_503(
-    client: Any, reader: dict[str, str], clients: Clients, monkeypatch: Any
+def test_an_unavailable_redis_makes_a_rank_503(
+    rules: None, send: Any, client: Any, reader: dict[str, str], clients: Clients
 ) -> None:
-    def down(*_args: Any, **_kwargs: Any) -> Any:
-        raise redis.ConnectionError("connection refused")
+    buy(send, "amy", 5)
+    # Nothing listens on port 1: every command is refused.
+    clients.__dict__["redis"] = redis.Redis.from_url(
+        "redis://127.0.0.1:1/0", socket_connect_timeout=0.2
+    )
 
-    monkeypatch.setattr(board_store, "top", down)
-
-    response = client.get("/leaderboards", headers=reader)
+    response = client.get("/users/amy/rank", headers=reader)
 
     assert response.status_code == 503
     assert response.json["error"]["code"] == "unavailable"
