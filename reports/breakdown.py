@@ -37,6 +37,18 @@ class _Item:
     numbers: list[Mapping[str, Any]] = field(default_factory=list)
     sketches_missing: bool = False
 
+    def add(self, entry: Mapping[str, Any], numeric_field: str | None) -> None:
+        """Count one day's entry of this value: its events, users and numbers."""
+        self.count += entry["count"]
+        if entry["users"] is None:
+            self.users_missing = True
+        else:
+            self.users.append(from_binary(entry["users"]))
+        if numeric_field is not None and numeric_field in entry["numbers"]:
+            numbers = entry["numbers"][numeric_field]
+            self.numbers.append(numbers)
+            self.sketches_missing = self.sketches_missing or numbers["sketch"] is None
+
 
 def breakdown(
     days: Sequence[Mapping[str, Any]], by: str, numeric_field: str | None, limit: int
@@ -67,26 +79,8 @@ def breakdown(
             incomplete_days += bool(listing["truncated"])
         for entry in entries:
             item = items.setdefault(value_order(entry["value"]), _Item(entry["value"]))
-            item.count += entry["count"]
-            if entry["users"] is None:
-                item.users_missing = True
-            else:
-                item.users.append(from_binary(entry["users"]))
-            if numeric_field is not None and numeric_field in entry["numbers"]:
-                numbers = entry["numbers"][numeric_field]
-                item.numbers.append(numbers)
-                item.sketches_missing = item.sketches_missing or numbers["sketch"] is None
+            item.add(entry, numeric_field)
     ranked = sorted(items.values(), key=lambda i: (-i.count, value_order(i.value)))[:limit]
-    incomplete = incomplete_days > 0
-    approximate = []
-    if incomplete:
-        approximate += ["count", "otherCount"]
-    if incomplete or any(item.users_missing for item in ranked):
-        approximate.append("uniqueUsers")
-    if numeric_field is not None:
-        if incomplete:
-            approximate.append("stats")
-        approximate += list(STAT_QUANTILES)
     return {
         "items": [
             {
@@ -98,8 +92,23 @@ def breakdown(
             for item in ranked
         ],
         "otherCount": total - sum(item.count for item in ranked),
-        "approximate": approximate,
+        "approximate": _approximate(incomplete_days > 0, ranked, numeric_field),
     }
+
+
+def _approximate(incomplete: bool, ranked: Sequence[_Item], numeric_field: str | None) -> list[str]:
+    """The figures of a breakdown that are not exact (module docstring): `incomplete` when some
+    day could not list all of its values of `by`."""
+    approximate = []
+    if incomplete:
+        approximate += ["count", "otherCount"]
+    if incomplete or any(item.users_missing for item in ranked):
+        approximate.append("uniqueUsers")
+    if numeric_field is not None:
+        if incomplete:
+            approximate.append("stats")
+        approximate += list(STAT_QUANTILES)
+    return approximate
 
 
 def numeric_stats(days: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
