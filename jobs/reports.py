@@ -1,4 +1,5 @@
-"""Report runs and exports (DESIGN §8, reports.runner and reports.exports) as jobs.
+"""Report runs and exports (DESIGN §8, reports.analytics.runner and reports.analytics.exports) as
+jobs.
 
 - `refresh_reports(db)` and `export_reports(db, settings)`: what the scheduler runs, every
   REPORT_INTERVAL seconds and on EXPORT_CRON, through jobs.scheduler.run_locked (lock names
@@ -24,10 +25,10 @@ from pymongo.database import Database
 from core import clock
 from core.settings import Settings
 from jobs.runtime import clients as job_clients
-from reports.exports import ExportFile, export_project
-from reports.runner import Progress, RunStats, run_project
+from reports.analytics.exports import ExportFile, export_project
+from reports.analytics.runner import Progress, RunStats, run_project
+from reports.analytics.store import ReportStore
 from reports.source import EventSource
-from reports.store import ReportStore
 
 log = logging.getLogger(__name__)
 

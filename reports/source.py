@@ -9,7 +9,7 @@ Three reads, each bounded by an index of rules.stores.eventlog and streamed in b
   `{project, eventId, timestamp range}` that each are one range of `project_event_timestamp`.
 
 No query sorts: each `events_of_days` answer is made of whole days, which is all that
-reports.partials needs, and unsorted reads stay linear on the in-memory store too.
+reports.analytics.partials needs, and unsorted reads stay linear on the in-memory store too.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from reports.frames import EVENT_PROJECTION
+from reports.analytics.frames import EVENT_PROJECTION
 from reports.windows import day_key
 
 BATCH_SIZE = 5_000

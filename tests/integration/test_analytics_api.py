@@ -15,8 +15,8 @@ from core import clock
 from core.clients import Clients
 from jobs.queue import RedisQueue, queue_for, use_queue
 from jobs.scheduler import LOCK_TTL
-from reports.runner import run_project
-from reports.store import ReportStore
+from reports.analytics.runner import run_project
+from reports.analytics.store import ReportStore
 from reports.windows import day_key
 from tests.conftest import PROJECT
 

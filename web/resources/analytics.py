@@ -20,13 +20,13 @@ from core import clock
 from jobs.queue import QueueUnavailable, queue_for
 from jobs.reports import EXPORT_JOB, REPORT_JOB, run_exports, run_reports
 from jobs.scheduler import LOCK_TTL
-from reports.exports import (
+from reports.analytics.exports import (
     ExportNotFound,
     InvalidExportName,
     find_export,
     list_exports,
 )
-from reports.service import NoReportData, event_totals, metadata_report
+from reports.analytics.service import NoReportData, event_totals, metadata_report
 from reports.windows import day_key
 from rules.usecases.population import population
 from web.auth import current_principal, require_scope

@@ -1,15 +1,15 @@
 """Breakdowns (DESIGN §11): one metadata field's values over a window, with their count, unique
 users and the figures of a numeric field, merged from the window's insight days
-(reports.insight_days): one document per day, never an event.
+(reports.insights.days): one document per day, never an event.
 
 What is exact and what is not (`approximate` names the figures that are not):
 - the window's event count, and so `count` of every item and `otherCount`, unless some day
-  could not list all of its values for `by` (more than insight_days.VALUE_LIMIT values, or
+  could not list all of its values for `by` (more than reports.insights.days.VALUE_LIMIT values, or
   cut to fit its size budget, or `by` was among a day's dropped fields): items' counts are
   then lower bounds and `otherCount` absorbs the rest ("count", "otherCount"), and their users
   and figures cover the days that listed them ("uniqueUsers", "stats");
-- `uniqueUsers`: the union of the days' user hashes (reports.hashes), exact unless a day had
-  to drop them ("uniqueUsers");
+- `uniqueUsers`: the union of the days' user hashes (reports.insights.hashes), exact unless a day
+  had to drop them ("uniqueUsers");
 - stats: count, min, max exact; mean to float rounding; p50 and p90 from the merged quantile
   sketches (within 1 % of the value at their rank, reports.sketch): always listed.
 """
@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports.fields import sharpen
-from reports.hashes import Hashes, from_binary, union
-from reports.insight_days import merge_packed, value_order
+from reports.analytics.fields import sharpen
+from reports.insights.days import merge_packed, value_order
+from reports.insights.hashes import Hashes, from_binary, union
 from reports.moments import Moments, merge_moments
 
 STAT_QUANTILES = {"p50": 0.5, "p90": 0.9}
