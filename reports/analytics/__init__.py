@@ -1,4 +1,4 @@
-"""The scheduled analytics reports (docs/insights.md is the insights'): day partials of each
-(project, eventId, UTC day) and the metadata reports merged from them, computed by the report
-run, stored, served to the analytics API and written as export files.
+"""The scheduled analytics reports: one day partial per (project, eventId, UTC day) and the
+metadata reports (7d, 30d, all) merged from them. The report run (runner, batch) computes them,
+store keeps them, service serves them to the analytics API, exports writes them as files.
 """
