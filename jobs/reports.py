@@ -1,4 +1,5 @@
-"""Report runs and exports (DESIGN §8, reports.runner and reports.exports) as jobs.
+"""Report runs and exports (DESIGN §8, reports.analytics.runner and reports.analytics.exports) as
+jobs.
 
 - `refresh_reports(db)` and `export_reports(db, settings)`: what the scheduler runs, every
   REPORT_INTERVAL seconds and on EXPORT_CRON, through jobs.locks.run_locked (lock names
@@ -25,10 +26,10 @@ from core import clock
 from core.settings import Settings
 from jobs.locks import run_locked, scheduler_id
 from jobs.runtime import clients as job_clients
-from reports.exports import ExportFile, export_project
-from reports.runner import Progress, RunStats, run_project
+from reports.analytics.exports import ExportFile, export_project
+from reports.analytics.runner import Progress, RunStats, run_project
+from reports.analytics.store import ReportStore
 from reports.source import EventSource
-from reports.store import ReportStore
 
 log = logging.getLogger(__name__)
 

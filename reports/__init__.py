@@ -1,24 +1,21 @@
-"""pandas analytics over event metadata (DESIGN §8). Never imports flask.
+"""pandas analytics over event metadata (docs/insights.md for the insights). Never imports flask.
 
-Stored and scheduled (MongoDB, files; jobs/reports.py runs them, web/resources/analytics.py
-serves them):
-- store: owner of `report_partials`, `reports`, `report_watermarks`; indexes: ensure_indexes.
-- source: reads of the `events` collection (rules.stores.eventlog's) by index, projected, in
-batches.
-- runner: the incremental run (watermark, late events, full runs, erasures).
-- service: what the API reads; exports: the files under EXPORT_DIR.
+- analytics/: the scheduled reports. A run (runner, batch) reads the events (source) received
+  since its watermark and recomputes whole UTC days: one day partial per (project, eventId,
+  day) (frames, aggregates, partials, uniques), merged over 7d / 30d / all into the metadata
+  reports (merge, fields, segments). store owns `report_partials`, `reports` and
+  `report_watermarks`; service is what the API reads; exports (with export_erasure) the files
+  under EXPORT_DIR. jobs/reports.py runs them, web/resources/analytics.py serves them.
+- insights/: breakdowns, funnels and retention. The same run stores one insight day per
+  (project, eventId, day) (days, with timelines and user hashes) and users' first times; store
+  owns `insight_days` and `user_firsts`; service is what the API reads, answered by breakdown,
+  funnels (the walk over events), funnel_arrays (the same walk over timelines) and retention.
 
-Pure (no MongoDB, no clock), one module per step:
-- frames: event records (rules.stores.eventlog) into pandas frames; EVENT_PROJECTION for the query.
-- partials (with aggregates): one BSON-clean partial per (project, eventId, UTC day), bounded
-  in size; a day is recomputed whole when its events change (late events).
-- merge (with fields, segments): partials of a window into the metadata report, and the
-  per-eventId totals of GET /analytics/events.
-- windows: day keys ('YYYY-MM-DD', UTC) and the days of 7d / 30d / all.
-- sketch, uniques, moments: the mergeable summaries (quantiles, distinct users, mean/std).
-
-Insights (DESIGN §11, docs/insights.md): insight_store owns `insight_days` and `user_firsts`;
-insights is what the API reads; insight_days (with timelines, hashes) is what a run stores per
-day; breakdown, funnels (the walk over events), funnel_arrays (the same walk over timelines)
-and retention answer from them.
+Shared by both, at this level:
+- source: reads of the `events` collection (rules.stores.eventlog owns it), by index,
+  projected, in batches;
+- windows: day keys ('YYYY-MM-DD', UTC) and the days of 7d / 30d / all;
+- bounds: what keeps a stored document within MongoDB's limits;
+- sketch, moments: the mergeable summaries (quantiles, mean/std);
+- indexes: the indexes of every collection reports/ owns.
 """

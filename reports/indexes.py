@@ -7,8 +7,8 @@ from typing import Any
 
 from pymongo.database import Database
 
-from reports.insight_store import InsightStore
-from reports.store import ReportStore
+from reports.analytics.store import ReportStore
+from reports.insights.store import InsightStore
 
 
 def ensure_indexes(db: Database[Any]) -> None:

@@ -1,4 +1,4 @@
-"""Reading the `events` collection (rules.stores.eventlog owns it; reports only read it) for a run.
+"""Reading the `events` collection for a run, through its owner (rules.stores.eventlog's scan).
 
 Three reads, each bounded by an index of rules.stores.eventlog and streamed in batches:
 - `received_since`: which (eventId, day) an increment touches: events received since a time,
@@ -9,7 +9,7 @@ Three reads, each bounded by an index of rules.stores.eventlog and streamed in b
   `{project, eventId, timestamp range}` that each are one range of `project_event_timestamp`.
 
 No query sorts: each `events_of_days` answer is made of whole days, which is all that
-reports.partials needs, and unsorted reads stay linear on the in-memory store too.
+reports.analytics.partials needs, and unsorted reads stay linear on the in-memory store too.
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ from typing import Any
 
 from pymongo.database import Database
 
-from reports.frames import EVENT_PROJECTION
+from reports.analytics.frames import EVENT_PROJECTION
 from reports.windows import day_key
+from rules.stores.eventlog import EVENT_TIME_INDEX, RECEIVED_INDEX, EventLog
 
 BATCH_SIZE = 5_000
-# rules.stores.eventlog's indexes, by name.
-RECEIVED_INDEX = "project_received"
-EVENT_TIME_INDEX = "project_event_timestamp"
 _DAY_PROJECTION = {"_id": 0, "eventId": 1, "timestamp": 1}
 
 
@@ -46,25 +44,24 @@ def day_start(day: str) -> datetime:
 
 class EventSource:
     def __init__(self, db: Database[Any], batch_size: int = BATCH_SIZE) -> None:
-        self._events = db["events"]
+        self._events = EventLog(db)
         self._batch_size = batch_size
 
     def received_since(self, project: str, since: datetime) -> Iterator[tuple[str, str]]:
         """(eventId, day) of every event received at or after `since`."""
-        cursor = (
-            self._events.find({"project": project, "receivedAt": {"$gte": since}}, _DAY_PROJECTION)
-            .hint(RECEIVED_INDEX)
-            .batch_size(self._batch_size)
+        cursor = self._events.scan(
+            {"project": project, "receivedAt": {"$gte": since}},
+            _DAY_PROJECTION,
+            self._batch_size,
+            hint=RECEIVED_INDEX,
         )
         for doc in cursor:
             yield str(doc["eventId"]), day_key(doc["timestamp"])
 
     def days_of_project(self, project: str) -> Iterator[tuple[str, str]]:
         """(eventId, day) of every event of the project."""
-        cursor = (
-            self._events.find({"project": project}, _DAY_PROJECTION)
-            .hint(EVENT_TIME_INDEX)
-            .batch_size(self._batch_size)
+        cursor = self._events.scan(
+            {"project": project}, _DAY_PROJECTION, self._batch_size, hint=EVENT_TIME_INDEX
         )
         for doc in cursor:
             yield str(doc["eventId"]), day_key(doc["timestamp"])
@@ -87,7 +84,7 @@ class EventSource:
                 "timestamp": {"$gte": min(b[1] for b in bounds), "$lt": max(b[2] for b in bounds)},
                 "$or": clauses,
             }
-        yield from self._events.find(query, EVENT_PROJECTION).batch_size(self._batch_size)
+        yield from self._events.scan(query, EVENT_PROJECTION, self._batch_size)
 
     def events_between(
         self,
@@ -107,8 +104,8 @@ class EventSource:
             "eventId": {"$in": sorted(set(event_ids))},
             "timestamp": {"$gte": lo, "$lt": hi},
         }
-        yield from self._events.find(query, projection).batch_size(self._batch_size)
+        yield from self._events.scan(query, projection, self._batch_size)
 
     def projects(self) -> list[str]:
         """Every project with events (a DISTINCT_SCAN of an index's prefix on MongoDB)."""
-        return sorted(str(p) for p in self._events.distinct("project"))
+        return sorted(self._events.projects())

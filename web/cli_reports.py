@@ -15,7 +15,7 @@ from pymongo.database import Database
 
 from jobs.locks import run_locked, scheduler_id
 from jobs.reports import EXPORT_JOB, REPORT_JOB, export_reports, refresh_reports
-from reports.runner import RunStats
+from reports.analytics.runner import RunStats
 from web.context import app_state
 
 reports_cli = AppGroup("reports", help="Run analytics reports and exports now.")

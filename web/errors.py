@@ -29,9 +29,9 @@ from werkzeug.exceptions import HTTPException
 
 from core.errors import LaurelError
 from jobs.queue import QueueUnavailable
-from reports.exports import ExportNotFound, InvalidExportName
-from reports.insights import NoInsightData
-from reports.service import NoReportData
+from reports.analytics.exports import ExportNotFound, InvalidExportName
+from reports.analytics.service import NoReportData
+from reports.insights.service import NoInsightData
 from rules.errors import (
     DefinitionNotFound,
     EventNotFound,

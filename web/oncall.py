@@ -20,7 +20,7 @@ from rq import Queue
 from core import clock
 from core.clients import Clients
 from jobs.queue import QUEUE_NAME
-from reports.store import ReportStore
+from reports.analytics.store import ReportStore
 from rules.stores.outbox import Outbox
 from rules.stores.users import UserStore
 

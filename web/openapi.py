@@ -46,7 +46,7 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "challengeId": IDENTIFIER_PATH,
     "webhookId": IDENTIFIER_PATH,
     "userId": {"type": "string", "minLength": 1, "maxLength": 128},
-    # reports.exports.NAME, with the stamp's digits in their ranges.
+    # reports.analytics.exports.NAME, with the stamp's digits in their ranges.
     "name": {
         "type": "string",
         "pattern": "^[A-Za-z0-9_~-]+-"

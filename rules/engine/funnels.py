@@ -3,7 +3,7 @@
 entry.
 
 Stored like the other definitions (rules.stores.definitions, `funnel_definitions`); compiled here
-into a FunnelRule that reports.funnels walks. Validation reports every bad node by its path
+into a FunnelRule that reports.insights.funnels walks. Validation reports every bad node by its path
 (`steps[1].conditions.all[0].op`), as rules.engine.conditions does for a single condition.
 """
 

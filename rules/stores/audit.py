@@ -82,6 +82,10 @@ class AuditLog:
         )
         return [dict(entry) for entry in cursor]
 
+    def erase_user(self, project: str, user_id: str) -> int:
+        """Delete the user's entries (rules.usecases.erasure); how many there were."""
+        return self._entries.delete_many({"project": project, "userId": user_id}).deleted_count
+
 
 def write_pending_audit(db: Database[Any], pending: Mapping[str, Any]) -> None:
     """Write the audit entry a pending record carries, if any (idempotent)."""

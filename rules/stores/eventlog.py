@@ -16,6 +16,10 @@ from rules.engine.outcomes import outcome_to_document
 from rules.stores.storage import insert_missing
 
 HISTORY_INDEX = "project_user_timestamp"  # a user's events, newest first (rules.usecases.history)
+# The report runs' reads (reports.source): events of eventIds over a time range, and events
+# received since a time.
+EVENT_TIME_INDEX = "project_event_timestamp"
+RECEIVED_INDEX = "project_received"
 
 
 class EventLog:
@@ -37,10 +41,10 @@ class EventLog:
                 ),
                 IndexModel(
                     [("project", ASCENDING), ("eventId", ASCENDING), ("timestamp", ASCENDING)],
-                    name="project_event_timestamp",
+                    name=EVENT_TIME_INDEX,
                 ),
                 IndexModel(
-                    [("project", ASCENDING), ("receivedAt", ASCENDING)], name="project_received"
+                    [("project", ASCENDING), ("receivedAt", ASCENDING)], name=RECEIVED_INDEX
                 ),
             ],
         )
@@ -87,3 +91,30 @@ class EventLog:
             .sort([("timestamp", DESCENDING), ("_id", DESCENDING)])
             .hint(HISTORY_INDEX)
         )
+
+    def erase_user(self, project: str, user_id: str) -> int:
+        """Delete the user's events (rules.usecases.erasure); how many there were."""
+        return self._events.delete_many({"project": project, "userId": user_id}).deleted_count
+
+    def of_user(self, project: str, user_id: str, projection: Mapping[str, Any]) -> Cursor[Any]:
+        """Every event of the user, `projection`'s fields only, in no order (erasure's scan)."""
+        return self._events.find({"project": project, "userId": user_id}, projection)
+
+    def scan(
+        self,
+        query: Mapping[str, Any],
+        projection: Mapping[str, Any],
+        batch_size: int,
+        hint: str | None = None,
+    ) -> Cursor[Any]:
+        """The events matching `query`, `projection`'s fields only, in no order, fetched
+        `batch_size` at a time, along the index named `hint` when given (the report runs'
+        reads, reports.source: their queries follow RECEIVED_INDEX or EVENT_TIME_INDEX)."""
+        cursor = self._events.find(query, projection)
+        if hint is not None:
+            cursor = cursor.hint(hint)
+        return cursor.batch_size(batch_size)
+
+    def projects(self) -> list[str]:
+        """Every project with events, in no order (a DISTINCT_SCAN of an index's prefix)."""
+        return [str(project) for project in self._events.distinct("project")]

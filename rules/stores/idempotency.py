@@ -136,3 +136,10 @@ class IdempotencyStore:
             # Either a concurrent finisher of the same record won (same outcome), or the key
             # belongs to another request now: nothing of ours to write.
             pass
+
+    def erase_user(self, project: str, user_id: str) -> int:
+        """Delete the keys whose stored outcome concerns the user (rules.usecases.erasure):
+        keys live KEEP_FOR and are read by project, so this looks at one project's recent keys.
+        How many there were."""
+        keys = self._keys.delete_many({"project": project, "outcome.userId": user_id})
+        return keys.deleted_count

@@ -173,3 +173,7 @@ class Ledger:
                 hint=TOTALS_INDEX,
             )
         }
+
+    def erase_user(self, project: str, user_id: str) -> int:
+        """Delete the user's entries (rules.usecases.erasure); how many there were."""
+        return self._entries.delete_many({"project": project, "userId": user_id}).deleted_count

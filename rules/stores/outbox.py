@@ -229,6 +229,12 @@ class Outbox:
         )
         return count, None if oldest is None else oldest["createdAt"]
 
+    def erase_user(self, project: str, user_id: str) -> int:
+        """Delete the user's notifications, payloads included (rules.usecases.erasure); how many
+        there were."""
+        mine = {"project": project, "userId": user_id}
+        return self._notifications.delete_many(mine).deleted_count
+
 
 class Deliveries:
     """Owner of `deliveries`: one per (notification, webhook), with every attempt."""
@@ -339,3 +345,7 @@ class Deliveries:
             query["createdAt"] = {"$lt": before}
         cursor = self._deliveries.find(query, {"project": False}).sort("createdAt", DESCENDING)
         return [dict(document) for document in cursor.limit(limit)]
+
+    def erase_user(self, project: str, user_id: str) -> int:
+        """Delete the user's deliveries (rules.usecases.erasure); how many there were."""
+        return self._deliveries.delete_many({"project": project, "userId": user_id}).deleted_count

@@ -237,6 +237,22 @@ class UserStore:
         )
         return None if document is None else document["pendingSince"]
 
+    def erase_user(self, project: str, user_id: str) -> int:
+        """Delete the user's document (rules.usecases.erasure); how many there were."""
+        return self._users.delete_many({"project": project, "userId": user_id}).deleted_count
+
+    def projects(self) -> list[str]:
+        """Every project with users, sorted (rules.usecases.reconcile walks them)."""
+        return sorted(self._users.distinct("project"))
+
+    def balances(self, project: str) -> Iterator[tuple[str, int]]:
+        """(userId, balance) of every user of `project`, read in batches of 1,000."""
+        cursor = self._users.find(
+            {"project": project}, {"userId": 1, "points.balance": 1, "_id": 0}, batch_size=1000
+        )
+        for document in cursor:
+            yield document["userId"], (document.get("points") or {}).get("balance", 0)
+
 
 def _pushed(records: Sequence[Mapping[str, Any]]) -> Any:
     if len(records) == 1:

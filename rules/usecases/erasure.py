@@ -3,10 +3,11 @@
 The brief asks apps never to send personal data; some will (a userId that is an e-mail
 address, a name in metadata). Erasure removes, for one project and userId:
 
-- MongoDB, every collection holding documents keyed by the user (`USER_COLLECTIONS`, each with
-  a `project` + `userId` index): `users` first — it holds the pending outbox, so no finisher
-  can write the user's records again from it — then `events`, `ledger`, `audit`,
-  `notifications` (the webhook outbox, payloads included) and `deliveries` (the attempts);
+- MongoDB, every collection holding documents keyed by the user (`_user_stores`, each with a
+  `project` + `userId` index), each through its owner's `erase_user`: `users` first — it holds
+  the pending outbox, so no finisher can write the user's records again from it — then
+  `events`, `ledger`, `audit`, `notifications` (the webhook outbox, payloads included) and
+  `deliveries` (the attempts);
 - `idempotency_keys` whose stored response concerns the user (`outcome.userId`; keys live 24 h
   and are read by project, so this looks at one project's keys of the last day, not at all);
 - Redis: the user's entries on every leaderboard of the project, past periods included, and
@@ -33,18 +34,38 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 from pymongo.database import Database
 
 from rules.stores import boards
+from rules.stores.audit import AuditLog
 from rules.stores.boards import Redis
+from rules.stores.eventlog import EventLog
+from rules.stores.idempotency import IdempotencyStore
+from rules.stores.ledger import Ledger
+from rules.stores.outbox import Deliveries, Outbox
+from rules.stores.users import UserStore
 
-# Collections whose documents belong to one user, by `project` and `userId` (their owners:
-# rules.stores.users, rules.stores.eventlog, rules.stores.ledger, rules.stores.audit,
-# rules.stores.outbox twice).
-USER_COLLECTIONS = ("users", "events", "ledger", "audit", "notifications", "deliveries")
+
+class _UserEraser(Protocol):
+    def erase_user(self, project: str, user_id: str) -> int: ...
+
+
+def _user_stores(db: Database[Any]) -> list[tuple[str, _UserEraser]]:
+    """The owners of the collections whose documents belong to one user, in the order they are
+    erased, each by the name of its collection (the key of `Erased.documents`, which the API
+    reports)."""
+    return [
+        ("users", UserStore(db)),
+        ("events", EventLog(db)),
+        ("ledger", Ledger(db)),
+        ("audit", AuditLog(db)),
+        ("notifications", Outbox(db)),
+        ("deliveries", Deliveries(db)),
+        ("idempotency_keys", IdempotencyStore(db)),
+    ]
 
 
 @dataclass
@@ -92,19 +113,16 @@ def _aware(moment: datetime) -> datetime:
 
 def _erase_once(db: Database[Any], client: Redis | None, project: str, user_id: str) -> Erased:
     erased = Erased()
-    mine = {"project": project, "userId": user_id}
     projection = {"eventId": True, "timestamp": True, "receivedAt": True}
-    for event in db["events"].find(mine, projection):
+    for event in EventLog(db).of_user(project, user_id, projection):
         moment = event["timestamp"]
         day = (moment if moment.tzinfo is None else moment.astimezone(UTC)).strftime("%Y-%m-%d")
         erased.report_days.add((event["eventId"], day))
         received = _aware(event.get("receivedAt") or moment)
         if erased.first_received is None or received < erased.first_received:
             erased.first_received = received
-    for name in USER_COLLECTIONS:
-        erased.documents[name] = db[name].delete_many(mine).deleted_count
-    keys = db["idempotency_keys"].delete_many({"project": project, "outcome.userId": user_id})
-    erased.documents["idempotency_keys"] = keys.deleted_count
+    for name, store in _user_stores(db):
+        erased.documents[name] = store.erase_user(project, user_id)
     if client is not None:
         try:
             erased.leaderboard_keys = boards.erase_user(client, project, user_id)

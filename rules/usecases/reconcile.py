@@ -14,7 +14,7 @@ is the history support staff read, so it is the side that is trusted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -84,10 +84,10 @@ def verify_balances(
 ) -> Verification:
     """Check balance == Σ ledger for every user (of `project`, else of every project)."""
     result = Verification()
-    projects = [project] if project is not None else sorted(db["users"].distinct("project"))
+    projects = [project] if project is not None else UserStore(db).projects()
     for name in projects:
         totals = Ledger(db).totals_by_user(name)
-        for user_id, balance in _balances(db, name):
+        for user_id, balance in UserStore(db).balances(name):
             result.users_checked += 1
             if progress and result.users_checked % PROGRESS_EVERY == 0:
                 progress(f"checked {result.users_checked} users")
@@ -101,14 +101,6 @@ def verify_balances(
                 if drift is not None:
                     result.drifts.append(drift)
     return result
-
-
-def _balances(db: Database[Any], project: str) -> Iterator[tuple[str, int]]:
-    cursor = db["users"].find(
-        {"project": project}, {"userId": 1, "points.balance": 1, "_id": 0}, batch_size=1000
-    )
-    for document in cursor:
-        yield document["userId"], (document.get("points") or {}).get("balance", 0)
 
 
 def _confirm(

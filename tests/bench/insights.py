@@ -7,7 +7,7 @@ USERS users (default 20,000) over DAYS days (default 90), after a full report ru
 2. the time of each answer: breakdowns (30d and all), funnels (from the insight days'
    timelines, with and without a condition, and once from the raw events, to show both the
    cost and that the answers agree), retention by day and by week with a split. Each is timed
-   end to end through reports.insights, several times (the median is printed);
+   end to end through reports.insights.service, several times (the median is printed);
 3. the cost of an incremental run with NEW new events (default 10,000) on this store and, side
    by side, on a store of COMPARE events (default 100,000), in 3 rounds (medians), split into
    events, partials and insight documents, and compute, as tests.bench.reports prints it: the
@@ -32,9 +32,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from reports import insights
-from reports.insight_store import InsightStore
-from reports.runner import RunStats, run_project
+from reports.analytics.runner import RunStats, run_project
+from reports.insights import service as insights
+from reports.insights.store import InsightStore
 from reports.source import EventSource, day_start
 from rules.engine.funnels import FunnelRule
 from tests.bench.reports import NOW, PROJECT, compute, describe, events, insert, stored_store

@@ -28,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.inmemory import in_memory_database
+from reports.analytics.runner import RunStats, run_project
 from reports.indexes import ensure_indexes as ensure_report_indexes
-from reports.runner import RunStats, run_project
 from rules.stores.indexes import ensure_indexes
 
 PROJECT = "bench"

@@ -14,8 +14,8 @@ from core import clock
 from core.clients import Clients
 from jobs.locks import LOCK_TTL
 from jobs.queue import RedisQueue, queue_for, use_queue
-from reports.runner import run_project
-from reports.store import ReportStore
+from reports.analytics.runner import run_project
+from reports.analytics.store import ReportStore
 from reports.windows import day_key
 from tests.conftest import PROJECT
 from tests.support.waiting import wait_for

@@ -1,5 +1,5 @@
-"""Exports (DESIGN §8, reports.exports): files written atomically under EXPORT_DIR, listed and
-downloaded per project, pruned after EXPORT_RETENTION days, names that never leave the
+"""Exports (DESIGN §8, reports.analytics.exports): files written atomically under EXPORT_DIR, listed
+and downloaded per project, pruned after EXPORT_RETENTION days, names that never leave the
 project's directory."""
 
 from __future__ import annotations
@@ -21,9 +21,15 @@ from rq import SimpleWorker
 from core.clients import Clients
 from core.settings import Settings
 from jobs.queue import queue_for
-from reports import exports
-from reports.exports import export_name, export_project, list_exports, parquet_available, prune
-from reports.runner import run_project
+from reports.analytics import exports
+from reports.analytics.exports import (
+    export_name,
+    export_project,
+    list_exports,
+    parquet_available,
+    prune,
+)
+from reports.analytics.runner import run_project
 from tests.conftest import PROJECT
 from tests.support.waiting import wait_for
 

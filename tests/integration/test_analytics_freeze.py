@@ -13,13 +13,13 @@ from typing import Any
 import bson
 import pytest
 
-from reports import batch
+from reports.analytics import batch
+from reports.analytics.merge import REPORT_FIELD_LIMIT, TREND_MEAN_FIELDS
+from reports.analytics.partials import day_partials
+from reports.analytics.runner import build_report, run_project
+from reports.analytics.store import ReportStore
 from reports.bounds import DOCUMENT_BUDGET
-from reports.insights import breakdown_report
-from reports.merge import REPORT_FIELD_LIMIT, TREND_MEAN_FIELDS
-from reports.partials import day_partials
-from reports.runner import build_report, run_project
-from reports.store import ReportStore
+from reports.insights.service import breakdown_report
 from tests.conftest import PROJECT
 
 DAY_0 = datetime(2026, 3, 2, tzinfo=UTC)
@@ -149,7 +149,7 @@ def test_a_failing_day_is_isolated_logged_and_listed_while_the_run_goes_on(
     )
     now = moment + timedelta(days=1, hours=1)
 
-    with caplog.at_level(logging.ERROR, logger="reports.batch"):
+    with caplog.at_level(logging.ERROR, logger="reports.analytics.batch"):
         stats = run_project(db, PROJECT, now=now)
 
     assert stats.failures.count == 1

@@ -26,7 +26,7 @@ from jobs.reports import (
 )
 from jobs.runtime import running_with
 from jobs.scheduler import build_scheduler
-from reports.store import ReportStore
+from reports.analytics.store import ReportStore
 from tests.conftest import PROJECT
 
 

@@ -1,6 +1,6 @@
-"""The report run on the store (reports.runner): incremental runs equal a full recomputation,
-late events re-aggregate their day only, the overlap never counts twice, documents are
-BSON-clean, and events are read with a projection, in batches."""
+"""The report run on the store (reports.analytics.runner): incremental runs equal a full
+recomputation, late events re-aggregate their day only, the overlap never counts twice, documents
+are BSON-clean, and events are read with a projection, in batches."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from reports.frames import EVENT_PROJECTION
-from reports.partials import day_partials
-from reports.runner import build_report, forget_user, plan_batches, run_project
+from reports.analytics.frames import EVENT_PROJECTION
+from reports.analytics.partials import day_partials
+from reports.analytics.runner import build_report, forget_user, plan_batches, run_project
+from reports.analytics.store import ReportStore, without_store_fields
 from reports.source import DayRange
-from reports.store import ReportStore, without_store_fields
 from reports.windows import WINDOWS, day_key
 from rules.engine.evaluation import Event
 from rules.usecases.reconcile import sweep_pending

@@ -20,7 +20,7 @@ import rules
 from core.clients import Clients
 from core.errors import LaurelError
 from jobs.queue import QueueUnavailable, use_queue
-from reports.exports import export_name
+from reports.analytics.exports import export_name
 from rules.errors import RulesError
 from tests.conftest import PROJECT
 from web.errors import DOMAIN_ERRORS

@@ -15,7 +15,7 @@ import redis
 from core import clock
 from core.clients import Clients
 from jobs.maintenance import rebuild_leaderboards
-from reports.runner import run_project
+from reports.analytics.runner import run_project
 from rules.usecases.erasure import erase_user
 from tests.conftest import PROJECT
 from tests.support.waiting import TIMEOUT, wait_for

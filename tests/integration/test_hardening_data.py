@@ -14,8 +14,8 @@ from core import clock
 from core.settings import Settings
 from jobs.queue import use_queue
 from jobs.reports import run_exports
-from reports.exports import export_project, list_exports
-from reports.runner import run_project
+from reports.analytics.exports import export_project, list_exports
+from reports.analytics.runner import run_project
 from tests.conftest import PROJECT
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The insight documents (reports.insight_days, reports.insight_store): users' first times merge
+"""The insight documents (reports.insights.days, reports.insights.store): users' first times merge
 to the earliest and survive re-reading, an erasure removes the user from retention, days with
 more values than kept say their breakdown counts are approximate, and documents stay
 BSON-clean and within their encoded budget."""
@@ -11,13 +11,13 @@ from typing import Any
 import bson
 import numpy as np
 
+from reports.analytics.runner import forget_user, run_project
 from reports.bounds import DOCUMENT_BUDGET
-from reports.breakdown import breakdown
-from reports.hashes import user_hash
-from reports.insight_days import VALUE_LIMIT, insight_days
-from reports.insight_store import ANY_EVENT, InsightStore
-from reports.insights import retention_report
-from reports.runner import forget_user, run_project
+from reports.insights.breakdown import breakdown
+from reports.insights.days import VALUE_LIMIT, insight_days
+from reports.insights.hashes import user_hash
+from reports.insights.service import retention_report
+from reports.insights.store import ANY_EVENT, InsightStore
 from tests.conftest import PROJECT
 
 DAY_0 = datetime(2026, 4, 6, tzinfo=UTC)  # a Monday

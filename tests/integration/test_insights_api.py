@@ -19,8 +19,8 @@ import pytest
 from core import clock
 from core.clients import Clients
 from core.settings import Settings
-from reports.insights import funnel_report
-from reports.runner import run_project
+from reports.analytics.runner import run_project
+from reports.insights.service import funnel_report
 from rules.engine.funnels import FunnelRule
 from tests.conftest import TEST_SECRET
 from tests.integration import insight_oracle as oracle
@@ -339,7 +339,7 @@ def test_answers_follow_events_sent_through_the_api_with_utc_offsets(
 def test_funnels_from_the_stored_timelines_equal_those_from_the_raw_events(
     world: World, first: date, last: date, window_seconds: int, by: str | None
 ) -> None:
-    # The same funnels through both paths of reports.insights, conditions included.
+    # The same funnels through both paths of reports.insights.service, conditions included.
     funnel = FunnelRule.from_document({"steps": STEPS, "windowSeconds": window_seconds})
     answers = {
         read: funnel_report(

@@ -1,5 +1,5 @@
 """Retention over a day that had to drop its user hashes (more distinct users of one eventId
-on one UTC day than insight_days.USER_HASH_LIMIT): the answer says `approximate` for the
+on one UTC day than reports.insights.days.USER_HASH_LIMIT): the answer says `approximate` for the
 figures that day could change, and stays exact (with `approximate` empty) where no such day is
 involved. The cap is lowered for the test instead of storing half a million users."""
 
@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from core import clock
-from reports import insight_days
-from reports.insights import retention_report
-from reports.runner import run_project
+from reports.analytics.runner import run_project
+from reports.insights import days as insight_days
+from reports.insights.service import retention_report
 from tests.conftest import PROJECT
 
 NOW = datetime(2027, 3, 20, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from core import clock
-from reports.runner import run_project
+from reports.analytics.runner import run_project
 from tests.conftest import PROJECT
 
 Auth = Callable[..., dict[str, str]]

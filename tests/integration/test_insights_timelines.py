@@ -1,5 +1,5 @@
 """Funnels over days whose insight document had to shed its timeline's columns, or the whole
-timeline, to fit its size budget (reports.insight_days._fit): the answer is the raw events'
+timeline, to fit its size budget (reports.insights.days._fit): the answer is the raw events'
 one, exact, and a funnel that the remaining timeline can still answer keeps using it."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import pytest
 from bson import ObjectId
 
 from core import clock
-from reports import insight_days
+from reports.analytics.runner import run_project
 from reports.bounds import encoded_size
-from reports.insights import TimelinesCannotAnswer, funnel_report
-from reports.runner import run_project
-from reports.timelines import without_columns
+from reports.insights import days as insight_days
+from reports.insights.service import TimelinesCannotAnswer, funnel_report
+from reports.insights.timelines import without_columns
 from rules.engine.funnels import FunnelRule
 from tests.conftest import PROJECT
 

@@ -20,8 +20,8 @@ from core import clock
 from jobs.locks import LOCK_TTL
 from jobs.queue import queue_for
 from jobs.reports import EXPORT_JOB, REPORT_JOB, run_exports, run_reports
-from reports.exports import ExportNotFound, find_export, list_exports
-from reports.service import event_totals, metadata_report
+from reports.analytics.exports import ExportNotFound, find_export, list_exports
+from reports.analytics.service import event_totals, metadata_report
 from reports.windows import day_key
 from rules.usecases.population import population
 from web.auth import current_principal, require_scope

@@ -14,8 +14,8 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from core import clock
-from reports.insights import breakdown_report, funnel_report, retention_report
-from reports.store import ReportStore
+from reports.analytics.store import ReportStore
+from reports.insights.service import breakdown_report, funnel_report, retention_report
 from reports.windows import day_key
 from rules.stores.definitions import DefinitionStore
 from web.auth import current_principal, require_scope

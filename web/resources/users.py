@@ -23,8 +23,8 @@ from jobs.effects import effects_for
 from jobs.locks import LOCK_TTL
 from jobs.queue import QueueUnavailable, queue_for
 from jobs.reports import run_exports
-from reports.export_erasure import remove_exports_holding
-from reports.runner import forget_user
+from reports.analytics.export_erasure import remove_exports_holding
+from reports.analytics.runner import forget_user
 from rules.stores.eventlog import EventLog
 from rules.stores.idempotency import IdempotencyKey, fingerprint
 from rules.stores.ledger import Ledger

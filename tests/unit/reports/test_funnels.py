@@ -1,7 +1,7 @@
-"""The funnel walk (reports.funnels) against DESIGN §11: hand-made journeys with repeated and
-out-of-order steps and users who enter twice, and properties over random ones: users never
+"""The funnel walk (reports.insights.funnels) against DESIGN §11: hand-made journeys with repeated
+and out-of-order steps and users who enter twice, and properties over random ones: users never
 increase from one step to the next, every count equals a brute-force per-user walk, and the
-walk over stored timelines (reports.funnel_arrays) gives the same journeys as the walk over
+walk over stored timelines (reports.insights.funnel_arrays) gives the same journeys as the walk over
 events."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from bson import ObjectId
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports import funnel_arrays
-from reports.funnels import FunnelEvent, Journey, segments, step_figures, walk
-from reports.hashes import user_hash
-from reports.timelines import Columns, decode, timelines
+from reports.insights import funnel_arrays
+from reports.insights.funnels import FunnelEvent, Journey, segments, step_figures, walk
+from reports.insights.hashes import user_hash
+from reports.insights.timelines import Columns, decode, timelines
 from rules.engine.funnels import FunnelRule, FunnelStep
 
 HOUR = 3_600_000
@@ -35,7 +35,8 @@ def users_per_step(events: Sequence[FunnelEvent], funnel: FunnelRule, end: int =
 
 
 def test_events_of_one_moment_are_taken_in_the_order_given() -> None:
-    # The store hands them over ordered by record id (reports.insights): a tie has one answer.
+    # The store hands them over ordered by record id (reports.insights.service): a tie has one
+    # answer.
     funnel = rule({"eventId": "a"}, {"eventId": "a", "conditions": {"field": "x", "op": "exists"}})
     plain_first = [("u", HOUR, "a", {}), ("u", HOUR, "a", {"x": 1})]
     assert users_per_step(plain_first, funnel) == [1, 1]
@@ -242,7 +243,7 @@ def test_funnel_counts_match_a_brute_force_walk_and_never_increase(
         assert users[k] == sum(1 for times in expected.values() if len(times) > k)
 
 
-# --- the same walk over timelines (reports.funnel_arrays)
+# --- the same walk over timelines (reports.insights.funnel_arrays)
 
 
 def as_timelines(events: Sequence[FunnelEvent]) -> list[Columns]:

@@ -11,9 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.merge import PartialMismatch, window_report
-from reports.partials import CATEGORY_LIMIT, FIELD_LIMIT, SEGMENT_VALUE_LIMIT, day_partials
-from reports.uniques import USER_ID_LIMIT
+from reports.analytics.merge import PartialMismatch, window_report
+from reports.analytics.partials import (
+    CATEGORY_LIMIT,
+    FIELD_LIMIT,
+    SEGMENT_VALUE_LIMIT,
+    day_partials,
+)
+from reports.analytics.uniques import USER_ID_LIMIT
 from reports.windows import window_days
 from tests.unit.reports.factories import (
     DAY_0,

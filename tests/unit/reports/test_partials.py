@@ -11,15 +11,15 @@ from typing import Any
 import bson
 import numpy as np
 
-from reports.frames import read_events, value_kind
-from reports.partials import (
+from reports.analytics.frames import read_events, value_kind
+from reports.analytics.partials import (
     CATEGORY_LIMIT,
     FIELD_LIMIT,
     SEGMENT_FIELD_LIMIT,
     SEGMENT_VALUE_LIMIT,
     day_partials,
 )
-from reports.uniques import USER_ID_LIMIT
+from reports.analytics.uniques import USER_ID_LIMIT
 from tests.unit.reports.factories import (
     PROJECT,
     assert_bson_clean,

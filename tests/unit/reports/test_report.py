@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports.merge import event_summaries, window_report
-from reports.partials import day_partials
+from reports.analytics.merge import event_summaries, window_report
+from reports.analytics.partials import day_partials
 from reports.sketch import ALPHA
 from tests.unit.reports.factories import PROJECT, assert_bson_clean, day_of, record
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.uniques import USER_ID_LIMIT, count_users, day_users, estimate, registers_of
+from reports.analytics.uniques import USER_ID_LIMIT, count_users, day_users, estimate, registers_of
 
 
 def ids(start: int, stop: int) -> list[str]:

@@ -20,9 +20,9 @@ from typing import Any
 from pymongo.database import Database
 
 from core.errors import LaurelError
-from reports.merge import event_summaries
-from reports.runner import build_report
-from reports.store import ReportStore, without_store_fields
+from reports.analytics.merge import event_summaries
+from reports.analytics.runner import build_report
+from reports.analytics.store import ReportStore, without_store_fields
 from reports.windows import WINDOWS, UnknownWindow, day_key
 
 

@@ -1,6 +1,6 @@
 """Owner of the insight collections (DESIGN §11): `insight_days` and `user_firsts`.
 
-- `insight_days`: one insight day (reports.insight_days) per (project, eventId, UTC day), `_id`
+- `insight_days`: one insight day (reports.insights.days) per (project, eventId, UTC day), `_id`
   `"{project}/{eventId}/{day}"`, plus `runId` and `updatedAt`; replaced whole when the run
   recomputes its day, like the day partials. Breakdowns read the days of one eventId's window
   (index project_event_day, projected on the one field broken down); retention reads the
@@ -31,8 +31,8 @@ from bson.binary import Binary
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 
-from reports.hashes import EMPTY, Hashes, from_binary, to_binary
-from reports.store import Pair
+from reports.analytics.store import Pair
+from reports.insights.hashes import EMPTY, Hashes, from_binary, to_binary
 
 ANY_EVENT = "*"  # eventIds never hold '*'
 SHARD_BITS = 4
@@ -166,7 +166,7 @@ class InsightStore:
         self, project: str, event_ids: Iterable[str], first: str, last: str
     ) -> list[tuple[str, dict[str, Any] | None]]:
         """(eventId, timeline) of the insight days of `event_ids` from `first` to `last` (a
-        timeline is None when its day had to drop it: reports.insight_days._fit)."""
+        timeline is None when its day had to drop it: reports.insights.days._fit)."""
         query = {
             "project": project,
             "eventId": {"$in": sorted(set(event_ids))},

@@ -1,6 +1,6 @@
-"""One batch of a report run (reports.runner, step 2): the whole days it read become day
-partials (reports.partials), insight days (reports.insight_days) and users' first times
-(reports.insight_store), each day on its own.
+"""One batch of a report run (reports.analytics.runner, step 2): the whole days it read become day
+partials (reports.analytics.partials), insight days (reports.insights.days) and users' first times
+(reports.insights.store), each day on its own.
 
 A day that cannot be aggregated or stored (a bug, or an input no bound foresaw) must not stop
 the run: it is logged, recorded in the run's `failures` (visible in the run status), and left
@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reports.hashes import user_hash
-from reports.insight_days import insight_days
-from reports.insight_store import ANY_EVENT, InsightStore
-from reports.partials import day_partials
-from reports.store import Pair, ReportStore
-from reports.timelines import epoch_ms
+from reports.analytics.partials import day_partials
+from reports.analytics.store import Pair, ReportStore
+from reports.insights.days import insight_days
+from reports.insights.hashes import user_hash
+from reports.insights.store import ANY_EVENT, InsightStore
+from reports.insights.timelines import epoch_ms
 from reports.windows import day_key
 
 log = logging.getLogger(__name__)

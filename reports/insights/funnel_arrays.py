@@ -1,8 +1,9 @@
-"""The funnel walk of reports.funnels, over event timelines (reports.timelines) with numpy: the
-same journeys, one step at a time for all users at once instead of one user at a time.
+"""The funnel walk of reports.insights.funnels, over event timelines (reports.insights.timelines)
+with numpy: the same journeys, one step at a time for all users at once instead of one user at a
+time.
 
 The events (of the funnel's eventIds) are sorted by (user, timestamp, record id), the order
-in which reports.funnels walks a user's events. For each step, a boolean array says which
+in which reports.insights.funnels walks a user's events. For each step, a boolean array says which
 events match it (its eventId, and its conditions evaluated on the metadata rebuilt from the
 timeline's columns). Then, as DESIGN §11 words it:
 - entry: per user, the first event matching step 1 with a timestamp in [start, end];
@@ -24,9 +25,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reports.funnels import Journey
-from reports.insight_days import canonical
-from reports.timelines import Columns
+from reports.insights.days import canonical
+from reports.insights.funnels import Journey
+from reports.insights.timelines import Columns
 from rules.engine.funnels import FunnelStep
 
 Rows = npt.NDArray[np.int64]

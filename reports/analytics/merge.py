@@ -1,4 +1,4 @@
-"""Reports from day partials (reports.partials): the metadata report of one eventId over a
+"""Reports from day partials (reports.analytics.partials): the metadata report of one eventId over a
 window, and the per-eventId totals of GET /analytics/events (DESIGN §8).
 
 Merging is exact where the partials are: counts, sums, min, max, mean and std of a window equal
@@ -8,12 +8,12 @@ unless a day cut them (`truncated`). Reports are BSON-clean, like the partials.
 
 Report:
     {project, eventId, from, to, count, uniqueUsers, uniqueUsersExact, pointsAwarded,
-     totalPointsAwarded, fieldsTruncated, fields: {name: field report (reports.fields)},
+     totalPointsAwarded, fieldsTruncated, fields: {name: field report (reports.analytics.fields)},
      trend: [{day, count, uniqueUsers, pointsAwarded, totalPointsAwarded,
               means: {numeric field: mean or None}}],
-     segments: {field, values: [...]} (reports.segments)}
-`fieldsTruncated` is set when some day dropped fields over reports.partials.FIELD_LIMIT (such a
-field's missing count then includes that day's events), or when the window held more than
+     segments: {field, values: [...]} (reports.analytics.segments)}
+`fieldsTruncated` is set when some day dropped fields over reports.analytics.partials.FIELD_LIMIT
+(such a field's missing count then includes that day's events), or when the window held more than
 REPORT_FIELD_LIMIT fields: the report keeps those with the most values (ties by name). The
 trend's `means` cover the TREND_MEAN_FIELDS numeric fields with the most values.
 """
@@ -24,9 +24,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from reports.fields import field_report
-from reports.segments import numeric_fields, segment_report
-from reports.uniques import count_users
+from reports.analytics.fields import field_report
+from reports.analytics.segments import numeric_fields, segment_report
+from reports.analytics.uniques import count_users
 
 # Bounds that keep the report of a long window (all) storable whatever the field names:
 # dynamic names (a new one a day) would otherwise add a field report, and a mean to every

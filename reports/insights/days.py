@@ -1,7 +1,7 @@
 """Insight days: what one UTC day of one (project, eventId) contributes to the breakdowns and
 the retention of DESIGN §11. Recomputed whole from the day's events by the report runs, next
-to the day's partial (reports.partials), so a breakdown or a retention reads one small document
-per day of its range and never an event.
+to the day's partial (reports.analytics.partials), so a breakdown or a retention reads one small
+document per day of its range and never an event.
 
 Shape (`version` 1):
     {version, project, eventId, day, count, userCount, users: Binary | None,
@@ -10,9 +10,9 @@ Shape (`version` 1):
                    distinct, otherCount, truncated}},
      droppedFields, usersDropped, sketchesDropped, timeline}
 
-- `users`: the day's distinct users as sorted 64-bit hashes (reports.hashes), or None above
+- `users`: the day's distinct users as sorted 64-bit hashes (reports.insights.hashes), or None above
   USER_HASH_LIMIT (4 MiB), when `usersDropped` is set; `userCount` stays exact.
-- `numbers`: per numeric field of the day, reports.partials.numeric_document plus `sketch`
+- `numbers`: per numeric field of the day, reports.analytics.partials.numeric_document plus `sketch`
   (reports.sketch, packed into Binary by `pack_sketch`): the figures of the events where the
   field holds a number.
 - `fields`: per metadata field `by` (the FIELD_LIMIT fields with the most non-null values, as
@@ -23,7 +23,7 @@ Shape (`version` 1):
   kept (ties by value, see `value_order`); the rest are counted in `otherCount` and make
   `truncated` true.
 
-- `timeline`: the day's events as columns (reports.timelines), what funnels walk.
+- `timeline`: the day's events as columns (reports.insights.timelines), what funnels walk.
 
 Bounded by encoded size, not by counts alone (reports.bounds): a document whose BSON passes
 DOCUMENT_BUDGET first drops the timeline's metadata columns, then the timeline (funnels over
@@ -44,13 +44,13 @@ import numpy as np
 import pandas as pd
 from bson.binary import Binary
 
-from reports import aggregates
+from reports.analytics import aggregates
+from reports.analytics.frames import BOOLEAN, NULL, NUMERIC, STRING, value_kind
+from reports.analytics.partials import FIELD_LIMIT, numeric_document
 from reports.bounds import DOCUMENT_BUDGET, encoded_size
-from reports.frames import BOOLEAN, NULL, NUMERIC, STRING, value_kind
-from reports.hashes import to_binary, user_hash
-from reports.partials import FIELD_LIMIT, numeric_document
+from reports.insights.hashes import to_binary, user_hash
+from reports.insights.timelines import timelines, without_columns
 from reports.sketch import QuantileSketch
-from reports.timelines import timelines, without_columns
 from reports.windows import day_key
 from rules.engine.conditions import METADATA_KEY
 

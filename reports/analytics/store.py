@@ -1,14 +1,14 @@
 """Owner of the analytics collections: `report_partials`, `reports` and `report_watermarks`.
 
-- `report_partials`: one day partial (reports.partials) per (project, eventId, UTC day), `_id`
-  `"{project}/{eventId}/{day}"` (ids never hold '/'), plus `runId` and `updatedAt` of the run
+- `report_partials`: one day partial (reports.analytics.partials) per (project, eventId, UTC day),
+  `_id` `"{project}/{eventId}/{day}"` (ids never hold '/'), plus `runId` and `updatedAt` of the run
   that last recomputed it. A recomputed day replaces its document whole.
-- `reports`: the metadata report (reports.merge.window_report) of each (project, eventId,
+- `reports`: the metadata report (reports.analytics.merge.window_report) of each (project, eventId,
   window), `_id` `"{project}/{eventId}/{window}"`, plus `window`, `runId` and `generatedAt`.
   Its `to` is the day it was built for: a report built on an earlier day is stale (a 7d
   window slides every day) and is rebuilt from the partials, by the next run or on read.
 - `report_watermarks`: per project (`_id`), the `receivedAt` time up to which events have been
-  aggregated (reports.runner), with the summary of the run that set it.
+  aggregated (reports.analytics.runner), with the summary of the run that set it.
 
 Every document is BSON-clean (the partials and reports are, by construction of the pure layer;
 this module adds strings and datetimes only).

@@ -14,9 +14,9 @@ for step 1; 0 when the denominator is 0), and medianSecondsFromPrevious over the
 reached step k (the mean of the two middle values for an even count; null for step 1 or no
 user). Segments split the same figures by a metadata field of the entering event.
 
-This walk over the raw events is the reference: reports.insights answers from the timelines
-the report runs store (reports.funnel_arrays, the same rules over columns) and falls back to
-this walk when a timeline cannot answer exactly; the tests compare the two. Its read is
+This walk over the raw events is the reference: reports.insights.service answers from the timelines
+the report runs store (reports.insights.funnel_arrays, the same rules over columns) and falls back
+to this walk when a timeline cannot answer exactly; the tests compare the two. Its read is
 bounded by the question, not by history: the funnel's eventIds over [start, end + window],
 along the events index project_event_timestamp (reports.source).
 """
@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reports.insight_days import canonical, value_order
+from reports.insights.days import canonical, value_order
 from rules.engine.funnels import FunnelStep
 
 # One event: (userId, epoch ms, eventId, metadata)
@@ -131,7 +131,7 @@ def segments(
     journeys: Sequence[Journey], steps: Sequence[FunnelStep], by: str
 ) -> list[dict[str, Any]]:
     """[{value, steps}] by the entering event's `by` (absent or null: value null), most
-    entered users first, ties by value (reports.insight_days.value_order)."""
+    entered users first, ties by value (reports.insights.days.value_order)."""
     groups: dict[tuple[int, Any], list[Journey]] = defaultdict(list)
     for journey in journeys:
         groups[value_order(canonical(journey.entry_metadata.get(by)))].append(journey)

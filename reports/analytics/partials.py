@@ -1,15 +1,15 @@
 """Day partials: what one UTC day of one (project, eventId) contributes to every report.
 
 A partial is recomputed whole from that day's events (a late event re-aggregates its day) and
-reports merge partials (reports.merge), so a run costs in proportion to the days that changed.
-Partials are plain BSON-clean documents: str-keyed dicts (keys are field names, which are
+reports merge partials (reports.analytics.merge), so a run costs in proportion to the days that
+changed. Partials are plain BSON-clean documents: str-keyed dicts (keys are field names, which are
 [A-Za-z0-9_]), lists, str, int, float, bool and None; categorical values are list items, never
 keys. Every part is bounded, and the whole partial by its encoded size (reports.bounds): a
 partial whose BSON passes DOCUMENT_BUDGET keeps fewer categorical and segment values (halving;
 cut counts go to `otherCount`, `truncated` says so), then its users as a sketch. (Counts alone
 did not bound it: 20 fields of 1,000 distinct 256-character CJK values are 15 MB of UTF-8.)
 
-- users: sorted distinct ids up to 10,000, else a HyperLogLog sketch (reports.uniques);
+- users: sorted distinct ids up to 10,000, else a HyperLogLog sketch (reports.analytics.uniques);
 - fields: the FIELD_LIMIT fields with the most non-null values; `droppedFields` counts the rest;
 - categorical values: the CATEGORY_LIMIT most frequent (ties by value), the rest summed in
   `otherCount`, with `truncated` set when any was cut;
@@ -38,11 +38,11 @@ from typing import Any
 
 import pandas as pd
 
-from reports import aggregates
+from reports.analytics import aggregates
+from reports.analytics.frames import DAY_KEYS, KINDS, EventFrames, read_events
+from reports.analytics.uniques import day_users, registers_of
 from reports.bounds import DOCUMENT_BUDGET, DocumentTooLarge, clamp_int, encoded_size
-from reports.frames import DAY_KEYS, KINDS, EventFrames, read_events
 from reports.sketch import QuantileSketch
-from reports.uniques import day_users, registers_of
 
 PARTIAL_VERSION = 1
 FIELD_LIMIT = 20

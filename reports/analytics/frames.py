@@ -19,7 +19,7 @@ from rules.engine.conditions import METADATA_KEY
 
 # What to ask MongoDB for: the rest of an event record is not read.
 EVENT_PROJECTION: dict[str, int] = {
-    "_id": 1,  # the funnels' tie-break (reports.timelines)
+    "_id": 1,  # the funnels' tie-break (reports.insights.timelines)
     "project": 1,
     "eventId": 1,
     "userId": 1,

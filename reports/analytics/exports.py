@@ -10,7 +10,7 @@ never part of an id, so two projects never share a slug, and a slug never holds 
   starting with = + - @, a tab or a CR is written behind a `'`, so no spreadsheet runs it;
 - `.parquet`: the same table, typed, when pyarrow is installed (`pip install laurel[parquet]`);
 - `.json`: `{project, generatedAt, from, to, reports: [{eventId, windows: {7d, 30d, all}}],
-  daily: [rows]}` with the metadata reports (reports.merge) ending on the export's day.
+  daily: [rows]}` with the metadata reports (reports.analytics.merge) ending on the export's day.
 
 Writes go to a temporary file in the same directory (`.tmp-…`, never listed), flushed to disk,
 then renamed over the final name (`os.replace`), so a reader sees a whole file or none. Names
@@ -39,9 +39,9 @@ from pymongo.database import Database
 
 from core import clock
 from core.errors import LaurelError
-from reports.fields import field_report
-from reports.runner import build_report
-from reports.store import ReportStore
+from reports.analytics.fields import field_report
+from reports.analytics.runner import build_report
+from reports.analytics.store import ReportStore
 from reports.windows import WINDOWS, day_key
 
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"

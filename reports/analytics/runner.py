@@ -23,11 +23,11 @@ that no longer hold events (those neither it nor a run started after it wrote). 
 fails part-way (the store unreachable) leaves its watermark where it was: the next run redoes
 its work, and since every step replaces documents, doing it twice is harmless. A failure of
 one (eventId, day) or of one eventId's reports is not such a failure: it is logged and listed
-in the run's summary (`failures`, reports.batch), the rest of the run completes and the
+in the run's summary (`failures`, reports.analytics.batch), the rest of the run completes and the
 watermark moves, so no single input can hold a project's analytics back for good.
 
 Each batch also writes the insight days and users' first times of DESIGN §11
-(reports.insight_days, reports.insight_store), from the same records.
+(reports.insights.days, reports.insights.store), from the same records.
 
 What it costs: step 1 reads the new events (and, while a record stays pending, every event
 received since it, again); step 2 reads the days they touch whole (the new events plus the
@@ -53,12 +53,12 @@ from typing import Any
 from pymongo.database import Database
 
 from core import clock
-from reports.batch import Failures, aggregate_batch
-from reports.hashes import user_hash
-from reports.insight_store import InsightStore
-from reports.merge import window_report
+from reports.analytics.batch import Failures, aggregate_batch
+from reports.analytics.merge import window_report
+from reports.analytics.store import Pair, ReportStore
+from reports.insights.hashes import user_hash
+from reports.insights.store import InsightStore
 from reports.source import BATCH_SIZE, DayRange, EventSource
-from reports.store import Pair, ReportStore
 from reports.windows import WINDOWS, day_key, window_days
 from rules.stores.users import UserStore
 

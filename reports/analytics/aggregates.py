@@ -1,6 +1,6 @@
-"""Vectorised groupbys over the long `values` frame (reports.frames): the statistics a day
+"""Vectorised groupbys over the long `values` frame (reports.analytics.frames): the statistics a day
 partial keeps per field, per categorical value and per segment. Each returns a plain frame with
-the group columns first; reports.partials turns them into documents.
+the group columns first; reports.analytics.partials turns them into documents.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reports.frames import BOOLEAN, NUMERIC, STRING
+from reports.analytics.frames import BOOLEAN, NUMERIC, STRING
 from reports.sketch import MIN_MAGNITUDE, bucket_keys
 
 

@@ -1,15 +1,15 @@
 """Breakdowns (DESIGN §11): one metadata field's values over a window, with their count, unique
 users and the figures of a numeric field, merged from the window's insight days
-(reports.insight_days): one document per day, never an event.
+(reports.insights.days): one document per day, never an event.
 
 What is exact and what is not (`approximate` names the figures that are not):
 - the window's event count, and so `count` of every item and `otherCount`, unless some day
-  could not list all of its values for `by` (more than insight_days.VALUE_LIMIT values, or
+  could not list all of its values for `by` (more than reports.insights.days.VALUE_LIMIT values, or
   cut to fit its size budget, or `by` was among a day's dropped fields): items' counts are
   then lower bounds and `otherCount` absorbs the rest ("count", "otherCount"), and their users
   and figures cover the days that listed them ("uniqueUsers", "stats");
-- `uniqueUsers`: the union of the days' user hashes (reports.hashes), exact unless a day had
-  to drop them ("uniqueUsers");
+- `uniqueUsers`: the union of the days' user hashes (reports.insights.hashes), exact unless a day
+  had to drop them ("uniqueUsers");
 - stats: count, min, max exact; mean to float rounding; p50 and p90 from the merged quantile
   sketches (within 1 % of the value at their rank, reports.sketch): always listed.
 """
@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports.fields import sharpen
-from reports.hashes import Hashes, from_binary, union
-from reports.insight_days import merge_packed, value_order
+from reports.analytics.fields import sharpen
+from reports.insights.days import merge_packed, value_order
+from reports.insights.hashes import Hashes, from_binary, union
 from reports.moments import Moments, merge_moments
 
 STAT_QUANTILES = {"p50": 0.5, "p90": 0.9}
@@ -36,6 +36,18 @@ class _Item:
     users_missing: bool = False
     numbers: list[Mapping[str, Any]] = field(default_factory=list)
     sketches_missing: bool = False
+
+    def add(self, entry: Mapping[str, Any], numeric_field: str | None) -> None:
+        """Count one day's entry of this value: its events, users and numbers."""
+        self.count += entry["count"]
+        if entry["users"] is None:
+            self.users_missing = True
+        else:
+            self.users.append(from_binary(entry["users"]))
+        if numeric_field is not None and numeric_field in entry["numbers"]:
+            numbers = entry["numbers"][numeric_field]
+            self.numbers.append(numbers)
+            self.sketches_missing = self.sketches_missing or numbers["sketch"] is None
 
 
 def breakdown(
@@ -67,26 +79,8 @@ def breakdown(
             incomplete_days += bool(listing["truncated"])
         for entry in entries:
             item = items.setdefault(value_order(entry["value"]), _Item(entry["value"]))
-            item.count += entry["count"]
-            if entry["users"] is None:
-                item.users_missing = True
-            else:
-                item.users.append(from_binary(entry["users"]))
-            if numeric_field is not None and numeric_field in entry["numbers"]:
-                numbers = entry["numbers"][numeric_field]
-                item.numbers.append(numbers)
-                item.sketches_missing = item.sketches_missing or numbers["sketch"] is None
+            item.add(entry, numeric_field)
     ranked = sorted(items.values(), key=lambda i: (-i.count, value_order(i.value)))[:limit]
-    incomplete = incomplete_days > 0
-    approximate = []
-    if incomplete:
-        approximate += ["count", "otherCount"]
-    if incomplete or any(item.users_missing for item in ranked):
-        approximate.append("uniqueUsers")
-    if numeric_field is not None:
-        if incomplete:
-            approximate.append("stats")
-        approximate += list(STAT_QUANTILES)
     return {
         "items": [
             {
@@ -98,8 +92,23 @@ def breakdown(
             for item in ranked
         ],
         "otherCount": total - sum(item.count for item in ranked),
-        "approximate": approximate,
+        "approximate": _approximate(incomplete_days > 0, ranked, numeric_field),
     }
+
+
+def _approximate(incomplete: bool, ranked: Sequence[_Item], numeric_field: str | None) -> list[str]:
+    """The figures of a breakdown that are not exact (module docstring): `incomplete` when some
+    day could not list all of its values of `by`."""
+    approximate = []
+    if incomplete:
+        approximate += ["count", "otherCount"]
+    if incomplete or any(item.users_missing for item in ranked):
+        approximate.append("uniqueUsers")
+    if numeric_field is not None:
+        if incomplete:
+            approximate.append("stats")
+        approximate += list(STAT_QUANTILES)
+    return approximate
 
 
 def numeric_stats(days: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""One metadata field over a window: its day documents (reports.partials) merged into the report
-of DESIGN §8.
+"""One metadata field over a window: its day documents (reports.analytics.partials) merged into the
+report of DESIGN §8.
 
 `type` is numeric, categorical (strings), boolean, `mixed` when values of more than one of those
 kinds were seen, or `empty` when the field only ever held null. Every field report has `count`
@@ -12,8 +12,9 @@ mixed field also carries one sub-report per kind it holds (`numeric`, `categoric
   max(1, ceil(q n)), alpha = 1 %; reports.sketch), clamped to [min, max], and exact for a field
   of integers below 50 in magnitude; and `histogram` {edges, counts}.
 - categorical: distinct, top (TOP_VALUES by count, then value), otherCount = count - top, and
-  `truncated` when some day cut its values at reports.partials.CATEGORY_LIMIT: distinct and the
-  top counts are then lower bounds (otherCount absorbs the difference, so totals stay exact).
+  `truncated` when some day cut its values at reports.analytics.partials.CATEGORY_LIMIT: distinct
+  and the top counts are then lower bounds (otherCount absorbs the difference, so totals stay
+  exact).
 - boolean: trueCount, falseCount.
 
 Histogram: HISTOGRAM_BINS equal bins from min to max (numpy.histogram's convention: each bin
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from reports.frames import BOOLEAN, NUMERIC, STRING
+from reports.analytics.frames import BOOLEAN, NUMERIC, STRING
 from reports.moments import Moments, merge_moments
 from reports.sketch import QuantileSketch
 

@@ -5,10 +5,10 @@ Where each answer comes from, and what it costs (docs/insights.md has the whole 
   on the field broken down and the numeric field): cost follows the days of the window and
   the values kept per day, never the events;
 - funnel: the timelines of the insight days of the funnel's eventIds over [from, to + window]
-  (reports.timelines: each day's events as columns, with their metadata), walked with numpy
-  (reports.funnel_arrays); when a day's timeline cannot answer exactly (its columns were
+  (reports.insights.timelines: each day's events as columns, with their metadata), walked with numpy
+  (reports.insights.funnel_arrays); when a day's timeline cannot answer exactly (its columns were
   dropped to fit, or a record id or value it cannot hold), the raw events of that range,
-  along the events index (reports.funnels): exact either way, for any conditions;
+  along the events index (reports.insights.funnels): exact either way, for any conditions;
 - retention: users' first times (16 documents per eventId) and the user hashes of the insight
   days of the cohorts' span: cost follows users and days, never the events.
 
@@ -25,13 +25,13 @@ from pymongo.database import Database
 
 from core import clock
 from core.errors import LaurelError
-from reports import funnel_arrays
-from reports.breakdown import breakdown
-from reports.funnels import FunnelEvent, Journey, segments, step_figures, walk
-from reports.insight_store import ANY_EVENT, InsightStore
-from reports.retention import Period, days_read, retention, span, users_by_day
+from reports.insights import funnel_arrays
+from reports.insights.breakdown import breakdown
+from reports.insights.funnels import FunnelEvent, Journey, segments, step_figures, walk
+from reports.insights.retention import Period, days_read, retention, span, users_by_day
+from reports.insights.store import ANY_EVENT, InsightStore
+from reports.insights.timelines import decode, epoch_ms
 from reports.source import EventSource, day_start
-from reports.timelines import decode, epoch_ms
 from reports.windows import WINDOWS, UnknownWindow, day_key, window_bounds
 from rules.engine.funnels import FunnelRule
 
@@ -121,7 +121,7 @@ def _timeline_journeys(
     by: str | None,
 ) -> list[Journey] | None:
     """The journeys from the timelines of the days from `start` to `end` + the window, or
-    None when one of them cannot answer exactly (reports.funnel_arrays)."""
+    None when one of them cannot answer exactly (reports.insights.funnel_arrays)."""
     window_ms = funnel.window_seconds * 1000
     latest = end - timedelta(milliseconds=1) + timedelta(milliseconds=window_ms)
     stored = InsightStore(db).timelines(

@@ -1,5 +1,5 @@
-"""Retention (DESIGN §11), from users' first times (reports.insight_store) and the users of
-each day (reports.insight_days), as sets of user hashes (reports.hashes).
+"""Retention (DESIGN §11), from users' first times (reports.insights.store) and the users of
+each day (reports.insights.days), as sets of user hashes (reports.insights.hashes).
 
 Periods are UTC days, or ISO weeks (Monday to Sunday); a period is named by its first day.
 Cohorts are the periods whose first day lies in [first, last], ascending, without the empty
@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from reports.hashes import EMPTY, Hashes, from_binary, union
+from reports.insights.hashes import EMPTY, Hashes, from_binary, union
 
 Period = Literal["day", "week"]
 MS_PER_DAY = 86_400_000
@@ -153,7 +153,7 @@ def users_by_day(
 ) -> tuple[dict[int, Hashes], bool]:
     """The union of the users of each day (by epoch day) over the given insight days, and
     whether one of the days `read` (default: all) had dropped its users
-    (reports.insight_days.USER_HASH_LIMIT)."""
+    (reports.insights.days.USER_HASH_LIMIT)."""
     parts: dict[int, list[Hashes]] = defaultdict(list)
     dropped = False
     for doc in user_days:

@@ -1,12 +1,13 @@
 """Event timelines: the events of one (project, eventId, UTC day) as columns, kept in the day's
-insight document (reports.insight_days, field `timeline`) so that a funnel walks them
-(reports.funnel_arrays) instead of reading the raw events.
+insight document (reports.insights.days, field `timeline`) so that a funnel walks them
+(reports.insights.funnel_arrays) instead of reading the raw events.
 
 Shape (`version` 1), one entry per event of the day, in no particular order:
     {version, count, hashes: Binary, ms: Binary, ids: Binary | None,
      columns: Binary, complete: bool}
 
-- `hashes`: the user's 64-bit hash (reports.hashes), little-endian uint64, 8 bytes an event;
+- `hashes`: the user's 64-bit hash (reports.insights.hashes), little-endian uint64, 8 bytes an
+  event;
 - `ms`: the timestamp in epoch milliseconds, little-endian int64;
 - `ids`: the record id's 12 bytes (an ObjectId, whose byte order is the order of its hex
   text): the funnel's tie-break between events of one millisecond, as on the raw events.
@@ -22,7 +23,7 @@ Shape (`version` 1), one entry per event of the day, in no particular order:
 `complete` says that the columns hold every field of every event exactly; it is false when a
 field held something a column cannot keep (a value that is not a JSON scalar, an integer
 beyond int64, a field name the API refuses), when a record id is not an ObjectId, or when the
-columns were dropped to fit the document's size budget (reports.insight_days._fit). A funnel
+columns were dropped to fit the document's size budget (reports.insights.days._fit). A funnel
 whose range meets a timeline that cannot answer it reads the raw events instead, so funnel
 answers stay exact whatever the data.
 
@@ -46,7 +47,7 @@ from bson import ObjectId
 from bson.binary import Binary
 
 from reports.bounds import INT64_MAX, INT64_MIN
-from reports.hashes import user_hash
+from reports.insights.hashes import user_hash
 from reports.windows import day_key
 from rules.engine.conditions import METADATA_KEY
 

@@ -1,8 +1,8 @@
 """Exports written before a user's erasure: removed when they hold the user's days.
 
-An export's rows are per-day aggregates (reports.exports), but a day's aggregate counted the
-user (uniqueUsers) and may name their metadata values (topValue, and the JSON export's top
-lists). Once the user is erased and their days recomputed (reports.runner.forget_user), an
+An export's rows are per-day aggregates (reports.analytics.exports), but a day's aggregate counted
+the user (uniqueUsers) and may name their metadata values (topValue, and the JSON export's top
+lists). Once the user is erased and their days recomputed (reports.analytics.runner.forget_user), an
 export set (the CSV, JSON and Parquet files of one moment) that has a row for one of the
 erased (eventId, day) pairs is deleted whole; the caller queues a new export, written from
 the recomputed days. Export sets without those days are kept as they are.
@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from reports.exports import FORMULA_STARTS, ExportFile, list_exports
+from reports.analytics.exports import FORMULA_STARTS, ExportFile, list_exports
 
 Pair = tuple[str, str]  # (eventId, UTC day "YYYY-MM-DD")
 
@@ -83,7 +83,7 @@ def _csv_rows(export: ExportFile) -> list[dict[str, Any]]:
 
 
 def _uninert(value: str) -> str:
-    """The text before reports.exports put `'` before a formula-like start."""
+    """The text before reports.analytics.exports put `'` before a formula-like start."""
     if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
         return value[1:]
     return value
