@@ -99,23 +99,6 @@ def redis_client() -> Iterator[redis.Redis]:
     client.close()
 
 
-@pytest.fixture(autouse=True)
-def no_background_jobs_after_the_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Close every in-process job queue a test created once it ends, so that no delivery or
-    retry of one test runs (and counts in the process-wide metrics) during a later one."""
-    created: list[InProcessQueue] = []
-    original = InProcessQueue.__init__
-
-    def tracked(queue: InProcessQueue, *args: Any, **kwargs: Any) -> None:
-        original(queue, *args, **kwargs)
-        created.append(queue)
-
-    monkeypatch.setattr(InProcessQueue, "__init__", tracked)
-    yield
-    for queue in created:
-        queue.close()
-
-
 @pytest.fixture
 def settings() -> Settings:
     return Settings(
@@ -127,10 +110,15 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def clients(settings: Settings, redis_client: redis.Redis) -> Clients:
+def clients(settings: Settings, redis_client: redis.Redis) -> Iterator[Clients]:
     clients = Clients(settings)
     clients.__dict__["redis"] = redis_client  # the flushed client, not a new connection
-    return clients
+    yield clients
+    # No delivery or retry of this test may run (and count in the process-wide metrics)
+    # during a later one.
+    queue = clients.__dict__.get("_job_queue")
+    if isinstance(queue, InProcessQueue):
+        queue.close()
 
 
 @pytest.fixture
