@@ -1,4 +1,4 @@
-"""Settings read from the environment (DESIGN §9): the one place that reads os.environ."""
+"""Settings read from the environment (docs/api.md#running): the one place that reads os.environ."""
 
 from __future__ import annotations
 

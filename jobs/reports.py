@@ -1,5 +1,5 @@
-"""Report runs and exports (DESIGN §8, reports.analytics.runner and reports.analytics.exports) as
-jobs.
+"""Report runs and exports (docs/architecture.md#analytics-and-insights, reports.analytics.runner
+and reports.analytics.exports) as jobs.
 
 - `refresh_reports(db)` and `export_reports(db, settings)`: what the scheduler runs, every
   REPORT_INTERVAL seconds and on EXPORT_CRON, through jobs.locks.run_locked (lock names

@@ -1,4 +1,5 @@
-"""Webhook delivery (DESIGN §7): dispatch notifications from the outbox, deliver them signed.
+"""Webhook delivery (docs/architecture.md#side-effects-and-jobs): dispatch notifications from the
+outbox, deliver them signed.
 
 - `dispatch_effect(clients)` is the rules.usecases.record effect that dispatches a record's
   notifications right after they reach the outbox; `sweep_notifications` (scheduled) dispatches

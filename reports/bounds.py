@@ -1,6 +1,6 @@
-"""Bounds that keep every stored analytics document storable (DESIGN §8 runs must never stop
-on one input): MongoDB refuses a document whose BSON encoding passes 16 MiB, and BSON holds
-integers of 64 bits only.
+"""Bounds that keep every stored analytics document storable, since a report run must never
+stop on one input (docs/architecture.md#analytics-and-insights): MongoDB refuses a document
+whose BSON encoding passes 16 MiB, and BSON holds integers of 64 bits only.
 
 - Sizes are measured as what MongoDB measures, `len(bson.encode(doc))`: characters are not
   bytes (a 256-character CJK value is 768 bytes of UTF-8, an emoji 4 bytes a character).

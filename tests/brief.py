@@ -1,4 +1,5 @@
-"""The product brief's examples and the response shape of DESIGN §4, shared by the tests."""
+"""The product brief's examples and the response shape of docs/api.md#post-event, shared by the
+tests."""
 
 from __future__ import annotations
 

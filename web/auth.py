@@ -1,4 +1,4 @@
-"""Bearer JWT authentication and scopes (DESIGN §2).
+"""Bearer JWT authentication and scopes (docs/api.md#auth-and-tenancy).
 
 HS256 only (the algorithm is pinned, so `alg: none` or RS/HS confusion cannot pass); `exp` and
 `iat` are required; the `kid` header picks a key of JWT_KEYS. The `project` claim is the tenant

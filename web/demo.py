@@ -1,4 +1,4 @@
-"""The demo project of DESIGN §9, seeded in the embedded default and by `make run`."""
+"""The demo project of docs/api.md#running, seeded in the embedded default and by `make run`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Scheduled exports of a project's analytics (DESIGN §8): files under EXPORT_DIR, written
-atomically, listed and served by name, pruned after EXPORT_RETENTION days.
+"""Scheduled exports of a project's analytics (docs/architecture.md#analytics-and-insights): files
+under EXPORT_DIR, written atomically, listed and served by name, pruned after EXPORT_RETENTION days.
 
 Files: `EXPORT_DIR/{slug}/{slug}-{YYYYMMDDTHHMMSSZ}.{csv,json,parquet}`, the time being the
 export's (UTC). `slug` is the project id with '.' and ':' written as '~2E' and '~3A' ('~' is

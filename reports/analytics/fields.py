@@ -1,5 +1,5 @@
 """One metadata field over a window: its day documents (reports.analytics.partials) merged into the
-report of DESIGN §8.
+report of docs/architecture.md#analytics-and-insights.
 
 `type` is numeric, categorical (strings), boolean, `mixed` when values of more than one of those
 kinds were seen, or `empty` when the field only ever held null. Every field report has `count`

@@ -1,5 +1,6 @@
 """Reports from day partials (reports.analytics.partials): the metadata report of one eventId over a
-window, and the per-eventId totals of GET /analytics/events (DESIGN §8).
+window, and the per-eventId totals of GET /analytics/events
+(docs/architecture.md#analytics-and-insights).
 
 Merging is exact where the partials are: counts, sums, min, max, mean and std of a window equal
 those of all its events at once (to float rounding); quantiles carry the sketch's bound; unique

@@ -1,5 +1,6 @@
-"""The report run (DESIGN §8): bring a project's day partials and reports up to date, at a cost
-that follows the events received since the previous run, not all events stored.
+"""The report run (docs/architecture.md#analytics-and-insights): bring a project's day partials and
+reports up to date, at a cost that follows the events received since the previous run, not all
+events stored.
 
 An incremental run of a project:
 1. reads the (eventId, day) of the events received since its watermark minus OVERLAP
@@ -26,7 +27,7 @@ one (eventId, day) or of one eventId's reports is not such a failure: it is logg
 in the run's summary (`failures`, reports.analytics.batch), the rest of the run completes and the
 watermark moves, so no single input can hold a project's analytics back for good.
 
-Each batch also writes the insight days and users' first times of DESIGN §11
+Each batch also writes the insight days and users' first times of docs/api.md#insights
 (reports.insights.days, reports.insights.store), from the same records.
 
 What it costs: step 1 reads the new events (and, while a record stays pending, every event

@@ -1,5 +1,6 @@
 """Segments over a window: the numeric fields broken down by the top values of one categorical
-field (DESIGN §8), merged from the day partials' `segments` (reports.analytics.partials).
+field (docs/architecture.md#analytics-and-insights), merged from the day partials' `segments`
+(reports.analytics.partials).
 
 The field is the caller's choice, by default the one with the most string values (ties by
 name). Its SEGMENT_VALUES most frequent values each get {value, count, complete, fields}, where

@@ -1,4 +1,5 @@
-"""What the analytics API reads (DESIGN §8), from the stored partials and reports.
+"""What the analytics API reads (docs/architecture.md#analytics-and-insights), from the stored
+partials and reports.
 
 - `event_totals`: per eventId, events, distinct users and points over a range of UTC days, from
   the partials' totals (never from the events).

@@ -1,5 +1,5 @@
-"""Breakdowns (DESIGN §11): one metadata field's values over a window, with their count, unique
-users and the figures of a numeric field, merged from the window's insight days
+"""Breakdowns (docs/api.md#insights): one metadata field's values over a window, with their count,
+unique users and the figures of a numeric field, merged from the window's insight days
 (reports.insights.days): one document per day, never an event.
 
 What is exact and what is not (`approximate` names the figures that are not):

@@ -1,7 +1,7 @@
 """Insight days: what one UTC day of one (project, eventId) contributes to the breakdowns and
-the retention of DESIGN §11. Recomputed whole from the day's events by the report runs, next
-to the day's partial (reports.analytics.partials), so a breakdown or a retention reads one small
-document per day of its range and never an event.
+the retention of docs/api.md#insights. Recomputed whole from the day's events by the report runs,
+next to the day's partial (reports.analytics.partials), so a breakdown or a retention reads one
+small document per day of its range and never an event.
 
 Shape (`version` 1):
     {version, project, eventId, day, count, userCount, users: Binary | None,

@@ -5,7 +5,7 @@ time.
 The events (of the funnel's eventIds) are sorted by (user, timestamp, record id), the order
 in which reports.insights.funnels walks a user's events. For each step, a boolean array says which
 events match it (its eventId, and its conditions evaluated on the metadata rebuilt from the
-timeline's columns). Then, as DESIGN §11 words it:
+timeline's columns). Then, as docs/api.md#insights words it:
 - entry: per user, the first event matching step 1 with a timestamp in [start, end];
 - step k: per user still walking, the first event matching step k in that order whose
   timestamp is at or after the time step k-1 was reached, skipping the events that reached

@@ -1,4 +1,4 @@
-"""Funnel results (DESIGN §11), exactly as the contract words them, from the events of the
+"""Funnel results (docs/api.md#insights), exactly as the contract words them, from the events of the
 funnel's eventIds (rules.engine.funnels defines the steps).
 
 Per user, events in time order (events of one moment in the order given: the service gives

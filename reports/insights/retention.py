@@ -1,5 +1,5 @@
-"""Retention (DESIGN §11), from users' first times (reports.insights.store) and the users of
-each day (reports.insights.days), as sets of user hashes (reports.insights.hashes).
+"""Retention (docs/api.md#insights), from users' first times (reports.insights.store) and the users
+of each day (reports.insights.days), as sets of user hashes (reports.insights.hashes).
 
 Periods are UTC days, or ISO weeks (Monday to Sunday); a period is named by its first day.
 Cohorts are the periods whose first day lies in [first, last], ascending, without the empty

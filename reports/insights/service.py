@@ -1,4 +1,4 @@
-"""What the insights API reads (DESIGN §11): breakdowns, funnels and retention.
+"""What the insights API reads (docs/api.md#insights): breakdowns, funnels and retention.
 
 Where each answer comes from, and what it costs (docs/insights.md has the whole argument):
 - breakdown: the insight days of one eventId over the window (one document a day, projected
@@ -59,7 +59,8 @@ def breakdown_report(
     limit: int,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """{eventId, by, field, window, from, to, items, otherCount, approximate} (DESIGN §11)."""
+    """{eventId, by, field, window, from, to, items, otherCount, approximate}
+    (docs/api.md#insights)."""
     if window not in WINDOWS:
         raise UnknownWindow(f"window must be one of {', '.join(WINDOWS)}, not {window!r}")
     store = InsightStore(db)
@@ -178,7 +179,7 @@ def retention_report(
     split: str | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """{period, from, to, cohorts, approximate} (DESIGN §11)."""
+    """{period, from, to, cohorts, approximate} (docs/api.md#insights)."""
     store = InsightStore(db)
     today = date.fromisoformat(day_key(now or clock.now()))
     lo, hi = date.fromisoformat(first), date.fromisoformat(last)

@@ -1,4 +1,4 @@
-"""Owner of the insight collections (DESIGN §11): `insight_days` and `user_firsts`.
+"""Owner of the insight collections (docs/api.md#insights): `insight_days` and `user_firsts`.
 
 - `insight_days`: one insight day (reports.insights.days) per (project, eventId, UTC day), `_id`
   `"{project}/{eventId}/{day}"`, plus `runId` and `updatedAt`; replaced whole when the run

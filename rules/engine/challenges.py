@@ -1,4 +1,4 @@
-"""Challenges (DESIGN §5): progress towards a goal, paid once reached.
+"""Challenges (docs/api.md#rules-admin-api): progress towards a goal, paid once reached.
 
 A challenge counts the events it lists that meet its conditions and fall inside its window
 [start, end). A count goal adds 1 per event; a sum goal adds the event's metadata value of
@@ -141,7 +141,8 @@ class ChallengeState:
 @fast_init
 @dataclass(frozen=True)
 class ChallengeReport:
-    """One entry of the response's `challenges` (DESIGN §4); numbers are BSON/JSON-clean."""
+    """One entry of the response's `challenges` (docs/api.md#post-event); numbers are
+    BSON/JSON-clean."""
 
     challenge_id: str
     progress: int | float

@@ -1,4 +1,5 @@
-"""The condition language of DESIGN §5, validated and compiled into plain Python callables.
+"""The condition language of docs/api.md#rules-admin-api, validated and compiled into plain Python
+callables.
 
 A condition is `{"all": [...]}`, `{"any": [...]}`, `{"not": c}` or a leaf
 `{"field": name, "op": op, "value": v}`. A leaf on a field the event's metadata lacks is false,

@@ -1,5 +1,5 @@
-"""Compiled definitions: the stored event and streak documents (DESIGN §5) turned into
-immutable values the engine evaluates. Documents arrive validated by the admin API; compiling
+"""Compiled definitions: the stored event and streak documents (docs/api.md#rules-admin-api) turned
+into immutable values the engine evaluates. Documents arrive validated by the admin API; compiling
 checks the condition trees once more so a hand-edited document cannot smuggle in a bad one.
 """
 

@@ -56,7 +56,7 @@ class StreakReport:
 @fast_init
 @dataclass(frozen=True)
 class Outcome:
-    """The response to one event (DESIGN §4)."""
+    """The response to one event (docs/api.md#post-event)."""
 
     event_id: str
     user_id: str
@@ -297,8 +297,9 @@ def _reward(
 def _profile(
     user: UserState, metadata: Mapping[str, Any], usergroup_from_metadata: bool
 ) -> tuple[str | None, str | None]:
-    """The user's usergroup and timezone once the event is seen (DESIGN §4): the metadata's,
-    when a string (the usergroup only with `usergroup_from_metadata`), else as they were."""
+    """The user's usergroup and timezone once the event is seen (docs/api.md#post-event): the
+    metadata's, when a string (the usergroup only with `usergroup_from_metadata`), else as they
+    were."""
     usergroup, timezone = metadata.get("usergroup"), metadata.get("timezone")
     return (
         usergroup if usergroup_from_metadata and isinstance(usergroup, str) else user.usergroup,

@@ -1,6 +1,6 @@
-"""Funnel definitions (DESIGN §11): ordered steps, each an eventId with optional conditions
-(the language of rules.engine.conditions, compiled once), and a conversion window counted from
-entry.
+"""Funnel definitions (docs/api.md#insights): ordered steps, each an eventId with optional
+conditions (the language of rules.engine.conditions, compiled once), and a conversion window counted
+from entry.
 
 Stored like the other definitions (rules.stores.definitions, `funnel_definitions`); compiled here
 into a FunnelRule that reports.insights.funnels walks. Validation reports every bad node by its path

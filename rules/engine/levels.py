@@ -1,4 +1,4 @@
-"""Levels (DESIGN §5): a user's level follows their lifetime points.
+"""Levels (docs/api.md#rules-admin-api): a user's level follows their lifetime points.
 
 A level table lists levels (positive, distinct) with the lifetime points that reach them;
 minPoints rise strictly with the level, so the highest level whose minPoints the user has
@@ -60,7 +60,7 @@ class LevelTable:
 @fast_init
 @dataclass(frozen=True)
 class LevelChange:
-    """The response's `level` (DESIGN §4)."""
+    """The response's `level` (docs/api.md#post-event)."""
 
     level: int
     name: str | None  # None at level 0

@@ -1,4 +1,5 @@
-"""Support tools on one user's streak (DESIGN §6): restore a count, grant freezes. Pure.
+"""Support tools on one user's streak (docs/api.md#users-support-and-leaderboards): restore a count,
+grant freezes. Pure.
 
 A streak's counts are not stored numbers: rules.engine.streaks recomputes them at every event by
 walking the moments it keeps from its `base` (see that module). Changing `current_count` or

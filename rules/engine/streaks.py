@@ -1,4 +1,4 @@
-"""Streaks (DESIGN §5): one count per period, whatever order the events arrive in.
+"""Streaks (docs/api.md#rules-admin-api): one count per period, whatever order the events arrive in.
 
 A streak counts at most once per period. The next period adds one; the same period changes
 nothing; a gap resets the count to 1 unless the user holds enough freezes to cover every missed

@@ -1,8 +1,8 @@
 """Owner of the definition collections: `event_definitions`, `streak_definitions`,
 `challenge_definitions`, `funnel_definitions`, `level_tables`, and `definition_stamps`.
 
-A definition is stored in the shape the admin API accepts (DESIGN §5), plus `project`, its id,
-`createdAt` and `updatedAt`. DELETE deactivates: history keeps pointing at a definition.
+A definition is stored in the shape the admin API accepts (docs/api.md#rules-admin-api), plus
+`project`, its id, `createdAt` and `updatedAt`. DELETE deactivates: history keeps pointing at a definition.
 
 Every change of a project's definitions bumps the project's stamp (after the write), which is
 how the compiled definitions cached in each web worker (rules.usecases.catalog) learn they are
@@ -123,7 +123,7 @@ class DefinitionStore:
         self.challenges: DefinitionCollection[ChallengeRule] = DefinitionCollection(
             db, "challenge_definitions", "challengeId", "challenge", ChallengeRule.from_document
         )
-        # Funnels (DESIGN §11) are analytics, not rewards: the engine never reads them.
+        # Funnels (docs/api.md#insights) are analytics, not rewards: the engine never reads them.
         self.funnels: DefinitionCollection[FunnelRule] = DefinitionCollection(
             db, "funnel_definitions", "funnelId", "funnel", FunnelRule.from_document
         )

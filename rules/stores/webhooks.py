@@ -1,9 +1,9 @@
 """Owner of the `webhooks` collection: where a project wants to be told what happened.
 
-A webhook is `{url, secret, events, active}` (DESIGN §5, §7). The secret signs deliveries; it is
-stored as given (the signature needs it) and never returned in full: reads show a hint of its
-last four characters. Changes bump the project's definition stamp, so every process's catalog
-learns which notification types have a subscriber (rules.usecases.catalog).
+A webhook is `{url, secret, events, active}` (docs/api.md#rules-admin-api and #webhooks). The secret
+signs deliveries; it is stored as given (the signature needs it) and never returned in full: reads
+show a hint of its last four characters. Changes bump the project's definition stamp, so every
+process's catalog learns which notification types have a subscriber (rules.usecases.catalog).
 """
 
 from __future__ import annotations

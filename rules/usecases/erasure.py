@@ -1,4 +1,5 @@
-"""Erasing a user (DESIGN §6, `DELETE /users/{userId}`): every document about them, everywhere.
+"""Erasing a user (docs/api.md#users-support-and-leaderboards, `DELETE /users/{userId}`): every
+document about them, everywhere.
 
 The brief asks apps never to send personal data; some will (a userId that is an e-mail
 address, a name in metadata). Erasure removes, for one project and userId:

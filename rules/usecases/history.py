@@ -1,4 +1,5 @@
-"""A user's history (DESIGN §6): their events and points entries, newest first, in pages.
+"""A user's history (docs/api.md#users-support-and-leaderboards): their events and points entries,
+newest first, in pages.
 
 Sources and indexes (no collection scan on MongoDB):
 

@@ -1,4 +1,5 @@
-"""What support sees of one user (DESIGN §6, `GET /users/{userId}`), as plain data.
+"""What support sees of one user (`GET /users/{userId}`,
+docs/api.md#users-support-and-leaderboards), as plain data.
 
 Decisions: `level` follows lifetime points under the project's level table (None when the
 project defines no levels); a challenge shows its target while its definition is active (None

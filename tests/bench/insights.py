@@ -1,4 +1,5 @@
-"""Benchmark of the insights (DESIGN §11): `make bench` (or `python -m tests.bench.insights`).
+"""Benchmark of the insights (docs/api.md#insights): `make bench` (or `python -m
+tests.bench.insights`).
 
 On the in-memory store (core.inmemory: mongomock), with EVENTS events (default 1,000,000) of
 USERS users (default 20,000) over DAYS days (default 90), after a full report run:

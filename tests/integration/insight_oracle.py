@@ -1,5 +1,5 @@
-"""Independent answers to the insight questions of DESIGN §11, computed with pandas from the raw
-events, for the integration tests to compare the API with. Nothing here imports reports/:
+"""Independent answers to the insight questions of docs/api.md#insights, computed with pandas from
+the raw events, for the integration tests to compare the API with. Nothing here imports reports/:
 these are the contract's sentences, written a second time, the plain way.
 """
 
@@ -154,7 +154,7 @@ def funnel(
     window_seconds: int,
     by: str | None = None,
 ) -> dict[str, Any]:
-    """The brute-force walk of DESIGN §11, user by user, candidate by candidate."""
+    """The brute-force walk of docs/api.md#insights, user by user, candidate by candidate."""
     start = pd.Timestamp(datetime.combine(first, datetime.min.time(), tzinfo=UTC))
     end = pd.Timestamp(datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC))
     window = pd.Timedelta(seconds=window_seconds)

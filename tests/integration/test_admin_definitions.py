@@ -1,4 +1,5 @@
-"""Admin API for event and streak definitions (DESIGN §5), and their effect on events."""
+"""Admin API for event and streak definitions (docs/api.md#rules-admin-api), and their effect on
+events."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import pytest
 
-DESIGN_PURCHASE = {
+EXAMPLE_PURCHASE = {
     "name": "Purchase completed",
     "active": True,
     "points": {
@@ -18,7 +19,7 @@ DESIGN_PURCHASE = {
     "groupRewards": {"subscriber": {"multiplier": 2}},
     "metadataSchema": {"orderValue": "number"},
 }
-DESIGN_STREAK = {
+EXAMPLE_STREAK = {
     "name": "Daily app use",
     "events": ["daily_login"],
     "period": "day",
@@ -35,11 +36,11 @@ def put(client: Any, auth: Any, path: str, body: Any) -> Any:
 
 
 def test_design_event_example_is_stored_and_returned(client: Any, auth: Any) -> None:
-    response = put(client, auth, "/admin/events/purchase_completed", DESIGN_PURCHASE)
+    response = put(client, auth, "/admin/events/purchase_completed", EXAMPLE_PURCHASE)
 
     assert response.status_code == 200
     data = response.json["data"]
-    assert {k: data[k] for k in DESIGN_PURCHASE} == DESIGN_PURCHASE
+    assert {k: data[k] for k in EXAMPLE_PURCHASE} == EXAMPLE_PURCHASE
     assert data["eventId"] == "purchase_completed"
     assert data["createdAt"].endswith("Z") and data["updatedAt"].endswith("Z")
     fetched = client.get("/admin/events/purchase_completed", headers=auth("admin"))
@@ -47,11 +48,11 @@ def test_design_event_example_is_stored_and_returned(client: Any, auth: Any) -> 
 
 
 def test_design_streak_example_is_stored_and_returned(client: Any, auth: Any) -> None:
-    response = put(client, auth, "/admin/streaks/daily_app_use", DESIGN_STREAK)
+    response = put(client, auth, "/admin/streaks/daily_app_use", EXAMPLE_STREAK)
 
     assert response.status_code == 200
     data = response.json["data"]
-    assert {k: data[k] for k in DESIGN_STREAK} == DESIGN_STREAK
+    assert {k: data[k] for k in EXAMPLE_STREAK} == EXAMPLE_STREAK
     assert data["streakId"] == "daily_app_use"
 
 
@@ -76,7 +77,7 @@ def test_put_replaces_and_keeps_created_at(client: Any, auth: Any, define: Any) 
 
 
 def test_get_then_put_round_trips(client: Any, auth: Any, define: Any) -> None:
-    stored = define("events", "purchase", DESIGN_PURCHASE)
+    stored = define("events", "purchase", EXAMPLE_PURCHASE)
 
     response = put(client, auth, "/admin/events/purchase", stored)
 
@@ -192,7 +193,7 @@ def test_invalid_streak_definition_is_400_with_path(
 def test_conditions_not_met_awards_nothing_but_records_the_event(
     define: Any, send: Any, db: Any
 ) -> None:
-    define("events", "purchase", DESIGN_PURCHASE)
+    define("events", "purchase", EXAMPLE_PURCHASE)
 
     response = send("purchase", metadata={"orderValue": 10})
 
@@ -207,7 +208,7 @@ def test_conditions_not_met_awards_nothing_but_records_the_event(
 
 
 def test_fixed_plus_per_unit_and_daily_cap(define: Any, send: Any) -> None:
-    define("events", "purchase", DESIGN_PURCHASE)
+    define("events", "purchase", EXAMPLE_PURCHASE)
 
     first = send("purchase", metadata={"orderValue": 25.5})
     second = send("purchase", metadata={"orderValue": 25.5})
@@ -221,7 +222,7 @@ def test_fixed_plus_per_unit_and_daily_cap(define: Any, send: Any) -> None:
 
 
 def test_group_multiplier_applies_to_the_users_group(define: Any, send: Any) -> None:
-    define("events", "purchase", DESIGN_PURCHASE)
+    define("events", "purchase", EXAMPLE_PURCHASE)
 
     response = send(
         "purchase", user_id="vip", metadata={"orderValue": 20, "usergroup": "subscriber"}
@@ -232,7 +233,7 @@ def test_group_multiplier_applies_to_the_users_group(define: Any, send: Any) -> 
 
 def test_streak_conditions_gate_the_streak(define: Any, send: Any) -> None:
     define("events", "daily_login", {"points": {"fixed": 10}})
-    define("streaks", "daily_app_use", DESIGN_STREAK)
+    define("streaks", "daily_app_use", EXAMPLE_STREAK)
 
     without = send("daily_login", user_id="a")
     with_platform = send("daily_login", user_id="b", metadata={"platform": "ios"})

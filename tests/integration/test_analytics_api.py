@@ -1,5 +1,5 @@
-"""The analytics API (DESIGN §8) through the Flask client: totals, metadata reports, runs on
-the job queue (RQ on the real Redis when it answers), scopes and errors."""
+"""The analytics API (docs/api.md#analytics) through the Flask client: totals, metadata reports,
+runs on the job queue (RQ on the real Redis when it answers), scopes and errors."""
 
 from __future__ import annotations
 

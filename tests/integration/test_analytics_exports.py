@@ -1,6 +1,6 @@
-"""Exports (DESIGN §8, reports.analytics.exports): files written atomically under EXPORT_DIR, listed
-and downloaded per project, pruned after EXPORT_RETENTION days, names that never leave the
-project's directory."""
+"""Exports (docs/api.md#analytics, reports.analytics.exports): files written atomically under
+EXPORT_DIR, listed and downloaded per project, pruned after EXPORT_RETENTION days, names that never
+leave the project's directory."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Authentication and scopes (DESIGN §2): 401 for every untrustworthy token, 403 for scope."""
+"""Authentication and scopes (docs/api.md#auth-and-tenancy): 401 for every untrustworthy token, 403
+for scope."""
 
 from __future__ import annotations
 

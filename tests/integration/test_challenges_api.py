@@ -1,5 +1,5 @@
-"""Challenges (DESIGN §5) through the Flask client: the admin API, their effect on POST /event,
-and definitions changed in one worker applying to the next event in another."""
+"""Challenges (docs/api.md#rules-admin-api) through the Flask client: the admin API, their effect on
+POST /event, and definitions changed in one worker applying to the next event in another."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from web import create_app
 
 IMPORT = "events:write events:import"
 
-DESIGN_CHALLENGE = {
+EXAMPLE_CHALLENGE = {
     "name": "Five levels",
     "events": ["level_completed"],
     "conditions": {
@@ -77,15 +77,15 @@ def level_events(define: Any) -> None:
 
 
 def test_design_challenge_example_is_stored_and_returned(client: Any, auth: Any) -> None:
-    response = put(client, auth, "five_levels", DESIGN_CHALLENGE)
+    response = put(client, auth, "five_levels", EXAMPLE_CHALLENGE)
 
     assert response.status_code == 200, response.json
     data = response.json["data"]
     expected = {
-        **DESIGN_CHALLENGE,
+        **EXAMPLE_CHALLENGE,
         "window": {"start": "2024-01-01T00:00:00.000Z", "end": "2100-01-01T00:00:00.000Z"},
     }
-    assert {k: data[k] for k in DESIGN_CHALLENGE} == expected
+    assert {k: data[k] for k in EXAMPLE_CHALLENGE} == expected
     assert data["challengeId"] == "five_levels"
     assert data["createdAt"].endswith("Z") and data["updatedAt"].endswith("Z")
     fetched = client.get("/admin/challenges/five_levels", headers=auth("admin"))
@@ -113,7 +113,7 @@ def test_defaults_are_filled_in(client: Any, auth: Any) -> None:
 
 
 def test_get_body_put_back_unchanged(client: Any, auth: Any) -> None:
-    put(client, auth, "five_levels", DESIGN_CHALLENGE)
+    put(client, auth, "five_levels", EXAMPLE_CHALLENGE)
     fetched = client.get("/admin/challenges/five_levels", headers=auth("admin")).json["data"]
 
     response = put(client, auth, "five_levels", fetched)
@@ -318,7 +318,7 @@ def test_invalid_replacement_keeps_the_stored_challenge(client: Any, auth: Any) 
 def test_count_goal_progresses_then_pays_reward_and_badge(
     level_events: None, client: Any, auth: Any, send: Any, db: Any
 ) -> None:
-    put(client, auth, "five_levels", DESIGN_CHALLENGE)
+    put(client, auth, "five_levels", EXAMPLE_CHALLENGE)
 
     reports = []
     for _ in range(4):
@@ -548,7 +548,7 @@ def test_sum_goal_keeps_whole_sums_as_ints_and_ignores_missing_or_bad_values(
 def test_conditions_not_met_gives_no_report_and_no_progress(
     level_events: None, client: Any, auth: Any, send: Any, db: Any
 ) -> None:
-    put(client, auth, "five_levels", DESIGN_CHALLENGE)
+    put(client, auth, "five_levels", EXAMPLE_CHALLENGE)
 
     easy = send("level_completed", metadata={"difficulty": "easy", "starsEarned": 3})
     no_stars = send("level_completed", metadata={"difficulty": "hard", "starsEarned": 0})

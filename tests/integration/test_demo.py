@@ -1,4 +1,4 @@
-"""The demo project of DESIGN §9: valid definitions, seeded once, edits kept."""
+"""The demo project of docs/api.md#running: valid definitions, seeded once, edits kept."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The error envelope (DESIGN §3) for every failure the brief's table lists, and a few more."""
+"""The error envelope (docs/api.md#envelope-and-errors) for every failure the brief's table lists,
+and a few more."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Insights (DESIGN §11) through the Flask client, each answer checked against an independent
-pandas computation on the raw events (tests.integration.insight_oracle): random and skewed
-data, timestamps written in several timezones, late events that arrive after a run, funnels
-with repeated and out-of-order steps and users who enter twice, retention across a month
-boundary and across the ISO-week year boundary of 2026/2027."""
+"""Insights (docs/api.md#insights) through the Flask client, each answer checked against an
+independent pandas computation on the raw events (tests.integration.insight_oracle): random and
+skewed data, timestamps written in several timezones, late events that arrive after a run, funnels
+with repeated and out-of-order steps and users who enter twice, retention across a month boundary
+and across the ISO-week year boundary of 2026/2027."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Insights (DESIGN §11) at their edges: funnel definitions under /admin/funnels, scopes, every
-bad query a 400 in the envelope with its details, unknown ids 404, defaults, and the OpenAPI
+"""Insights (docs/api.md#insights) at their edges: funnel definitions under /admin/funnels, scopes,
+every bad query a 400 in the envelope with its details, unknown ids 404, defaults, and the OpenAPI
 document."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Levels (DESIGN §5) through the Flask client: PUT/GET /admin/levels, the `level` of the event
-response, and a table changed in one worker applying to the next event in another."""
+"""Levels (docs/api.md#rules-admin-api) through the Flask client: PUT/GET /admin/levels, the `level`
+of the event response, and a table changed in one worker applying to the next event in another."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.conftest import PROJECT
 from tests.support.dates import iso
 from web import create_app
 
-DESIGN_LEVELS = {
+EXAMPLE_LEVELS = {
     "levels": [
         {"level": 1, "name": "Bronze", "minPoints": 0},
         {"level": 2, "name": "Silver", "minPoints": 500},
@@ -50,10 +50,10 @@ def ten_points(define: Any) -> None:
 
 
 def test_design_level_table_is_stored_and_returned(client: Any, auth: Any) -> None:
-    response = put_levels(client, auth, DESIGN_LEVELS)
+    response = put_levels(client, auth, EXAMPLE_LEVELS)
 
     assert response.status_code == 200, response.json
-    assert response.json["data"]["levels"] == DESIGN_LEVELS["levels"]
+    assert response.json["data"]["levels"] == EXAMPLE_LEVELS["levels"]
     assert response.json["data"]["updatedAt"].endswith("Z")
     fetched = client.get("/admin/levels", headers=auth("admin"))
     assert fetched.status_code == 200
@@ -68,17 +68,17 @@ def test_get_without_a_table_is_an_empty_list(client: Any, auth: Any) -> None:
 
 
 def test_get_body_put_back_unchanged(client: Any, auth: Any) -> None:
-    put_levels(client, auth, DESIGN_LEVELS)
+    put_levels(client, auth, EXAMPLE_LEVELS)
     fetched = client.get("/admin/levels", headers=auth("admin")).json["data"]
 
     response = put_levels(client, auth, fetched)
 
     assert response.status_code == 200, response.json
-    assert response.json["data"]["levels"] == DESIGN_LEVELS["levels"]
+    assert response.json["data"]["levels"] == EXAMPLE_LEVELS["levels"]
 
 
 def test_put_replaces_the_whole_table(client: Any, auth: Any) -> None:
-    put_levels(client, auth, DESIGN_LEVELS)
+    put_levels(client, auth, EXAMPLE_LEVELS)
 
     put_levels(client, auth, {"levels": [{"level": 1, "name": "Novice", "minPoints": 5}]})
 
@@ -87,7 +87,7 @@ def test_put_replaces_the_whole_table(client: Any, auth: Any) -> None:
 
 
 def test_tables_belong_to_their_project(client: Any, auth: Any) -> None:
-    put_levels(client, auth, DESIGN_LEVELS, project="globex")
+    put_levels(client, auth, EXAMPLE_LEVELS, project="globex")
 
     ours = client.get("/admin/levels", headers=auth("admin"))
 
@@ -98,7 +98,7 @@ def test_tables_belong_to_their_project(client: Any, auth: Any) -> None:
 def test_levels_admin_needs_a_token_and_the_admin_scope(
     client: Any, auth: Any, method: str
 ) -> None:
-    put_levels(client, auth, DESIGN_LEVELS)
+    put_levels(client, auth, EXAMPLE_LEVELS)
     body: dict[str, Any] | None = {"levels": []} if method == "put" else None
 
     anonymous = getattr(client, method)("/admin/levels", json=body)
@@ -108,7 +108,7 @@ def test_levels_admin_needs_a_token_and_the_admin_scope(
     assert writer.status_code == 403
     assert writer.json["error"]["code"] == "forbidden"
     stored = client.get("/admin/levels", headers=auth("admin")).json["data"]
-    assert stored["levels"] == DESIGN_LEVELS["levels"]
+    assert stored["levels"] == EXAMPLE_LEVELS["levels"]
 
 
 def level(number: Any, name: Any, min_points: Any) -> dict[str, Any]:
@@ -135,7 +135,7 @@ def level(number: Any, name: Any, min_points: Any) -> dict[str, Any]:
     ],
 )
 def test_invalid_level_table_is_400_with_path(client: Any, auth: Any, body: Any, path: str) -> None:
-    put_levels(client, auth, DESIGN_LEVELS)
+    put_levels(client, auth, EXAMPLE_LEVELS)
 
     response = put_levels(client, auth, body)
 
@@ -143,7 +143,7 @@ def test_invalid_level_table_is_400_with_path(client: Any, auth: Any, body: Any,
     assert response.json["error"]["code"] == "validation_error"
     assert path in response.json["error"]["details"], response.json["error"]["details"]
     stored = client.get("/admin/levels", headers=auth("admin")).json["data"]
-    assert stored["levels"] == DESIGN_LEVELS["levels"]
+    assert stored["levels"] == EXAMPLE_LEVELS["levels"]
 
 
 def test_levels_may_be_listed_in_any_order(
@@ -200,7 +200,7 @@ def test_level_up_is_true_exactly_on_the_event_that_crosses_min_points(
 def test_first_level_at_zero_points_is_held_before_any_event(
     client: Any, auth: Any, ten_points: None, send: Any
 ) -> None:
-    put_levels(client, auth, DESIGN_LEVELS)
+    put_levels(client, auth, EXAMPLE_LEVELS)
 
     assert level_of(send("e")) == {"level": 1, "name": "Bronze", "levelUp": False}
 

@@ -1,5 +1,5 @@
-"""Redis that refuses or hangs never fails POST /event (DESIGN §7: an outage of Redis never
-fails or slows POST /event)."""
+"""Redis that refuses or hangs never fails POST /event (docs/architecture.md#side-effects-and-jobs:
+an outage of Redis never fails or slows POST /event)."""
 
 from __future__ import annotations
 

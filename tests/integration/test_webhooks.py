@@ -1,5 +1,5 @@
-"""Webhooks (DESIGN §7): the admin API, signed deliveries on RQ against a real HTTP receiver,
-retries, the delivery log, and notifications surviving a Redis outage."""
+"""Webhooks (docs/api.md#webhooks): the admin API, signed deliveries on RQ against a real HTTP
+receiver, retries, the delivery log, and notifications surviving a Redis outage."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Analytics (DESIGN §8): event totals, metadata reports, report runs and exports.
+"""Analytics (docs/api.md#analytics): event totals, metadata reports, report runs and exports.
 
 Reads need `reports:read` (or `admin`); starting a run needs `admin`. Everything is the token's
 project's. Reports come from the last report run (every REPORT_INTERVAL seconds, or on

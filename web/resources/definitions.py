@@ -1,5 +1,5 @@
-"""Admin API for definitions (DESIGN §5), scope `admin`: /admin/events, /admin/streaks,
-/admin/challenges, /admin/funnels (DESIGN §11) and /admin/levels."""
+"""Admin API for definitions (docs/api.md#rules-admin-api), scope `admin`: /admin/events,
+/admin/streaks, /admin/challenges, /admin/funnels (docs/api.md#insights) and /admin/levels."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Insights (DESIGN §11): breakdowns, funnel results and retention, scope `reports:read`, and
-the status of the project's last report run. Funnel definitions live under /admin/funnels
+"""Insights (docs/api.md#insights): breakdowns, funnel results and retention, scope `reports:read`,
+and the status of the project's last report run. Funnel definitions live under /admin/funnels
 (web.resources.definitions).
 
 Days are UTC dates; `from`/`to` include both ends and default to the last 30 days.

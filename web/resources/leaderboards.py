@@ -1,4 +1,5 @@
-"""Leaderboards (DESIGN §6): GET /leaderboards and GET /users/{userId}/rank.
+"""Leaderboards (docs/api.md#users-support-and-leaderboards): GET /leaderboards and GET
+/users/{userId}/rank.
 
 Scope: `users:read` or `events:write`. Apps show leaderboards to their users, and the token an
 app holds is the `events:write` one; a board shows userIds and points earned, nothing a token

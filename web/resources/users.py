@@ -1,4 +1,5 @@
-"""Users and support actions (DESIGN §6): `users:read` to look, `users:write` to change.
+"""Users and support actions (docs/api.md#users-support-and-leaderboards): `users:read` to look,
+`users:write` to change.
 
 Support actions (adjustments, streak restores and freezes) are recorded with the token's `sub`
 as their actor, so they need a token that names its holder (`token create --sub NAME`): one

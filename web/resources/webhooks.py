@@ -1,4 +1,4 @@
-"""Admin API for webhooks (DESIGN §7), scope `admin`."""
+"""Admin API for webhooks (docs/api.md#webhooks), scope `admin`."""
 
 from __future__ import annotations
 

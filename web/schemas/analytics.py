@@ -1,4 +1,5 @@
-"""Analytics (DESIGN §8): query arguments and the shapes of reports, runs and exports."""
+"""Analytics (docs/api.md#analytics): query arguments and the shapes of reports, runs and
+exports."""
 
 from __future__ import annotations
 

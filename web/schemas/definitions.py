@@ -1,4 +1,5 @@
-"""Admin definitions (DESIGN §5): events and streaks, in the shape they are stored.
+"""Admin definitions (docs/api.md#rules-admin-api): events and streaks, in the shape they are
+stored.
 
 A definition fetched with GET can be edited and PUT back as is: the read-only fields it carries
 (createdAt, updatedAt) are ignored on input, and its id must match the path.

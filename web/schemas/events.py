@@ -1,4 +1,4 @@
-"""POST /event: the request (DESIGN §4) and the response data."""
+"""POST /event: the request (docs/api.md#post-event) and the response data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""marshmallow fields for the shapes of the public contract (DESIGN §4, §5)."""
+"""marshmallow fields for the shapes of the public contract (docs/api.md#post-event and
+#rules-admin-api)."""
 
 from __future__ import annotations
 
@@ -291,7 +292,7 @@ def printable(value: str) -> None:
 
 
 class Condition(fields.Field[Any]):
-    """A condition tree (DESIGN §5), validated with the path of every bad node."""
+    """A condition tree (docs/api.md#rules-admin-api), validated with the path of every bad node."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         try:

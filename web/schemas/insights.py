@@ -1,5 +1,5 @@
-"""Insights (DESIGN §11): query arguments and answers of breakdowns, funnels and retention, and
-the funnel definitions of the admin API."""
+"""Insights (docs/api.md#insights): query arguments and answers of breakdowns, funnels and
+retention, and the funnel definitions of the admin API."""
 
 from __future__ import annotations
 

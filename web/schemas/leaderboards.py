@@ -1,4 +1,5 @@
-"""Leaderboards (DESIGN §6): rankings of points earned in the current period (UTC)."""
+"""Leaderboards (docs/api.md#users-support-and-leaderboards): rankings of points earned in the
+current period (UTC)."""
 
 from __future__ import annotations
 

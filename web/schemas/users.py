@@ -1,4 +1,5 @@
-"""Users and support (DESIGN §6): profile, history, adjustments, streak tools, erasure."""
+"""Users and support (docs/api.md#users-support-and-leaderboards): profile, history, adjustments,
+streak tools, erasure."""
 
 from __future__ import annotations
 

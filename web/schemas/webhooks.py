@@ -1,4 +1,4 @@
-"""Admin webhooks (DESIGN §5, §7) and their delivery log."""
+"""Admin webhooks (docs/api.md#rules-admin-api and #webhooks) and their delivery log."""
 
 from __future__ import annotations
 

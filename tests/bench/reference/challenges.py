@@ -1,7 +1,7 @@
 # Frozen copy of rules/engine/challenges.py as of main 9948adc (before the engine's speed work): the
 # reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
 # Do not edit: it is what the new engine is measured against and must agree with.
-"""Challenges (DESIGN §5): progress towards a goal, paid once reached.
+"""Challenges (docs/api.md#rules-admin-api): progress towards a goal, paid once reached.
 
 A challenge counts the events it lists that meet its conditions and fall inside its window
 [start, end). A count goal adds 1 per event; a sum goal adds the event's metadata value of
@@ -145,7 +145,8 @@ class ChallengeState:
 
 @dataclass(frozen=True)
 class ChallengeReport:
-    """One entry of the response's `challenges` (DESIGN §4); numbers are BSON/JSON-clean."""
+    """One entry of the response's `challenges` (docs/api.md#post-event); numbers are
+    BSON/JSON-clean."""
 
     challenge_id: str
     progress: int | float

@@ -1,7 +1,8 @@
 # Frozen copy of rules/engine/conditions.py as of main 9948adc (before the engine's speed work): the
 # reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
 # Do not edit: it is what the new engine is measured against and must agree with.
-"""The condition language of DESIGN §5, validated and compiled into plain Python callables.
+"""The condition language of docs/api.md#rules-admin-api, validated and compiled into plain Python
+callables.
 
 A condition is `{"all": [...]}`, `{"any": [...]}`, `{"not": c}` or a leaf
 `{"field": name, "op": op, "value": v}`. A leaf on a field the event's metadata lacks is false,

@@ -1,8 +1,8 @@
 # Frozen copy of rules/engine/definitions.py as of main 9948adc (before the engine's speed work):
 # the reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
 # Do not edit: it is what the new engine is measured against and must agree with.
-"""Compiled definitions: the stored event and streak documents (DESIGN §5) turned into
-immutable values the engine evaluates. Documents arrive validated by the admin API; compiling
+"""Compiled definitions: the stored event and streak documents (docs/api.md#rules-admin-api) turned
+into immutable values the engine evaluates. Documents arrive validated by the admin API; compiling
 checks the condition trees once more so a hand-edited document cannot smuggle in a bad one.
 """
 

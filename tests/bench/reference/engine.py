@@ -25,7 +25,7 @@ from tests.bench.reference.points import (
 from tests.bench.reference.state import CompletionCounter, PointsTally, StreakState, UserState
 from tests.bench.reference.streaks import advance_at
 
-# Metadata fields that also update the user's profile (DESIGN §4).
+# Metadata fields that also update the user's profile (docs/api.md#post-event).
 PROFILE_FIELDS = ("usergroup", "timezone")
 # The one period of a "lifetime" points cap starts here.
 LIFETIME_START = datetime(1970, 1, 1, tzinfo=UTC)
@@ -59,7 +59,7 @@ class StreakReport:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The response to one event (DESIGN §4)."""
+    """The response to one event (docs/api.md#post-event)."""
 
     event_id: str
     user_id: str

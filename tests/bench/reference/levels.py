@@ -1,7 +1,7 @@
 # Frozen copy of rules/engine/levels.py as of main 9948adc (before the engine's speed work): the
 # reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
 # Do not edit: it is what the new engine is measured against and must agree with.
-"""Levels (DESIGN §5): a user's level follows their lifetime points.
+"""Levels (docs/api.md#rules-admin-api): a user's level follows their lifetime points.
 
 A level table lists levels (positive, distinct) with the lifetime points that reach them;
 minPoints rise strictly with the level, so the highest level whose minPoints the user has
@@ -61,7 +61,7 @@ class LevelTable:
 
 @dataclass(frozen=True)
 class LevelChange:
-    """The response's `level` (DESIGN §4)."""
+    """The response's `level` (docs/api.md#post-event)."""
 
     level: int
     name: str | None  # None at level 0

@@ -1,7 +1,7 @@
 # Frozen copy of rules/engine/streaks.py as of main 9948adc (before the engine's speed work): the
 # reference engine of tests/bench/engine.py and tests/unit/rules/test_engine_equivalence.py.
 # Do not edit: it is what the new engine is measured against and must agree with.
-"""Streaks (DESIGN §5): one count per period, whatever order the events arrive in.
+"""Streaks (docs/api.md#rules-admin-api): one count per period, whatever order the events arrive in.
 
 A streak counts at most once per period. The next period adds one; the same period changes
 nothing; a gap resets the count to 1 unless the user holds enough freezes to cover every missed

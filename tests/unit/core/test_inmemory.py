@@ -87,8 +87,9 @@ def test_values_mongodb_cannot_store_are_rejected_and_nothing_is_written(
 
 def test_numpy_float64_is_rejected_like_other_numpy_scalars(things: Any) -> None:
     # numpy.float64 subclasses float, so bson.encode accepts it; mongomock then hands the numpy
-    # scalar back on reads, where a real server returns a plain float. DESIGN §1: no numpy
-    # scalars in documents, and the test store is what catches them.
+    # scalar back on reads, where a real server returns a plain float.
+    # docs/architecture.md#collections-and-owners: no numpy scalars in documents, and the test store
+    # is what catches them.
     with pytest.raises(BSON_ERRORS):
         things.insert_one({"_id": 2, "value": numpy.float64(7.5)})
     assert stored(things) == [ORIGINAL]

@@ -1,4 +1,5 @@
-"""Settings.from_env: defaults, JWT keys, secrets and the production checks (DESIGN §2, §9)."""
+"""Settings.from_env: defaults, JWT keys, secrets and the production checks
+(docs/api.md#auth-and-tenancy and #running)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from jobs.queue import JOB_TIMEOUT
 ROOT = Path(__file__).resolve().parents[3]
 LAUREL_SERVICES = ("init", "web", "worker", "scheduler")
 # docs/architecture.md's environment: every one reaches the containers.
-DESIGN_ENV = (
+DOCUMENTED_ENV = (
     "MONGO_URI",
     "MONGO_DB",
     "REDIS_URL",
@@ -108,7 +108,7 @@ def test_compose_gives_every_laurel_service_the_environment_and_the_exports(
 
     assert set(services) == {"mongo", "redis", *LAUREL_SERVICES}
     for name in LAUREL_SERVICES:
-        assert set(DESIGN_ENV) <= set(services[name]["environment"]), name
+        assert set(DOCUMENTED_ENV) <= set(services[name]["environment"]), name
         assert "exports:/data/exports" in services[name]["volumes"], name
         assert services[name]["environment"]["EXPORT_DIR"] == "/data/exports"
     assert "exports" in compose["volumes"]

@@ -1,6 +1,6 @@
-"""The funnel walk (reports.insights.funnels) against DESIGN §11: hand-made journeys with repeated
-and out-of-order steps and users who enter twice, and properties over random ones: users never
-increase from one step to the next, every count equals a brute-force per-user walk, and the
+"""The funnel walk (reports.insights.funnels) against docs/api.md#insights: hand-made journeys with
+repeated and out-of-order steps and users who enter twice, and properties over random ones: users
+never increase from one step to the next, every count equals a brute-force per-user walk, and the
 walk over stored timelines (reports.insights.funnel_arrays) gives the same journeys as the walk over
 events."""
 

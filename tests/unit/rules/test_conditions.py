@@ -1,4 +1,5 @@
-"""The condition language of DESIGN §5: operators, combinators and validation paths."""
+"""The condition language of docs/api.md#rules-admin-api: operators, combinators and validation
+paths."""
 
 from __future__ import annotations
 
