@@ -2,7 +2,8 @@
 `challenge_definitions`, `funnel_definitions`, `level_tables`, and `definition_stamps`.
 
 A definition is stored in the shape the admin API accepts (docs/api.md#rules-admin-api), plus
-`project`, its id, `createdAt` and `updatedAt`. DELETE deactivates: history keeps pointing at a definition.
+`project`, its id, `createdAt` and `updatedAt`. DELETE deactivates: history keeps pointing at
+a definition.
 
 Every change of a project's definitions bumps the project's stamp (after the write), which is
 how the compiled definitions cached in each web worker (rules.usecases.catalog) learn they are
