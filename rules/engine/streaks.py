@@ -57,7 +57,7 @@ def advance_at(
     timezone change (travel) neither starts a new period early (east: it is already tomorrow
     here, but the last count was made today, seen from here) nor breaks the streak (the day
     after the last counted one, seen from here, is the next period). Later moments are judged
-    again in their own zones (see the module's docstring).
+    again in their own zones (docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md).
     """
     if zone.key is None or moment.tzinfo is None:
         raise ValueError("a streak needs an aware moment and a named timezone")
