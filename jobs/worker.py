@@ -3,20 +3,9 @@
 `python -m jobs.worker` runs a worker on the `laurel` queue of REDIS_URL with RQ's scheduler
 (which re-queues retries when they fall due). Each job runs bound to the request id its request
 recorded in the job's meta (core.logs), and is counted in `laurel_jobs_total`. With
-METRICS_PORT set, the worker serves its metrics there.
-
-Jobs run in the worker's own process (RQ's SimpleWorker), not in a child forked per job: they
-are Laurel's own, idempotent and mostly I/O (webhook deliveries), so a fork per delivery buys
-little; a child's counts would die with it (or, in prometheus-client's multiprocess mode,
-leave a file per job behind); and a PyMongo client must not cross a fork, so each child built a
-MongoClient of its own (pools, handshakes, monitors) for one job. Here the process's `Clients`
-(jobs.runtime) serve every job it takes. The job timeout still holds (RQ's alarm signal).
-Should a job bring the process down, the container restarts it and the outbox sweep re-queues
-its delivery.
-
-Shutdown is RQ's: the first SIGTERM (or Ctrl+C) is a warm shutdown, the job running finishes
-and the worker exits; a second one stops at once and the job is retried later like any
-failure. Give the worker a stop grace period longer than jobs.queue.JOB_TIMEOUT.
+METRICS_PORT set, the worker serves its metrics there. Jobs run in the worker's own process
+(RQ's SimpleWorker), sharing its `Clients` (jobs.runtime); shutdown is RQ's warm-then-cold.
+Why: docs/decisions/0012-rq-jobs-in-the-worker-process.md.
 """
 
 from __future__ import annotations

@@ -1,18 +1,11 @@
 """gunicorn's worker class and request limits for `make serve`, which gunicorn.conf.py takes
 from here (`gunicorn -c web/serving.py` also works on its own).
 
-Worker class: gevent. A sync worker (and each thread of a gthread worker) belongs to one
-connection until its request is read whole, so a few clients dripping their headers or body
-hold every worker and `/health` goes unanswered until gunicorn kills them. A gevent worker
-reads every connection in its own greenlet: a slow client costs a greenlet, not the worker,
-and the worker keeps answering everyone else (tests/e2e/test_hardening_serving.py). Laurel's
-I/O (pymongo, redis, the webhook client in the in-process queue) is gevent-friendly once
-gunicorn's gevent worker has monkey-patched the standard library, which it does itself.
-
-Request limits: gunicorn answers a request line longer than `limit_request_line` (414), more
-than `limit_request_fields` headers or a header longer than `limit_request_field_size` (431)
-before Flask sees the request; `on_starting` makes those answers the error envelope too. Flask
+Worker class: gevent, so that a slow client costs a greenlet, not a worker. Request limits:
+gunicorn answers too long a request line (414) or too many or too long headers (431) before
+Flask sees the request, and `on_starting` makes those answers the error envelope too; Flask
 applies the same limits (web.requestlimits) for servers that allow more.
+Why: docs/decisions/0013-gevent-workers-for-make-serve.md.
 """
 
 from __future__ import annotations

@@ -2,41 +2,14 @@
 reports up to date, at a cost that follows the events received since the previous run, not all
 events stored.
 
-An incremental run of a project:
-1. reads the (eventId, day) of the events received since its watermark minus OVERLAP
-   (reports.source, index project_received); the overlap catches events whose record was
-   written after a run had passed their `receivedAt` (a request still being answered, the
-   clocks of several web servers). Re-reading them is harmless: step 2 recomputes whole
-   days, it never adds an event to a total, so nothing is counted twice;
-2. re-reads those days whole (index project_event_timestamp), in batches of about
-   `chunk_events` events planned from the stored partials' counts, and replaces their
-   partials. A late event (a timestamp in an earlier day, received now) re-aggregates its day
-   and no other;
-3. rebuilds the reports (7d, 30d, all) of the eventIds whose partials changed, and of those
-   whose stored reports were built on an earlier day (windows slide at midnight UTC);
-4. advances the watermark to the time the run started (a `$max`, never backwards), or to the
-   oldest `pendingSince` of the project's users when earlier: an event whose record a crashed
-   request left pending (written later by the outbox sweep, rules.usecases.reconcile) was received
-   at or after it, so the next runs still read it, however late its record is written.
-
-The first run of a project, or `full=True`, recomputes every day and deletes partials of days
-that no longer hold events (those neither it nor a run started after it wrote). A run that
-fails part-way (the store unreachable) leaves its watermark where it was: the next run redoes
-its work, and since every step replaces documents, doing it twice is harmless. A failure of
-one (eventId, day) or of one eventId's reports is not such a failure: it is logged and listed
-in the run's summary (`failures`, reports.analytics.batch), the rest of the run completes and the
-watermark moves, so no single input can hold a project's analytics back for good.
-
-Each batch also writes the insight days and users' first times of docs/api.md#insights
-(reports.insights.days, reports.insights.store), from the same records.
-
-What it costs: step 1 reads the new events (and, while a record stays pending, every event
-received since it, again); step 2 reads the days they touch whole (the new events plus the
-rest of those days, usually today's); step 3 reads the partials of the affected eventIds (one
-per day of history, never an event).
-
-"Days touched" counts (eventId, day) partials. `forget_user` recomputes the days whose
-partials list a user id, for an erasure (partials keep the day's distinct user ids).
+A run reads which (eventId, day) the events received since its watermark minus OVERLAP touch
+(reports.source), recomputes those days whole in batches of about `chunk_events` events
+(their partials, insight days and users' first times: reports.insights), rebuilds the reports
+of the eventIds that changed, then advances the watermark, never past the oldest pending
+record.
+Every step replaces documents, never adds to a total: redoing a run counts nothing twice.
+"Days touched" counts (eventId, day) partials.
+Why: docs/decisions/0010-incremental-report-runs-by-whole-days.md.
 """
 
 from __future__ import annotations

@@ -1,22 +1,13 @@
 """Owner of the insight collections (docs/api.md#insights): `insight_days` and `user_firsts`.
 
 - `insight_days`: one insight day (reports.insights.days) per (project, eventId, UTC day), `_id`
-  `"{project}/{eventId}/{day}"`, plus `runId` and `updatedAt`; replaced whole when the run
-  recomputes its day, like the day partials. Breakdowns read the days of one eventId's window
-  (index project_event_day, projected on the one field broken down); retention reads the
-  users of the days of its range (index project_day, projected on the hashes).
-- `user_firsts`: when each user first did each eventId (and `"*"`, any event), the input of
-  retention's cohorts. Stored columnar: per (project, eventId, shard) one document holding two
-  Binary arrays, the users' hashes (sorted) and their first times (epoch ms), 16 bytes a user;
-  users are spread over SHARDS documents by the top bits of their hash, so a document holds
-  about 1/16 of an eventId's users (MAX_SHARD_USERS, 8 MiB, bounds it: 8 million users a
-  shard). A run merges its batch into the documents it touches with a minimum per user (so
-  re-reading a day changes nothing) and writes each one back only if no other run wrote it
-  meanwhile (a `version` compare-and-set, retried), never losing a concurrent run's users.
-
-Why columnar rather than a document per user: retention needs every cohort user's first time,
-and a document per user would be read (and written, by every run) one by one; here a run
-writes at most 16 documents per eventId it touched, and retention reads 16.
+  `"{project}/{eventId}/{day}"`, plus `runId` and `updatedAt`, replaced whole when a run
+  recomputes its day. Breakdowns read one eventId's window (index project_event_day), retention
+  the users of its range (project_day), each projected on the fields it reads.
+- `user_firsts`: when each user first did each eventId (and `"*"`, any event), stored columnar
+  in SHARDS documents per (project, eventId), merged with a minimum per user and written back
+  under a `version` compare-and-set.
+Why: docs/decisions/0011-users-first-times-stored-columnar.md.
 """
 
 from __future__ import annotations

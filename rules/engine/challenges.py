@@ -1,33 +1,10 @@
 """Challenges (docs/api.md#rules-admin-api): progress towards a goal, paid once reached.
 
 A challenge counts the events it lists that meet its conditions and fall inside its window
-[start, end). A count goal adds 1 per event; a sum goal adds the event's metadata value of
-`field`, in exact decimals (0.1 + 0.2 reaches 0.3), and a missing, non-numeric or non-positive
-value adds nothing.
-
-Decisions the design leaves open:
-
-- Completion: the event whose contribution brings progress to the target completes the
-  challenge and is paid the reward. One event completes a challenge at most once, however far
-  it overshoots. A non-repeatable challenge then stays completed (its progress kept as it was,
-  overshoot included) and pays nothing more. A repeatable one starts again from 0: the
-  overshoot is not carried over, so every completion takes a full target of fresh events.
-  An event that adds nothing completes nothing, even when a lowered target is already met;
-  a challenge made repeatable after a user completed it starts again from 0 for them.
-- Reset: with `reset` day, week or month, progress and the completed flag restart with each
-  period, in the user's timezone when known, else UTC (as caps do; a challenge has no
-  timezone of its own). As for streaks and caps (rules.engine.periods), the state remembers the
-  instant of the latest event that counted, not a period index, and re-reads it in the user's
-  current zone: a timezone change never opens the next period early or splits one in two.
-- Out of order: an event from a period before that latest event's does not count; the state
-  is left as it is. Within one period, and always without reset, order does not matter.
-- Reports: every active challenge the event is listed for, meets the conditions of and falls
-  inside the window of gets a report, even when the event changed nothing (a completed
-  non-repeatable challenge, a late event), so the response shows where the user stands; others
-  get none. A completing event reports the progress it reached (e.g. 5 of 5), also for a
-  repeatable challenge whose stored progress is back at 0.
-- Storage: progress is exact in memory (Decimal) and stored BSON-clean: an int when whole
-  (count goals always are), else its decimal string ("0.3"), which reads back exactly.
+[start, end): a count goal adds 1 per event, a sum goal the event's `field` in exact decimals.
+The event that reaches the target completes it, once; a repeatable one restarts from 0, and
+`reset` restarts it each period in the user's timezone (rules.engine.periods).
+Why: docs/decisions/0006-challenge-completion-and-resets.md.
 """
 
 from __future__ import annotations

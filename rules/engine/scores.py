@@ -2,27 +2,14 @@
 entries count, and how points and their tie-break share one sortable number. Pure: the Redis
 side is rules.stores.boards, the use case rules.usecases.leaderboards.
 
-Boards: one per project, period and period key, UTC — day `2026-11-26`, week `2026-W48`,
-month `2026-11`, and `all`. Past periods' boards expire KEEP_AFTER their end; `all` never
-does.
-
-What counts: ledger entries with a positive delta from rules (sources event, streak,
-challenge), in the period of their `createdAt` (when they were awarded, so an imported old
-event counts today). Manual adjustments do not count: a board ranks points earned, as
-`lifetime` does (rules.usecases.support).
-
-Order: more points first; between equal points, whoever reached that total first (their
-latest counted entry is older) ranks higher; then by userId. A member's score encodes both,
-negated so that an ascending order is the ranking (Redis' ZRANK is the rank):
+Boards are per project and UTC period (day, ISO week, month, `all`); positive rule entries
+count in the period of their `createdAt`, manual adjustments never. More points rank first,
+then whoever reached the total first, then the userId; ascending scores are the ranking:
 
     score = -(points * 2**(TIE_BITS + 1) + (2**TIE_BITS - 1 - tick))
 
-with `tick` the milliseconds from the period's start (from ALL_TIME_EPOCH for `all`) to the
-latest counted entry. The spare bit means a double's rounding never moves a member across
-points: integers in doubles are exact up to 2**53, so ties are resolved to the millisecond
-while points stay below 2**(52 - TIE_BITS) (a day: 33 million; all time: 1,024), and beyond
-that to a coarser instant (all time at a million points: about 2 s) while the points order
-stays exact. Equal scores fall back to the member order, the userId's bytes.
+with `tick` the milliseconds from the period's start (ALL_TIME_EPOCH for `all`) to the
+latest counted entry. Why: docs/decisions/0007-leaderboard-scores-and-live-updates.md.
 """
 
 from __future__ import annotations

@@ -1,30 +1,10 @@
 """Support tools on one user's streak (docs/api.md#users-support-and-leaderboards): restore a count,
 grant freezes. Pure.
 
-A streak's counts are not stored numbers: rules.engine.streaks recomputes them at every event by
-walking the moments it keeps from its `base` (see that module). Changing `current_count` or
-`freezes` alone would be undone by the user's next event. So both tools first *settle* the
-streak: every kept moment is folded into the base, which then holds the counts as support
-sets them and the latest counted moment, and the next event is walked from there. Events
-dated at or before that point can no longer change the streak (a late event is ignored, as
-for moments folded by age).
-
-Decisions:
-
-- `restore(count)` makes the streak stand at `count` and alive: the user's next activity in
-  the current period (if not counted yet) or the next one continues it at count + 1. If the
-  latest counted period is the current or the previous one, it stays the latest counted
-  moment; after a longer gap, the streak is settled as counted at the last millisecond of
-  the previous period (in the user's timezone, else the streak's), so the gap is forgiven.
-  `longestCount` rises to `count` if lower. A restore pays no milestones: every milestone up
-  to the restored count (and up to what the run had already settled) counts as paid, so none
-  is ever paid twice.
-- `grant_freezes(count)` adds freezes without touching the counts. Not bounded by the
-  definition's `freezes.max`: that caps what activity earns; a grant is a deliberate exception
-  (an outage longer than `max` periods). Freezes above `max` stop the streak earning more
-  until spent, as they would anyway.
-- A streak whose definition switched between day, week and month restarts, as an event would
-  restart it (longest and freezes kept), before the tool applies.
+Both first *settle* the streak — fold every kept moment into its `base` — since a count set
+alone would be undone by the walk at the user's next event (rules.engine.streaks); events
+dated at or before the settled point no longer change the streak.
+Why: docs/decisions/0005-streak-tools-settle-the-streak.md.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ to keep into a new base.
 
 A walk judges each moment against the latest counted one, both read in the zone of the moment
 being judged; folding a prefix of the walk into the base is exact, so a state with a base and
-a few recent moments walks as the whole history would. The decisions are explained in
-rules.engine.streaks' docstring.
+a few recent moments walks as the whole history would.
+Why: docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md.
 """
 
 from __future__ import annotations

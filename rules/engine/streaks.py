@@ -1,67 +1,12 @@
 """Streaks (docs/api.md#rules-admin-api): one count per period, whatever order the events arrive in.
 
-A streak counts at most once per period. The next period adds one; the same period changes
-nothing; a gap resets the count to 1 unless the user holds enough freezes to cover every missed
-period, in which case they are spent and the count goes on. A freeze is earned each time the
-count reaches a multiple of `earnEvery`, up to `max`. A milestone pays when a run (the counts
-from a reset on) reaches its count.
-
-Decisions:
-
-- A streak is a walk, not a counter. The state keeps the events it has seen as moments (the
-  instant, and the timezone the user was in, as given to `advance_at`), and the counts are
-  recomputed by walking them in time order. Each moment is judged against the latest counted
-  one, both read in the zone of the moment being judged: that is how travel always worked (a
-  trip east does not open tomorrow early, a trip west does not break the streak; see
-  rules.engine.periods), and walking moments in time order reproduces exactly what in-order arrival
-  gives. Because the walk depends only on the set of moments, an event arriving late (an
-  older timestamp) gives the same state as if it had arrived in order: days 1, 3, 2 count 3,
-  and a late event filling a gap a freeze covered gives the freeze back.
-- Not a re-reading of every moment in the current zone: that would let a trip merge two
-  counted days into one (23:00 and 01:00 UTC are one day in Tokyo) and break a streak.
-- What is kept: per (zone, period in that zone) only the earliest moment. A later one of the
-  same zone and period can never count, whatever else arrives (the latest counted moment before
-  it is in its period too), so dropping it changes nothing; with one zone, that is one moment
-  per period. So the stored moments, too, are the same in any arrival order.
-- Bounded: moments before KEPT_WINDOW ahead of the start of the latest period seen, and any
-  beyond the MAX_KEPT most recent, are folded into the state's `base`: count, freezes, longest,
-  run start, latest counted moment, `through` (the latest folded moment), and the latest folded
-  moment of each of FOLDED_ZONES_KEPT zones (so that a later event of its zone and period is
-  still recognised as never counting). Folding a prefix of the walk is exact. An event at or
-  before `through` cannot be placed: it does not count and leaves the state as it is. The
-  boundary follows period starts, not instants, so it does not depend on which event of a
-  period came first. KEPT_WINDOW exceeds the 7 days within which events arrive without the
-  import scope (plus the 5 minutes a timestamp may lie ahead): unless a user's moments of the
-  last 8 days exceed MAX_KEPT (many zones), any event accepted without that scope is placed. An
-  import of older history in time order is placed too, each event after the one before.
-- `counted` means the event added a counted period to the streak; an earlier event of an
-  already counted period (it becomes the period's moment) is not counted. `freezes_used` is the
-  net number of freezes this event made the streak spend, never negative (a late event that
-  gives a freeze back reports 0, and `freezes` shows it).
-- Milestones: an event pays the milestones it makes a run newly reach, possibly several at once
-  (a late event joining two runs), in `milestones`; `milestone` is the highest of them. A run
-  never pays a count twice: each run of the new walk inherits the highest count settled by
-  every run of the previous walk whose counted moments it now holds (counted, or judged
-  against it), and pays only milestones above that. Points already paid stay paid, so the
-  total depends on arrival order in two cases. When a late event joins two runs that each
-  reached a milestone, it has been paid twice for what is now one run (as it would have been
-  for two runs in time order, which is what they were when paid). When a late event splits a
-  paid run (it takes the freeze that joined it, or, in another zone, makes a period the same as
-  its own), each part keeps what the whole settled (`StreakState.paid`) and does not pay those
-  counts again, though in time order each part might have. Only in-order arrival gives exactly
-  one payment per run and milestone reached.
-- A change of period kind (day, week, month) restarts the streak, keeping longest and freezes.
-- Cost (the engine calls this for every streak an event counts for): an event after every kept
-  moment, in the period of the latest one of its zone, is recognised without a walk; any other
-  event after every kept moment is walked once, the walk before it being the same walk one
-  moment shorter; only a late event walks the moments before and after it. Both decide the
-  same (tests/unit/rules/test_engine_equivalence.py); the in-order path relies on `recent`
-  being ascending by (at, zone), as every state this module or rules.engine.streak_tools makes is.
-- Stored BSON-clean (streak_state_to_document): the counts as before, plus the moments, the
-  base and the payment records, all datetimes, ints, strings and lists of them. A document
-  written before moments were kept reads as a base ending at its `lastUpdate`, its run's
-  milestones settled through its count: the next event is judged as it always was, and events
-  at or before `lastUpdate` are not placed.
+A streak counts at most once per period; a gap resets it to 1 unless freezes cover every
+missed period; freezes are earned every `earnEvery` counts up to `max`; a milestone pays when
+a run reaches its count. The counts are not stored: they are recomputed by walking the kept
+moments (instant and zone) in time order, the oldest folded into the state's `base`.
+Invariant: `recent` is ascending by (at, zone) in every state this module or
+rules.engine.streak_tools makes; the in-order fast path relies on it.
+Why: docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md.
 """
 
 from __future__ import annotations
@@ -112,7 +57,7 @@ def advance_at(
     timezone change (travel) neither starts a new period early (east: it is already tomorrow
     here, but the last count was made today, seen from here) nor breaks the streak (the day
     after the last counted one, seen from here, is the next period). Later moments are judged
-    again in their own zones (see the module's docstring).
+    again in their own zones (docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md).
     """
     if zone.key is None or moment.tzinfo is None:
         raise ValueError("a streak needs an aware moment and a named timezone")

@@ -1,20 +1,11 @@
 """The leaderboards' store (docs/architecture.md): one Redis sorted set per board, scored as
-rules.engine.scores encodes points and their tie-break, and the only code naming their keys.
+rules.engine.scores encodes points and their tie-break, and the only code naming their keys:
+`laurel:lb:{<project>}:day:2026-11-26`, `…:week:2026-W48`, `…:month:2026-11`, `…:all`, and
+the entries applied per user, `laurel:lb:{<project>}:applied:<userId>`.
 
-Keys: `laurel:lb:{<project>}:day:2026-11-26`, `…:week:2026-W48`, `…:month:2026-11`, `…:all`.
-The braces keep one project's keys apart from another's (project ids may contain ":") and in
-one Redis Cluster slot. Expiries are relative (EXPIRE, not EXPIREAT): a board's end is read on
-Laurel's clock, not on Redis's.
-
-Awards: a record may be finished twice, so the entries applied are remembered per user
-(`laurel:lb:{<project>}:applied:<userId>`, entry id → when, kept APPLIED_KEEP), and one
-WATCH/MULTI transaction on that key reads the user's scores and writes the new ones with the
-markers: two finishers of one user serialize there, users never contend with each other. (No
-Lua: the embedded default's fakeredis has none.)
-
-Redis down: a per-process Breaker leaves Redis alone for 1, 2, 4 … 32 s after a failure, so
-that only one request per pause waits for Redis' timeouts; what was missed reaches the boards
-at the next rebuild (rules.usecases.leaderboards).
+Awards are one WATCH/MULTI transaction per user on its applied key, so a record finished twice
+counts once; a per-process Breaker leaves Redis alone for a while after a failure.
+Why: docs/decisions/0007-leaderboard-scores-and-live-updates.md.
 """
 
 from __future__ import annotations

@@ -1,15 +1,10 @@
 """Owner of the `users` collection: one document per (project, userId) holding everything an
-event changes — balance, lifetime points, streaks, completion counts, badges, profile — so that
-applying an event is a single conditional update of one document (no transactions needed).
+event changes — balance, lifetime points, streaks, completion counts, badges, profile.
 
-Concurrency: each document carries a `version`; a save succeeds only if the version it read is
-still current, otherwise the caller re-reads and re-evaluates. Creation races are settled by the
-unique (project, userId) index.
-
-Crash safety: a save also pushes a `pending` record holding the event-log record and ledger
-entries to write elsewhere. Until they are written and the record is pulled, anyone who loads the
-user finishes them first (see rules.usecases.record), so balance == Σ ledger is restored whatever
-crashed in between.
+A save succeeds only if the `version` it read is still current (else the caller reads and
+decides again), and it pushes a `pending` record of the writes due elsewhere, which whoever
+loads the user next finishes first (rules.usecases.record).
+Why: docs/decisions/0001-exactly-once-without-transactions.md.
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
 """A project's active definitions, compiled once and cached per process.
 
-Each event needs its project's rules. Reading and compiling them per request costs a query per
-kind and a compile per condition tree; the catalog does it once per change instead. Staleness
-across processes (several web workers, the scheduler) is settled by a version stamp: every
-change bumps the project's stamp in MongoDB (rules.stores.definitions), each request reads the
-stamp (one lookup by `_id`) and recompiles only when it moved. A definition saved in one worker
-applies to the very next event in every worker. As a safety net against a stamp that was never
-bumped (a crash between a definition's write and its stamp), an entry is also recompiled once
-it is MAX_AGE old.
+Each request reads the project's stamp (rules.stores.definitions, one lookup by `_id`) and
+recompiles only when it moved, or when the entry is MAX_AGE old (a stamp never bumped).
+Why: docs/decisions/0009-definitions-cached-per-process-with-a-stamp.md.
 """
 
 from __future__ import annotations

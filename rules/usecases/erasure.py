@@ -1,33 +1,12 @@
 """Erasing a user (docs/api.md#users-support-and-leaderboards, `DELETE /users/{userId}`): every
 document about them, everywhere.
 
-The brief asks apps never to send personal data; some will (a userId that is an e-mail
-address, a name in metadata). Erasure removes, for one project and userId:
-
-- MongoDB, every collection holding documents keyed by the user (`_user_stores`, each with a
-  `project` + `userId` index), each through its owner's `erase_user`: `users` first — it holds
-  the pending outbox, so no finisher can write the user's records again from it — then
-  `events`, `ledger`, `audit`, `notifications` (the webhook outbox, payloads included) and
-  `deliveries` (the attempts);
-- `idempotency_keys` whose stored response concerns the user (`outcome.userId`; keys live 24 h
-  and are read by project, so this looks at one project's keys of the last day, not at all);
-- Redis: the user's entries on every leaderboard of the project, past periods included, and
-  their applied-entry markers (rules.stores.boards).
-
-What stays: documents that mention the user without being theirs (another user's event
-metadata naming them), log lines, and the RQ jobs of webhook deliveries (they carry delivery
-ids, not user data; the delivery they point to is gone, so they end as failed). Analytics
-(reports/) aggregate events per day, and a day's partial keeps its distinct userIds and the
-most frequent metadata values: those days must be re-aggregated from the remaining events;
-`Erased.report_days` lists them (eventId, UTC day) for that. A request for the
-user already past its save when the erasure starts writes its event record, ledger entries,
-key and board entry just after (within milliseconds): `settle` erases once more after that
-long, which removes them; a request that stalls longer than `settle` leaves them to a repeat.
-The audit keeps no entry about an erasure, since it would have to name the user.
-
-Erasure is not one atomic step (no multi-document transactions): a crash half-way leaves some
-documents, and repeating the erasure removes them. It reports what it removed; nothing found
-anywhere means an unknown user.
+For one project and userId, each collection keyed by the user (`_user_stores`) is erased
+through its owner's `erase_user`, `users` first (it holds the pending records a finisher could
+write again); then the idempotency keys naming the user and the user's leaderboard entries.
+`settle` later, it erases once more, catching a request that was past its save. Not atomic: a
+repeat removes what a crash left. `Erased.report_days` lists the analytics days to recompute.
+Why: docs/decisions/0008-erasure-scope-and-settle.md.
 """
 
 from __future__ import annotations

@@ -1,27 +1,12 @@
 """A user's history (docs/api.md#users-support-and-leaderboards): their events and points entries,
 newest first, in pages.
 
-Sources and indexes (no collection scan on MongoDB):
-
-- events: `events`, by the event's `timestamp`, along `project_user_timestamp`
-  (project, userId, timestamp desc, _id desc);
-- points: `ledger`, by the entry's `createdAt` (when it was awarded), along
-  `project_user_created_id` (project, userId, createdAt desc, _id desc).
-
-Both are read as one range scan of their index from the page's upper bound down; an `eventId`
-filter is applied to the documents the scan finds (history is read a page at a time, so it
-costs the user's own documents between two matches).
-
-Without a `type`, both kinds are merged into one timeline. The order is total: time (ms)
-descending, then events before points entries of the same millisecond, then `_id`
-descending. A page ends at its last item, and its cursor (`Position`) is that item's place in
-this order: the next page holds what comes strictly after it, so no item is ever repeated and
-the items newer than the first page (what arrives while a client pages) never push others
-out of place. Items written between pages take their place by their own time: one older than
-the cursor (an imported event) appears when paging reaches it; one dated within the pages
-already served (a late event, an entry finished late) is only seen by starting again.
-
-The cursor is opaque to clients: base64url of `{"t": epoch ms, "k": kind, "i": id}`.
+Events are read along `project_user_timestamp`, points entries (`ledger`, by `createdAt`)
+along `project_user_created_id`, each one range scan down from the page's upper bound. The
+order is total — time (ms) descending, events before points entries of the same millisecond,
+then `_id` descending — and a page's cursor (`Position`, opaque to clients: base64url of
+`{"t": epoch ms, "k": kind, "i": id}`) is its last item's place in it.
+Why: docs/decisions/0015-history-order-and-cursors.md.
 """
 
 from __future__ import annotations

@@ -1,19 +1,9 @@
 """Leaderboards (docs/architecture.md): points earned per period, kept in Redis
 (rules.stores.boards) as rules.engine.scores ranks them. This module keeps them up to date:
-live, as each record is finished, and by rebuilding them from the ledger.
-
-Live updates: `leaderboard_effect` runs as a rules.usecases.record effect when a record is
-finished and adds its counted entries to the boards, each entry once however often the record
-is finished. Redis down: the effect fails (the finisher logs it; the event is recorded all the
-same), and the store's Breaker then leaves Redis alone for a while. What was missed reaches the
-boards at the next rebuild.
-
-Rebuild: `rebuild` recomputes the current boards of a project from the ledger (one
-aggregation) and swaps them in whole. It first finishes the project's pending records (with
-the effects), so a record the live path has not counted yet cannot be counted twice. Entries
-written while a rebuild runs may be missed, or counted twice if their record is finished just
-after the swap, until the next rebuild (hourly, scheduled) — which is also how a board catches
-up after Redis was down.
+live, as each record is finished (`leaderboard_effect`, a rules.usecases.record effect), and
+by rebuilding them from the ledger (`rebuild`, hourly), which also catches up whatever the
+live path missed while Redis was down.
+Why: docs/decisions/0007-leaderboard-scores-and-live-updates.md.
 """
 
 from __future__ import annotations

@@ -1,20 +1,9 @@
-"""The web dashboard (README, "Dashboard"): server-rendered pages under
-/dashboard/ whose scripts call the public JSON API with the signed-in token.
-
-- The server only renders page shells. Every figure and every form goes through the documented
-  API from the browser, with the token the user signed in with, so the dashboard can do nothing
-  the API does not allow that token to do. The server never sees the token: it arrives in the
-  URL fragment (`#token=`), which browsers do not send, and lives in sessionStorage.
-- No build step and no Node.js: plain ES modules in static/js, served by Flask from the package.
-- Charts are SVG drawn by static/js/charts.js (about 150 lines) rather than a vendored chart
-  library: the dashboard needs only bar and line charts, SVG elements are text in the DOM (so
-  axis labels and values are inspectable, selectable and testable, and come out crisp at any
-  zoom), and there is no third-party code to pin, audit or ship a licence for. Each chart is
-  followed by a table with the same numbers.
-- Security: the Content-Security-Policy below allows scripts, styles, images and connections
-  from this origin only (no inline script, no inline handlers), and the pages may not be
-  framed. Scripts insert every string that came from a client as text (textContent), never as
-  HTML.
+"""The web dashboard (README, "Dashboard"): server-rendered page shells under /dashboard/ whose
+scripts (plain ES modules in static/js, no build step) call the public JSON API with the
+signed-in token, which arrives in the URL fragment and never reaches the server. Charts are
+SVG of our own (static/js/charts.js). The Content-Security-Policy below allows this origin only
+(no inline script or handler, no framing); scripts insert client strings as text, never HTML.
+Why: docs/decisions/0014-dashboard-without-build-step-or-chart-library.md.
 """
 
 from __future__ import annotations

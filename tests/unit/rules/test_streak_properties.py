@@ -145,8 +145,9 @@ def test_any_arrival_order_of_events_within_the_window_gives_the_same_state(
 
     finals = [play(rule, order)[-1].state for order in (seen, shuffled, in_time_order(seen))]
 
-    # Milestone payments are remembered per run and may differ (see rules.engine.streaks); every
-    # count, freeze and kept moment is the same.
+    # Milestone payments are remembered per run and may differ with arrival order
+    # (docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md); every count, freeze and
+    # kept moment is the same.
     assert without_payments(finals[0]) == without_payments(finals[1])
     assert without_payments(finals[0]) == without_payments(finals[2])
 

@@ -1,5 +1,6 @@
-// Bar charts drawn as SVG (why SVG and no library: see web/dashboard/__init__.py). Every chart
-// is a <figure> holding the SVG, with labelled axes, and a table of the same numbers.
+// Bar charts drawn as SVG. Every chart is a <figure> holding the SVG, with labelled axes, and a
+// table of the same numbers. Why SVG and no chart library:
+// docs/decisions/0014-dashboard-without-build-step-or-chart-library.md.
 import { el, table, text } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
