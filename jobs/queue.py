@@ -208,18 +208,20 @@ class InProcessQueue:
         with self._wake:
             return len(self._heap)
 
-    def close(self, wait: float = 30.0) -> None:
-        """Drop the jobs not started yet, and stop the threads once their current job ends
-        (waiting up to `wait` seconds for them): what the embedded mode's memory held is gone
-        with it anyway. Jobs enqueued afterwards are dropped."""
+    def close(self, wait: float = 30.0) -> bool:
+        """Drop the jobs not started yet, and stop the threads once their current job ends,
+        waiting up to `wait` seconds in all: what the embedded mode's memory held is gone with
+        it anyway. Jobs enqueued afterwards are dropped. False when a thread is still running
+        a job at the end of the wait."""
         with self._wake:
             self._closed = True
             self._heap.clear()
             self._wake.notify_all()
-            threads = list(self._threads)
-        for thread in threads:
-            if thread is not threading.current_thread():
-                thread.join(wait)
+            others = [t for t in self._threads if t is not threading.current_thread()]
+        deadline = time.monotonic() + wait
+        for thread in others:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in others)
 
     def _push(self, item: _Scheduled) -> None:
         with self._wake:

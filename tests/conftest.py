@@ -117,8 +117,8 @@ def clients(settings: Settings, redis_client: redis.Redis) -> Iterator[Clients]:
     # No delivery or retry of this test may run (and count in the process-wide metrics)
     # during a later one.
     queue = clients.__dict__.get("_job_queue")
-    if isinstance(queue, InProcessQueue):
-        queue.close()
+    if isinstance(queue, InProcessQueue) and not queue.close():
+        pytest.fail("a job of this test was still running 30 s after it ended")
 
 
 @pytest.fixture

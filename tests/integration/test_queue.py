@@ -66,8 +66,23 @@ def test_a_closed_in_process_queue_drops_its_retries_and_stops_its_threads() -> 
     queue.enqueue(failing)
     wait_for(lambda: ran.is_set() and queue.pending() == 1, "the first attempt and its retry")
 
-    queue.close()
+    assert queue.close()
     queue.enqueue(failing)  # after close: dropped
 
     assert queue.pending() == 0
-    assert not any(thread.is_alive() for thread in queue._threads)
+
+
+def test_closing_reports_a_job_still_running_after_the_wait() -> None:
+    queue = InProcessQueue(workers=1)
+    started, release = threading.Event(), threading.Event()
+
+    def stuck() -> None:
+        started.set()
+        release.wait(60)
+
+    queue.enqueue(stuck)
+    wait_for(started.is_set, "the job to start")
+
+    assert queue.close(wait=0.01) is False
+    release.set()
+    assert queue.close() is True
