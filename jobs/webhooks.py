@@ -41,9 +41,9 @@ from jobs.queue import (
     retries_left,
 )
 from jobs.runtime import clients as job_clients
+from rules.effects import Effect
 from rules.stores.outbox import Deliveries, Outbox
 from rules.stores.webhooks import WebhookStore
-from rules.usecases.record import Effect
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 
 from core.indexes import sync_indexes
+from rules.effects import Effect
 from rules.stores.storage import insert_missing
-from rules.usecases.record import Effect
 
 ACTIONS = ("points.adjusted", "streak.restored", "streak.freezes_granted", "usergroup.changed")
 
@@ -91,7 +91,7 @@ def write_pending_audit(db: Database[Any], pending: Mapping[str, Any]) -> None:
 
 
 def audit_effect(db: Database[Any]) -> Effect:
-    """The rules.usecases.record effect that writes a finished record's audit entry."""
+    """The effect (rules.effects) that writes a finished record's audit entry."""
 
     def write_audit(project: str, user_id: str, pending: Mapping[str, Any]) -> None:
         write_pending_audit(db, pending)

@@ -38,6 +38,7 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from rules.effects import run_effects
 from rules.engine.evaluation import Event
 from rules.engine.points import check_metadata_schema
 from rules.engine.state import UserState
@@ -60,7 +61,6 @@ from rules.usecases.record import (
     finish_pending,
     pending_record,
     record_event,
-    run_effects,
 )
 
 log = logging.getLogger(__name__)

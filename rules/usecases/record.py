@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +31,10 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from core import clock
+
+# Effect is re-exported for the modules that still import it from here (rules.effects owns it).
+from rules.effects import Effect as Effect
+from rules.effects import run_effects
 from rules.engine.evaluation import Evaluation, Event, Outcome, evaluate
 from rules.engine.points import check_metadata_schema
 from rules.engine.state import UserState
@@ -53,11 +57,6 @@ BACKOFF_CAP = 0.1
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 IMPORT_AFTER = timedelta(days=7)
-
-
-# Runs once a record's documents are written, before the record is pulled: notifications,
-# leaderboards. Must be idempotent (a record may be finished twice) and may fail (logged).
-Effect = Callable[[str, str, Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -167,28 +166,6 @@ def evaluate_event(catalog: Catalog, event: Event, state: UserState) -> Evaluati
         levels=catalog.levels,
         usergroup_from_metadata=catalog.settings.usergroup_from_metadata,
     )
-
-
-def run_effects(
-    effects: Sequence[Effect], project: str, records: Sequence[tuple[str, Mapping[str, Any]]]
-) -> None:
-    """Run every effect on finished records (user id, pending record): at once through its
-    `many` when it has one (rules.usecases.leaderboards), else record by record. Effects are best
-    effort by contract (their own sweeps catch up): a failure is logged and the others still run."""
-    for effect in effects:
-        many = getattr(effect, "many", None)
-        try:
-            if many is not None:
-                many(project, records)
-                continue
-            for user_id, pending in records:
-                try:
-                    effect(project, user_id, pending)
-                except Exception:
-                    log.exception("side effect %r of record %s failed", effect, pending["id"])
-        except Exception:
-            ids = ", ".join(str(pending["id"]) for _, pending in records)
-            log.exception("side effect %r of records %s failed", effect, ids)
 
 
 def check_event_time(moment: datetime, now: datetime, may_import: bool) -> None:
