@@ -29,8 +29,6 @@ LARGE_MODULES: dict[str, int] = {
 LONG_FUNCTIONS: dict[str, int] = {
     "rules/engine/evaluation.py::evaluate": 117,
     "rules/stores/outbox.py::notifications_for": 61,
-    "rules/usecases/support.py::adjust_points": 71,
-    "rules/usecases/support.py::_apply": 69,
     "reports/breakdown.py::breakdown": 62,
     "web/__init__.py::create_app": 68,
 }
