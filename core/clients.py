@@ -41,7 +41,7 @@ def mongo_client_options() -> dict[str, Any]:
 
     - `w="majority"`: an acknowledged write survives a failover. With `w=1` a primary that
       steps down may roll back an event's update after its 200, and the retry then awards it
-      again; exactly-once (rules.usecases.record) assumes a write, once acknowledged, stays.
+      again; exactly-once (rules.usecases.unit_of_work) assumes a write, once acknowledged, stays.
     - `readPreference="primary"`: the exactly-once path reads a user, then writes against
       the `version` it read, and a request finishes the pending record it just pushed; a
       lagging secondary would hand out stale versions and hide that record. (rules.stores.users

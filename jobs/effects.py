@@ -1,20 +1,18 @@
 """The side effects that run when an event's (or an adjustment's) records are written
-(rules.usecases.record.Effect): each idempotent, each allowed to fail without failing the
+(rules.effects.Effect): each idempotent, each allowed to fail without failing the
 request."""
 
 from __future__ import annotations
 
 from core.clients import Clients
 from jobs.webhooks import dispatch_effect
-from rules.stores.audit import audit_effect
+from rules.effects import Effect
 from rules.stores.boards import breaker_for
 from rules.usecases.leaderboards import leaderboard_effect
-from rules.usecases.record import Effect
 
 
 def effects_for(clients: Clients) -> list[Effect]:
     return [
         dispatch_effect(clients),
-        audit_effect(clients.mongo),
         leaderboard_effect(lambda: clients.redis_in_request, breaker_for(clients)),
     ]

@@ -1,7 +1,7 @@
 """Webhook delivery (docs/architecture.md#side-effects-and-jobs): dispatch notifications from the
 outbox, deliver them signed.
 
-- `dispatch_effect(clients)` is the rules.usecases.record effect that dispatches a record's
+- `dispatch_effect(clients)` is the rules.effects effect that dispatches a record's
   notifications right after they reach the outbox; `sweep_notifications` (scheduled) dispatches
   what stayed pending, e.g. while Redis was down.
 - `deliver(delivery_id)` is the RQ job: one signed POST, every attempt logged on the delivery,
@@ -42,9 +42,9 @@ from jobs.queue import (
     retries_left,
 )
 from jobs.runtime import clients as job_clients
+from rules.effects import Effect
 from rules.stores.outbox import Deliveries, Outbox
 from rules.stores.webhooks import WebhookStore
-from rules.usecases.record import Effect
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,8 @@
 
 Support actions (rules.usecases.support: points adjustments, streak restores, freeze grants) carry
 their audit entry in the user's pending record, written by the same conditional update that applies
-the action. The action's own request writes it before finishing the record, and should that
-request die, `audit_effect` writes it when the record is finished by someone else (the user's
-next request or the outbox sweep): every finisher runs the effects of jobs.effects. The entry's
+the action; whoever finishes the record writes it (rules.usecases.unit_of_work.finish_records:
+the action's own request, or the user's next request or the sweep should it die). The entry's
 `_id` is the record's, so writing it twice is harmless.
 
 An entry: `{_id, project, userId, action, actor, at, details, before, after}` — `action` one
@@ -14,7 +13,7 @@ Erasing a user (rules.usecases.erasure) removes their entries too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +22,6 @@ from pymongo.database import Database
 
 from core.indexes import sync_indexes
 from rules.stores.storage import insert_missing
-from rules.usecases.record import Effect
 
 ACTIONS = ("points.adjusted", "streak.restored", "streak.freezes_granted", "usergroup.changed")
 
@@ -71,7 +69,11 @@ class AuditLog:
         )
 
     def insert(self, entry: Mapping[str, Any]) -> None:
-        insert_missing(self._entries, [entry])
+        self.insert_many([entry])
+
+    def insert_many(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Entries not stored yet, in one write."""
+        insert_missing(self._entries, entries)
 
     def for_user(self, project: str, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """The user's entries, newest first."""
@@ -85,19 +87,3 @@ class AuditLog:
     def erase_user(self, project: str, user_id: str) -> int:
         """Delete the user's entries (rules.usecases.erasure); how many there were."""
         return self._entries.delete_many({"project": project, "userId": user_id}).deleted_count
-
-
-def write_pending_audit(db: Database[Any], pending: Mapping[str, Any]) -> None:
-    """Write the audit entry a pending record carries, if any (idempotent)."""
-    entry = pending.get("audit")
-    if entry is not None:
-        AuditLog(db).insert(entry)
-
-
-def audit_effect(db: Database[Any]) -> Effect:
-    """The rules.usecases.record effect that writes a finished record's audit entry."""
-
-    def write_audit(project: str, user_id: str, pending: Mapping[str, Any]) -> None:
-        write_pending_audit(db, pending)
-
-    return write_audit

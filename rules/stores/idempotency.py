@@ -1,15 +1,16 @@
 """Owner of the `idempotency_keys` collection: Stripe's semantics for retried requests.
 
 A key is scoped to its project and bound, on first use, to the fingerprint of the request it
-came with; the same key with another request is a conflict. Once the event is applied, the key
-holds its outcome for at least KEEP_FOR, and a repeat answers with that outcome.
+came with; the same key with another request is a conflict. Once the request is applied, the
+key holds its outcome document (the response to replay, in the shape its use case stores) for
+at least KEEP_FOR, and a repeat answers with that document.
 
-Exactly-once does not rest on this collection. The key also travels in the user's `pending`
-record (rules.usecases.record), written by the same conditional update that applies the event, and
-the outcome is copied here before that record is pulled. So whoever loads the user after the
-event was applied either finds the pending record (and finishes it, completing the key) or
-finds the key completed — two concurrent requests with one key, or a retry after a crash at
-any point, apply the event once.
+Exactly-once does not rest on this collection. The key and its outcome also travel in the
+user's `pending` record (rules.usecases.unit_of_work), written by the same conditional update
+that applies the request, and the outcome is copied here before that record is pulled. So
+whoever loads the user after the request was applied either finds the pending record (and
+finishes it, completing the key) or finds the key completed — two concurrent requests with one
+key, or a retry after a crash at any point, apply the request once.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from core.indexes import sync_indexes
-from rules.engine.evaluation import Outcome
-from rules.engine.outcomes import outcome_from_document
 from rules.errors import IdempotencyConflict
 
 KEEP_FOR = timedelta(hours=24)
@@ -62,18 +61,9 @@ class IdempotencyStore:
             ],
         )
 
-    def claim(self, project: str, key: IdempotencyKey, now: datetime) -> Outcome | None:
-        """Bind `key` to its request; return the stored outcome when it was applied already.
-
-        Raises IdempotencyConflict when the key was first used with another request.
-        """
-        if self.bind(project, key, now):
-            return None
-        return self.outcome(project, key)
-
     def bind(self, project: str, key: IdempotencyKey, now: datetime) -> bool:
-        """Bind `key` to its request; False when it was bound before (then `outcome` or
-        `stored_outcome` tell whether that request was applied, or conflicts)."""
+        """Bind `key` to its request; False when it was bound before (then `stored_outcome`
+        tells whether that request was applied, or conflicts)."""
         try:
             self._keys.insert_one(
                 {
@@ -88,14 +78,10 @@ class IdempotencyStore:
             return False
         return True
 
-    def outcome(self, project: str, key: IdempotencyKey) -> Outcome | None:
-        """The outcome the key's request produced, None while it has not been applied."""
-        stored = self.stored_outcome(project, key)
-        return None if stored is None else outcome_from_document(stored)
-
     def stored_outcome(self, project: str, key: IdempotencyKey) -> dict[str, Any] | None:
-        """The outcome document as stored (requests other than events store their own shape),
-        None while it has not been applied. Raises IdempotencyConflict like `outcome`."""
+        """The outcome document as stored, None while the key's request has not been applied.
+
+        Raises IdempotencyConflict when the key was first used with another request."""
         document = self._keys.find_one({"project": project, "key": key.key})
         if document is None:
             return None

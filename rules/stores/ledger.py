@@ -1,7 +1,7 @@
 """Owner of the `ledger` collection: one entry per change of a user's balance.
 
 For every user, balance == the sum of their entries' `delta` once pending events are finished
-(rules.usecases.record). Entry ids derive from the event record id, so writing them twice is
+(rules.usecases.unit_of_work). Entry ids derive from the event record id, so writing them twice is
 harmless.
 """
 

@@ -1,10 +1,9 @@
 """Webhook notifications: what to tell the app, the outbox that keeps it, the delivery log.
 
 A notification is decided with the state change that causes it: `notifications_for` runs on
-the event's outcome and the result rides in the user's pending record (rules.usecases.record), so
-it is
-written to the `notifications` outbox exactly when the change is, crash or no crash. Only types
-some active webhook of the project subscribes to are recorded.
+the event's outcome and the result rides in the user's pending record (rules.usecases.unit_of_work),
+so it is written to the `notifications` outbox exactly when the change is, crash or no crash. Only
+types some active webhook of the project subscribes to are recorded.
 
 From the outbox, a dispatch (jobs.webhooks) creates one `deliveries` document per subscribed
 webhook, with a deterministic id (`<notification id>:<webhook id>`, also the

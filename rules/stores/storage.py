@@ -18,7 +18,8 @@ def insert_missing(collection: Collection[Any], documents: Sequence[Mapping[str,
 
     A write concern error is raised even when every document was inserted or already there:
     the majority did not confirm the inserts, so a failover may roll them back. The caller
-    keeps its pending record (rules.usecases.record), and the sweep writes the documents again.
+    keeps its pending record (rules.usecases.unit_of_work), and the sweep writes the documents
+    again.
     """
     if not documents:
         return

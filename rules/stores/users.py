@@ -3,7 +3,7 @@ event changes — balance, lifetime points, streaks, completion counts, badges, 
 
 A save succeeds only if the `version` it read is still current (else the caller reads and
 decides again), and it pushes a `pending` record of the writes due elsewhere, which whoever
-loads the user next finishes first (rules.usecases.record).
+loads the user next finishes first (rules.usecases.unit_of_work).
 Why: docs/decisions/0001-exactly-once-without-transactions.md.
 """
 
@@ -71,20 +71,6 @@ class UserStore:
         documents = self._users.find({"project": project, "userId": {"$in": list(user_ids)}})
         return {document["userId"]: _stored(document) for document in documents}
 
-    def save(
-        self,
-        project: str,
-        stored: StoredUser | None,
-        state: UserState,
-        pending: Mapping[str, Any],
-        now: datetime,
-    ) -> bool:
-        """Write `state` and push `pending` if nobody changed the user since `stored` was read.
-
-        Returns False on a lost race; the caller reloads and tries again.
-        """
-        return self.save_records(project, stored, state, [pending], now)
-
     def save_records(
         self,
         project: str,
@@ -93,8 +79,11 @@ class UserStore:
         records: Sequence[Mapping[str, Any]],
         now: datetime,
     ) -> bool:
-        """`save` for several pending records at once (a batch's events of one user), in the
-        same single conditional write."""
+        """Write `state` and push the pending `records` (one request's, or a batch's events of
+        one user) in one conditional write, if nobody changed the user since `stored` was read.
+
+        Returns False on a lost race; the caller reloads and decides again.
+        """
         fields = {**state_to_fields(state), "updatedAt": now}
         if stored is None:
             try:

@@ -1,69 +1,56 @@
 """Recording a batch of events (POST /events/batch) with bulk writes.
 
-A batch follows rules.usecases.record's protocol per user instead of per event:
+A batch takes the steps of the unit of work (rules.usecases.unit_of_work) per user instead of
+per event, with bulk reads and writes around them:
 
-1. the batch's users are read in one query, and what a crashed request may have left pending
-   is finished (rules.usecases.record.finish_pending; see `_finish_abandoned`);
-2. each user's events are evaluated in request order, each on the state the previous one
-   left;
-3. one conditional update per user (guarded by the version read in 1) applies the final state
-   and pushes one pending record per event; a new user is inserted with them;
-4. the event records, ledger entries and outbox documents of every saved user are written with
-   one insert per collection (documents already there are left alone);
-5. the effects run, the leaderboards in one transaction for these users;
-6. each user's records are pulled, in one update per user.
+1. the batch's users are read in one query, and whatever they have pending is finished in one
+   go (`finish_pending`, the same policy as for one event);
+2. per user, the decision evaluates their events in request order, each on the state the
+   previous one left, and `save_once` saves it: one conditional update applies the final state
+   and pushes one pending record per event; a lost race reads the user again and decides
+   again, under the unit of work's one retry policy;
+3. for USERS_PER_WRITE saved users at a time, `finish_saved` writes their records with one
+   insert per collection, runs the effects (the leaderboards in one transaction) and pulls
+   each user's records in one update.
 
-Steps 3 to 6 run for USERS_PER_WRITE users at a time.
-
-A crash after a user's save leaves their pending records, which the user's next load or the
-recovery sweep finishes one by one (rules.usecases.record.finish_record: the same documents, written
-the same idempotent way), so nothing is lost or applied twice. A user whose save lost a race
-(another request changed them after 1) has nothing of the batch applied yet: they are read
-again and their events decided again, as rules.usecases.record.record_event does for one event.
-Events with an idempotency key are recorded one by one too, in their place in the batch (the
-events around them before and after it), so that a key is bound, checked and completed exactly
-as on POST /event.
+A crash after a user's save leaves their pending records to the user's next load or the
+recovery sweep, so nothing is lost or applied twice. Events with an idempotency key are
+recorded one by one, in their place in the batch (the events around them before and after
+it), so that a key is bound, checked and completed exactly as on POST /event.
 """
 
 from __future__ import annotations
 
-import logging
-import random
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from rules.effects import Effect
 from rules.engine.evaluation import Event
 from rules.engine.points import check_metadata_schema
 from rules.engine.state import UserState
 from rules.errors import RulesError, UpdateContention
-from rules.stores.eventlog import EventLog
 from rules.stores.idempotency import IdempotencyKey
-from rules.stores.ledger import Ledger
-from rules.stores.outbox import Outbox
 from rules.stores.users import StoredUser, UserStore
 from rules.usecases.catalog import Catalog, CatalogCache, load_catalog
-from rules.usecases.reconcile import SWEEP_GRACE
 from rules.usecases.record import (
-    BACKOFF_BASE,
-    BACKOFF_CAP,
-    MAX_ATTEMPTS,
-    Effect,
     Recorded,
     check_event_time,
     evaluate_event,
-    finish_pending,
     pending_record,
     record_event,
-    run_effects,
 )
-
-log = logging.getLogger(__name__)
+from rules.usecases.unit_of_work import (
+    MAX_ATTEMPTS,
+    Decision,
+    finish_pending,
+    finish_saved,
+    save_once,
+)
 
 # Users saved before their records are written and pulled together. Bounded so that their
 # records do not stay pending for the whole batch: another request of theirs would find a
@@ -88,7 +75,7 @@ class _UserEvents:
 
     indexes: list[int]
     stored: StoredUser | None = None
-    records: list[dict[str, Any]] | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
     lost_races: int = 0
 
 
@@ -160,11 +147,10 @@ def _record_run(
     users = _accepted(items, run, catalog, may_import, results)
     if not users:
         return
-    store = UserStore(db)
-    now = max(items[index].received_at for index in run)
     try:
-        for user_id, stored in store.load_many(project, list(users)).items():
-            _finish_abandoned(db, stored, now, effects)
+        loaded = UserStore(db).load_many(project, list(users))
+        finish_pending(db, list(loaded.values()), effects)
+        for user_id, stored in loaded.items():
             users[user_id].stored = stored
     except PyMongoError as error:
         for events in users.values():
@@ -187,8 +173,8 @@ def _record_run(
             saved.append((user_id, events))
             for index, outcome in zip(events.indexes, outcomes, strict=True):
                 results[index] = outcome
-        if saved:
-            _finish(db, project, saved, effects)
+        records = [(user_id, record) for user_id, events in saved for record in events.records]
+        finish_saved(db, project, records, effects)
 
 
 def _accepted(
@@ -223,77 +209,45 @@ def _save_user(
     effects: Sequence[Effect],
     read_again: bool = False,
 ) -> list[Recorded] | Exception:
-    """Evaluate the user's events in order and save them with one conditional write; after a
-    lost race (another request saved the user since it was read), read the user again and
-    decide again, as rules.usecases.record.record_event does. Returns the events' outcomes, or the
-    error that stopped them."""
-    store = UserStore(db)
-    stored = events.stored
+    """Decide the user's events in order and save them with one conditional write
+    (unit_of_work.save_once: a lost race reads the user again and decides again). Returns the
+    events' outcomes, or the error that stopped them."""
+
+    def decide(stored: StoredUser | None) -> Decision[list[Recorded]]:
+        state = stored.state if stored is not None else UserState(user_id=user_id)
+        records, outcomes = [], []
+        for index in events.indexes:
+            item = items[index]
+            evaluation = evaluate_event(catalog, item.event, state)
+            state = evaluation.state
+            records.append(
+                pending_record(project, item.event, evaluation, catalog, item.received_at)
+            )
+            outcomes.append(Recorded(evaluation.outcome))
+        return Decision(state, records, outcomes)
+
     received_at = max(items[index].received_at for index in events.indexes)
     try:
-        for attempt in range(MAX_ATTEMPTS):
-            if attempt:
-                events.lost_races += 1
-                time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
-            if attempt or read_again:
-                stored = store.load(project, user_id)
-                if stored is not None:
-                    _finish_abandoned(db, stored, received_at, effects)
-            state = stored.state if stored is not None else UserState(user_id=user_id)
-            records, outcomes = [], []
-            for index in events.indexes:
-                item = items[index]
-                evaluation = evaluate_event(catalog, item.event, state)
-                state = evaluation.state
-                records.append(
-                    pending_record(project, item.event, evaluation, catalog, item.received_at)
-                )
-                outcomes.append(Recorded(evaluation.outcome))
-            if store.save_records(project, stored, state, records, received_at):
-                events.records = records
-                return outcomes
+        saved = save_once(
+            db,
+            project,
+            user_id,
+            decide,
+            _unkeyed,
+            now=received_at,
+            effects=effects,
+            loaded=events.stored,
+            read_first=read_again,
+        )
+    except UpdateContention as error:
+        events.lost_races = MAX_ATTEMPTS
+        return error
     except Exception as error:  # noqa: BLE001 — nothing of this user is saved: their items' error
         return error
-    return UpdateContention(f"user {user_id!r} is changing too fast; retry the request")
+    events.lost_races = saved.lost_races
+    events.records = saved.records
+    return saved.result
 
 
-def _finish_abandoned(
-    db: Database[Any], stored: StoredUser, now: datetime, effects: Sequence[Effect]
-) -> None:
-    """Finish the user's pending records if one may have been left by a crash: one pending
-    since before the recovery sweep's grace. Younger ones belong to requests still under way
-    (another batch's, between its saves and its pulls), which finish them themselves:
-    finishing them here too would write everything twice under load. The event applied here
-    does not depend on them (they hold writes to other collections, not the user's state),
-    and events with an idempotency key, which do, go through rules.usecases.record.record_event."""
-    since = stored.pending_since
-    if stored.pending and (since is None or _aware(since) <= now - SWEEP_GRACE):
-        finish_pending(db, stored, effects)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def _finish(
-    db: Database[Any],
-    project: str,
-    saved: Sequence[tuple[str, _UserEvents]],
-    effects: Sequence[Effect],
-) -> None:
-    """Steps 4-6 for every saved user's records (rules.usecases.record.finish_record, in bulk)."""
-    records = [(user_id, record) for user_id, events in saved for record in events.records or []]
-    try:
-        EventLog(db).insert_many([record["event"] for _, record in records])
-        Ledger(db).insert([entry for _, record in records for entry in record["ledger"]])
-        Outbox(db).insert(
-            [document for _, record in records for document in record.get("notifications", [])]
-        )
-        run_effects(effects, project, records)
-        users = UserStore(db)
-        for user_id, events in saved:
-            users.clear_records(project, user_id, [record["id"] for record in events.records or []])
-    except PyMongoError:
-        # Applied: the records finish on each user's next load or the recovery sweep.
-        # Answering 500 now would invite a retry that pays twice.
-        log.exception("%d events of a batch applied; their records finish later", len(records))
+def _unkeyed(document: dict[str, Any]) -> list[Recorded]:
+    raise AssertionError("a batch saves no event with an idempotency key")

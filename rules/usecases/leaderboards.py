@@ -1,6 +1,6 @@
 """Leaderboards (docs/architecture.md): points earned per period, kept in Redis
 (rules.stores.boards) as rules.engine.scores ranks them. This module keeps them up to date:
-live, as each record is finished (`leaderboard_effect`, a rules.usecases.record effect), and
+live, as each record is finished (`leaderboard_effect`, a rules.effects effect), and
 by rebuilding them from the ledger (`rebuild`, hourly), which also catches up whatever the
 live path missed while Redis was down.
 Why: docs/decisions/0007-leaderboard-scores-and-live-updates.md.
@@ -17,18 +17,18 @@ import redis
 from pymongo.database import Database
 
 from core import clock
+from rules.effects import Effect
 from rules.engine.scores import EARNED_SOURCES, PERIODS, board_for, counted, encode, utc
 from rules.stores import boards
 from rules.stores.boards import Breaker, Redis
 from rules.stores.ledger import Ledger
 from rules.usecases.reconcile import sweep_pending
-from rules.usecases.record import Effect
 
 log = logging.getLogger(__name__)
 
 
 def leaderboard_effect(client: Callable[[], Redis], breaker: Breaker | None = None) -> Effect:
-    """The rules.usecases.record effect: count a finished record's awards (`client` gives this
+    """The rules.effects effect: count a finished record's awards (`client` gives this
     process's Redis when called). With a `breaker`, a failing Redis is left alone for a while
     (and the failure raised, so that the finisher logs it)."""
     return LeaderboardEffect(client, breaker)

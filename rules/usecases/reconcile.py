@@ -1,9 +1,10 @@
 """Recovery: finish what crashed requests left pending, and prove balance == Σ ledger.
 
-`sweep_pending` is the outbox sweep: a user document's `pending` records are events already
-applied to the user whose event record, ledger entries or idempotency outcome may not be
-written yet. Finishing them is idempotent, so the sweep may race a live request harmlessly;
-the grace period only spares it work a request is about to do itself.
+`sweep_pending` is the outbox sweep: a user document's `pending` records are requests already
+applied to the user whose event record, ledger entries, audit entry or idempotency outcome may
+not be written yet (rules.usecases.unit_of_work). Finishing them is idempotent, so the sweep
+may race a live request harmlessly; the grace period only spares it work a request is about
+to do itself.
 
 `verify_balances` compares every user's balance with the sum of their ledger entries. A
 mismatch is confirmed on a fresh read of that one user (events keep arriving meanwhile) and
@@ -21,9 +22,10 @@ from typing import Any
 
 from pymongo.database import Database
 
+from rules.effects import Effect
 from rules.stores.ledger import Ledger
 from rules.stores.users import UserStore
-from rules.usecases.record import Effect, finish_pending
+from rules.usecases.unit_of_work import finish_pending
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ def sweep_pending(
     finished = 0
     for stored in users.with_pending(now - grace, project):
         try:
-            finished += finish_pending(db, stored, effects)
+            finished += finish_pending(db, [stored], effects)
             if not stored.pending:  # a stale marker: the records were finished meanwhile
                 users.forget_pending_marker(stored)
         except Exception:
@@ -112,7 +114,7 @@ def _confirm(
         stored = users.load(project, user_id)
         if stored is None:  # erased meanwhile
             return None
-        if finish_pending(db, stored, effects):
+        if finish_pending(db, [stored], effects):
             continue
         total = Ledger(db).balance(project, user_id)
         if stored.state.balance == total:

@@ -1,19 +1,14 @@
-"""Support actions on one user (DESIGN §6): adjust points, restore a streak, grant freezes,
-set the usergroup.
+"""Support actions on one user: adjust points, restore a streak, grant freezes, set the
+usergroup.
 
-Each is applied exactly once by the machinery events use (rules.usecases.record): one
-version-guarded
-save of the user document that also pushes a `pending` record — here without an event record:
-the ledger entries (an adjustment's one entry, none for the streak tools), the audit entry
-(rules.stores.audit), the `points.adjusted` notification when a webhook subscribes to it, and the
-idempotency key with the response to replay — then `finish_record` writes them, runs the
-effects and pulls the record. A crash after the save leaves the record for the user's next
-request or the outbox sweep to finish; a lost race re-reads the user and decides again.
-
-Idempotency, as for events: a completed key replays its response; the key is bound to the
-request only once the request passed validation (unknown user → UserNotFound, unknown streak →
-DefinitionNotFound, balance too low → InsufficientBalance store nothing, so a corrected retry
-may reuse the key), and checked again after each load of the user.
+Each is applied exactly once by the unit of work events use (rules.usecases.unit_of_work, see
+docs/architecture.md): one version-guarded save of the user document that also pushes a
+`pending` record — here without an event record: the ledger entries (an adjustment's one
+entry, none for the streak tools), the audit entry (rules.stores.audit) and the
+`points.adjusted` notification when a webhook subscribes to it — then the record is finished.
+The response document is what an idempotency key stores and replays as it is. A request
+refused (unknown user → UserNotFound, unknown streak → DefinitionNotFound, balance too low →
+InsufficientBalance) stores nothing, so a corrected retry may reuse its key.
 
 Decisions:
 
@@ -27,9 +22,6 @@ Decisions:
 
 from __future__ import annotations
 
-import logging
-import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -37,31 +29,22 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo.database import Database
-from pymongo.errors import PyMongoError
 
+from rules.effects import Effect
 from rules.engine import streak_tools
 from rules.engine.definitions import StreakRule
 from rules.engine.evaluation import LedgerLine
 from rules.engine.periods import zone
 from rules.engine.state import UserState
-from rules.errors import InsufficientBalance, RulesError, UpdateContention, UserNotFound
-from rules.stores.audit import audit_entry, write_pending_audit
+from rules.errors import InsufficientBalance, UserNotFound
+from rules.stores.audit import audit_entry
 from rules.stores.definitions import DefinitionStore
-from rules.stores.idempotency import IdempotencyKey, IdempotencyStore
+from rules.stores.idempotency import IdempotencyKey
 from rules.stores.ledger import Ledger
 from rules.stores.outbox import adjustment_notification
-from rules.stores.users import StoredUser, UserStore
+from rules.stores.users import StoredUser
 from rules.usecases.catalog import CatalogCache, load_catalog
-from rules.usecases.record import (
-    BACKOFF_BASE,
-    BACKOFF_CAP,
-    MAX_ATTEMPTS,
-    Effect,
-    finish_pending,
-    finish_record,
-)
-
-log = logging.getLogger(__name__)
+from rules.usecases.unit_of_work import Decision, apply_once
 
 ADJUSTMENT_SOURCE = "adjustment"
 ADJUSTED = "points.adjusted"
@@ -111,58 +94,83 @@ def adjust_points(
     Raises UserNotFound, InsufficientBalance (the balance would go below 0),
     IdempotencyConflict or UpdateContention; nothing is stored when one is raised."""
     catalog = catalogs.get(db, project) if catalogs is not None else load_catalog(db, project)
-    notify = ADJUSTED in catalog.webhook_events
+    change = _Adjustment(
+        project, user_id, delta, reason, actor, now, ADJUSTED in catalog.webhook_events
+    )
+    return _apply(
+        db, project, user_id, change.plan, now=now, idempotency=idempotency, effects=effects
+    )
 
-    def plan(stored: StoredUser, record_id: ObjectId) -> _Step:
+
+@dataclass(frozen=True)
+class _Adjustment:
+    """An adjustment of a user's balance, to plan on the user as loaded."""
+
+    project: str
+    user_id: str
+    delta: int
+    reason: str
+    actor: str | None
+    now: datetime
+    notify: bool  # a webhook subscribes to ADJUSTED
+
+    def plan(self, stored: StoredUser, record_id: ObjectId) -> _Step:
         before = stored.state
-        balance = before.balance + delta
+        balance = before.balance + self.delta
         if balance < 0:
             raise InsufficientBalance(
                 f"delta: would take the balance ({before.balance}) below 0",
                 {"delta": [f"would take the balance ({before.balance}) below 0"]},
             )
+        line = LedgerLine(self.delta, ADJUSTMENT_SOURCE, self.reason)
         ledger = Ledger.entries(
-            record_id,
-            project,
-            user_id,
-            None,
-            [LedgerLine(delta, ADJUSTMENT_SOURCE, reason)],
-            now,
-            actor=actor,
+            record_id, self.project, self.user_id, None, [line], self.now, actor=self.actor
         )
+        entry_id = ledger[0]["_id"]
         result = {
-            "userId": user_id,
-            "entryId": ledger[0]["_id"],
-            "delta": delta,
-            "reason": reason,
-            "actor": actor,
+            "userId": self.user_id,
+            "entryId": entry_id,
+            "delta": self.delta,
+            "reason": self.reason,
+            "actor": self.actor,
             "balance": balance,
             "lifetime": before.lifetime,
-            "createdAt": now,
+            "createdAt": self.now,
         }
         audit = audit_entry(
             record_id,
-            project,
-            user_id,
+            self.project,
+            self.user_id,
             ADJUSTED,
-            actor,
-            now,
-            details={"delta": delta, "reason": reason, "entryId": ledger[0]["_id"]},
+            self.actor,
+            self.now,
+            details={"delta": self.delta, "reason": self.reason, "entryId": entry_id},
             before={"balance": before.balance},
             after={"balance": balance},
         )
-        notifications = (
-            [
-                adjustment_notification(
-                    record_id, project, user_id, delta, balance, reason, actor, now
-                )
-            ]
-            if notify
-            else []
+        return _Step(
+            replace(before, balance=balance),
+            result,
+            audit,
+            ledger,
+            self._notifications(record_id, balance),
         )
-        return _Step(replace(before, balance=balance), result, audit, ledger, notifications)
 
-    return _apply(db, project, user_id, plan, now=now, idempotency=idempotency, effects=effects)
+    def _notifications(self, record_id: ObjectId, balance: int) -> list[dict[str, Any]]:
+        if not self.notify:
+            return []
+        return [
+            adjustment_notification(
+                record_id,
+                self.project,
+                self.user_id,
+                self.delta,
+                balance,
+                self.reason,
+                self.actor,
+                self.now,
+            )
+        ]
 
 
 def restore_streak(
@@ -324,71 +332,22 @@ def _apply(
     idempotency: IdempotencyKey | None,
     effects: Sequence[Effect],
 ) -> Applied:
-    keys = IdempotencyStore(db)
-    users = UserStore(db)
-    if idempotency is not None:
-        earlier = keys.stored_outcome(project, idempotency)
-        if earlier is not None:
-            return Applied(earlier, replayed=True)
-    # Judge the request on the user as they are once earlier records are finished (one may be
-    # this very request, applied before a crash): refused requests leave no key behind.
-    current = _load(users, project, user_id)
-    if finish_pending(db, current, effects):
-        current = _load(users, project, user_id)
-    if idempotency is not None:
-        earlier = keys.stored_outcome(project, idempotency)
-        if earlier is not None:
-            return Applied(earlier, replayed=True)
-    plan(current, ObjectId())
-    if idempotency is not None and not keys.bind(project, idempotency, now):
-        earlier = keys.stored_outcome(project, idempotency)
-        if earlier is not None:
-            return Applied(earlier, replayed=True)
+    """Apply the planned action through the unit of work; a replay answers the stored result."""
 
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:
-            time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
-        stored = _load(users, project, user_id)
-        finish_pending(db, stored, effects)
-        if idempotency is not None:
-            # As in rules.usecases.record: an application of this key before the load is complete by
-            # now, and one after it changes the version, so our save fails.
-            earlier = keys.stored_outcome(project, idempotency)
-            if earlier is not None:
-                return Applied(earlier, replayed=True)
+    def decide(stored: StoredUser | None) -> Decision[dict[str, Any]]:
+        if stored is None:
+            raise UserNotFound(
+                f"no user {user_id!r} in this project",
+                {"userId": ["no such user in this project"]},
+            )
         record_id = ObjectId()
-        try:
-            step = plan(stored, record_id)
-        except RulesError:
-            # Refused after all (another change landed since the check): free the key, so
-            # that a corrected retry may use it.
-            if idempotency is not None:
-                keys.release(project, idempotency)
-            raise
-        pending: dict[str, Any] = {"id": record_id, "ledger": step.ledger, "audit": step.audit}
+        step = plan(stored, record_id)
+        record: dict[str, Any] = {"id": record_id, "ledger": step.ledger, "audit": step.audit}
         if step.notifications:
-            pending["notifications"] = step.notifications
-        if idempotency is not None:
-            pending["idempotency"] = {
-                "key": idempotency.key,
-                "fingerprint": idempotency.fingerprint,
-                "outcome": step.result,
-            }
-        if users.save(project, stored, step.state, pending, now):
-            try:
-                write_pending_audit(db, pending)
-                finish_record(db, project, user_id, pending, effects)
-            except PyMongoError:
-                # Applied: the record finishes on the user's next load or the outbox sweep.
-                log.exception("support action %s applied; its records finish later", record_id)
-            return Applied(step.result)
-    raise UpdateContention(f"user {user_id!r} is changing too fast; retry the request")
+            record["notifications"] = step.notifications
+        return Decision(step.state, [record], step.result, response=step.result)
 
-
-def _load(users: UserStore, project: str, user_id: str) -> StoredUser:
-    stored = users.load(project, user_id)
-    if stored is None:
-        raise UserNotFound(
-            f"no user {user_id!r} in this project", {"userId": ["no such user in this project"]}
-        )
-    return stored
+    applied = apply_once(
+        db, project, user_id, decide, dict, now=now, idempotency=idempotency, effects=effects
+    )
+    return Applied(applied.result, replayed=applied.replayed)

@@ -63,7 +63,7 @@ def test_an_expired_key_taken_by_another_request_keeps_its_own_outcome(db: Any) 
     keys = IdempotencyStore(db)
     now = datetime(2026, 11, 26, tzinfo=UTC)
     with clock.using(clock.frozen(now)):  # (what the TTL index has expired follows the clock)
-        keys.claim("acme", IdempotencyKey("k", "fingerprint-B"), now)  # B took the expired key
+        keys.bind("acme", IdempotencyKey("k", "fingerprint-B"), now)  # B took the expired key
 
         # A's crashed record is finished late and would record A's outcome under the key.
         keys.complete("acme", "k", "fingerprint-A", {"balance": 1}, now)
@@ -180,7 +180,7 @@ def test_several_pending_records_are_pulled_one_by_one(
 ) -> None:
     past = clock.now() - timedelta(minutes=5)
     # Each crashed request would otherwise finish its predecessor's record first.
-    monkeypatch.setattr("rules.usecases.record.finish_pending", lambda *args: 0)
+    monkeypatch.setattr("rules.usecases.unit_of_work.finish_pending", lambda *args: 0)
     for _ in range(3):
         with pytest.raises(Crash):
             record_event(

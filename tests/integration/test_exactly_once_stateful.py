@@ -162,8 +162,12 @@ class ExactlyOnce(RuleBasedStateMachine):
             self.clients.__dict__["mongo"] = healthy
         if self._stored_ns().count(body["metadata"]["n"]):
             self.applied.add(body["metadata"]["n"])
-        if keyed and survive >= 1:  # binding the key is the first write
+        if keyed and self.db.idempotency_keys.find_one({"key": body["idempotencyKey"]}):
+            # The key is bound once the request is decided: after the user's load has finished
+            # what was pending, so how many writes that takes depends on the user.
             self.bound.add(body["idempotencyKey"])
+        if keyed and body["metadata"]["n"] in self.applied:  # bound before the save
+            assert body["idempotencyKey"] in self.bound
 
     def _adjust(self, user: str, delta: int, key: str) -> Any:
         body = {"delta": delta, "reason": f"support {key}", "idempotencyKey": key}
@@ -184,6 +188,33 @@ class ExactlyOnce(RuleBasedStateMachine):
             assert response.status_code == 200, response.json
             assert response.json["data"]["balance"] == before + delta
             self.adjustments[key] = (user, delta)
+
+    @rule(user=users, delta=st.integers(1, 40), survive=st.integers(0, 6))
+    def crash_adjustment(self, user: str, delta: int, survive: int) -> None:
+        """The process dies at a write of a support credit: it took the events' path, so it is
+        applied at most once, and finished by the user's next request or the sweep."""
+        key = f"crashed-adj-{len(self.requests)}-{len(self.adjustments)}-{user}"
+        healthy = self.clients.mongo
+        self.clients.__dict__["mongo"] = CrashingDatabase(healthy, survive=survive)
+        try:
+            self._adjust(user, delta, key)
+        except Crash:
+            pass
+        finally:
+            self.clients.__dict__["mongo"] = healthy
+        if self._adjustment_entries(key) == 1:
+            self.adjustments[key] = (user, delta)
+        else:
+            assert self._adjustment_entries(key) == 0
+
+    def _adjustment_entries(self, key: str) -> int:
+        """How many ledger entries the adjustment with `key` has, written or still pending."""
+        reason = f"support {key}"
+        ids = {entry["_id"] for entry in self.db.ledger.find({"reason": reason})}
+        for user in self.db.users.find():
+            for record in user["pending"]:
+                ids.update(e["_id"] for e in record["ledger"] if e["reason"] == reason)
+        return len(ids)
 
     @precondition(lambda self: self.adjustments)
     @rule(data=st.data())

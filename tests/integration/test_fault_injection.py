@@ -1,6 +1,6 @@
 """A crash at every write along the path of one event, then recovery: applied exactly once.
 
-The path of a keyed event for an existing user is: claim the key, save the user with its
+The path of a keyed event for an existing user is: bind the key, save the user with its
 pending record, insert the event record, insert the ledger entries, record the key's outcome,
 pull the pending record. For each N, the process dies at write N+1; then recovery runs (the
 sweep, the client's retry with the same key, or both in either order) on a healthy store.

@@ -593,7 +593,7 @@ def test_keyed_retry_that_reads_the_user_mid_save_is_replayed_not_applied_again(
 
     The embedded store applies an update operator by operator, in place. The first request's
     save is paused between its `$set` (the new state and version) and its `$push` (the pending
-    record that carries the key); the retry, which claimed the same key before that save,
+    record that carries the key); the retry, which checked the same key before that save,
     loads the user right then. It must not apply the event a second time.
     """
     body = {"eventId": "daily_login", "userId": "u1"}
@@ -603,7 +603,7 @@ def test_keyed_retry_that_reads_the_user_mid_save_is_replayed_not_applied_again(
     retry_claimed, mid_save, retry_loaded = threading.Event(), threading.Event(), threading.Event()
     collection = mongomock.collection.Collection
     apply_operator = collection._update_document_fields_with_positional_awareness
-    original_load, original_save = UserStore.load, UserStore.save
+    original_load, original_save = UserStore.load, UserStore.save_records
 
     def is_first() -> bool:
         return threading.current_thread() in first_thread
@@ -623,7 +623,7 @@ def test_keyed_retry_that_reads_the_user_mid_save_is_replayed_not_applied_again(
     def load_mid_save(self: UserStore, *args: Any) -> Any:
         if is_first():
             return original_load(self, *args)
-        retry_claimed.set()  # the retry loads the user only after claiming its key
+        retry_claimed.set()  # the retry loads the user only after checking its key
         assert mid_save.wait(timeout=5)
         stored = original_load(self, *args)
         retry_loaded.set()
@@ -632,7 +632,7 @@ def test_keyed_retry_that_reads_the_user_mid_save_is_replayed_not_applied_again(
     monkeypatch.setattr(
         collection, "_update_document_fields_with_positional_awareness", pause_after_set
     )
-    monkeypatch.setattr(UserStore, "save", save_after_the_retry_claimed)
+    monkeypatch.setattr(UserStore, "save_records", save_after_the_retry_claimed)
     monkeypatch.setattr(UserStore, "load", load_mid_save)
     first: list[Any] = []
     worker = threading.Thread(

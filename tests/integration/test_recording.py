@@ -53,7 +53,7 @@ def test_unknown_event_stores_nothing(store: Any) -> None:
 
 def test_competing_write_between_read_and_save_is_not_lost(store: Any, monkeypatch: Any) -> None:
     login(store)  # user exists, balance 15 (10 + first-day milestone 5)
-    original_save = UserStore.save
+    original_save = UserStore.save_records
     interfered = []
 
     def save_after_a_competitor(self: UserStore, *args: Any, **kwargs: Any) -> bool:
@@ -62,7 +62,7 @@ def test_competing_write_between_read_and_save_is_not_lost(store: Any, monkeypat
             login(store)  # another request slips in between our read and our write
         return original_save(self, *args, **kwargs)
 
-    monkeypatch.setattr(UserStore, "save", save_after_a_competitor)
+    monkeypatch.setattr(UserStore, "save_records", save_after_a_competitor)
     login(store)
 
     assert interfered == [True]
@@ -71,7 +71,7 @@ def test_competing_write_between_read_and_save_is_not_lost(store: Any, monkeypat
 
 
 def test_concurrent_creation_of_a_new_user_applies_both(store: Any, monkeypatch: Any) -> None:
-    original_save = UserStore.save
+    original_save = UserStore.save_records
     interfered = []
 
     def save_after_a_competitor(self: UserStore, *args: Any, **kwargs: Any) -> bool:
@@ -80,7 +80,7 @@ def test_concurrent_creation_of_a_new_user_applies_both(store: Any, monkeypatch:
             login(store, "fresh")  # creates the user while we also think it is new
         return original_save(self, *args, **kwargs)
 
-    monkeypatch.setattr(UserStore, "save", save_after_a_competitor)
+    monkeypatch.setattr(UserStore, "save_records", save_after_a_competitor)
     login(store, "fresh")
 
     assert balances(store, "fresh") == (25, 25)
@@ -110,7 +110,7 @@ def test_threads_hammering_one_user_lose_nothing(store: Any) -> None:
 
 
 WRITES_AFTER_SAVE = {
-    "events": "rules.stores.eventlog.EventLog.insert",
+    "events": "rules.stores.eventlog.EventLog.insert_many",
     "ledger": "rules.stores.ledger.Ledger.insert",
     "pull": "rules.stores.users.UserStore.clear_pending",
 }
@@ -155,7 +155,7 @@ def test_same_key_slipping_in_between_read_and_save_is_applied_once(
     login(store)
     key = IdempotencyKey("retry-1", fingerprint({"eventId": "login", "userId": "u1"}))
     now = clock.now().replace(microsecond=123000)  # milliseconds, as stored
-    original_save = UserStore.save
+    original_save = UserStore.save_records
     started: list[bool] = []
     competitor: list[Recorded] = []
 
@@ -169,7 +169,7 @@ def test_same_key_slipping_in_between_read_and_save_is_applied_once(
             )
         return original_save(self, *args, **kwargs)
 
-    monkeypatch.setattr(UserStore, "save", save_after_a_competitor)
+    monkeypatch.setattr(UserStore, "save_records", save_after_a_competitor)
     ours = record_event(store, PROJECT, Event("login", "u1", now), received_at=now, idempotency=key)
 
     assert competitor[0].replayed is False and ours.replayed is True

@@ -12,7 +12,8 @@ import pytest
 
 from core import clock
 from jobs.effects import effects_for
-from rules.usecases.record import finish_record
+from rules.stores.users import UserStore
+from rules.usecases.unit_of_work import finish_records
 from tests.conftest import PROJECT
 from tests.support.dates import iso
 from tests.support.stores import balance, ledger_sum
@@ -219,7 +220,7 @@ def test_an_adjustment_whose_request_died_after_the_save_is_finished_later(
     def crash(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr("rules.usecases.support.write_pending_audit", crash)
+    monkeypatch.setattr("rules.usecases.unit_of_work.finish_records", crash)
     assert adjust(delta=4, reason="late", idempotencyKey="k-crash").status_code == 500
     monkeypatch.undo()
     user = db.users.find_one({"userId": "u1"})
@@ -249,7 +250,7 @@ def test_finishing_a_support_record_twice_writes_it_once(
         "audit": db.audit.find_one({"_id": entry["ref"]}),
     }
 
-    finish_record(db, PROJECT, "u1", record, effects_for(app.extensions["laurel"].clients))
+    finish_records(db, PROJECT, [("u1", record)], effects_for(app.extensions["laurel"].clients))
 
     assert db.ledger.count_documents({"source": "adjustment"}) == 1
     assert db.audit.count_documents({}) == 1
@@ -496,7 +497,7 @@ def test_a_retried_debit_that_emptied_the_balance_before_a_crash_is_replayed_not
     def crash(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr("rules.usecases.support.write_pending_audit", crash)
+    monkeypatch.setattr("rules.usecases.unit_of_work.finish_records", crash)
     assert adjust(delta=-10, reason="refund", idempotencyKey="k-debit").status_code == 500
     monkeypatch.undo()
     assert balance(db, "u1") == 0  # applied, its records pending
@@ -512,9 +513,7 @@ def test_a_debit_refused_because_another_landed_first_leaves_its_key_free(
     rules: None, send: Any, adjust: Any, db: Any, monkeypatch: Any
 ) -> None:
     login(send)  # balance 10
-    from rules.usecases import support
-
-    original = support.UserStore.save
+    original = UserStore.save_records
     landed: list[bool] = []
 
     def another_debit_first(self: Any, *args: Any, **kwargs: Any) -> bool:
@@ -523,7 +522,7 @@ def test_a_debit_refused_because_another_landed_first_leaves_its_key_free(
             assert adjust(delta=-8, reason="other", idempotencyKey="k-other").status_code == 200
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(support.UserStore, "save", another_debit_first)
+    monkeypatch.setattr(UserStore, "save_records", another_debit_first)
     refused = adjust(delta=-5, reason="mine", idempotencyKey="k-mine")
     monkeypatch.undo()
 

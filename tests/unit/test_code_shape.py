@@ -1,9 +1,6 @@
 """The shape of the code, checked like its behaviour: modules of at most 400 lines and functions
 of at most 60 in core/ rules/ reports/ web/ jobs/ (STYLE.md: a module does one thing, functions
 stay small), and no `type: ignore` without its error code and a reason.
-
-The modules and functions that were already larger are listed with the size they had. They may
-shrink, never grow, and no other may join them; issue 16 splits them and empties the lists.
 """
 
 from __future__ import annotations
@@ -17,13 +14,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "rules", "reports", "web", "jobs")
 MODULE_LINES = 400
 FUNCTION_LINES = 60  # from `def` to the last line of the body, docstring included
-
-# Too large already, with their line counts then; issue 16 empties both lists.
-LARGE_MODULES: dict[str, int] = {}
-LONG_FUNCTIONS: dict[str, int] = {
-    "rules/usecases/support.py::adjust_points": 71,
-    "rules/usecases/support.py::_apply": 69,
-}
 
 # Where a `type: ignore` must name its codes and say why (on its line, or in the comment line
 # just above it).
@@ -64,43 +54,30 @@ def function_sizes() -> dict[str, int]:
     return sizes
 
 
-def over(sizes: dict[str, int], limit: int, allowed: dict[str, int]) -> list[str]:
-    """What is larger than `limit` and either not listed or larger than its listed size."""
+def over(sizes: dict[str, int], limit: int) -> list[str]:
+    """What is larger than `limit`, with its size."""
     return [
-        f"{name}: {size} lines (limit {limit}"
-        + (f", listed at {allowed[name]})" if name in allowed else ")")
+        f"{name}: {size} lines (limit {limit})"
         for name, size in sorted(sizes.items())
-        if size > max(limit, allowed.get(name, 0))
+        if size > limit
     ]
 
 
-def stale(sizes: dict[str, int], limit: int, allowed: dict[str, int]) -> list[str]:
-    """Listed entries that are gone or within the limit now: take them off the list."""
-    return [name for name in sorted(allowed) if sizes.get(name, 0) <= limit]
+def test_no_module_is_over_400_lines() -> None:
+    assert over(module_sizes(), MODULE_LINES) == []
 
 
-def test_no_module_grows_past_400_lines() -> None:
-    assert over(module_sizes(), MODULE_LINES, LARGE_MODULES) == []
+def test_no_function_is_over_60_lines() -> None:
+    assert over(function_sizes(), FUNCTION_LINES) == []
 
 
-def test_no_function_grows_past_60_lines() -> None:
-    assert over(function_sizes(), FUNCTION_LINES, LONG_FUNCTIONS) == []
+def test_a_function_or_module_over_the_limit_is_reported() -> None:
+    sizes = {"a.py::small": 60, "a.py::grown": 61, "b.py::large": 401}
 
-
-def test_the_lists_of_large_code_hold_only_what_is_still_large() -> None:
-    assert stale(module_sizes(), MODULE_LINES, LARGE_MODULES) == []
-    assert stale(function_sizes(), FUNCTION_LINES, LONG_FUNCTIONS) == []
-
-
-def test_a_function_or_module_that_grows_is_reported() -> None:
-    sizes = {"a.py::small": 60, "a.py::listed": 70, "a.py::grown": 71, "a.py::new": 61}
-    allowed = {"a.py::listed": 70, "a.py::grown": 70, "a.py::gone": 80}
-
-    assert over(sizes, 60, allowed) == [
-        "a.py::grown: 71 lines (limit 60, listed at 70)",
-        "a.py::new: 61 lines (limit 60)",
+    assert over(sizes, 60) == [
+        "a.py::grown: 61 lines (limit 60)",
+        "b.py::large: 401 lines (limit 60)",
     ]
-    assert stale(sizes, 60, allowed) == ["a.py::gone"]
 
 
 def unexplained_ignores(lines: list[str]) -> list[int]:

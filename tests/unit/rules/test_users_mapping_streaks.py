@@ -77,7 +77,7 @@ def test_a_walked_state_round_trips_through_the_in_memory_store() -> None:
     state = UserState(user_id="u", streaks={"daily": a_travelled_state()})
     now = START + timedelta(days=50)
 
-    assert store.save("p", None, state, {"id": 1}, now) is True
+    assert store.save_records("p", None, state, [{"id": 1}], now) is True
     loaded = store.load("p", "u")
 
     assert loaded is not None
