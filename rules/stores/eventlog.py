@@ -13,7 +13,7 @@ from pymongo.database import Database
 from core.indexes import sync_indexes
 from rules.engine.evaluation import Event, Outcome
 from rules.engine.outcomes import outcome_to_document
-from rules.stores.storage import insert_missing
+from rules.stores.storage import insert_missing, newest_first
 
 HISTORY_INDEX = "project_user_timestamp"  # a user's events, newest first (rules.usecases.history)
 # The report runs' reads (reports.source): events of eventIds over a time range, and events
@@ -78,18 +78,10 @@ class EventLog:
         time_range: Mapping[str, datetime],
         event_id: str | None = None,
     ) -> Cursor[Any]:
-        """A user's events newest first, `timestamp` within `time_range` (a `$lte`/`$gte`
-        filter), along HISTORY_INDEX (an eventId is filtered on the documents it finds); the
-        caller reads as many as it needs."""
-        query: dict[str, Any] = {"project": project, "userId": user_id}
-        if time_range:
-            query["timestamp"] = dict(time_range)
-        if event_id is not None:
-            query["eventId"] = event_id
-        return (
-            self._events.find(query)
-            .sort([("timestamp", DESCENDING), ("_id", DESCENDING)])
-            .hint(HISTORY_INDEX)
+        """A user's events newest first, `timestamp` within `time_range`, along HISTORY_INDEX
+        (rules.stores.storage.newest_first)."""
+        return newest_first(
+            self._events, project, user_id, "timestamp", time_range, event_id, HISTORY_INDEX
         )
 
     def erase_user(self, project: str, user_id: str) -> int:

@@ -17,7 +17,7 @@ from pymongo.database import Database
 
 from core.indexes import sync_indexes
 from rules.engine.evaluation import LedgerLine
-from rules.stores.storage import insert_missing
+from rules.stores.storage import insert_missing, newest_first
 
 HISTORY_INDEX = "project_user_created_id"
 # The two whole-project passes (the hourly balance check's Σ delta per user, the leaderboard
@@ -100,18 +100,10 @@ class Ledger:
         time_range: Mapping[str, datetime],
         event_id: str | None = None,
     ) -> Cursor[Any]:
-        """A user's entries newest first, `createdAt` within `time_range` (a `$lte`/`$gte`
-        filter), along HISTORY_INDEX (an eventId is filtered on the entries it finds); the
-        caller reads as many as it needs."""
-        query: dict[str, Any] = {"project": project, "userId": user_id}
-        if time_range:
-            query["createdAt"] = dict(time_range)
-        if event_id is not None:
-            query["eventId"] = event_id
-        return (
-            self._entries.find(query)
-            .sort([("createdAt", DESCENDING), ("_id", DESCENDING)])
-            .hint(HISTORY_INDEX)
+        """A user's entries newest first, `createdAt` within `time_range`, along HISTORY_INDEX
+        (rules.stores.storage.newest_first)."""
+        return newest_first(
+            self._entries, project, user_id, "createdAt", time_range, event_id, HISTORY_INDEX
         )
 
     def balance(self, project: str, user_id: str) -> int:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
+from pymongo import DESCENDING
 from pymongo.collection import Collection
+from pymongo.cursor import Cursor
 from pymongo.errors import BulkWriteError
 
 DUPLICATE_KEY = 11000
@@ -29,3 +32,23 @@ def insert_missing(collection: Collection[Any], documents: Sequence[Mapping[str,
         others = [e for e in error.details.get("writeErrors", []) if e["code"] != DUPLICATE_KEY]
         if others or error.details.get("writeConcernErrors"):
             raise
+
+
+def newest_first(
+    collection: Collection[Any],
+    project: str,
+    user_id: str,
+    moment: str,
+    time_range: Mapping[str, datetime],
+    event_id: str | None,
+    index: str,
+) -> Cursor[Any]:
+    """A user's documents newest first by their `moment` field (then `_id`), `moment` within
+    `time_range` (a `$lte`/`$gte` filter), along `index` (an eventId is filtered on the
+    documents it finds); the caller reads as many as it needs (rules.usecases.history)."""
+    query: dict[str, Any] = {"project": project, "userId": user_id}
+    if time_range:
+        query[moment] = dict(time_range)
+    if event_id is not None:
+        query["eventId"] = event_id
+    return collection.find(query).sort([(moment, DESCENDING), ("_id", DESCENDING)]).hint(index)
