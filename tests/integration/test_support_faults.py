@@ -22,7 +22,7 @@ from rules.stores.ledger import Ledger
 from rules.usecases.reconcile import sweep_pending, verify_balances
 from rules.usecases.record import record_event
 from rules.usecases.support import Applied, adjust_points
-from tests.faults import Crash, CrashingDatabase
+from tests.support.watched import Crash, CrashingDatabase
 
 PROJECT = "acme"
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
