@@ -23,8 +23,9 @@ its key after 1, when any earlier application of it is complete.
 Young pending records: every load finishes every pending record, however young — the same for
 single requests and batches. Only then does the key check of 2 see every earlier application
 of the key (no second look into the pending list), and a crash is made whole by the next
-request rather than after the sweep's grace. A record still in flight elsewhere is written
-twice at worst, which its deterministic ids make harmless; `finish_records` writes the records
+request rather than after the sweep's grace. A record still in flight elsewhere is finished
+again by each request that loads the user meanwhile: its deterministic ids make the writes
+harmless, and its effects run again (each is idempotent). `finish_records` writes the records
 of many users with one insert per collection, which keeps that cost small for a batch.
 """
 
@@ -143,7 +144,10 @@ def save_once(
         try:
             decision = decide(stored)
         except RulesError:
-            if bound and idempotency is not None:  # a corrected retry may use the key
+            # Refused after this request bound the key, or found it bound by an earlier attempt
+            # of itself: free it (release keeps a key whose outcome was recorded), so that a
+            # corrected retry may use it.
+            if bound is not None and idempotency is not None:
                 keys.release(project, idempotency)
             raise
         if idempotency is not None and bound is None:

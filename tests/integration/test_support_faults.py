@@ -14,11 +14,14 @@ from typing import Any
 
 import pytest
 
+from core import clock
 from rules.engine.evaluation import Event
+from rules.errors import InsufficientBalance
 from rules.stores.definitions import DefinitionStore
-from rules.stores.idempotency import IdempotencyKey, fingerprint
+from rules.stores.idempotency import IdempotencyKey, IdempotencyStore, fingerprint
 from rules.stores.indexes import ensure_indexes
 from rules.stores.ledger import Ledger
+from rules.stores.users import UserStore
 from rules.usecases.reconcile import sweep_pending, verify_balances
 from rules.usecases.record import record_event
 from rules.usecases.support import Applied, adjust_points
@@ -94,3 +97,40 @@ def test_a_crash_at_any_write_of_an_adjustment_then_recovery_applies_it_once(
     assert user["pending"] == [] and "pendingSince" not in user
     assert verify_balances(store).drifts == []
     assert_applied_once(store)
+
+
+def test_a_retry_refused_after_a_lost_race_frees_the_key_an_earlier_attempt_bound(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Laurel's clock at AT: the key bound below must not have expired already.
+    with clock.using(clock.frozen(AT)):
+        # An earlier attempt of this very request bound the key, then failed (503 or a crash).
+        IdempotencyStore(store).bind(PROJECT, KEY, AT)
+        real_save = UserStore.save_records
+        raced = []
+
+        def spend_first(users: UserStore, *args: Any, **kwargs: Any) -> bool:
+            if raced:
+                return real_save(users, *args, **kwargs)
+            raced.append(True)  # another spend lands between this retry's load and its save
+            adjust_points(store, PROJECT, "u1", delta=-20, reason="shop", actor="a", now=AT)
+            return False
+
+        monkeypatch.setattr(UserStore, "save_records", spend_first)
+
+        with pytest.raises(InsufficientBalance):
+            refund(store)  # decided on 30, refused on 10 after the lost race
+
+        assert store.idempotency_keys.find_one({"key": KEY.key}) is None
+        corrected = IdempotencyKey(KEY.key, fingerprint({"delta": -5, "reason": "fix"}))
+        applied = adjust_points(
+            store,
+            PROJECT,
+            "u1",
+            delta=-5,
+            reason="fix",
+            actor="agent",
+            now=AT,
+            idempotency=corrected,
+        )
+        assert applied.result["balance"] == 5
