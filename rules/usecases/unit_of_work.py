@@ -158,6 +158,9 @@ def save_once(
             earlier = None if bound else keys.stored_outcome(project, idempotency)
             if earlier is not None:
                 return Saved(replay(earlier), [], replayed=True, lost_races=attempt)
+        if idempotency is None and not decision.records:
+            # Nothing to apply (a batch user whose events all turned out to be replays).
+            return Saved(decision.result, [], lost_races=attempt)
         records = _with_key(decision, idempotency)
         if UserStore(db).save_records(project, stored, decision.state, records, now):
             return Saved(decision.result, records, lost_races=attempt)
