@@ -31,7 +31,7 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from rules.effects import Effect
-from rules.engine.evaluation import Event
+from rules.engine.evaluation import Evaluation, Event
 from rules.engine.points import check_metadata_schema
 from rules.engine.state import UserState
 from rules.errors import RulesError, UpdateContention
@@ -247,13 +247,7 @@ def _save_user(
             item = items[index]
             evaluation = evaluate_event(catalog, item.event, state)
             state = evaluation.state
-            record = pending_record(
-                project, item.event, evaluation, catalog, item.received_at, item.idempotency
-            )
-            if item.idempotency is not None:  # (its outcome is the event record's)
-                key = item.idempotency
-                record["idempotency"] = {"key": key.key, "fingerprint": key.fingerprint}
-            records.append(record)
+            records.append(_record(project, item, evaluation, catalog))
             outcomes.append(Recorded(evaluation.outcome))
         return Decision(state, records, outcomes)
 
@@ -281,6 +275,19 @@ def _save_user(
     events.lost_races = saved.lost_races
     events.records = saved.records
     return saved.result
+
+
+def _record(
+    project: str, item: BatchItem, evaluation: Evaluation, catalog: Catalog
+) -> dict[str, Any]:
+    """An evaluated item's pending record, with its key (its outcome is the event record's)."""
+    record = pending_record(
+        project, item.event, evaluation, catalog, item.received_at, item.idempotency
+    )
+    if item.idempotency is not None:
+        key = item.idempotency
+        record["idempotency"] = {"key": key.key, "fingerprint": key.fingerprint}
+    return record
 
 
 def _unkeyed(document: dict[str, Any]) -> list[Result]:
