@@ -20,7 +20,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -71,33 +71,54 @@ def body_of(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def dispatch(db: Database[Any], queue: JobQueue, notification: Mapping[str, Any]) -> int:
-    """Create the deliveries of one notification and queue them; returns how many queued.
+def dispatch(db: Database[Any], queue: JobQueue, notifications: Sequence[Mapping[str, Any]]) -> int:
+    """Create the deliveries of notifications (of one project) and queue them; returns how
+    many were queued. The webhooks are read once, the deliveries created in one insert and
+    the notifications marked dispatched in one update, whatever their number.
 
-    Raises when the queue is unreachable: the notification stays pending for the sweep."""
+    Raises when the queue is unreachable: the notifications whose deliveries were not all
+    queued stay pending for the sweep (those before them are marked dispatched)."""
+    if not notifications:
+        return 0
     now = clock.now()
-    deliveries = Deliveries(db)
-    queued = 0
-    for webhook in WebhookStore(db).active(notification["project"]):
-        if notification["type"] not in webhook.events:
-            continue
-        delivery = deliveries.create(notification, webhook.webhook_id, now)
-        if delivery.get("status") == "pending":
-            queue.enqueue(deliver, delivery["_id"], lane=delivery["project"])
-            queued += 1
-    Outbox(db).mark_dispatched(notification["_id"], now)
+    webhooks = WebhookStore(db).active(notifications[0]["project"])
+    pairs = [(n, w.webhook_id) for n in notifications for w in webhooks if n["type"] in w.events]
+    by_notification: dict[str, list[dict[str, Any]]] = {n["_id"]: [] for n in notifications}
+    for delivery in Deliveries(db).create_many(pairs, now):
+        by_notification[delivery["notificationId"]].append(delivery)
+    queued, dispatched = 0, []
+    try:
+        for notification_id, deliveries in by_notification.items():
+            for delivery in deliveries:
+                if delivery.get("status") == "pending":
+                    queue.enqueue(deliver, delivery["_id"], lane=delivery["project"])
+                    queued += 1
+            dispatched.append(notification_id)
+    finally:
+        Outbox(db).mark_dispatched(dispatched, now)
     return queued
 
 
-def dispatch_effect(clients: Clients) -> Effect:
-    def dispatch_notifications(project: str, user_id: str, pending: Mapping[str, Any]) -> None:
-        for notification in pending.get("notifications", []):
-            try:
-                dispatch(clients.mongo, queue_for(clients), notification)
-            except QueueUnavailable:
-                return  # it waits in the outbox; the sweep dispatches it once Redis is back
+class DispatchEffect:
+    """The rules.effects effect that dispatches finished records' notifications; `many`
+    dispatches a batch's in one go (see `dispatch`)."""
 
-    return dispatch_notifications
+    def __init__(self, clients: Clients) -> None:
+        self._clients = clients
+
+    def __call__(self, project: str, user_id: str, pending: Mapping[str, Any]) -> None:
+        self.many(project, [(user_id, pending)])
+
+    def many(self, project: str, records: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        notifications = [n for _, pending in records for n in pending.get("notifications", [])]
+        try:
+            dispatch(self._clients.mongo, queue_for(self._clients), notifications)
+        except QueueUnavailable:
+            pass  # they wait in the outbox; the sweep dispatches them once Redis is back
+
+
+def dispatch_effect(clients: Clients) -> Effect:
+    return DispatchEffect(clients)
 
 
 def sweep_notifications(clients: Clients, grace: timedelta = SWEEP_GRACE) -> int:
@@ -108,7 +129,7 @@ def sweep_notifications(clients: Clients, grace: timedelta = SWEEP_GRACE) -> int
     queued = 0
     try:
         for notification in Outbox(db).pending(now - grace):
-            dispatch(db, queue, notification)
+            dispatch(db, queue, [notification])
             queued += 1
         for delivery in Deliveries(db).overdue(now - OVERDUE):
             lease = delivery.get("leaseUntil")

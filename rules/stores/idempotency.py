@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from core.indexes import sync_indexes
 from rules.errors import IdempotencyConflict
+from rules.stores.storage import DUPLICATE_KEY
 
 KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
@@ -65,33 +66,42 @@ class IdempotencyStore:
         """Bind `key` to its request; False when it was bound before (then `stored_outcome`
         tells whether that request was applied, or conflicts)."""
         try:
-            self._keys.insert_one(
-                {
-                    "project": project,
-                    "key": key.key,
-                    "fingerprint": key.fingerprint,
-                    "createdAt": now,
-                    "expiresAt": now + KEEP_FOR,
-                }
-            )
+            self._keys.insert_one(_binding(project, key, now))
         except DuplicateKeyError:
             return False
         return True
+
+    def bind_many(self, project: str, keys: Sequence[IdempotencyKey], now: datetime) -> set[str]:
+        """`bind` for distinct keys in one insert; returns the keys bound now."""
+        documents = [_binding(project, key, now) for key in keys]
+        if not documents:
+            return set()
+        try:
+            self._keys.insert_many(documents, ordered=False)
+        except BulkWriteError as error:
+            errors = error.details.get("writeErrors", [])
+            if error.details.get("writeConcernErrors") or any(
+                e["code"] != DUPLICATE_KEY for e in errors
+            ):
+                raise
+            taken = {documents[e["index"]]["key"] for e in errors}
+            return {key.key for key in keys} - taken
+        return {key.key for key in keys}
 
     def stored_outcome(self, project: str, key: IdempotencyKey) -> dict[str, Any] | None:
         """The outcome document as stored, None while the key's request has not been applied.
 
         Raises IdempotencyConflict when the key was first used with another request."""
-        document = self._keys.find_one({"project": project, "key": key.key})
-        if document is None:
-            return None
-        if document["fingerprint"] != key.fingerprint:
-            raise IdempotencyConflict(
-                "this Idempotency-Key was already used with a different request",
-                {"idempotencyKey": ["already used with a different request body"]},
-            )
-        stored = document.get("outcome")
-        return None if stored is None else dict(stored)
+        return outcome_of(self._keys.find_one({"project": project, "key": key.key}), key)
+
+    def stored_many(
+        self, project: str, keys: Sequence[IdempotencyKey]
+    ) -> dict[str, dict[str, Any]]:
+        """The stored documents of these keys, by key, in one read (see `outcome_of`)."""
+        if not keys:
+            return {}
+        wanted = sorted({key.key for key in keys})
+        return {d["key"]: d for d in self._keys.find({"project": project, "key": {"$in": wanted}})}
 
     def release(self, project: str, key: IdempotencyKey) -> None:
         """Unbind a key whose request was refused, unless its outcome was recorded."""
@@ -129,3 +139,29 @@ class IdempotencyStore:
         How many there were."""
         keys = self._keys.delete_many({"project": project, "outcome.userId": user_id})
         return keys.deleted_count
+
+
+def outcome_of(document: Mapping[str, Any] | None, key: IdempotencyKey) -> dict[str, Any] | None:
+    """What a key's stored document says of the request `key` came with: its outcome
+    document, None while no request with the key was applied (or the key is not stored).
+
+    Raises IdempotencyConflict when the key was first used with another request."""
+    if document is None:
+        return None
+    if document["fingerprint"] != key.fingerprint:
+        raise IdempotencyConflict(
+            "this Idempotency-Key was already used with a different request",
+            {"idempotencyKey": ["already used with a different request body"]},
+        )
+    stored = document.get("outcome")
+    return None if stored is None else dict(stored)
+
+
+def _binding(project: str, key: IdempotencyKey, now: datetime) -> dict[str, Any]:
+    return {
+        "project": project,
+        "key": key.key,
+        "fingerprint": key.fingerprint,
+        "createdAt": now,
+        "expiresAt": now + KEEP_FOR,
+    }

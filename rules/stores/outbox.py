@@ -207,10 +207,12 @@ class Outbox:
         document = self._notifications.find_one({"_id": notification_id})
         return None if document is None else dict(document)
 
-    def mark_dispatched(self, notification_id: str, now: datetime) -> None:
-        self._notifications.update_one(
-            {"_id": notification_id}, {"$set": {"status": "dispatched", "dispatchedAt": now}}
-        )
+    def mark_dispatched(self, notification_ids: Sequence[str], now: datetime) -> None:
+        if notification_ids:
+            self._notifications.update_many(
+                {"_id": {"$in": list(notification_ids)}},
+                {"$set": {"status": "dispatched", "dispatchedAt": now}},
+            )
 
     def pending(self, older_than: datetime) -> Iterator[dict[str, Any]]:
         cursor = self._notifications.find(
@@ -262,26 +264,37 @@ class Deliveries:
     def create(
         self, notification: Mapping[str, Any], webhook_id: str, now: datetime
     ) -> dict[str, Any]:
-        delivery_id = f"{notification['_id']}:{webhook_id}"
-        insert_missing(
-            self._deliveries,
-            [
-                {
-                    "_id": delivery_id,
-                    "project": notification["project"],
-                    "userId": notification["userId"],
-                    "webhookId": webhook_id,
-                    "notificationId": notification["_id"],
-                    "type": notification["type"],
-                    "status": "pending",
-                    "attempts": [],
-                    "dueAt": now,  # when the next attempt should have started
-                    "createdAt": now,
-                    "updatedAt": now,
-                }
-            ],
-        )
-        return self.get(delivery_id) or {}
+        created = self.create_many([(notification, webhook_id)], now)
+        return created[0] if created else {}  # ({}: erased meanwhile)
+
+    def create_many(
+        self, pairs: Sequence[tuple[Mapping[str, Any], str]], now: datetime
+    ) -> list[dict[str, Any]]:
+        """The deliveries of (notification, webhook id) pairs, in their order: created when
+        missing (one insert), as stored when already there (one read), so that creating them
+        again, after a crash or by the sweep, leaves each delivery's progress alone."""
+        documents = [
+            {
+                "_id": f"{notification['_id']}:{webhook_id}",
+                "project": notification["project"],
+                "userId": notification["userId"],
+                "webhookId": webhook_id,
+                "notificationId": notification["_id"],
+                "type": notification["type"],
+                "status": "pending",
+                "attempts": [],
+                "dueAt": now,  # when the next attempt should have started
+                "createdAt": now,
+                "updatedAt": now,
+            }
+            for notification, webhook_id in pairs
+        ]
+        if not documents:
+            return []
+        insert_missing(self._deliveries, documents)
+        ids = [document["_id"] for document in documents]
+        stored = {d["_id"]: dict(d) for d in self._deliveries.find({"_id": {"$in": ids}})}
+        return [stored[delivery_id] for delivery_id in ids if delivery_id in stored]
 
     def get(self, delivery_id: str) -> dict[str, Any] | None:
         document = self._deliveries.find_one({"_id": delivery_id})

@@ -14,9 +14,10 @@ per event, with bulk reads and writes around them:
    each user's records in one update.
 
 A crash after a user's save leaves their pending records to the user's next load or the
-recovery sweep, so nothing is lost or applied twice. Events with an idempotency key are
-recorded one by one, in their place in the batch (the events around them before and after
-it), so that a key is bound, checked and completed exactly as on POST /event.
+recovery sweep, so nothing is lost or applied twice. Events with an idempotency key take the
+same steps, their keys checked and bound in bulk (rules.usecases.batch_keys); an event whose
+key came earlier in the same batch is recorded one by one, in its place (the events before it
+first), so that it replays or conflicts exactly as on POST /event.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from rules.effects import Effect
-from rules.engine.evaluation import Event
+from rules.engine.evaluation import Evaluation, Event
 from rules.engine.points import check_metadata_schema
 from rules.engine.state import UserState
 from rules.errors import RulesError, UpdateContention
 from rules.stores.idempotency import IdempotencyKey
 from rules.stores.users import StoredUser, UserStore
+from rules.usecases.batch_keys import KeyBindings, Result, answer_replays
 from rules.usecases.catalog import Catalog, CatalogCache, load_catalog
 from rules.usecases.record import (
     Recorded,
@@ -58,9 +60,6 @@ from rules.usecases.unit_of_work import (
 # 100 users, in process: 736 events/s against 608 with one group per batch).
 USERS_PER_WRITE = 25
 
-# What one item of a batch came to: its response data, or what POST /event would have raised.
-Result = Recorded | Exception
-
 
 @dataclass(frozen=True)
 class BatchItem:
@@ -74,6 +73,7 @@ class _UserEvents:
     """One user's events of the batch, in request order, and what they came to."""
 
     indexes: list[int]
+    keys: dict[int, IdempotencyKey] = field(default_factory=dict)  # of the keyed events
     stored: StoredUser | None = None
     records: list[dict[str, Any]] = field(default_factory=list)
     lost_races: int = 0
@@ -93,8 +93,11 @@ def record_batch(
     results: list[Result | None] = [None] * len(items)
     catalog = catalogs.get(db, project) if catalogs is not None else load_catalog(db, project)
     run: list[int] = []
+    given: set[str] = set()  # the batch's keys so far
     for index, item in enumerate(items):
-        if item.idempotency is None:
+        if item.idempotency is None or item.idempotency.key not in given:
+            if item.idempotency is not None:
+                given.add(item.idempotency.key)
             run.append(index)
             continue
         _record_run(db, project, items, run, catalog, may_import, effects, results)
@@ -143,8 +146,16 @@ def _record_run(
     effects: Sequence[Effect],
     results: list[Result | None],
 ) -> None:
-    """Record the items at `run` (none with a key) with bulk writes, filling `results`."""
-    users = _accepted(items, run, catalog, may_import, results)
+    """Record the items at `run` (no key twice) with bulk writes, filling `results`."""
+    bindings = KeyBindings(db, project)
+    try:
+        keys = {i: key for i in run if (key := items[i].idempotency) is not None}
+        replayed = answer_replays(db, project, keys, results) if keys else set()
+    except PyMongoError as error:
+        for index in run:
+            results[index] = error
+        return
+    users = _accepted(items, [i for i in run if i not in replayed], catalog, may_import, results)
     if not users:
         return
     try:
@@ -152,6 +163,8 @@ def _record_run(
         finish_pending(db, list(loaded.values()), effects)
         for user_id, stored in loaded.items():
             users[user_id].stored = stored
+        keyed = [key for events in users.values() for key in events.keys.values()]
+        bindings.bind(keyed, max(items[i].received_at for i in run))
     except PyMongoError as error:
         for events in users.values():
             for index in events.indexes:
@@ -164,7 +177,9 @@ def _record_run(
         for user_id, events in everyone[start : start + USERS_PER_WRITE]:
             # Once a save lost a race, others are saving this batch's users too: read each of
             # the remaining ones again just before deciding them, not as read at the start.
-            outcomes = _save_user(db, project, user_id, events, items, catalog, effects, contended)
+            outcomes = _save_user(
+                db, project, user_id, events, items, catalog, effects, bindings, contended
+            )
             contended = contended or events.lost_races > 0
             if isinstance(outcomes, Exception):
                 for index in events.indexes:
@@ -195,7 +210,10 @@ def _accepted(
         except RulesError as error:
             results[index] = error
             continue
-        users.setdefault(item.event.user_id, _UserEvents([])).indexes.append(index)
+        events = users.setdefault(item.event.user_id, _UserEvents([]))
+        events.indexes.append(index)
+        if item.idempotency is not None:
+            events.keys[index] = item.idempotency
     return users
 
 
@@ -207,22 +225,29 @@ def _save_user(
     items: Sequence[BatchItem],
     catalog: Catalog,
     effects: Sequence[Effect],
+    bindings: KeyBindings,
     read_again: bool = False,
-) -> list[Recorded] | Exception:
+) -> list[Result] | Exception:
     """Decide the user's events in order and save them with one conditional write
     (unit_of_work.save_once: a lost race reads the user again and decides again). Returns the
-    events' outcomes, or the error that stopped them."""
+    events' outcomes (a keyed event's may be its replay or conflict), or the error that
+    stopped them."""
+    decided = 0
 
-    def decide(stored: StoredUser | None) -> Decision[list[Recorded]]:
+    def decide(stored: StoredUser | None) -> Decision[list[Result]]:
+        nonlocal decided
+        answers = bindings.answers(events.keys, read_all=decided > 0 or read_again)
+        decided += 1
         state = stored.state if stored is not None else UserState(user_id=user_id)
         records, outcomes = [], []
         for index in events.indexes:
+            if index in answers:
+                outcomes.append(answers[index])
+                continue
             item = items[index]
             evaluation = evaluate_event(catalog, item.event, state)
             state = evaluation.state
-            records.append(
-                pending_record(project, item.event, evaluation, catalog, item.received_at)
-            )
+            records.append(_record(project, item, evaluation, catalog))
             outcomes.append(Recorded(evaluation.outcome))
         return Decision(state, records, outcomes)
 
@@ -242,6 +267,9 @@ def _save_user(
     except UpdateContention as error:
         events.lost_races = MAX_ATTEMPTS
         return error
+    except RulesError as error:
+        bindings.release(list(events.keys.values()))
+        return error
     except Exception as error:  # noqa: BLE001 — nothing of this user is saved: their items' error
         return error
     events.lost_races = saved.lost_races
@@ -249,5 +277,18 @@ def _save_user(
     return saved.result
 
 
-def _unkeyed(document: dict[str, Any]) -> list[Recorded]:
-    raise AssertionError("a batch saves no event with an idempotency key")
+def _record(
+    project: str, item: BatchItem, evaluation: Evaluation, catalog: Catalog
+) -> dict[str, Any]:
+    """An evaluated item's pending record, with its key (its outcome is the event record's)."""
+    record = pending_record(
+        project, item.event, evaluation, catalog, item.received_at, item.idempotency
+    )
+    if item.idempotency is not None:
+        key = item.idempotency
+        record["idempotency"] = {"key": key.key, "fingerprint": key.fingerprint}
+    return record
+
+
+def _unkeyed(document: dict[str, Any]) -> list[Result]:
+    raise AssertionError("a batch's keys ride in its records, not in the unit of work's key")

@@ -10,7 +10,8 @@ Events (rules.usecases.record), batches (rules.usecases.batches) and the support
    the pending record(s) and the result — or raises a RulesError, which stores nothing;
 4. with a key, bind it to the request (the same key with another body is a conflict);
 5. save the state and push the pending record(s) in one conditional update, guarded by the
-   version read in 1 (rules.stores.users); the key and its outcome document ride in the record;
+   version read in 1 (rules.stores.users); the key rides in the record (with its outcome
+   document, unless the record's event record holds that outcome already);
 6. finish: write the records' documents (event record, ledger entries, outbox documents, audit
    entry), complete the key, run the effects, pull the records (`finish_records`).
 
@@ -157,6 +158,9 @@ def save_once(
             earlier = None if bound else keys.stored_outcome(project, idempotency)
             if earlier is not None:
                 return Saved(replay(earlier), [], replayed=True, lost_races=attempt)
+        if idempotency is None and not decision.records:
+            # Nothing to apply (a batch user whose events all turned out to be replays).
+            return Saved(decision.result, [], lost_races=attempt)
         records = _with_key(decision, idempotency)
         if UserStore(db).save_records(project, stored, decision.state, records, now):
             return Saved(decision.result, records, lost_races=attempt)
@@ -222,8 +226,8 @@ def finish_records(
 
     A pending record holds `id`, `ledger` (entries), and optionally `event` (the event-log
     record), `notifications` (outbox documents, rules.stores.outbox), `audit` (an audit entry,
-    rules.stores.audit), `idempotency` (`key`, `fingerprint`, `outcome`) and whatever the
-    effects read.
+    rules.stores.audit), `idempotency` (`key`, `fingerprint`, and `outcome` unless `event`
+    holds it) and whatever the effects read.
     """
     EventLog(db).insert_many([r["event"] for _, r in records if r.get("event") is not None])
     Ledger(db).insert([entry for _, record in records for entry in record["ledger"]])
@@ -245,22 +249,24 @@ def finish_records(
 
 
 def _with_key(decision: Decision[Any], idempotency: IdempotencyKey | None) -> list[dict[str, Any]]:
-    """The decision's records, the last carrying the key and the outcome to store under it."""
+    """The decision's records, the last carrying the key and the outcome to store under it.
+    An event's outcome is already in its event record, so the key does not repeat it: the
+    pending record, and so the user document, holds each outcome once."""
     records = [dict(record) for record in decision.records]
     if idempotency is not None:
         if decision.response is None or not records:
             raise ValueError("a request with an idempotency key must save a record and a response")
-        records[-1]["idempotency"] = {
-            "key": idempotency.key,
-            "fingerprint": idempotency.fingerprint,
-            "outcome": dict(decision.response),
-        }
+        key: dict[str, Any] = {"key": idempotency.key, "fingerprint": idempotency.fingerprint}
+        event = records[-1].get("event")
+        if event is None or event.get("outcome") != decision.response:
+            key["outcome"] = dict(decision.response)
+        records[-1]["idempotency"] = key
     return records
 
 
 def _outcome(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The outcome stored under a record's key: its own, or its event's (see _with_key)."""
     key = record["idempotency"]
     if "outcome" in key:
         return dict(key["outcome"])
-    # Saved by a version that kept an event's outcome only in its event record.
     return dict(record["event"]["outcome"])

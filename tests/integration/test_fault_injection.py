@@ -90,6 +90,20 @@ def test_the_path_of_a_keyed_event_is_the_documented_six_writes(store: Any) -> N
     ]
 
 
+def test_a_keyed_pending_record_holds_its_outcome_once(store: Any) -> None:
+    purchase(store, START, key=None)
+    crashing = CrashingDatabase(store, survive=2)  # the key is bound and the user saved
+
+    with pytest.raises(Crash):
+        purchase(crashing, START + timedelta(days=1))
+
+    (pending,) = store.users.find_one({"userId": "u1"})["pending"]
+    assert "outcome" not in pending["idempotency"]  # the event record carries it
+    sweep_pending(store, START + timedelta(days=1, minutes=5), grace=timedelta(0))
+    stored = store.idempotency_keys.find_one({"key": KEY.key})["outcome"]
+    assert stored == pending["event"]["outcome"] and stored["balance"] == 65 + 72
+
+
 RECOVERIES = ["sweep", "retry", "sweep_then_retry", "retry_then_sweep"]
 
 

@@ -113,8 +113,8 @@ def test_a_subscribed_webhook_adds_five_for_the_outbox_and_its_delivery(
         ONE_EVENT[8],  # the key's outcome
         "webhooks.find",  # dispatch (an effect of the finished record): active webhooks
         "deliveries.insert_many",  # one delivery per subscribed webhook
-        "deliveries.find_one",
-        "notifications.update_one",  # dispatched (its 30-day expiry starts)
+        "deliveries.find",  # read back (one read for all of a batch's)
+        "notifications.update_many",  # dispatched (its 30-day expiry starts)
         ONE_EVENT[9],  # pull the pending record
     ]
     assert queue.jobs == ["deliver", "deliver"]  # (order-1's and order-2's)
