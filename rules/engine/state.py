@@ -72,6 +72,9 @@ class StreakState:
     recent: tuple[StreakMoment, ...] = ()  # ascending by (at, zone)
     base: StreakBase = StreakBase()
     paid: tuple[PaidRun, ...] = ()
+    # The freeze policy (max, earnEvery) under which the counts above are where the walk over
+    # `base` and `recent` ends; None when not known to be (a state from an older document).
+    walked_with: tuple[int, int | None] | None = None
 
     @property
     def last_period(self) -> int | None:

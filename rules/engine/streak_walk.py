@@ -10,6 +10,7 @@ Why: docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -182,9 +183,20 @@ def first_kept_index(rule: StreakRule, recent: tuple[StreakMoment, ...]) -> int:
     its zone). Periods, not instants, so that the boundary does not depend on which event of a
     period came first: it only moves forward, whatever the arrival order.
     """
-    latest = max(_period_start(moment.at, moment.zone, rule.period) for moment in recent)
-    first_kept = next(i for i, m in enumerate(recent) if m.at >= latest - KEPT_WINDOW)
+    period = rule.period
+    latest = _period_start(recent[-1].at, recent[-1].zone, period)
+    # A moment's period starts at or before it, and `recent` is ascending: once the moments
+    # are no later than the latest start found, none of them or those before has a later one.
+    for moment in reversed(recent):
+        if moment.at <= latest:
+            break
+        latest = max(latest, _period_start(moment.at, moment.zone, period))
+    first_kept = bisect_left(recent, latest - KEPT_WINDOW, key=_instant)
     return max(first_kept, len(recent) - MAX_KEPT)
+
+
+def _instant(moment: StreakMoment) -> datetime:
+    return moment.at
 
 
 def folded_zones(base: StreakBase, folding: tuple[StreakMoment, ...]) -> tuple[StreakMoment, ...]:

@@ -102,6 +102,8 @@ def _appended(rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, 
     newest = len(recent) - 1
     if first_kept > newest:  # all to fold, the new moment too: never seen, but be exact
         return _placed(rule, state, recent, None, recent[-1])
+    if not state.paid and state.walked_with == rule.freezes.walk_key:
+        return _extended(rule, state, recent, first_kept)
     walk = Walk(rule, state.base, track=False)
     base = state.base
     if first_kept:
@@ -125,6 +127,51 @@ def _appended(rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, 
     inherited += [0] * (len(walk.runs) - runs_before)
     milestones, paid = milestones_reached(rule, walk, inherited)
     return _step(rule, walk, base, recent[first_kept:], paid, milestones, counted, spent)
+
+
+def _extended(
+    rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, ...], first_kept: int
+) -> StreakStep:
+    """_appended for a state whose counts are where its walk ends under the rule's freezes
+    (`walked_with`), with no run paid beyond its length: the walk goes on from those counts
+    and takes the new moment alone; only the moments to fold are walked, from the base."""
+    new = recent[-1]
+    count, longest, freezes, last = (
+        state.current_count,
+        state.longest_count,
+        state.freezes,
+        state.last_update,
+    )
+    settled, spent, counted = count, 0, True  # settled: milestones the run it joins has paid
+    if last is None:
+        count, settled = 1, 0
+    else:
+        here, period = zone(new.zone), rule.period
+        missed = period_index(new.at, here, period) - period_index(last, here, period) - 1
+        if missed < 0:
+            counted = False  # the latest counted period, seen from here
+        elif missed > freezes:
+            count, settled = 1, 0
+        else:
+            freezes, spent, count = freezes - missed, missed, count + 1
+    milestones: tuple[Milestone, ...] = ()
+    if counted:
+        policy = rule.freezes
+        if policy.earn_every and count % policy.earn_every == 0 and freezes < policy.max:
+            freezes += 1
+        longest, last = max(longest, count), new.at
+        milestones = tuple(m for m in rule.milestones if settled < m.count <= count)
+    base = state.base
+    if first_kept:
+        folding = recent[:first_kept]
+        walk = Walk(rule, base, track=False)
+        walk.take_all(folding)
+        base = walk.base().with_folded(folded_zones(base, folding))
+    kept = recent[first_kept:]
+    advanced = StreakState(
+        count, longest, last, freezes, rule.period, kept, base, (), state.walked_with
+    )
+    return StreakStep(advanced, counted, milestones, spent)
 
 
 def _placed(
@@ -166,6 +213,7 @@ def _step(
         recent=kept,
         base=base,
         paid=tuple(paid),
+        walked_with=rule.freezes.walk_key,
     )
     return StreakStep(
         state=advanced,
@@ -262,6 +310,9 @@ def streak_state_to_document(state: StreakState) -> dict[str, Any]:
             "folded": [{"at": moment.at, "zone": moment.zone} for moment in base.folded],
         },
         "paid": [{"runStart": record.start, "through": record.through} for record in state.paid],
+        "walkedWith": None
+        if state.walked_with is None
+        else {"max": state.walked_with[0], "earnEvery": state.walked_with[1]},
     }
 
 
@@ -304,7 +355,13 @@ def streak_state_from_document(doc: Mapping[str, Any]) -> StreakState:
             folded=_moments(base.get("folded", [])),
         ),
         paid=tuple(PaidRun(p["runStart"], p["through"]) for p in doc.get("paid", [])),
+        walked_with=_walked_with(doc.get("walkedWith")),
     )
+
+
+def _walked_with(doc: Mapping[str, Any] | None) -> tuple[int, int | None] | None:
+    # Absent from documents stored before it was: their next event walks every kept moment.
+    return None if doc is None else (doc["max"], doc.get("earnEvery"))
 
 
 def _moments(docs: Iterable[Mapping[str, Any]]) -> tuple[StreakMoment, ...]:
