@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from rules.engine.definitions import Milestone, StreakRule
 from rules.engine.frozen import fast_init
-from rules.engine.periods import period_index, zone
+from rules.engine.periods import START_SLACK, period_index, period_start, zone
 from rules.engine.state import PaidRun, StreakBase, StreakMoment, StreakState
 from rules.engine.streak_walk import (
     Walk,
@@ -49,7 +49,12 @@ class StreakStep:
 
 
 def advance_at(
-    rule: StreakRule, state: StreakState | None, moment: datetime, zone: ZoneInfo
+    rule: StreakRule,
+    state: StreakState | None,
+    moment: datetime,
+    zone: ZoneInfo,
+    *,
+    checked: bool = False,
 ) -> StreakStep:
     """Count an event at `moment` for a user whose timezone is now `zone`.
 
@@ -58,6 +63,7 @@ def advance_at(
     here, but the last count was made today, seen from here) nor breaks the streak (the day
     after the last counted one, seen from here, is the next period). Later moments are judged
     again in their own zones (docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md).
+    With `checked`, the caller has found unchanged_by false for this state and event.
     """
     if zone.key is None or moment.tzinfo is None:
         raise ValueError("a streak needs an aware moment and a named timezone")
@@ -65,7 +71,7 @@ def advance_at(
     # In UTC: aware datetimes sharing a tzinfo compare by wall time, fold (DST) ignored.
     new = StreakMoment(moment.astimezone(UTC), zone.key)
     recent = state.recent
-    if unchanged_by(rule, state, new.at, new.zone):
+    if not checked and unchanged_by(rule, state, new.at, new.zone):
         placed = None
     elif not recent or (recent[-1].at, recent[-1].zone) < (new.at, new.zone):
         # In order: the latest moment of all, kept last (`recent` is ascending).
@@ -79,18 +85,23 @@ def advance_at(
     return _placed(rule, state, *placed, new)
 
 
-def unchanged_by(rule: StreakRule, state: StreakState, at: datetime, zone_name: str) -> bool:
+def unchanged_by(
+    rule: StreakRule, state: StreakState, at: datetime, zone_name: str, index: int | None = None
+) -> bool:
     """True when an event at `at` (in UTC) by a user now in `zone_name` certainly leaves
     `state` as it is: it comes after every moment the streak keeps, in the period of the
     latest one of its zone, which keeps the period's place (_with_moment would say so too).
-    A quick test for the common case; False decides nothing."""
+    A quick test for the common case; False decides nothing. `index`: the event's period in
+    `zone_name`, when the caller knows it."""
     recent = state.recent
     if state.period != rule.period or not recent or at <= recent[-1].at:
         return False
     for kept in reversed(recent):
         if kept.zone == zone_name:
             here, period = zone(zone_name), rule.period
-            return period_index(kept.at, here, period) == period_index(at, here, period)
+            if index is None:
+                index = period_index(at, here, period)
+            return period_index(kept.at, here, period) == index
     return False
 
 
@@ -108,7 +119,7 @@ def _appended(rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, 
     base = state.base
     if first_kept:
         walk.take_all(recent[:first_kept])
-        base = walk.base().with_folded(folded_zones(state.base, recent[:first_kept]))
+        base = walk.base(folded_zones(state.base, recent[:first_kept]))
     walk.take_all(recent[first_kept:newest])
     # The walk before the new moment ends here; the new one can only lengthen its last run.
     runs_before = len(walk.runs)
@@ -166,7 +177,7 @@ def _extended(
         folding = recent[:first_kept]
         walk = Walk(rule, base, track=False)
         walk.take_all(folding)
-        base = walk.base().with_folded(folded_zones(base, folding))
+        base = walk.base(folded_zones(base, folding))
     kept = recent[first_kept:]
     advanced = StreakState(
         count, longest, last, freezes, rule.period, kept, base, (), state.walked_with
@@ -274,9 +285,14 @@ def _period_kept(rule: StreakRule, recent: tuple[StreakMoment, ...], new: Streak
     name, period = new.zone, rule.period
     here = zone(name)
     index = period_index(new.at, here, period)
-    return any(
-        moment.zone == name and period_index(moment.at, here, period) == index for moment in recent
-    )
+    # `new` is after all of `recent` (ascending): those of its period are after this.
+    earliest = period_start(index, here, period) - START_SLACK
+    for moment in reversed(recent):
+        if moment.at < earliest:
+            return False
+        if moment.zone == name and period_index(moment.at, here, period) == index:
+            return True
+    return False
 
 
 def _same_period(rule: StreakRule, moment: StreakMoment, new: StreakMoment) -> bool:
