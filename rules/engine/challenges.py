@@ -115,6 +115,9 @@ class ChallengeState:
     last_update: datetime | None = None  # the latest event counted: `progress` is of its period
 
 
+NEW_STATE = ChallengeState()  # a user's, before the challenge counted an event of theirs
+
+
 @fast_init
 @dataclass(frozen=True)
 class ChallengeReport:
@@ -161,15 +164,19 @@ def progress_of(
     amount: Decimal,
     timestamp: datetime,
     user_zone: ZoneInfo | None = None,
+    event_period: int | None = None,
 ) -> tuple[ChallengeState, ChallengeReport]:
     """advance_challenge for an event the challenge selects, which adds `amount` to its goal
-    (Goal.contribution): the next state and the report."""
-    current = state or ChallengeState()
+    (Goal.contribution): the next state and the report. `event_period`: the index of the
+    event's period of the rule's reset in `user_zone`, when the caller knows it."""
+    current = NEW_STATE if state is None else state
     progress, completed, last_update = current.progress, current.completed, current.last_update
-    if rule.reset != "none" and last_update is not None:
+    reset = rule.reset
+    if reset != "none" and last_update is not None:
         where = user_zone or zone("UTC")
-        event_period = period_index(timestamp, where, rule.reset)
-        last_period = period_index(last_update, where, rule.reset)
+        if event_period is None:
+            event_period = period_index(timestamp, where, reset)
+        last_period = period_index(last_update, where, reset)
         if event_period < last_period:
             return current, _report(rule, progress, False)
         if event_period > last_period:
@@ -186,7 +193,11 @@ def progress_of(
     progress += amount
     if amount <= ZERO or progress < rule.goal.target:
         advanced = ChallengeState(progress, False, current.completions, last_update)
-        return advanced, _report(rule, progress, False)
+        # _report(rule, progress, False), built here: this is the common case.
+        report = ChallengeReport(
+            rule.challenge_id, plain_number(progress), rule.goal.target_number, False, 0, None
+        )
+        return advanced, report
 
     finished = ChallengeState(
         ZERO if rule.repeatable else progress,

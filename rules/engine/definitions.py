@@ -105,6 +105,11 @@ class FreezePolicy:
     max: int = 0
     earn_every: int | None = None
 
+    @property
+    def walk_key(self) -> tuple[int, int | None]:
+        """What of the policy a streak's walk depends on (the initial freezes are its base's)."""
+        return self.max, self.earn_every
+
 
 @dataclass(frozen=True)
 class StreakRule:

@@ -15,7 +15,7 @@ from rules.engine.conditions import Predicate
 from rules.engine.definitions import EventRule, StreakRule
 from rules.engine.frozen import fast_init
 from rules.engine.levels import LevelChange, LevelTable, level_change
-from rules.engine.periods import span_of, zone
+from rules.engine.periods import period_index, span_of, zone
 from rules.engine.points import Reward, check_metadata_schema, decide_reward, within_points_cap
 from rules.engine.state import CompletionCounter, PointsTally, StreakState, UserState
 from rules.engine.streaks import advance_at, unchanged_by
@@ -182,6 +182,7 @@ def _advance_streaks(
     event_id, metadata, timestamp = event.event_id, event.metadata, event.timestamp
     # The instant as streaks keep it; a naive timestamp goes to advance_at, which refuses it.
     at = timestamp.astimezone(UTC) if timestamp.tzinfo is not None else None
+    indexes: dict[tuple[str, str], int] = {}  # the event's period, by zone and kind of period
     for streak in streak_rules:
         if not (streak.active and event_id in streak.events):
             continue
@@ -193,11 +194,18 @@ def _advance_streaks(
         streak_id = streak.streak_id
         zone_name = timezone or streak.timezone
         current = streaks.get(streak_id)
-        if current is not None and at is not None and unchanged_by(streak, current, at, zone_name):
-            # The common case, another event in a counted period: nothing to walk.
-            reports.append(_report(streak_id, current, False, 0, 0))
-            continue
-        step = advance_at(streak, current, timestamp, zone(zone_name))
+        checked = False  # whether unchanged_by was asked (advance_at need not ask again)
+        if current is not None and at is not None:
+            checked = True
+            index = indexes.get((zone_name, streak.period))
+            if index is None:
+                index = period_index(at, zone(zone_name), streak.period)
+                indexes[zone_name, streak.period] = index
+            if unchanged_by(streak, current, at, zone_name, index):
+                # The common case, another event in a counted period: nothing to walk.
+                reports.append(_report(streak_id, current, False, 0, 0))
+                continue
+        step = advance_at(streak, current, timestamp, zone(zone_name), checked=checked)
         streaks[streak_id] = step.state
         milestone_points = 0
         # A late event filling a gap may reach several milestones at once.
@@ -230,13 +238,20 @@ def _advance_challenges(
     states = dict(user.challenges)
     reports: list[ChallengeReport] = []
     user_zone = zone(timezone) if timezone else None
+    where = user_zone or zone("UTC")
     event_id, metadata, timestamp = event.event_id, event.metadata, event.timestamp
     # What the event adds to a goal, once per kind of goal and field.
     amounts: dict[tuple[str, str | None], Decimal] = {}
+    periods: dict[str, int] = {}  # the event's period, by kind of reset
     for challenge in challenges:
-        # ChallengeRule.selects, its condition looked up in `verdicts`.
+        # ChallengeRule.selects (Span.__contains__ inline), its condition looked up in
+        # `verdicts`.
+        window = challenge.window
         if not (
-            challenge.active and event_id in challenge.events and timestamp in challenge.window
+            challenge.active
+            and event_id in challenge.events
+            and (window.start is None or window.start <= timestamp)
+            and (window.end is None or timestamp < window.end)
         ):
             continue
         met = verdicts.get(challenge.condition)
@@ -248,9 +263,14 @@ def _advance_challenges(
         amount = amounts.get((goal.type, goal.field))
         if amount is None:
             amount = amounts[goal.type, goal.field] = goal.contribution(metadata)
+        reset, event_period = challenge.reset, None
+        if reset != "none":
+            event_period = periods.get(reset)
+            if event_period is None:
+                event_period = periods[reset] = period_index(timestamp, where, reset)
         challenge_id = challenge.challenge_id
         states[challenge_id], report = progress_of(
-            challenge, states.get(challenge_id), amount, timestamp, user_zone
+            challenge, states.get(challenge_id), amount, timestamp, user_zone, event_period
         )
         reports.append(report)
         if report.points_awarded:

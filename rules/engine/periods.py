@@ -13,7 +13,7 @@ rules.engine.state).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -27,7 +27,7 @@ CAP_PERIODS = (*PERIODS, "lifetime")
 # are the same instant, zone and kind, so the cache can never answer for another moment.)
 @lru_cache(maxsize=65536)
 def period_index(moment: datetime, zone: ZoneInfo, period: str) -> int:
-    local = moment.astimezone(zone).date()
+    local = _local_date(moment, zone)
     if period == "day":
         return local.toordinal()
     if period == "week":
@@ -37,6 +37,13 @@ def period_index(moment: datetime, zone: ZoneInfo, period: str) -> int:
     if period == "lifetime":
         return 0
     raise ValueError(f"unknown period {period!r}")
+
+
+# A new event's instant is asked for in each kind of period, once per event: read its local
+# date once.
+@lru_cache(maxsize=1024)
+def _local_date(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
 
 
 @fast_init
@@ -67,6 +74,13 @@ def period_start(index: int, zone: ZoneInfo, period: str) -> datetime:
     else:
         raise ValueError(f"period {period!r} has no start")
     return datetime.combine(first_day, time(), tzinfo=zone).astimezone(UTC)
+
+
+# No moment of a period is longer than this before its start (period_start): the start is its
+# first local midnight, unless a DST change skipped that midnight, and then the period's first
+# moments come before it by less than the skipped time. No zone has ever skipped more than a
+# day (Samoa skipped 30 December 2011); two give room to spare.
+START_SLACK = timedelta(days=2)
 
 
 def period_end(index: int, zone: ZoneInfo, period: str) -> datetime:

@@ -43,10 +43,6 @@ class StreakBase:
     # counts, so it is not kept either.
     folded: tuple[StreakMoment, ...] = ()
 
-    def with_folded(self, folded: tuple[StreakMoment, ...]) -> StreakBase:
-        fields = (self.count, self.longest, self.freezes, self.run_start, self.last_counted)
-        return StreakBase(*fields, self.through, folded)
-
 
 @fast_init
 @dataclass(frozen=True)
@@ -72,6 +68,9 @@ class StreakState:
     recent: tuple[StreakMoment, ...] = ()  # ascending by (at, zone)
     base: StreakBase = StreakBase()
     paid: tuple[PaidRun, ...] = ()
+    # The freeze policy (max, earnEvery) under which the counts above are where the walk over
+    # `base` and `recent` ends; None when not known to be (a state from an older document).
+    walked_with: tuple[int, int | None] | None = None
 
     @property
     def last_period(self) -> int | None:
@@ -111,14 +110,19 @@ class CompletionCounter:
         return end - bisect_left(recent, span.start)
 
     def added(self, moment: datetime) -> CompletionCounter:
-        recent = list(self.recent)
-        insort(recent, moment)  # after equal instants, where a stable sort puts it
+        recent = self.recent
+        if not recent or moment >= recent[-1]:
+            recent += (moment,)  # in order, the common case: where insort would put it
+        else:
+            ordered = list(recent)
+            insort(ordered, moment)  # after equal instants, where a stable sort puts it
+            recent = tuple(ordered)
         dropped = recent[:-COMPLETIONS_KEPT]
         through = self.dropped_through
         if dropped and (through is None or dropped[-1] > through):
             through = dropped[-1]
         return CompletionCounter(
-            total=self.total + 1, recent=tuple(recent[-COMPLETIONS_KEPT:]), dropped_through=through
+            total=self.total + 1, recent=recent[-COMPLETIONS_KEPT:], dropped_through=through
         )
 
 

@@ -10,13 +10,14 @@ Why: docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from rules.engine.definitions import Milestone, StreakRule
-from rules.engine.periods import period_index, period_start, zone
+from rules.engine.periods import START_SLACK, period_index, period_start, zone
 from rules.engine.state import PaidRun, StreakBase, StreakMoment
 
 KEPT_WINDOW = timedelta(days=8)
@@ -104,7 +105,7 @@ class Walk:
         self.last, self.last_zone, self.last_index = last, last_zone, last_index
         self.through = moments[-1].at
 
-    def base(self) -> StreakBase:
+    def base(self, folded: tuple[StreakMoment, ...] = ()) -> StreakBase:
         return StreakBase(
             self.count,
             self.longest,
@@ -112,6 +113,7 @@ class Walk:
             self.runs[-1].start if self.runs else None,
             self.last,
             self.through,
+            folded,
         )
 
 
@@ -171,7 +173,7 @@ def fold(
     if first_kept == 0:
         return base, recent
     folding = recent[:first_kept]
-    folded = walk_over(rule, base, folding).base().with_folded(folded_zones(base, folding))
+    folded = walk_over(rule, base, folding).base(folded_zones(base, folding))
     return folded, recent[first_kept:]
 
 
@@ -182,15 +184,29 @@ def first_kept_index(rule: StreakRule, recent: tuple[StreakMoment, ...]) -> int:
     its zone). Periods, not instants, so that the boundary does not depend on which event of a
     period came first: it only moves forward, whatever the arrival order.
     """
-    latest = max(_period_start(moment.at, moment.zone, rule.period) for moment in recent)
-    first_kept = next(i for i, m in enumerate(recent) if m.at >= latest - KEPT_WINDOW)
+    period = rule.period
+    latest = _period_start(recent[-1].at, recent[-1].zone, period)
+    # A moment's period starts before START_SLACK after it, and `recent` is ascending: once
+    # that is no later than the latest start found, none of the moments left has a later one.
+    for moment in reversed(recent):
+        if moment.at + START_SLACK <= latest:
+            break
+        latest = max(latest, _period_start(moment.at, moment.zone, period))
+    first_kept = bisect_left(recent, latest - KEPT_WINDOW, key=_instant)
     return max(first_kept, len(recent) - MAX_KEPT)
+
+
+def _instant(moment: StreakMoment) -> datetime:
+    return moment.at
 
 
 def folded_zones(base: StreakBase, folding: tuple[StreakMoment, ...]) -> tuple[StreakMoment, ...]:
     """Of each zone, the latest folded moment that may still share a period with a later one."""
     through = folding[-1].at
     by_zone = {moment.zone: moment for moment in (*base.folded, *folding)}
+    if len(by_zone) == 1:  # one zone, the common case: what the sort below would leave
+        (latest,) = by_zone.values()
+        return (latest,) if latest.at > through - LONGEST_PERIOD else ()
     return tuple(
         sorted(
             (m for m in by_zone.values() if m.at > through - LONGEST_PERIOD),

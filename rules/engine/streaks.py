@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from rules.engine.definitions import Milestone, StreakRule
 from rules.engine.frozen import fast_init
-from rules.engine.periods import period_index, zone
+from rules.engine.periods import START_SLACK, period_index, period_start, zone
 from rules.engine.state import PaidRun, StreakBase, StreakMoment, StreakState
 from rules.engine.streak_walk import (
     Walk,
@@ -49,7 +49,12 @@ class StreakStep:
 
 
 def advance_at(
-    rule: StreakRule, state: StreakState | None, moment: datetime, zone: ZoneInfo
+    rule: StreakRule,
+    state: StreakState | None,
+    moment: datetime,
+    zone: ZoneInfo,
+    *,
+    checked: bool = False,
 ) -> StreakStep:
     """Count an event at `moment` for a user whose timezone is now `zone`.
 
@@ -58,6 +63,7 @@ def advance_at(
     here, but the last count was made today, seen from here) nor breaks the streak (the day
     after the last counted one, seen from here, is the next period). Later moments are judged
     again in their own zones (docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md).
+    With `checked`, the caller has found unchanged_by false for this state and event.
     """
     if zone.key is None or moment.tzinfo is None:
         raise ValueError("a streak needs an aware moment and a named timezone")
@@ -65,7 +71,7 @@ def advance_at(
     # In UTC: aware datetimes sharing a tzinfo compare by wall time, fold (DST) ignored.
     new = StreakMoment(moment.astimezone(UTC), zone.key)
     recent = state.recent
-    if unchanged_by(rule, state, new.at, new.zone):
+    if not checked and unchanged_by(rule, state, new.at, new.zone):
         placed = None
     elif not recent or (recent[-1].at, recent[-1].zone) < (new.at, new.zone):
         # In order: the latest moment of all, kept last (`recent` is ascending).
@@ -79,18 +85,23 @@ def advance_at(
     return _placed(rule, state, *placed, new)
 
 
-def unchanged_by(rule: StreakRule, state: StreakState, at: datetime, zone_name: str) -> bool:
+def unchanged_by(
+    rule: StreakRule, state: StreakState, at: datetime, zone_name: str, index: int | None = None
+) -> bool:
     """True when an event at `at` (in UTC) by a user now in `zone_name` certainly leaves
     `state` as it is: it comes after every moment the streak keeps, in the period of the
     latest one of its zone, which keeps the period's place (_with_moment would say so too).
-    A quick test for the common case; False decides nothing."""
+    A quick test for the common case; False decides nothing. `index`: the event's period in
+    `zone_name`, when the caller knows it."""
     recent = state.recent
     if state.period != rule.period or not recent or at <= recent[-1].at:
         return False
     for kept in reversed(recent):
         if kept.zone == zone_name:
             here, period = zone(zone_name), rule.period
-            return period_index(kept.at, here, period) == period_index(at, here, period)
+            if index is None:
+                index = period_index(at, here, period)
+            return period_index(kept.at, here, period) == index
     return False
 
 
@@ -102,11 +113,13 @@ def _appended(rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, 
     newest = len(recent) - 1
     if first_kept > newest:  # all to fold, the new moment too: never seen, but be exact
         return _placed(rule, state, recent, None, recent[-1])
+    if not state.paid and state.walked_with == rule.freezes.walk_key:
+        return _extended(rule, state, recent, first_kept)
     walk = Walk(rule, state.base, track=False)
     base = state.base
     if first_kept:
         walk.take_all(recent[:first_kept])
-        base = walk.base().with_folded(folded_zones(state.base, recent[:first_kept]))
+        base = walk.base(folded_zones(state.base, recent[:first_kept]))
     walk.take_all(recent[first_kept:newest])
     # The walk before the new moment ends here; the new one can only lengthen its last run.
     runs_before = len(walk.runs)
@@ -125,6 +138,51 @@ def _appended(rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, 
     inherited += [0] * (len(walk.runs) - runs_before)
     milestones, paid = milestones_reached(rule, walk, inherited)
     return _step(rule, walk, base, recent[first_kept:], paid, milestones, counted, spent)
+
+
+def _extended(
+    rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, ...], first_kept: int
+) -> StreakStep:
+    """_appended for a state whose counts are where its walk ends under the rule's freezes
+    (`walked_with`), with no run paid beyond its length: the walk goes on from those counts
+    and takes the new moment alone; only the moments to fold are walked, from the base."""
+    new = recent[-1]
+    count, longest, freezes, last = (
+        state.current_count,
+        state.longest_count,
+        state.freezes,
+        state.last_update,
+    )
+    settled, spent, counted = count, 0, True  # settled: milestones the run it joins has paid
+    if last is None:
+        count, settled = 1, 0
+    else:
+        here, period = zone(new.zone), rule.period
+        missed = period_index(new.at, here, period) - period_index(last, here, period) - 1
+        if missed < 0:
+            counted = False  # the latest counted period, seen from here
+        elif missed > freezes:
+            count, settled = 1, 0
+        else:
+            freezes, spent, count = freezes - missed, missed, count + 1
+    milestones: tuple[Milestone, ...] = ()
+    if counted:
+        policy = rule.freezes
+        if policy.earn_every and count % policy.earn_every == 0 and freezes < policy.max:
+            freezes += 1
+        longest, last = max(longest, count), new.at
+        milestones = tuple(m for m in rule.milestones if settled < m.count <= count)
+    base = state.base
+    if first_kept:
+        folding = recent[:first_kept]
+        walk = Walk(rule, base, track=False)
+        walk.take_all(folding)
+        base = walk.base(folded_zones(base, folding))
+    kept = recent[first_kept:]
+    advanced = StreakState(
+        count, longest, last, freezes, rule.period, kept, base, (), state.walked_with
+    )
+    return StreakStep(advanced, counted, milestones, spent)
 
 
 def _placed(
@@ -166,6 +224,7 @@ def _step(
         recent=kept,
         base=base,
         paid=tuple(paid),
+        walked_with=rule.freezes.walk_key,
     )
     return StreakStep(
         state=advanced,
@@ -226,9 +285,14 @@ def _period_kept(rule: StreakRule, recent: tuple[StreakMoment, ...], new: Streak
     name, period = new.zone, rule.period
     here = zone(name)
     index = period_index(new.at, here, period)
-    return any(
-        moment.zone == name and period_index(moment.at, here, period) == index for moment in recent
-    )
+    # `new` is after all of `recent` (ascending): those of its period are after this.
+    earliest = period_start(index, here, period) - START_SLACK
+    for moment in reversed(recent):
+        if moment.at < earliest:
+            return False
+        if moment.zone == name and period_index(moment.at, here, period) == index:
+            return True
+    return False
 
 
 def _same_period(rule: StreakRule, moment: StreakMoment, new: StreakMoment) -> bool:
@@ -262,6 +326,9 @@ def streak_state_to_document(state: StreakState) -> dict[str, Any]:
             "folded": [{"at": moment.at, "zone": moment.zone} for moment in base.folded],
         },
         "paid": [{"runStart": record.start, "through": record.through} for record in state.paid],
+        "walkedWith": None
+        if state.walked_with is None
+        else {"max": state.walked_with[0], "earnEvery": state.walked_with[1]},
     }
 
 
@@ -304,7 +371,13 @@ def streak_state_from_document(doc: Mapping[str, Any]) -> StreakState:
             folded=_moments(base.get("folded", [])),
         ),
         paid=tuple(PaidRun(p["runStart"], p["through"]) for p in doc.get("paid", [])),
+        walked_with=_walked_with(doc.get("walkedWith")),
     )
+
+
+def _walked_with(doc: Mapping[str, Any] | None) -> tuple[int, int | None] | None:
+    # Absent from documents stored before it was: their next event walks every kept moment.
+    return None if doc is None else (doc["max"], doc.get("earnEvery"))
 
 
 def _moments(docs: Iterable[Mapping[str, Any]]) -> tuple[StreakMoment, ...]:

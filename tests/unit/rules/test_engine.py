@@ -234,6 +234,17 @@ def test_streak_timezone_applies_when_the_user_has_none() -> None:
     assert state.last_period == date(2024, 1, 1).toordinal()
 
 
+def test_streaks_of_different_timezones_each_read_the_event_in_their_own() -> None:
+    # The engine reads an event's period once per zone and kind of period: a UTC streak must
+    # not lend its reading to a Tokyo one. 16:00 UTC on Jan 5 is already Jan 6 in Tokyo.
+    utc_days = streak_rule("utc_days", timezone="UTC")
+    tokyo_days = streak_rule("tokyo_days", timezone="Asia/Tokyo")
+    events = [event(utc(2026, 1, 5, 10)), event(utc(2026, 1, 5, 16))]
+    streaks = play(events, streaks=[utc_days, tokyo_days])[-1].state.streaks
+    assert streaks["utc_days"].current_count == 1
+    assert streaks["tokyo_days"].current_count == 2
+
+
 def test_user_timezone_wins_over_the_streak_timezone() -> None:
     streak = streak_rule(timezone="America/New_York")
     user = UserState(user_id="user123", timezone="Asia/Tokyo")

@@ -36,6 +36,7 @@ import tests.bench.reference.state as old_state
 import tests.bench.reference.streaks as old_streaks
 from rules.errors import RulesError
 from rules.stores.users import state_from_document, state_to_fields
+from tests.bench.engine import decisions
 
 EVENT_IDS = ("a", "b", "c")
 # DST in both directions, a zone whose clocks change at midnight (so a local date can repeat),
@@ -306,7 +307,7 @@ class Side:
         except RulesError as error:
             return (type(error).__name__, error.message, error.details)
         self.user = result.state
-        return asdict(result)
+        return decisions(asdict(result))
 
 
 def sides() -> tuple[Side, Side]:
@@ -316,38 +317,63 @@ def sides() -> tuple[Side, Side]:
 
 
 OTHER_PERIOD = {"day": "week", "week": "month", "month": "day"}
+# Freeze policies a streak's definition may switch to: a state's counts were walked under the
+# one before (StreakState.walked_with), and must be walked again under the new one.
+FREEZE_SWITCHES = (
+    None,
+    {"initial": 0, "max": 0},
+    {"initial": 1, "max": 3, "earnEvery": 1},
+    {"initial": 2, "max": 2, "earnEvery": 3},
+)
+
+
+def switched(doc: dict[str, Any], change: str, freezes: dict[str, Any] | None) -> dict[str, Any]:
+    """`doc` with its kind of period switched ("period") or its freeze policy ("freezes")."""
+    if change == "period":
+        return {**doc, "period": OTHER_PERIOD[doc["period"]]}
+    return without_none({**doc, "freezes": freezes})
+
+
+def stored_and_read(user: Any, legacy: bool) -> Any:
+    """As the service reads the state back: fresh objects, equal values. `legacy`: as a
+    document stored before walkedWith was, whose streaks' counts are walked again."""
+    fields = state_to_fields(user)
+    if legacy:
+        for streak in fields["streaks"]:
+            del streak["walkedWith"]
+    return state_from_document({"userId": "u", **fields})
 
 
 @settings(max_examples=400, deadline=None, database=None)
 @given(
     projects(),
     histories(),
-    st.lists(st.booleans(), min_size=40, max_size=40),
-    st.integers(1, 60),
+    st.lists(st.sampled_from(("kept", "stored", "legacy")), min_size=40, max_size=40),
+    st.dictionaries(st.integers(1, 40), st.sampled_from(("period", "freezes")), max_size=2),
+    st.sampled_from(FREEZE_SWITCHES),
 )
 def test_every_evaluation_equals_the_reference_engines(
     project: dict[str, Any],
     history: list[tuple[str, datetime, dict[str, Any]]],
-    stored: list[bool],
-    switch: int,
+    kept: list[str],
+    switches: dict[int, str],
+    freezes: dict[str, Any] | None,
 ) -> None:
     new, old = sides()
     new.compile(project)
     old.compile(project)
-    for number, ((event_id, at, metadata), through_store) in enumerate(
-        zip(history, stored, strict=False)
-    ):
-        if number == switch:
+    streaks = project["streaks"]
+    for number, ((event_id, at, metadata), how) in enumerate(zip(history, kept, strict=False)):
+        if number in switches:
             # The streaks' definitions switch their kind of period (a day streak becomes a
-            # week streak): the states kept so far were counted in the old one.
-            switched = [{**d, "period": OTHER_PERIOD[d["period"]]} for d in project["streaks"]]
+            # week streak) or their freezes: the states kept so far were counted under the old.
+            streaks = [switched(d, switches[number], freezes) for d in streaks]
             for side in (new, old):
-                side.streaks = [side.definitions.StreakRule.from_document(d) for d in switched]
-        if through_store:
-            # As the service reads it back: fresh objects, equal values.
-            new.user = state_from_document({"userId": "u", **state_to_fields(new.user)})
+                side.streaks = [side.definitions.StreakRule.from_document(d) for d in streaks]
+        if how != "kept":
+            new.user = stored_and_read(new.user, legacy=how == "legacy")
         assert new.evaluate(event_id, at, metadata) == old.evaluate(event_id, at, metadata)
-    assert asdict(new.user) == asdict(old.user)
+    assert decisions(asdict(new.user)) == asdict(old.user)
 
 
 @st.composite
@@ -363,28 +389,37 @@ def streak_walks(draw: st.DrawFn) -> list[tuple[datetime, str]]:
 
 
 @settings(max_examples=400, deadline=None, database=None)
-@given(streak_documents("s"), streak_walks(), st.booleans())
+@given(
+    streak_documents("s"),
+    streak_walks(),
+    st.sampled_from((None, "period", "freezes")),
+    st.sampled_from(FREEZE_SWITCHES),
+)
 def test_every_streak_step_equals_the_reference_streaks(
-    doc: dict[str, Any], walk: list[tuple[datetime, str]], change_period: bool
+    doc: dict[str, Any],
+    walk: list[tuple[datetime, str]],
+    change: str | None,
+    freezes: dict[str, Any] | None,
 ) -> None:
     new_rule = new_definitions.StreakRule.from_document(doc)
     old_rule = old_definitions.StreakRule.from_document(doc)
     new_state_: Any = None
     old_state_: Any = None
     for number, (at, zone_name) in enumerate(walk):
-        if change_period and number == len(walk) // 2:
-            # The definition switched its kind of period half-way: the streak restarts.
-            other = {"day": "week", "week": "month", "month": "day"}[doc["period"]]
-            new_rule = new_definitions.StreakRule.from_document({**doc, "period": other})
-            old_rule = old_definitions.StreakRule.from_document({**doc, "period": other})
+        if change and number == len(walk) // 2:
+            # The definition switched half-way: its period (the streak restarts) or its
+            # freezes (the counts so far were walked under the old policy).
+            new_rule = new_definitions.StreakRule.from_document(switched(doc, change, freezes))
+            old_rule = old_definitions.StreakRule.from_document(switched(doc, change, freezes))
         where = ZoneInfo(zone_name)
         new_step = new_streaks.advance_at(new_rule, new_state_, at, where)
         old_step = old_streaks.advance_at(old_rule, old_state_, at, where)
-        assert asdict(new_step) == asdict(old_step)
+        assert decisions(asdict(new_step)) == asdict(old_step)
         new_state_, old_state_ = new_step.state, old_step.state
-        assert new_streaks.streak_state_to_document(
-            new_state_
-        ) == old_streaks.streak_state_to_document(old_state_)
+        stored = new_streaks.streak_state_to_document(new_state_)
+        assert new_streaks.streak_state_from_document(stored) == new_state_
+        del stored["walkedWith"]
+        assert stored == old_streaks.streak_state_to_document(old_state_)
 
 
 # Values a metadata field may hold, JSON's and BSON's (Int64 is an int subclass) and worse.
