@@ -14,5 +14,5 @@ from rules.usecases.leaderboards import leaderboard_effect
 def effects_for(clients: Clients) -> list[Effect]:
     return [
         dispatch_effect(clients),
-        leaderboard_effect(lambda: clients.redis_in_request, breaker_for(clients)),
+        leaderboard_effect(lambda: clients.boards_in_request, breaker_for(clients)),
     ]

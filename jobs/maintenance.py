@@ -38,7 +38,7 @@ def rebuild_leaderboards(db: Database[Any]) -> int:
     projects = Ledger(db).projects()
     for project in projects:
         try:
-            rebuild(db, clients.redis, project, clock.now(), effects_for(clients))
+            rebuild(db, clients.boards, project, clock.now(), effects_for(clients))
         except Exception:
             log.exception("cannot rebuild the leaderboards of project %r", project)
     return len(projects)

@@ -168,7 +168,7 @@ def rebuild_leaderboards(project: str | None) -> None:
     projects = [project] if project is not None else Ledger(db).projects()
     started = time.monotonic()
     for number, name in enumerate(projects, start=1):
-        members = rebuild(db, clients.redis, name, clock.now(), effects_for(clients))
+        members = rebuild(db, clients.boards, name, clock.now(), effects_for(clients))
         counts = ", ".join(f"{period} {count}" for period, count in members.items())
         click.echo(
             f"[{number}/{len(projects)}] {name}: users ranked by period: {counts} "

@@ -23,6 +23,7 @@ from weakref import WeakKeyDictionary
 
 import redis
 
+from core.sortedsets import SortedSets
 from rules.engine.scores import (
     ALL_TIME_EPOCH,
     Board,
@@ -44,7 +45,7 @@ MAX_TRIES = 20
 BREAKER_MAX = 32.0  # seconds
 CHUNK = 1000
 
-Redis = redis.Redis
+Redis = redis.Redis | SortedSets  # SortedSets: the embedded default's, Redis's semantics
 REBUILD_KEEP = 3600  # seconds a temporary board of a rebuild may outlive its process
 
 
@@ -109,7 +110,7 @@ def record_awards_of_users(
     with client.pipeline() as pipe:
         for _ in range(tries):
             try:
-                pipe.watch(*markers.values())  # type: ignore[no-untyped-call]  # unannotated in redis-py
+                pipe.watch(*markers.values())
                 fresh, scores = _unapplied(client, markers, earned, project)
                 if not fresh:
                     pipe.unwatch()

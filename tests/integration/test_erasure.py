@@ -13,7 +13,8 @@ import pytest
 import redis
 
 from core import clock
-from core.clients import Clients
+from core.clients import BoardsClient, Clients
+from core.sortedsets import SortedSets
 from jobs.maintenance import rebuild_leaderboards
 from reports.analytics.runner import run_project
 from rules.usecases.erasure import erase_user
@@ -53,7 +54,9 @@ def mongo_traces(db: Any, needle: str) -> list[str]:
     return found
 
 
-def redis_values(client: redis.Redis, key: bytes) -> Any:
+def redis_values(client: BoardsClient, key: bytes) -> Any:
+    if isinstance(client, SortedSets):
+        return client.zrange(key, 0, -1)
     kind = client.type(key).decode()
     if kind == "string":
         return client.get(key)
@@ -70,11 +73,14 @@ def redis_values(client: redis.Redis, key: bytes) -> Any:
     return None
 
 
-def redis_traces(client: redis.Redis, needle: str) -> list[str]:
+def redis_traces(clients: Clients, needle: str) -> list[str]:
+    """Keys holding `needle` in Redis and, kept apart in the embedded default, the boards."""
+    stores = [clients.redis] if clients.boards is clients.redis else [clients.redis, clients.boards]
     found = []
-    for key in client.scan_iter(count=500):
-        if any(needle in text for text in strings_in([key, redis_values(client, key)])):
-            found.append(key.decode())
+    for store in stores:
+        for key in store.scan_iter(count=500):
+            if any(needle in text for text in strings_in([key, redis_values(store, key)])):
+                found.append(key.decode())
     return found
 
 
@@ -114,7 +120,7 @@ def world(define: Any, client: Any, auth: Any, send: Any, clients: Clients) -> N
             response = client.post(f"/users/{user}/{path}", json=payload, headers=staff)
             assert response.status_code == 200, response.json
     # The boards of a past period hold the user too (rebuilds only touch current ones).
-    clients.redis.zadd(f"laurel:lb:{{{PROJECT}}}:day:2020-01-01", {VICTIM: -1.0, OTHER: -2.0})
+    clients.boards.zadd(f"laurel:lb:{{{PROJECT}}}:day:2020-01-01", {VICTIM: -1.0, OTHER: -2.0})
 
 
 def test_erasure_leaves_no_trace_of_the_user_anywhere(
@@ -122,7 +128,7 @@ def test_erasure_leaves_no_trace_of_the_user_anywhere(
 ) -> None:
     run_project(db, PROJECT)  # the analytics have counted the user and their metadata
     assert mongo_traces(db, VICTIM), "the setup should have stored the user"
-    assert redis_traces(clients.redis, VICTIM)
+    assert redis_traces(clients, VICTIM)
     touched = {trace.split(":")[0] for trace in mongo_traces(db, VICTIM)}
     assert touched >= {
         "users",
@@ -147,7 +153,7 @@ def test_erasure_leaves_no_trace_of_the_user_anywhere(
     assert data["erased"]["idempotency_keys"] == 3
     assert data["leaderboardKeys"] == 6  # 4 current boards, a past one, the markers
     assert mongo_traces(db, VICTIM) == []
-    assert redis_traces(clients.redis, VICTIM) == []
+    assert redis_traces(clients, VICTIM) == []
 
 
 def test_erasure_keeps_everyone_else(
@@ -156,7 +162,7 @@ def test_erasure_keeps_everyone_else(
     before = {
         name: db[name].count_documents({"userId": OTHER}) for name in db.list_collection_names()
     }
-    other_keys = redis_traces(clients.redis, OTHER)
+    other_keys = redis_traces(clients, OTHER)
 
     client.delete(f"/users/{VICTIM}", headers=auth("users:write"))
 
@@ -164,7 +170,7 @@ def test_erasure_keeps_everyone_else(
         name: db[name].count_documents({"userId": OTHER}) for name in db.list_collection_names()
     }
     assert after == before
-    assert redis_traces(clients.redis, OTHER) == other_keys
+    assert redis_traces(clients, OTHER) == other_keys
     profile = client.get(f"/users/{OTHER}", headers=auth("users:read"))
     assert profile.status_code == 200
     board = client.get("/leaderboards", headers=auth("users:read")).json["data"]["items"]
@@ -189,7 +195,7 @@ def test_erasure_is_final_and_a_repeat_is_404(
     assert client.get(f"/users/{VICTIM}", headers=auth("users:read")).status_code == 404
     # Nothing brings the user back: not the sweep, nor a rebuild of the boards.
     rebuild_leaderboards(db)
-    assert redis_traces(clients.redis, VICTIM) == []
+    assert redis_traces(clients, VICTIM) == []
     assert mongo_traces(db, VICTIM) == []
 
 
@@ -199,7 +205,7 @@ def test_erasure_names_the_analytics_days_to_re_aggregate(
     today = clock.now().strftime("%Y-%m-%d")
     yesterday = (clock.now() - timedelta(days=1)).strftime("%Y-%m-%d")
 
-    erased = erase_user(db, clients.redis, PROJECT, VICTIM)
+    erased = erase_user(db, clients.boards, PROJECT, VICTIM)
 
     assert erased.report_days == {
         ("daily_login", yesterday),
@@ -227,11 +233,11 @@ def test_an_erasure_cut_short_by_redis_is_503_and_a_repeat_finishes_it(
 
     assert cut_short.status_code == 503
     assert mongo_traces(db, VICTIM) == []
-    assert redis_traces(clients.redis, VICTIM)
+    assert redis_traces(clients, VICTIM)
     repeat = client.delete(f"/users/{VICTIM}", headers=auth("users:write"))
     assert repeat.status_code == 200
     assert repeat.json["data"]["erased"]["users"] == 0
-    assert redis_traces(clients.redis, VICTIM) == []
+    assert redis_traces(clients, VICTIM) == []
 
 
 def test_erasure_needs_users_write(world: None, client: Any, auth: Any, db: Any) -> None:
@@ -283,7 +289,7 @@ def test_a_request_finishing_its_writes_during_the_erasure_leaves_nothing_behind
 
     assert response.status_code == 200
     assert mongo_traces(db, VICTIM) == []
-    assert redis_traces(clients.redis, VICTIM) == []
+    assert redis_traces(clients, VICTIM) == []
 
 
 def send_login(client: Any, auth: Any) -> None:

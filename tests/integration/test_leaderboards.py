@@ -11,7 +11,8 @@ import pytest
 import redis
 
 from core import clock
-from core.clients import Clients
+from core.clients import BoardsClient, Clients
+from core.sortedsets import SortedSets
 from jobs.effects import effects_for
 from jobs.maintenance import rebuild_leaderboards
 from rules.engine.scores import KEEP_AFTER, PERIODS, board_for
@@ -48,6 +49,14 @@ def board(client: Any, headers: dict[str, str], **query: Any) -> list[tuple[int,
     response = client.get("/leaderboards", query_string=query, headers=headers)
     assert response.status_code == 200, response.json
     return [(i["rank"], i["userId"], i["points"]) for i in response.json["data"]["items"]]
+
+
+@pytest.fixture(params=["redis", "in-process"], autouse=True)
+def boards_store(request: pytest.FixtureRequest, clients: Clients) -> None:
+    """Every test on both stores of the boards: Redis (the test Redis, else fakeredis) and the
+    embedded default's sorted sets in memory (core.sortedsets)."""
+    store = clients.redis if request.param == "redis" else SortedSets()
+    clients.__dict__["boards"] = clients.__dict__["boards_in_request"] = store
 
 
 @pytest.fixture(autouse=True)
@@ -194,7 +203,7 @@ def test_an_unavailable_redis_makes_a_rank_503(
 ) -> None:
     buy(send, "amy", 5)
     # Nothing listens on port 1: every command is refused.
-    clients.__dict__["redis"] = redis.Redis.from_url(
+    clients.__dict__["boards"] = redis.Redis.from_url(
         "redis://127.0.0.1:1/0", socket_connect_timeout=0.2
     )
 
@@ -227,7 +236,7 @@ def test_events_are_recorded_while_redis_fails_and_the_rebuild_catches_up(
 # --- rebuild -------------------------------------------------------------------------------
 
 
-def snapshot(client: redis.Redis) -> dict[str, list[tuple[bytes, float]]]:
+def snapshot(client: BoardsClient) -> dict[str, list[tuple[bytes, float]]]:
     """Every board of PROJECT with its members and scores (markers left out)."""
     prefix = board_store.project_prefix(PROJECT)
     return {
@@ -248,14 +257,14 @@ def test_rebuild_equals_the_live_boards(
         json={"delta": 3, "reason": "r"},
         headers=auth("users:write", subject="s"),
     )
-    live = snapshot(clients.redis)
+    live = snapshot(clients.boards)
     assert len(live) == 4
 
     result = runner.invoke(args=["leaderboard", "rebuild", "--project", PROJECT])
 
     assert result.exit_code == 0, result.output
     assert "[1/1] acme: users ranked by period: day 4, week 4, month 4, all 4" in result.output
-    assert snapshot(clients.redis) == live
+    assert snapshot(clients.boards) == live
 
 
 def test_rebuild_replaces_a_corrupted_board_and_drops_strangers(
@@ -264,12 +273,12 @@ def test_rebuild_replaces_a_corrupted_board_and_drops_strangers(
     buy(send, "amy", 5)
     buy(send, "bob", 3)
     key = board_key(board_for(PROJECT, "all", NOW))
-    live = snapshot(clients.redis)
-    clients.redis.zadd(key, {"stranger": -1e12, "amy": 0.0})
+    live = snapshot(clients.boards)
+    clients.boards.zadd(key, {"stranger": -1e12, "amy": 0.0})
 
-    leaderboards.rebuild(clients.mongo, clients.redis, PROJECT, clock.now())
+    leaderboards.rebuild(clients.mongo, clients.boards, PROJECT, clock.now())
 
-    assert snapshot(clients.redis) == live
+    assert snapshot(clients.boards) == live
     assert board(client, reader) == [(1, "amy", 5), (2, "bob", 3)]
 
 
@@ -300,7 +309,7 @@ def test_rebuild_finishes_pending_records_first_and_counts_them_once(
         {"$push": {"pending": record}, "$inc": {"points.balance": 4, "points.lifetime": 4}},
     )
 
-    leaderboards.rebuild(db, clients.redis, PROJECT, clock.now(), effects_for(clients))
+    leaderboards.rebuild(db, clients.boards, PROJECT, clock.now(), effects_for(clients))
     send("daily_login", "amy")  # loads amy: nothing pending is left to count again
 
     assert db.users.find_one({"userId": "amy"})["pending"] == []
@@ -337,25 +346,25 @@ def test_leaderboard_rebuild_has_help(runner: Any) -> None:
 def test_an_entry_finished_twice_counts_once(clients: Clients) -> None:
     entries = [entry("r1:0", 10, NOW), entry("r1:1", 5, NOW)]
 
-    assert record_awards(clients.redis, PROJECT, "amy", entries, NOW) == 2
-    assert record_awards(clients.redis, PROJECT, "amy", entries, NOW) == 0
-    assert record_awards(clients.redis, PROJECT, "amy", entries[1:], NOW) == 0
+    assert record_awards(clients.boards, PROJECT, "amy", entries, NOW) == 2
+    assert record_awards(clients.boards, PROJECT, "amy", entries, NOW) == 0
+    assert record_awards(clients.boards, PROJECT, "amy", entries[1:], NOW) == 0
 
-    assert [(s.user_id, s.points) for s in top(clients.redis, PROJECT, "day", 10, NOW)] == [
+    assert [(s.user_id, s.points) for s in top(clients.boards, PROJECT, "day", 10, NOW)] == [
         ("amy", 15)
     ]
 
 
 def test_entries_partly_counted_before_add_only_the_new_ones(clients: Clients) -> None:
     earlier = entry("r1:0", 10, NOW - timedelta(days=40))
-    record_awards(clients.redis, PROJECT, "amy", [earlier], NOW)
+    record_awards(clients.boards, PROJECT, "amy", [earlier], NOW)
 
-    assert record_awards(clients.redis, PROJECT, "amy", [earlier, entry("r2:0", 5, NOW)], NOW) == 1
+    assert record_awards(clients.boards, PROJECT, "amy", [earlier, entry("r2:0", 5, NOW)], NOW) == 1
 
-    assert [(s.user_id, s.points) for s in top(clients.redis, PROJECT, "all", 10, NOW)] == [
+    assert [(s.user_id, s.points) for s in top(clients.boards, PROJECT, "all", 10, NOW)] == [
         ("amy", 15)
     ]
-    assert [(s.user_id, s.points) for s in top(clients.redis, PROJECT, "day", 10, NOW)] == [
+    assert [(s.user_id, s.points) for s in top(clients.boards, PROJECT, "day", 10, NOW)] == [
         ("amy", 5)
     ]
 
@@ -370,18 +379,18 @@ def test_several_users_at_once_count_as_one_at_a_time(clients: Clients) -> None:
     }
     one_by_one, together = f"{PROJECT}-1", f"{PROJECT}-2"
     for project in (one_by_one, together):
-        record_awards(clients.redis, project, "amy", [entry("a:old", 2, earlier)], NOW)
+        record_awards(clients.boards, project, "amy", [entry("a:old", 2, earlier)], NOW)
     counted = [
-        record_awards(clients.redis, one_by_one, user, entries, NOW)
+        record_awards(clients.boards, one_by_one, user, entries, NOW)
         for user, entries in awards.items()
     ]
     assert counted == [2, 1, 0]
-    assert board_store.record_awards_of_users(clients.redis, together, awards, NOW) == 3
-    assert board_store.record_awards_of_users(clients.redis, together, awards, NOW) == 0
+    assert board_store.record_awards_of_users(clients.boards, together, awards, NOW) == 3
+    assert board_store.record_awards_of_users(clients.boards, together, awards, NOW) == 0
 
     def boards(project: str) -> dict[str, list[tuple[str, int]]]:
         return {
-            period: [(s.user_id, s.points) for s in top(clients.redis, project, period, 10, NOW)]
+            period: [(s.user_id, s.points) for s in top(clients.boards, project, period, 10, NOW)]
             for period in PERIODS
         }
 
@@ -396,17 +405,18 @@ def test_a_user_whose_boards_keep_changing_does_not_hold_back_the_others(
     """After a combined write lost its race, users go one at a time; one that keeps losing is
     left to the rebuild and the users after it still reach their boards."""
     unapplied = board_store._unapplied
+    touches = iter(range(1, 1000))
 
     def amy_changes_meanwhile(client: Any, markers: Any, earned: Any, project: str) -> Any:
         if "amy" in markers:  # another request touches amy's marker after the WATCH
-            client.zincrby(markers["amy"], 1, "elsewhere")
+            client.zadd(markers["amy"], {"elsewhere": next(touches)})
         return unapplied(client, markers, earned, project)
 
     monkeypatch.setattr(board_store, "_unapplied", amy_changes_meanwhile)
     awards = {"amy": [entry("a:0", 10, NOW)], "bob": [entry("b:0", 12, NOW)]}
 
-    assert board_store.record_awards_of_users(clients.redis, PROJECT, awards, NOW) == 1
-    assert [(s.user_id, s.points) for s in top(clients.redis, PROJECT, "all", 10, NOW)] == [
+    assert board_store.record_awards_of_users(clients.boards, PROJECT, awards, NOW) == 1
+    assert [(s.user_id, s.points) for s in top(clients.boards, PROJECT, "all", 10, NOW)] == [
         ("bob", 12)
     ]
 
@@ -420,12 +430,14 @@ def test_only_positive_points_earned_through_rules_count(clients: Clients) -> No
         entry("r3:0", -4, NOW),
     ]
 
-    assert record_awards(clients.redis, PROJECT, "amy", entries, NOW) == 3
-    assert standing(clients.redis, PROJECT, "all", "amy", NOW) == board_store.Standing(1, "amy", 22)
+    assert record_awards(clients.boards, PROJECT, "amy", entries, NOW) == 3
+    assert standing(clients.boards, PROJECT, "all", "amy", NOW) == board_store.Standing(
+        1, "amy", 22
+    )
 
 
 def test_ties_are_decided_to_the_millisecond_and_then_by_user_id(clients: Clients) -> None:
-    r = clients.redis
+    r = clients.boards
     record_awards(r, PROJECT, "zed", [entry("a:0", 7, NOW + timedelta(milliseconds=1))], NOW)
     record_awards(r, PROJECT, "amy", [entry("b:0", 7, NOW + timedelta(milliseconds=2))], NOW)
     record_awards(r, PROJECT, "bob", [entry("c:0", 7, NOW + timedelta(milliseconds=2))], NOW)
@@ -436,7 +448,7 @@ def test_ties_are_decided_to_the_millisecond_and_then_by_user_id(clients: Client
 
 def test_an_award_finished_late_keeps_the_later_reached_time(clients: Clients) -> None:
     """Records may be finished out of order (the sweep): the later award still decides."""
-    r = clients.redis
+    r = clients.boards
     record_awards(r, PROJECT, "amy", [entry("a:0", 5, NOW)], NOW)
     record_awards(r, PROJECT, "zed", [entry("z:0", 5, NOW + timedelta(seconds=1))], NOW)
     record_awards(r, PROJECT, "zed", [entry("z:1", 5, NOW + timedelta(seconds=3))], NOW)
@@ -450,7 +462,7 @@ def test_an_award_finished_late_keeps_the_later_reached_time(clients: Clients) -
 
 
 def test_awards_count_in_the_utc_period_they_were_made(clients: Clients) -> None:
-    r = clients.redis
+    r = clients.boards
     sunday_night = datetime(2026, 11, 29, 23, 59, 59, 999000, tzinfo=UTC)
     monday = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
     december = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
@@ -476,16 +488,16 @@ def test_awards_count_in_the_utc_period_they_were_made(clients: Clients) -> None
 
 def test_boards_of_periods_expire_after_them_and_all_time_never(clients: Clients) -> None:
     now = clock.now()
-    record_awards(clients.redis, PROJECT, "amy", [entry("a:0", 1, now)], now)
+    record_awards(clients.boards, PROJECT, "amy", [entry("a:0", 1, now)], now)
 
     for period in ("day", "week", "month"):
-        ttl = clients.redis.ttl(board_key(board_for(PROJECT, period, now)))
+        ttl = clients.boards.ttl(board_key(board_for(PROJECT, period, now)))
         end = board_for(PROJECT, period, now).end
         assert end is not None
         expected = (end + KEEP_AFTER[period] - now).total_seconds()
         assert expected - 5 <= ttl <= expected + 1, period
-    assert clients.redis.ttl(board_key(board_for(PROJECT, "all", now))) == -1
-    marker = clients.redis.ttl(board_store.applied_key(PROJECT, "amy"))
+    assert clients.boards.ttl(board_key(board_for(PROJECT, "all", now))) == -1
+    marker = clients.boards.ttl(board_store.applied_key(PROJECT, "amy"))
     assert 0 < marker <= board_store.APPLIED_KEEP.total_seconds()
 
 

@@ -74,7 +74,7 @@ class Leaderboard(MethodView):
         now = clock.now()
         project = current_principal().project
         period = query["period"]
-        items = boards.top(app_state().clients.redis, project, period, query["limit"], now)
+        items = boards.top(app_state().clients.boards, project, period, query["limit"], now)
         return {
             "period": period,
             "periodKey": board_for(project, period, now).key,
@@ -98,7 +98,7 @@ class Rank(MethodView):
         project = current_principal().project
         period = query["period"]
         require_user(database(), project, userId)
-        standing = boards.standing(app_state().clients.redis, project, period, userId, now)
+        standing = boards.standing(app_state().clients.boards, project, period, userId, now)
         return {
             "period": period,
             "periodKey": board_for(project, period, now).key,

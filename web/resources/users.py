@@ -117,7 +117,7 @@ class User(MethodView):
         principal = current_principal()
         erased = erase_user(
             state.clients.mongo,
-            state.clients.redis,
+            state.clients.boards,
             principal.project,
             userId,
             settle=ERASE_SETTLE,
