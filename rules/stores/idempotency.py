@@ -5,9 +5,10 @@ came with; the same key with another request is a conflict. Once the request is 
 key holds its outcome document (the response to replay, in the shape its use case stores) for
 at least KEEP_FOR, and a repeat answers with that document.
 
-Exactly-once does not rest on this collection. The key and its outcome also travel in the
-user's `pending` record (rules.usecases.unit_of_work), written by the same conditional update
-that applies the request, and the outcome is copied here before that record is pulled. So
+Exactly-once does not rest on this collection. The key also travels in the user's `pending`
+record (rules.usecases.unit_of_work), written by the same conditional update that applies the
+request, with its outcome (an event's is its event record's), and the outcome is copied here
+before that record is pulled. So
 whoever loads the user after the request was applied either finds the pending record (and
 finishes it, completing the key) or finds the key completed — two concurrent requests with one
 key, or a retry after a crash at any point, apply the request once.

@@ -20,6 +20,7 @@ from rules.engine.evaluation import Event
 from rules.errors import EventNotFound
 from rules.stores.idempotency import IdempotencyKey
 from rules.stores.ledger import Ledger
+from rules.stores.users import UserStore
 from rules.usecases.batches import BatchItem, record_batch
 from rules.usecases.reconcile import sweep_pending, verify_balances
 from tests.integration.test_batch_faults import BATCH, BATCH_AT, POINTS, PROJECT, store
@@ -99,15 +100,25 @@ def test_a_crash_at_any_write_then_the_retried_batch_applies_each_event_once(
     assert_each_event_once(store)
 
 
-def test_two_copies_of_a_keyed_batch_racing_apply_each_event_once(store: Any) -> None:
-    start = threading.Barrier(2)
+def test_two_copies_of_a_keyed_batch_racing_apply_each_event_once(
+    store: Any, monkeypatch: Any
+) -> None:
+    """Both copies read the users and decide them before either saves (a barrier at each
+    copy's first save): one binds the keys and wins the version guard; the other, whose keys
+    were bound by the first, loses the race, reads the users and the keys again, and replays."""
+    save_records = UserStore.save_records
+    both_decided = threading.Barrier(2, timeout=30)
+    first_save = threading.local()
+
+    def save_after_the_other_decided(users: UserStore, *args: Any) -> bool:
+        if not getattr(first_save, "done", False):
+            first_save.done = True
+            both_decided.wait()
+        return save_records(users, *args)
+
+    monkeypatch.setattr(UserStore, "save_records", save_after_the_other_decided)
     answers: list[list[Any]] = []
-
-    def send() -> None:
-        start.wait()
-        answers.append(keyed_batch(store))
-
-    copies = [threading.Thread(target=send) for _ in range(2)]
+    copies = [threading.Thread(target=lambda: answers.append(keyed_batch(store))) for _ in "ab"]
     for copy in copies:
         copy.start()
     for copy in copies:
