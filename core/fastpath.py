@@ -67,9 +67,12 @@ def copy_out(value: Any, tz_aware: bool) -> Any:
     client, datetimes in UTC."""
     kind = type(value)
     if kind is dict:
-        return {key: copy_out(item, tz_aware) for key, item in value.items()}
+        return {
+            key: item if type(item) in _IMMUTABLE else copy_out(item, tz_aware)
+            for key, item in value.items()
+        }
     if kind is list:
-        return [copy_out(item, tz_aware) for item in value]
+        return [item if type(item) in _IMMUTABLE else copy_out(item, tz_aware) for item in value]
     if kind in _IMMUTABLE:
         return value
     if kind is datetime:
@@ -84,9 +87,12 @@ def _patch(value: Any) -> Any:
     without its isinstance tests of every value."""
     kind = type(value)
     if kind is dict:
-        return {key: _patch(item) for key, item in value.items()}
+        # Immutable leaves (most values) are kept without a call.
+        return {
+            key: item if type(item) in _IMMUTABLE else _patch(item) for key, item in value.items()
+        }
     if kind is list:
-        return [_patch(item) for item in value]
+        return [item if type(item) in _IMMUTABLE else _patch(item) for item in value]
     if kind in _IMMUTABLE:
         return value
     return _patch_leaf(value)
@@ -97,9 +103,12 @@ def _snapshot(value: Any) -> Any:
     for the values a store holds)."""
     kind = type(value)
     if kind is dict:
-        return {key: _snapshot(item) for key, item in value.items()}
+        return {
+            key: item if type(item) in _IMMUTABLE else _snapshot(item)
+            for key, item in value.items()
+        }
     if kind is list:
-        return [_snapshot(item) for item in value]
+        return [item if type(item) in _IMMUTABLE else _snapshot(item) for item in value]
     if kind in _IMMUTABLE or kind is datetime:
         return value
     if kind is OrderedDict:
