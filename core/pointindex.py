@@ -19,6 +19,9 @@ mongomock reads through the index, or stores or deletes, is marked dirty, and di
 are re-indexed before the next lookup (mongomock checks unique indexes right after changing a
 document, by another lookup, which therefore sees the change).
 
+The index definitions are re-read when one is created or dropped (`_Indexes` counts the
+changes), not at every lookup.
+
 Attach with `attach(mongomock_collection)`; core.inmemory does that for every collection, below
 its own checks, which therefore still see every call.
 """
@@ -118,6 +121,42 @@ class _Documents(OrderedDict[Any, Any]):
         self.index.mark(key)
 
 
+class _Indexes(dict[str, Any]):
+    """mongomock's index definitions of a collection (name -> definition), counting their
+    changes, so that a lookup re-reads them only when one was created or dropped (mongomock
+    replaces the whole dict when it drops them all)."""
+
+    version = 0
+
+    def __setitem__(self, name: str, definition: Any) -> None:
+        self.version += 1
+        super().__setitem__(name, definition)
+
+    def __delitem__(self, name: str) -> None:
+        self.version += 1
+        super().__delitem__(name)
+
+    def pop(self, *arguments: Any) -> Any:
+        self.version += 1
+        return super().pop(*arguments)
+
+    def popitem(self) -> tuple[str, Any]:
+        self.version += 1
+        return super().popitem()
+
+    def clear(self) -> None:
+        self.version += 1
+        super().clear()
+
+    def update(self, *arguments: Any, **changes: Any) -> None:
+        self.version += 1
+        super().update(*arguments, **changes)
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        self.version += 1
+        return super().setdefault(name, default)
+
+
 class _UniqueKeys:
     """One unique index over top-level fields: indexed values -> `_id`s."""
 
@@ -175,6 +214,8 @@ class PointIndex:
         self._signature: tuple[Any, ...] | None = None
         self._uniques: list[_UniqueKeys] = []
         self._ranges: list[RangeIndex] = []  # the collection's other indexes (core.rangeindex)
+        self._indexes: _Indexes | None = None  # the definitions planned for, at this version
+        self._indexes_version = -1
 
     def iter_documents(self, filter: Mapping[str, Any]) -> Iterator[Any]:
         """mongomock's `Collection._iter_documents`, reading only the candidates of a point
@@ -270,13 +311,21 @@ class PointIndex:
         return None if best is None else best[2].candidates(best[1], self._documents)
 
     def _refresh(self, store: Any) -> None:
-        signature = tuple(
-            (name, tuple(field for field, _ in index["key"]), bool(index.get("unique")))
-            for name, index in store.indexes.items()
-        )
-        if store._documents is not self._documents or signature != self._signature:
-            self._rebuild(store, signature)
-            return
+        indexes = store.indexes
+        if (
+            store._documents is not self._documents
+            or self._indexes is None
+            or indexes is not self._indexes
+            or self._indexes.version != self._indexes_version
+        ):
+            signature = tuple(
+                (name, tuple(field for field, _ in index["key"]), bool(index.get("unique")))
+                for name, index in indexes.items()
+            )
+            if store._documents is not self._documents or signature != self._signature:
+                self._rebuild(store, signature)
+                return
+            self._watch_indexes(store)
         if not self.dirty:
             return
         dirty, self.dirty = self.dirty, set()
@@ -319,3 +368,11 @@ class PointIndex:
         for unique in self._uniques:
             for document_id, document in documents.items():
                 unique.add(document_id, document)
+        self._watch_indexes(store)
+
+    def _watch_indexes(self, store: Any) -> None:
+        """Note the store's index definitions as planned for (counting their changes)."""
+        indexes = store.indexes
+        if type(indexes) is not _Indexes:
+            indexes = store.indexes = _Indexes(indexes)
+        self._indexes, self._indexes_version = indexes, indexes.version

@@ -166,6 +166,27 @@ def test_a_drop_and_a_new_unique_index_rebuild_the_index() -> None:
         collection.insert_one({"_id": 3, "project": "p", "userId": "v", "email": "x"})
 
 
+def test_an_index_created_or_dropped_is_planned_for_at_the_next_lookup() -> None:
+    """The definitions are re-read only when they change: each change must be seen, a drop
+    and a creation under the same name included."""
+    collection = _collection(True)
+    collection.insert_one({"_id": 1, "project": "p", "userId": "u", "email": "x", "tag": "t"})
+    index = pointindex.attach(collection)
+    collection.create_index("email", unique=True, name="contact")
+    assert collection.find_one({"email": "x"})["_id"] == 1
+    assert index._candidates({"email": "x"}) == {1}
+
+    collection.drop_index("contact")
+    collection.create_index("tag", unique=True, name="contact")
+    assert collection.find_one({"tag": "t"})["_id"] == 1
+    assert index._candidates({"email": "x"}) is None
+    assert index._candidates({"tag": "t"}) == {1}
+
+    collection.drop_indexes()
+    assert collection.find_one({"tag": "t"})["_id"] == 1
+    assert index._candidates({"tag": "t"}) is None
+
+
 def test_the_embedded_store_uses_the_index() -> None:
     db = in_memory_database("t")
     db["users"].insert_one({"project": "p", "userId": "u"})
