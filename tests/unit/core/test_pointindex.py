@@ -205,3 +205,25 @@ def test_documents_with_irregular_keys_are_still_found(user_id: Any) -> None:
     assert indexed.find_one({"project": "p1", "userId": "a"}) == plain.find_one(
         {"project": "p1", "userId": "a"}
     )
+
+
+# Values of every kind equality may meet: the same number as int, float and bool, ids, arrays
+# holding a value, sub-documents, null.
+MATCH_VALUES = st.sampled_from(
+    [1, 1.0, True, 0, False, "1", "a", "", None, [1], ["a"], [None], [], {"k": 1}, {"k": "a"}]
+    + [mongomock.ObjectId("0" * 24), mongomock.ObjectId("1" * 24)]
+)
+MATCH_FIELDS = st.sampled_from(["a", "b", "a.k", "$comment"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.dictionaries(MATCH_FIELDS, MATCH_VALUES, max_size=3),
+    st.dictionaries(st.sampled_from(["a", "b"]), MATCH_VALUES, max_size=2),
+)
+def test_a_point_querys_filter_matches_as_mongomock_decides(
+    filter: dict[str, Any], document: dict[str, Any]
+) -> None:
+    assert pointindex._matches(filter, document) == mongomock.filtering.filter_applies(
+        filter, document
+    )
