@@ -191,8 +191,10 @@ def _replace(
 ) -> int:
     """Store `result` (core.operators' update of `existing`) in its place; `existing` back if
     the result is refused. mongomock checks unique indexes with the new document stored."""
-    store = collection._store
-    store[existing["_id"]] = result
+    # The store's own dict, past mongomock's reader-writer lock (core.inmemory's lock is held):
+    # a value replaced under an existing key disturbs no reader.
+    documents = collection._store._documents
+    documents[existing["_id"]] = result
     if result == existing:
         return 0
     try:
@@ -201,7 +203,7 @@ def _replace(
             collection._ensure_uniques(result)
         check(result)
     except BaseException:
-        store[existing["_id"]] = existing
+        documents[existing["_id"]] = existing
         raise
     return 1
 
