@@ -95,6 +95,11 @@ def _patch(value: Any) -> Any:
         return [item if type(item) in _IMMUTABLE else _patch(item) for item in value]
     if kind in _IMMUTABLE:
         return value
+    if kind is datetime:  # mongomock's own conversion, without its walk to get here
+        millis = (value.microsecond // 1000) * 1000
+        if value.tzinfo:
+            return (value - value.utcoffset()).replace(tzinfo=None, microsecond=millis)
+        return value.replace(microsecond=millis)
     return _patch_leaf(value)
 
 
