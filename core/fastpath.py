@@ -38,6 +38,7 @@ import mongomock.collection
 import mongomock.helpers
 import mongomock.results
 from bson import ObjectId
+from bson.errors import InvalidDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteError
 
 from core import operators, pointindex
@@ -301,13 +302,35 @@ def insert_many(collection: Any, documents: Iterable[Any], ordered: bool = True)
     return _results.InsertManyResult(ids, acknowledged=True)
 
 
+def _validate_fields(data: Mapping[str, Any]) -> None:
+    """mongomock's `_validate_data_fields`: no null character in a field name at any depth of
+    sub-documents, no `$` at the start of a top-level one."""
+    _refuse_null_characters(data)
+    for key in data:
+        if key.startswith("$"):
+            raise InvalidDocument(
+                f'Top-level field names cannot start with the "$" sign (found: {key})'
+            )
+
+
+def _refuse_null_characters(data: Mapping[str, Any]) -> None:
+    for key, value in data.items():
+        if "\0" in key:
+            raise InvalidDocument(f"Field names cannot contain the null character (found: {key})")
+        kind = type(value)
+        if kind is dict or (
+            kind not in _IMMUTABLE and kind is not list and isinstance(value, Mapping)
+        ):
+            _refuse_null_characters(value)
+
+
 def _insert(collection: Any, data: Any) -> Any:
     """mongomock's `Collection._insert` of one document, less its BSON encoding (done by the
     caller) and its sweep of every expired document (only a clash with an expired document
     matters here, and that one is deleted, as the sweep would)."""
     if not all(isinstance(key, str) for key in data):
         raise ValueError("Document keys must be strings")
-    _mongomock._validate_data_fields(data)
+    _validate_fields(data)
     if "_id" not in data:
         data["_id"] = ObjectId()
     object_id = data["_id"]

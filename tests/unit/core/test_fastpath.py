@@ -14,12 +14,13 @@ from typing import Any
 
 import mongomock
 import pytest
+from bson.errors import InvalidDocument
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
-from core import clock
+from core import clock, fastpath
 from core.inmemory import GuardedCollection, in_memory_database
 
 NOW = datetime(2026, 5, 4, 12, 0, 0, 123456, tzinfo=UTC)
@@ -355,3 +356,29 @@ def test_pull_removes_what_its_condition_matched_as_mongodb_does() -> None:
 
     (kept,) = users.find_one({"_id": 1})["log"]
     assert kept is True
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"a": 1, "b": {"c": {"d": [1, {"e": 2}]}}},
+        {"$set": 1},
+        {"a": {"$set": 1}},
+        {"a\0": 1},
+        {"a": {"b": {"c\0": 1}}},
+        {"a": [{"b\0": 1}]},  # mongomock looks into sub-documents only, not into arrays
+        {"a": 1, "$b": {"c\0": 1}},
+    ],
+)
+def test_inserted_field_names_are_refused_as_mongomock_refuses_them(
+    document: dict[str, Any],
+) -> None:
+    def outcome(validate: Any) -> Any:
+        try:
+            validate(document)
+        except InvalidDocument as error:
+            return str(error)
+        return None
+
+    expected = outcome(mongomock.collection._validate_data_fields)
+    assert outcome(fastpath._validate_fields) == expected
