@@ -146,9 +146,9 @@ class _Documents(OrderedDict[Any, Any]):
 
 
 class _Indexes(dict[str, Any]):
-    """mongomock's index definitions of a collection (name -> definition), counting their
-    changes, so that a lookup re-reads them only when one was created or dropped (mongomock
-    replaces the whole dict when it drops them all)."""
+    """mongomock's index definitions of a collection (name -> definition), counting the changes
+    mongomock makes (it sets and deletes names, and replaces the whole dict to drop them all),
+    so that a lookup re-reads them only when one was created or dropped."""
 
     version = 0
 
@@ -164,21 +164,9 @@ class _Indexes(dict[str, Any]):
         self.version += 1
         return super().pop(*arguments)
 
-    def popitem(self) -> tuple[str, Any]:
-        self.version += 1
-        return super().popitem()
-
     def clear(self) -> None:
         self.version += 1
         super().clear()
-
-    def update(self, *arguments: Any, **changes: Any) -> None:
-        self.version += 1
-        super().update(*arguments, **changes)
-
-    def setdefault(self, name: str, default: Any = None) -> Any:
-        self.version += 1
-        return super().setdefault(name, default)
 
 
 class _UniqueKeys:
