@@ -8,8 +8,12 @@ user document of a few kilobytes, read and updated twice) those copies were most
 store's time. The functions here do what mongomock does for `find_one`, `update_one` and
 inserts, step by step and with mongomock's own helpers for everything but the copies, which
 are done by a walk that copies dicts and lists and hands back the immutable leaves as they
-are (what `copy.copy` of a str, int or ObjectId amounts to). tests/unit/core/test_fastpath.py
-checks on random operation sequences that they answer exactly as plain mongomock does.
+are (what `copy.copy` of a str, int or ObjectId amounts to). The update operators of the
+request path are applied by core.operators onto a new document, which replaces the stored
+one once it passes the checks (no copy of the old one needed to undo it); the unique indexes
+are checked again only when the update changed one of their keys.
+tests/unit/core/test_fastpath.py checks on random operation sequences that they answer
+exactly as plain mongomock does.
 
 Two deliberate differences, towards a real server: an update that fails half-way (a `$inc`
 of a string after a `$set` of another field) leaves the document as it was, where mongomock
@@ -34,9 +38,10 @@ import mongomock.collection
 import mongomock.helpers
 import mongomock.results
 from bson import ObjectId
+from bson.errors import InvalidDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteError
 
-from core import pointindex
+from core import operators, pointindex
 
 # mongomock is partly typed, its internals not at all.
 _mongomock: Any = mongomock.collection
@@ -45,6 +50,9 @@ _results: Any = mongomock.results
 
 # Leaves mongomock's copies hand back equal and unshared: immutable values.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), ObjectId, bytes})
+# Unique-key values compared as they are (`object`: the missing-field marker).
+_KEYS = _IMMUTABLE | {datetime, object}
+_MISSING: Any = object()
 _utc = _helpers.utc
 _patch_leaf: Callable[[Any], Any] = _helpers.patch_datetime_awareness_in_document
 _filter_applies: Callable[[Any, Any], bool] = _mongomock.filter_applies
@@ -60,9 +68,12 @@ def copy_out(value: Any, tz_aware: bool) -> Any:
     client, datetimes in UTC."""
     kind = type(value)
     if kind is dict:
-        return {key: copy_out(item, tz_aware) for key, item in value.items()}
+        return {
+            key: item if type(item) in _IMMUTABLE else copy_out(item, tz_aware)
+            for key, item in value.items()
+        }
     if kind is list:
-        return [copy_out(item, tz_aware) for item in value]
+        return [item if type(item) in _IMMUTABLE else copy_out(item, tz_aware) for item in value]
     if kind in _IMMUTABLE:
         return value
     if kind is datetime:
@@ -77,11 +88,19 @@ def _patch(value: Any) -> Any:
     without its isinstance tests of every value."""
     kind = type(value)
     if kind is dict:
-        return {key: _patch(item) for key, item in value.items()}
+        # Immutable leaves (most values) are kept without a call.
+        return {
+            key: item if type(item) in _IMMUTABLE else _patch(item) for key, item in value.items()
+        }
     if kind is list:
-        return [_patch(item) for item in value]
+        return [item if type(item) in _IMMUTABLE else _patch(item) for item in value]
     if kind in _IMMUTABLE:
         return value
+    if kind is datetime:  # mongomock's own conversion, without its walk to get here
+        millis = (value.microsecond // 1000) * 1000
+        if value.tzinfo:
+            return (value - value.utcoffset()).replace(tzinfo=None, microsecond=millis)
+        return value.replace(microsecond=millis)
     return _patch_leaf(value)
 
 
@@ -90,9 +109,12 @@ def _snapshot(value: Any) -> Any:
     for the values a store holds)."""
     kind = type(value)
     if kind is dict:
-        return {key: _snapshot(item) for key, item in value.items()}
+        return {
+            key: item if type(item) in _IMMUTABLE else _snapshot(item)
+            for key, item in value.items()
+        }
     if kind is list:
-        return [_snapshot(item) for item in value]
+        return [item if type(item) in _IMMUTABLE else _snapshot(item) for item in value]
     if kind in _IMMUTABLE or kind is datetime:
         return value
     if kind is OrderedDict:
@@ -130,25 +152,11 @@ def update_one(
     existing = next(iter(collection._iter_documents(spec)), None)
     if existing is None:
         return None
-    before = _snapshot(existing)
-    modified = 0
-    try:
-        if _plain_pulls(document):
-            _pull(existing, document["$pull"])
-        else:
-            collection._apply_update_document(existing, spec, document, False)
-        if existing != before:
-            if before.get("_id") != existing.get("_id"):
-                raise WriteError(
-                    "After applying the update, the (immutable) field '_id' was found to have "
-                    f"been altered to _id: {existing.get('_id')}"
-                )
-            collection._ensure_uniques(existing)
-            check(existing)
-            modified = 1
-    except BaseException:
-        collection._store[before["_id"]] = before  # as mongomock rolls back, and as mongod
-        raise
+    result = operators.updated(existing, document)
+    if result is None:
+        modified = _update_in_place(collection, existing, spec, document, check)
+    else:
+        modified = _replace(collection, existing, result, check)
     return _results.UpdateResult(
         {
             "connectionId": collection.database.client._id,
@@ -161,6 +169,75 @@ def update_one(
         },
         acknowledged=True,
     )
+
+
+def _update_in_place(
+    collection: Any, existing: dict[str, Any], spec: Any, update: Any, check: Check
+) -> int:
+    """mongomock applies the update to the stored document; undone if it fails."""
+    before = _snapshot(existing)
+    try:
+        if _plain_pulls(update):
+            _pull(existing, update["$pull"])
+        else:
+            collection._apply_update_document(existing, spec, update, False)
+        if existing == before:
+            return 0
+        _refuse_changed_id(before, existing)
+        collection._ensure_uniques(existing)
+        check(existing)
+    except BaseException:
+        collection._store[before["_id"]] = before  # as mongomock rolls back, and as mongod
+        raise
+    return 1
+
+
+def _replace(
+    collection: Any, existing: dict[str, Any], result: dict[str, Any], check: Check
+) -> int:
+    """Store `result` (core.operators' update of `existing`) in its place; `existing` back if
+    the result is refused. mongomock checks unique indexes with the new document stored."""
+    # The store's own dict, past mongomock's reader-writer lock (core.inmemory's lock is held):
+    # a value replaced under an existing key disturbs no reader.
+    documents = collection._store._documents
+    documents[existing["_id"]] = result
+    if result == existing:
+        return 0
+    try:
+        _refuse_changed_id(existing, result)
+        if _unique_keys_changed(collection, existing, result):
+            collection._ensure_uniques(result)
+        check(result)
+    except BaseException:
+        documents[existing["_id"]] = existing
+        raise
+    return 1
+
+
+def _refuse_changed_id(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    if before.get("_id") != after.get("_id"):
+        raise WriteError(
+            "After applying the update, the (immutable) field '_id' was found to have "
+            f"been altered to _id: {after.get('_id')}"
+        )
+
+
+def _unique_keys_changed(
+    collection: Any, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> bool:
+    """Whether the update may have changed what a unique index holds. Unchanged plain
+    top-level values of every unique index's fields cannot create a duplicate the stored
+    document did not already have (and the store has none); anything else is checked."""
+    for index in collection._store.indexes.values():
+        if not index.get("unique"):
+            continue
+        if "partialFilterExpression" in index:
+            return True
+        for field, _ in index["key"]:
+            old, new = before.get(field, _MISSING), after.get(field, _MISSING)
+            if "." in field or type(old) is not type(new) or type(new) not in _KEYS or old != new:
+                return True
+    return False
 
 
 def _plain_pulls(update: Mapping[str, Any]) -> bool:
@@ -225,13 +302,35 @@ def insert_many(collection: Any, documents: Iterable[Any], ordered: bool = True)
     return _results.InsertManyResult(ids, acknowledged=True)
 
 
+def _validate_fields(data: Mapping[str, Any]) -> None:
+    """mongomock's `_validate_data_fields`: no null character in a field name at any depth of
+    sub-documents, no `$` at the start of a top-level one."""
+    _refuse_null_characters(data)
+    for key in data:
+        if key.startswith("$"):
+            raise InvalidDocument(
+                f'Top-level field names cannot start with the "$" sign (found: {key})'
+            )
+
+
+def _refuse_null_characters(data: Mapping[str, Any]) -> None:
+    for key, value in data.items():
+        if "\0" in key:
+            raise InvalidDocument(f"Field names cannot contain the null character (found: {key})")
+        kind = type(value)
+        if kind is dict or (
+            kind not in _IMMUTABLE and kind is not list and isinstance(value, Mapping)
+        ):
+            _refuse_null_characters(value)
+
+
 def _insert(collection: Any, data: Any) -> Any:
     """mongomock's `Collection._insert` of one document, less its BSON encoding (done by the
     caller) and its sweep of every expired document (only a clash with an expired document
     matters here, and that one is deleted, as the sweep would)."""
     if not all(isinstance(key, str) for key in data):
         raise ValueError("Document keys must be strings")
-    _mongomock._validate_data_fields(data)
+    _validate_fields(data)
     if "_id" not in data:
         data["_id"] = ObjectId()
     object_id = data["_id"]

@@ -19,6 +19,9 @@ mongomock reads through the index, or stores or deletes, is marked dirty, and di
 are re-indexed before the next lookup (mongomock checks unique indexes right after changing a
 document, by another lookup, which therefore sees the change).
 
+The index definitions are re-read when one is created or dropped (`_Indexes` counts the
+changes), not at every lookup.
+
 Attach with `attach(mongomock_collection)`; core.inmemory does that for every collection, below
 its own checks, which therefore still see every call.
 """
@@ -76,6 +79,30 @@ def expired(store: Any, document: Mapping[str, Any]) -> bool:
     return False
 
 
+_EXACT = frozenset({str, int, ObjectId})  # equal in BSON exactly when equal in Python
+_ABSENT: Any = object()
+
+
+def _matches(filter: Any, document: Mapping[str, Any]) -> bool:
+    """mongomock's `filter_applies`, decided here while the filter's fields are top-level
+    equalities to a str, int or ObjectId that the document holds a value of the same type
+    for (a point query's fields); by mongomock from the first field that is not. mongomock
+    too answers False at the first field that does not match, without reading the others."""
+    if type(filter) is dict:
+        for field, wanted in filter.items():
+            kind = type(wanted)
+            if kind not in _EXACT or type(field) is not str or "." in field or field[:1] == "$":
+                break
+            found = document.get(field, _ABSENT)
+            if type(found) is not kind:
+                break
+            if found != wanted:
+                return False
+        else:
+            return True
+    return _applies(filter, document)
+
+
 MAX_CHOICES = 1000  # combinations of `$in` values a lookup tries before it scans instead
 
 
@@ -116,6 +143,30 @@ class _Documents(OrderedDict[Any, Any]):
         super().__delitem__(key)
         self.order.pop(key, None)
         self.index.mark(key)
+
+
+class _Indexes(dict[str, Any]):
+    """mongomock's index definitions of a collection (name -> definition), counting the changes
+    mongomock makes (it sets and deletes names, and replaces the whole dict to drop them all),
+    so that a lookup re-reads them only when one was created or dropped."""
+
+    version = 0
+
+    def __setitem__(self, name: str, definition: Any) -> None:
+        self.version += 1
+        super().__setitem__(name, definition)
+
+    def __delitem__(self, name: str) -> None:
+        self.version += 1
+        super().__delitem__(name)
+
+    def pop(self, *arguments: Any) -> Any:
+        self.version += 1
+        return super().pop(*arguments)
+
+    def clear(self) -> None:
+        self.version += 1
+        super().clear()
 
 
 class _UniqueKeys:
@@ -175,6 +226,8 @@ class PointIndex:
         self._signature: tuple[Any, ...] | None = None
         self._uniques: list[_UniqueKeys] = []
         self._ranges: list[RangeIndex] = []  # the collection's other indexes (core.rangeindex)
+        self._indexes: _Indexes | None = None  # the definitions planned for, at this version
+        self._indexes_version = -1
 
     def iter_documents(self, filter: Mapping[str, Any]) -> Iterator[Any]:
         """mongomock's `Collection._iter_documents`, reading only the candidates of a point
@@ -194,7 +247,7 @@ class PointIndex:
 
     def _marked(self, documents: list[Any], filter: Mapping[str, Any]) -> Iterator[Any]:
         for document in documents:
-            if _applies(filter, document):
+            if _matches(filter, document):
                 # The caller may change it in place (an update): index it again before the
                 # next lookup.
                 self.mark(document["_id"])
@@ -270,13 +323,21 @@ class PointIndex:
         return None if best is None else best[2].candidates(best[1], self._documents)
 
     def _refresh(self, store: Any) -> None:
-        signature = tuple(
-            (name, tuple(field for field, _ in index["key"]), bool(index.get("unique")))
-            for name, index in store.indexes.items()
-        )
-        if store._documents is not self._documents or signature != self._signature:
-            self._rebuild(store, signature)
-            return
+        indexes = store.indexes
+        if (
+            store._documents is not self._documents
+            or self._indexes is None
+            or indexes is not self._indexes
+            or self._indexes.version != self._indexes_version
+        ):
+            signature = tuple(
+                (name, tuple(field for field, _ in index["key"]), bool(index.get("unique")))
+                for name, index in indexes.items()
+            )
+            if store._documents is not self._documents or signature != self._signature:
+                self._rebuild(store, signature)
+                return
+            self._watch_indexes(store)
         if not self.dirty:
             return
         dirty, self.dirty = self.dirty, set()
@@ -319,3 +380,11 @@ class PointIndex:
         for unique in self._uniques:
             for document_id, document in documents.items():
                 unique.add(document_id, document)
+        self._watch_indexes(store)
+
+    def _watch_indexes(self, store: Any) -> None:
+        """Note the store's index definitions as planned for (counting their changes)."""
+        indexes = store.indexes
+        if type(indexes) is not _Indexes:
+            indexes = store.indexes = _Indexes(indexes)
+        self._indexes, self._indexes_version = indexes, indexes.version

@@ -61,6 +61,8 @@ def check_update(update: Any) -> None:
     if not isinstance(update, Mapping):
         return  # an aggregation pipeline: its stages are the server's to check
     seen: list[tuple[str, ...]] = []
+    paths: set[tuple[str, ...]] = set()  # every path seen
+    inside: set[tuple[str, ...]] = set()  # every path holding one of them
     for changes in update.values():
         if not isinstance(changes, Mapping):
             continue
@@ -77,12 +79,22 @@ def check_update(update: Any) -> None:
                     "storage.",
                     code=DOLLAR_PREFIXED_FIELD_NAME,
                 )
-            for other in seen:
-                shorter = min(len(other), len(parts))
-                if other[:shorter] == parts[:shorter]:
-                    raise WriteError(
-                        f"Updating the path '{path}' would create a conflict at "
-                        f"'{'.'.join(parts[:shorter])}'",
-                        code=CONFLICTING_UPDATE_OPERATORS,
-                    )
+            holders = [parts[:end] for end in range(1, len(parts))]
+            if parts in paths or parts in inside or not paths.isdisjoint(holders):
+                _refuse_conflict(path, parts, seen)
             seen.append(parts)
+            paths.add(parts)
+            inside.update(holders)
+
+
+def _refuse_conflict(path: str, parts: tuple[str, ...], seen: list[tuple[str, ...]]) -> None:
+    """Name the first path seen that `path` is, holds or lies inside."""
+    for other in seen:
+        shorter = min(len(other), len(parts))
+        if other[:shorter] == parts[:shorter]:
+            raise WriteError(
+                f"Updating the path '{path}' would create a conflict at "
+                f"'{'.'.join(parts[:shorter])}'",
+                code=CONFLICTING_UPDATE_OPERATORS,
+            )
+    raise AssertionError(f"no conflict found for {path!r}")  # the sets above found one

@@ -27,7 +27,8 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import jwt
-from flask import g, request
+from flask import request
+from flask.globals import app_ctx
 from flask_smorest import abort
 
 from core import clock
@@ -203,19 +204,21 @@ def _check_times(claims: dict[str, Any], max_age: int) -> None:
 
 def _request_principal() -> Principal | InvalidToken:
     """Decode the request's bearer token once per request; the failure is remembered too."""
-    if "principal" not in g:
+    state = app_ctx.g  # one proxy read (this runs several times per request)
+    principal: Principal | InvalidToken | None = state.get("principal")
+    if principal is None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            g.principal = InvalidToken("missing bearer token")
+            principal = InvalidToken("missing bearer token")
         else:
             try:
                 settings = app_state().settings
-                g.principal = decode_token(
+                principal = decode_token(
                     token.strip(), settings.signing_keys(), settings.jwt_max_age
                 )
             except InvalidToken as error:
-                g.principal = error
-    principal: Principal | InvalidToken = g.principal
+                principal = error
+        state.principal = principal
     return principal
 
 

@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 from flask import Flask, g, request
+from flask.globals import request_ctx
 from flask_smorest import abort
 from werkzeug.exceptions import HTTPException
 
@@ -52,13 +53,14 @@ def refuse_bad_body() -> None:
 
 
 def _read_body() -> None:
-    if request.method not in METHODS_WITH_BODY:
+    current = request_ctx.request  # bound once: each proxy read costs
+    if current.method not in METHODS_WITH_BODY:
         return
-    data = request.get_data(cache=True)  # 413 at once when Content-Length is over the limit
-    limit = request.max_content_length
-    if limit is not None and request.content_length is None and len(data) >= limit:
+    data = current.get_data(cache=True)  # 413 at once when Content-Length is over the limit
+    limit = current.max_content_length
+    if limit is not None and current.content_length is None and len(data) >= limit:
         # werkzeug stopped at the limit: anything left on the wire means the body was bigger.
-        if request.environ["wsgi.input"].read(1):
+        if current.environ["wsgi.input"].read(1):
             abort(413, message=f"Request body larger than {limit} bytes")
     if not data:
         return

@@ -17,7 +17,8 @@ import re
 import time
 from contextvars import Token
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g
+from flask.globals import app_ctx, request_ctx
 
 from core import metrics
 from core.logs import accepted_request_id
@@ -51,43 +52,45 @@ def init_observability(app: Flask) -> None:
 
 
 def _start() -> None:
-    g.laurel_started = time.monotonic()
-    rid = accepted_request_id(request.headers.get(REQUEST_ID_HEADER))
-    g.laurel_request_id = rid
-    g.laurel_request_token = request_id_var.set(rid)
+    state, headers = app_ctx.g, request_ctx.request.headers  # bound once: each proxy read costs
+    state.laurel_started = time.monotonic()
+    rid = accepted_request_id(headers.get(REQUEST_ID_HEADER))
+    state.laurel_request_id = rid
+    state.laurel_request_token = request_id_var.set(rid)
 
 
 def _finish(response: Response) -> Response:
-    started = g.get("laurel_started")
-    rid = g.get("laurel_request_id")
+    state = app_ctx.g  # bound once, as the request below: each proxy read costs
+    started = state.get("laurel_started")
+    rid = state.get("laurel_request_id")
     if rid is not None:
         response.headers[REQUEST_ID_HEADER] = rid
     if started is None:  # a hook before ours answered; nothing was timed
         return response
     elapsed = time.monotonic() - started
-    method = request.method if request.method in KNOWN_METHODS else "OTHER"
-    route = (
-        # "/users/<userId>", not "/users/<user:userId>": converters are not part of the route.
-        _CONVERTER.sub("<", request.url_rule.rule)
-        if request.url_rule is not None
-        else UNMATCHED_ROUTE
-    )
-    metrics.HTTP_REQUESTS.labels(method, route, str(response.status_code)).inc()
+    current = request_ctx.request
+    method = current.method if current.method in KNOWN_METHODS else "OTHER"
+    rule = current.url_rule
+    # "/users/<userId>", not "/users/<user:userId>": converters are not part of the route.
+    route = _CONVERTER.sub("<", rule.rule) if rule is not None else UNMATCHED_ROUTE
+    status = response.status_code
+    metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
     metrics.HTTP_DURATION.labels(method, route).observe(elapsed)
-    if request.endpoint in EVENT_ENDPOINTS and 400 <= response.status_code < 500:
+    if current.endpoint in EVENT_ENDPOINTS and 400 <= status < 500:
         metrics.count_event("rejected")
-    principal = g.get("principal")
+    principal = state.get("principal")
+    path = current.path
     access_log.log(
         logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
         "%s %s %d %dms",
-        request.method,
-        request.path,
-        response.status_code,
+        current.method,
+        path,
+        status,
         round(elapsed * 1000),
         extra={
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
+            "method": current.method,
+            "path": path,
+            "status": status,
             "durationMs": round(elapsed * 1000, 1),
             "project": principal.project if isinstance(principal, Principal) else None,
         },

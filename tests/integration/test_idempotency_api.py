@@ -10,11 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-import mongomock.collection
 import pytest
 from werkzeug.serving import make_server
 
-from core import clock
+from core import clock, operators
 from rules.stores.users import UserStore
 from tests.brief import RESPONSE_FIELDS
 from tests.conftest import PROJECT
@@ -591,29 +590,27 @@ def test_keyed_retry_that_reads_the_user_mid_save_is_replayed_not_applied_again(
 ) -> None:
     """The concurrent race above, made deterministic.
 
-    The embedded store applies an update operator by operator, in place. The first request's
-    save is paused between its `$set` (the new state and version) and its `$push` (the pending
-    record that carries the key); the retry, which checked the same key before that save,
-    loads the user right then. It must not apply the event a second time.
+    The embedded store applies an update operator by operator (core.operators). The first
+    request's save is paused between its `$set` (the new state and version) and its `$push`
+    (the pending record that carries the key); the retry, which checked the same key before
+    that save, loads the user right then. It must not apply the event a second time.
     """
     body = {"eventId": "daily_login", "userId": "u1"}
     assert app.test_client().post("/event", json=body, headers=auth()).status_code == 200
     keyed = {**auth(), KEY_HEADER: "k-1"}
     first_thread: list[threading.Thread] = []
     retry_claimed, mid_save, retry_loaded = threading.Event(), threading.Event(), threading.Event()
-    collection = mongomock.collection.Collection
-    apply_operator = collection._update_document_fields_with_positional_awareness
+    set_field = operators._OPERATORS["$set"]
     original_load, original_save = UserStore.load, UserStore.save_records
 
     def is_first() -> bool:
         return threading.current_thread() in first_thread
 
-    def pause_after_set(self: Any, document: Any, fields: Any, *args: Any) -> Any:
-        result = apply_operator(self, document, fields, *args)
-        if is_first() and self.name == "users" and "version" in fields:
+    def pause_after_set(document: Any, field: str, value: Any) -> None:
+        set_field(document, field, value)
+        if is_first() and field == "version":  # the users' save sets it last
             mid_save.set()
             retry_loaded.wait(timeout=2)  # never set when the store isolates the read
-        return result
 
     def save_after_the_retry_claimed(self: UserStore, *args: Any, **kwargs: Any) -> bool:
         if is_first():
@@ -629,9 +626,7 @@ def test_keyed_retry_that_reads_the_user_mid_save_is_replayed_not_applied_again(
         retry_loaded.set()
         return stored
 
-    monkeypatch.setattr(
-        collection, "_update_document_fields_with_positional_awareness", pause_after_set
-    )
+    monkeypatch.setitem(operators._OPERATORS, "$set", pause_after_set)
     monkeypatch.setattr(UserStore, "save_records", save_after_the_retry_claimed)
     monkeypatch.setattr(UserStore, "load", load_mid_save)
     first: list[Any] = []

@@ -14,12 +14,13 @@ from typing import Any
 
 import mongomock
 import pytest
+from bson.errors import InvalidDocument
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
-from core import clock
+from core import clock, fastpath
 from core.inmemory import GuardedCollection, in_memory_database
 
 NOW = datetime(2026, 5, 4, 12, 0, 0, 123456, tzinfo=UTC)
@@ -84,6 +85,14 @@ FILTERS = st.one_of(
     st.builds(lambda m: {"expiresAt": {"$gte": m}}, MOMENTS),
     st.just({}),
 )
+# Paths into sub-documents (`sub`), through what `extra` holds (a list, a scalar, a dict),
+# into arrays (`log.1`), and below missing fields; never `n` or `first`, which the updates
+# below `$inc` and `$min` as a number and a date.
+SET_PATHS = st.sampled_from(
+    ["extra", "sub", "sub.m", "sub.k.deep", "extra.k", "log.1.k", "log.k", "fresh.a.b", "top"]
+)
+OPERAND_PATHS = st.sampled_from(["top", "extra", "sub.m", "extra.k", "log", "log.0"])
+PUSH_PATHS = st.sampled_from(["log", "extra", "n", "fresh", "sub.m"])
 UPDATES = st.one_of(
     st.builds(lambda n, v: {"$set": {"n": n, "extra": v}}, IDS, VALUES),
     st.builds(lambda v: {"$set": {"sub.k": v}}, VALUES),
@@ -98,6 +107,32 @@ UPDATES = st.one_of(
     st.builds(lambda n: {"$pull": {"log": {"k": {"$gte": n}}}}, IDS),
     st.builds(lambda n: {"$pull": {"log": {"$gte": n}}}, IDS),
     st.builds(lambda i: {"$set": {"_id": i}}, IDS),
+    # core.operators' own: nested and missing paths, arrays, values of every type.
+    st.builds(lambda p, v: {"$set": {p: v}}, SET_PATHS, VALUES),
+    st.builds(lambda p: {"$unset": {p: ""}}, SET_PATHS),
+    st.builds(
+        lambda o, p, v: {o: {p: v}},
+        st.sampled_from(["$inc", "$min", "$max"]),
+        OPERAND_PATHS,
+        LEAVES,
+    ),
+    st.builds(lambda p, v: {"$push": {p: v}}, PUSH_PATHS, VALUES),
+    st.builds(lambda p, v: {"$push": {p: {"$each": [v, 1]}}}, PUSH_PATHS, VALUES),
+    st.builds(lambda v: {"$push": {"log": {"$each": [v], "$slice": -2}}}, VALUES),
+    st.builds(
+        # The request path's write: only its first operator can fail (on `top`), so that
+        # plain mongomock, which keeps what it applied before an error, is left unchanged too.
+        lambda v, w, m: {
+            "$max": {"top": v},
+            "$set": {"sub.a.b": w, "version": 2},
+            "$inc": {"n": 1},
+            "$push": {"log": {"$each": [w]}},
+            "$min": {"first": m},
+        },
+        LEAVES,
+        VALUES,
+        MOMENTS,
+    ),
 )
 OPERATIONS = st.one_of(
     st.tuples(st.just("insert_one"), DOCUMENTS),
@@ -154,6 +189,8 @@ def _run(collection: Any, operation: tuple[Any, ...]) -> Any:
         return ("bulk", error.details)
     except WriteError as error:
         return ("write error", str(error))
+    except (TypeError, ValueError, AttributeError) as error:  # mongomock's, for type errors
+        return ("error", type(error).__name__, str(error))
 
 
 def _same(value: Any) -> Any:
@@ -181,6 +218,65 @@ def test_the_fast_paths_answer_as_plain_mongomock(operations: list[tuple[Any, ..
             expected = _same(_run(plain, operation))
             assert _same(_run(guarded, operation)) == expected, operation
         assert _same(list(guarded.find())) == _same(list(plain.find()))
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(
+    st.lists(DOCUMENTS, min_size=1, max_size=3),
+    st.lists(st.tuples(st.sampled_from([0, 1, 2]), UPDATES), min_size=1, max_size=12),
+)
+def test_updates_of_stored_documents_answer_as_plain_mongomock(
+    documents: list[dict[str, Any]], updates: list[tuple[int, dict[str, Any]]]
+) -> None:
+    """Updates that find their document (core.operators' or mongomock's, in place)."""
+    with clock.using(clock.frozen(NOW)):
+        plain, guarded = _collections()
+        for number, document in enumerate(documents):
+            stored = {**document, "_id": number}
+            stored.pop("expiresAt", None)  # kept until the end: the TTL sweep is tested above
+            for collection in (plain, guarded):
+                _run(collection, ("insert_one", stored))
+        for document_id, update in updates:
+            operation = ("update_one", {"_id": document_id}, update, False)
+            expected = _same(_run(plain, operation))
+            assert _same(_run(guarded, operation)) == expected, operation
+            assert _same(guarded.find_one({"_id": document_id})) == _same(
+                plain.find_one({"_id": document_id})
+            ), operation
+
+
+def test_the_request_paths_updates_are_applied_without_mongomock() -> None:
+    """rules.stores.users' writes of an event are core.operators' shapes: mongomock's own
+    update (and the deep copy that guards it) is not needed for them."""
+    users = in_memory_database("native")["users"]
+    users.insert_one({"_id": 1, "project": "p", "userId": "u", "version": 1, "pending": []})
+
+    def refuse(*_arguments: Any) -> None:
+        raise AssertionError("left to mongomock")
+
+    users._collection._apply_update_document = refuse
+    moment = NOW.replace(tzinfo=None, microsecond=0)
+    writes = [
+        {
+            "$set": {"points": {"balance": 5}, "version": 2},
+            "$push": {"pending": {"$each": [{"id": 7}]}},
+            "$min": {"pendingSince": moment},
+        },
+        {"$set": {"points.balance": 6, "version": 3}},
+        {"$set": {"pending": []}, "$unset": {"pendingSince": ""}},
+    ]
+    for write in writes:
+        assert (
+            users.update_one({"_id": 1, "project": "p", "userId": "u"}, write).modified_count == 1
+        )
+    assert users.find_one({"_id": 1}) == {
+        "_id": 1,
+        "project": "p",
+        "userId": "u",
+        "version": 3,
+        "pending": [],
+        "points": {"balance": 6},
+    }
 
 
 def test_a_read_hands_out_a_copy() -> None:
@@ -218,6 +314,17 @@ def test_an_update_that_fails_half_way_changes_nothing_as_on_a_server() -> None:
 
     assert collection.find_one({"_id": 1}) == {"_id": 1, "n": 1, "word": "x"}
 
+    collection.insert_one({"_id": 2, "sub": {"n": 1, "deep": {"m": 1}}, "word": "x"})
+    with pytest.raises(TypeError):
+        collection.update_one(
+            {"_id": 2}, {"$set": {"sub.n": 2, "sub.deep.m": 2}, "$inc": {"word": 1}}
+        )
+    assert collection.find_one({"_id": 2}) == {
+        "_id": 2,
+        "sub": {"n": 1, "deep": {"m": 1}},
+        "word": "x",
+    }
+
 
 def test_an_expired_document_does_not_block_an_insert_of_its_id() -> None:
     plain, guarded = _collections()
@@ -249,3 +356,29 @@ def test_pull_removes_what_its_condition_matched_as_mongodb_does() -> None:
 
     (kept,) = users.find_one({"_id": 1})["log"]
     assert kept is True
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"a": 1, "b": {"c": {"d": [1, {"e": 2}]}}},
+        {"$set": 1},
+        {"a": {"$set": 1}},
+        {"a\0": 1},
+        {"a": {"b": {"c\0": 1}}},
+        {"a": [{"b\0": 1}]},  # mongomock looks into sub-documents only, not into arrays
+        {"a": 1, "$b": {"c\0": 1}},
+    ],
+)
+def test_inserted_field_names_are_refused_as_mongomock_refuses_them(
+    document: dict[str, Any],
+) -> None:
+    def outcome(validate: Any) -> Any:
+        try:
+            validate(document)
+        except InvalidDocument as error:
+            return str(error)
+        return None
+
+    expected = outcome(mongomock.collection._validate_data_fields)
+    assert outcome(fastpath._validate_fields) == expected

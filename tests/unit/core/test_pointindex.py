@@ -166,6 +166,27 @@ def test_a_drop_and_a_new_unique_index_rebuild_the_index() -> None:
         collection.insert_one({"_id": 3, "project": "p", "userId": "v", "email": "x"})
 
 
+def test_an_index_created_or_dropped_is_planned_for_at_the_next_lookup() -> None:
+    """The definitions are re-read only when they change: each change must be seen, a drop
+    and a creation under the same name included."""
+    collection = _collection(True)
+    collection.insert_one({"_id": 1, "project": "p", "userId": "u", "email": "x", "tag": "t"})
+    index = pointindex.attach(collection)
+    collection.create_index("email", unique=True, name="contact")
+    assert collection.find_one({"email": "x"})["_id"] == 1
+    assert index._candidates({"email": "x"}) == {1}
+
+    collection.drop_index("contact")
+    collection.create_index("tag", unique=True, name="contact")
+    assert collection.find_one({"tag": "t"})["_id"] == 1
+    assert index._candidates({"email": "x"}) is None
+    assert index._candidates({"tag": "t"}) == {1}
+
+    collection.drop_indexes()
+    assert collection.find_one({"tag": "t"})["_id"] == 1
+    assert index._candidates({"tag": "t"}) is None
+
+
 def test_the_embedded_store_uses_the_index() -> None:
     db = in_memory_database("t")
     db["users"].insert_one({"project": "p", "userId": "u"})
@@ -183,4 +204,26 @@ def test_documents_with_irregular_keys_are_still_found(user_id: Any) -> None:
         assert list(indexed.find(query)) == list(plain.find(query))
     assert indexed.find_one({"project": "p1", "userId": "a"}) == plain.find_one(
         {"project": "p1", "userId": "a"}
+    )
+
+
+# Values of every kind equality may meet: the same number as int, float and bool, ids, arrays
+# holding a value, sub-documents, null.
+MATCH_VALUES = st.sampled_from(
+    [1, 1.0, True, 0, False, "1", "a", "", None, [1], ["a"], [None], [], {"k": 1}, {"k": "a"}]
+    + [mongomock.ObjectId("0" * 24), mongomock.ObjectId("1" * 24)]
+)
+MATCH_FIELDS = st.sampled_from(["a", "b", "a.k", "$comment"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.dictionaries(MATCH_FIELDS, MATCH_VALUES, max_size=3),
+    st.dictionaries(st.sampled_from(["a", "b"]), MATCH_VALUES, max_size=2),
+)
+def test_a_point_querys_filter_matches_as_mongomock_decides(
+    filter: dict[str, Any], document: dict[str, Any]
+) -> None:
+    assert pointindex._matches(filter, document) == mongomock.filtering.filter_applies(
+        filter, document
     )

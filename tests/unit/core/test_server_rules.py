@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import OperationFailure, WriteError
 
@@ -97,3 +99,41 @@ def test_paths_a_server_takes_are_taken(items: Any) -> None:
 @pytest.mark.parametrize("path", ["tags.$", "tags.$[]", "tags.$[item].n", "address.$street"])
 def test_positional_and_nested_dollar_paths_are_a_servers_to_take(path: str) -> None:
     assert check_update({"$set": {path: 1}}) is None
+
+
+def _first_conflict(update: dict[str, dict[str, int]]) -> str | None:
+    """The rule by its definition: the first path that is, holds or lies inside one before it."""
+    seen: list[list[str]] = []
+    for changes in update.values():
+        for path in changes:
+            parts = path.split(".")
+            for other in seen:
+                shorter = min(len(other), len(parts))
+                if other[:shorter] == parts[:shorter]:
+                    return f"'{path}' would create a conflict at '{'.'.join(parts[:shorter])}'"
+            seen.append(parts)
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["$set", "$inc", "$unset"]),
+        st.dictionaries(
+            st.lists(st.sampled_from(["a", "b", "ab"]), min_size=1, max_size=3).map(".".join),
+            st.just(1),
+            max_size=4,
+        ),
+        max_size=3,
+    )
+)
+def test_conflicting_paths_are_found_as_their_definition_says(
+    update: dict[str, dict[str, int]],
+) -> None:
+    expected = _first_conflict(update)
+    try:
+        check_update(update)
+    except WriteError as error:
+        assert error.code == 40 and expected is not None and expected in str(error)
+    else:
+        assert expected is None
