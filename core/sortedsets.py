@@ -60,6 +60,8 @@ class _Commands:
         if not mapping:
             raise DataError("ZADD requires at least one element/score pair")
         key, pairs = encode(name), [(encode(member), score) for member, score in mapping.items()]
+        for _, score in pairs:
+            encode(score)  # a score redis-py could not send is refused now, not at EXEC
         return self._issue(lambda keys: keys.zadd(key, pairs))
 
     def zmscore(self, key: Key, members: Sequence[Member]) -> Any:

@@ -118,3 +118,17 @@ def test_pipeline_misuse_is_refused_as_redis_py_refuses_it(sets: SortedSets) -> 
             pipe.watch("board")
         with pytest.raises(redis.RedisError, match="nested"):
             pipe.multi()
+
+
+@pytest.mark.parametrize("score", [None, True, object()])
+def test_a_score_redis_py_cannot_send_is_refused_before_the_transaction_runs(
+    sets: SortedSets, score: object
+) -> None:
+    with sets.pipeline() as pipe:
+        pipe.zadd("k1", {"a": 1})
+        with pytest.raises(redis.DataError):
+            pipe.zadd("k2", {"b": score})  # type: ignore[dict-item]  # the wrong type on purpose
+        pipe.execute()
+
+    assert sets.zscore("k1", "a") == 1.0  # what was queued before it still runs, once
+    assert sets.zscore("k2", "b") is None
