@@ -45,6 +45,7 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "streakId": IDENTIFIER_PATH,
     "challengeId": IDENTIFIER_PATH,
     "webhookId": IDENTIFIER_PATH,
+    "funnelId": IDENTIFIER_PATH,
     "userId": {"type": "string", "minLength": 1, "maxLength": 128},
     # reports.analytics.exports.NAME, with the stamp's digits in their ranges.
     "name": {
