@@ -11,16 +11,9 @@ from rules.errors import EventNotFound
 from rules.stores.definitions import DefinitionStore
 from rules.usecases import catalog as catalog_module
 from rules.usecases.catalog import CatalogCache, load_catalog
+from tests.support.dates import Seconds
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -91,7 +84,7 @@ def test_deactivated_event_is_not_found_through_the_cache(db: Any, store: Defini
 def test_an_entry_is_recompiled_after_max_age_even_without_a_stamp(
     db: Any, store: DefinitionStore, monkeypatch: Any
 ) -> None:
-    clock = Clock()
+    clock = Seconds()
     cache = CatalogCache(max_age=60, clock=clock)
     cache.get(db, "acme")
     # A write whose stamp was never bumped (the writer died in between).

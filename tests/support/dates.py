@@ -18,3 +18,14 @@ def ticking(start: datetime, step: timedelta = timedelta(milliseconds=1)) -> clo
     happens after something else happens at a later moment, however fast the machine is."""
     reads = itertools.count()  # next() on a count is atomic: request threads may share it
     return lambda: start + step * next(reads)
+
+
+class Seconds:
+    """A monotonic clock in seconds (what caches and TTLs read) that moves only when a test sets
+    `now`."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -10,27 +10,20 @@ import pytest
 import redis
 
 from core.sortedsets import SortedSets
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.dates import Seconds
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> Seconds:
+    return Seconds(1000.0)
 
 
 @pytest.fixture
-def sets(clock: Clock) -> SortedSets:
+def sets(clock: Seconds) -> SortedSets:
     return SortedSets(clock=clock)
 
 
-def test_a_key_lives_until_its_ttl_runs_out(sets: SortedSets, clock: Clock) -> None:
+def test_a_key_lives_until_its_ttl_runs_out(sets: SortedSets, clock: Seconds) -> None:
     sets.zadd("board", {"amy": 3})
     assert sets.expire("board", timedelta(seconds=10)) is True
 
@@ -45,7 +38,7 @@ def test_a_key_lives_until_its_ttl_runs_out(sets: SortedSets, clock: Clock) -> N
     assert sets.expire("board", 10) is False
 
 
-def test_a_set_made_again_after_expiring_has_no_ttl(sets: SortedSets, clock: Clock) -> None:
+def test_a_set_made_again_after_expiring_has_no_ttl(sets: SortedSets, clock: Seconds) -> None:
     sets.zadd("board", {"amy": 3})
     sets.expire("board", 5)
     clock.now += 6
@@ -57,7 +50,7 @@ def test_a_set_made_again_after_expiring_has_no_ttl(sets: SortedSets, clock: Clo
 
 
 def test_a_watched_key_that_expires_before_exec_fails_the_transaction(
-    sets: SortedSets, clock: Clock
+    sets: SortedSets, clock: Seconds
 ) -> None:
     sets.zadd("marker", {"e1": 1})
     sets.expire("marker", 5)
@@ -73,7 +66,7 @@ def test_a_watched_key_that_expires_before_exec_fails_the_transaction(
 
 
 def test_a_key_already_expired_when_watched_does_not_fail_the_transaction(
-    sets: SortedSets, clock: Clock
+    sets: SortedSets, clock: Seconds
 ) -> None:
     sets.zadd("marker", {"e1": 1})
     sets.expire("marker", 5)
