@@ -38,6 +38,8 @@ Member = str | bytes | int | float
 
 def encode(value: Member) -> bytes:
     """A key or member as redis-py sends it."""
+    if type(value) is str:  # the usual case first, without the isinstance tests below
+        return value.encode()
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):

@@ -20,9 +20,12 @@ ever while other requests keep using the budget, and batching never buys more th
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_limiter import Limiter
+from flask_limiter import ExemptionScope, Limiter
+from flask_limiter._limits import RuntimeLimit
+from flask_limiter._manager import LimitManager
 from limits import RateLimitItem, parse_many
 
 from core.clients import Clients
@@ -92,7 +95,6 @@ def init_rate_limits(app: Flask, settings: Settings, clients: Clients) -> Limite
     made: list[Limiter] = []
     limiter = Limiter(
         rate_limit_key,
-        app=app,
         application_limits=[settings.rate_limit],
         application_limits_cost=batch_cost(lambda: made[0], parse_many(settings.rate_limit)),
         application_limits_exempt_when=lambda: request.blueprint in EXEMPT_BLUEPRINTS,
@@ -105,10 +107,87 @@ def init_rate_limits(app: Flask, settings: Settings, clients: Clients) -> Limite
         swallow_errors=True,
         key_prefix=KEY_PREFIX,
     )
+    limiter.limit_manager = ApplicationLimitsOnly.taking_over(limiter.limit_manager)
+    limiter.init_app(app)
     made.append(limiter)
     app.before_request(refuse_bad_body)  # after the limiter: a refused body still counts
     app.after_request(_keep_own_retry_after)  # runs before the limiter's header injection
     return limiter
+
+
+class ApplicationLimitsOnly(LimitManager):
+    """flask-limiter's LimitManager, answering at once while the only limits are application
+    limits given as strings (Laurel's: no route, blueprint or default limits, no exemptions).
+
+    The limiter asks it, at every request, which limits apply and what the route is exempt
+    from; LimitManager works that out anew each time (looking up decorated, hinted, blueprint
+    and default limits, and parsing the limit strings again). Here the limits are parsed once,
+    and anything declared beyond them sends the question to LimitManager itself.
+    tests/unit/web/test_ratelimit_manager.py holds the answers equal to LimitManager's."""
+
+    _parsed: list[RuntimeLimit] | None = None
+
+    @classmethod
+    def taking_over(cls, manager: LimitManager) -> ApplicationLimitsOnly:
+        """A manager holding what `manager` holds (call before Limiter.init_app)."""
+        # LimitManager keeps what it was given in these attributes; the limiter shares the
+        # exemption dicts with it (Limiter.exempt adds to them).
+        return cls(
+            application_limits=manager._application_limits,
+            default_limits=manager._default_limits,
+            decorated_limits=manager._decorated_limits,
+            blueprint_limits=manager._blueprint_limits,
+            route_exemptions=manager._route_exemptions,
+            blueprint_exemptions=manager._blueprint_exemptions,
+        )
+
+    def set_application_limits(self, limits: Any) -> None:
+        self._parsed = None
+        super().set_application_limits(limits)
+
+    def _plain(self) -> bool:
+        """Only application limits, no exemptions, no hints: what LimitManager's answers
+        then come to needs nothing but the application limits."""
+        return not (
+            self._default_limits
+            or self._decorated_limits
+            or self._blueprint_limits
+            or self._route_exemptions
+            or self._blueprint_exemptions
+            or self._endpoint_hints
+        )
+
+    @property
+    def application_limits(self) -> list[RuntimeLimit]:
+        if self._parsed is None:
+            parsed = super().application_limits
+            if not all(isinstance(group.limit_provider, str) for group in self._application_limits):
+                return parsed  # a callable may name other limits next time
+            self._parsed = parsed
+        return list(self._parsed)
+
+    def resolve_limits(
+        self,
+        app: Flask,
+        endpoint: str | None = None,
+        blueprint: str | None = None,
+        callable_name: str | None = None,
+        in_middleware: bool = False,
+        marked_for_limiting: bool = False,
+    ) -> tuple[list[RuntimeLimit], ...]:
+        if not self._plain():
+            return super().resolve_limits(
+                app, endpoint, blueprint, callable_name, in_middleware, marked_for_limiting
+            )
+        # No decorated limit: the application limits in the middleware, none in a view.
+        return (self.application_limits if in_middleware else []), []
+
+    def exemption_scope(
+        self, app: Flask, endpoint: str | None, blueprint: str | None
+    ) -> ExemptionScope:
+        if not (self._route_exemptions or self._blueprint_exemptions):
+            return ExemptionScope.NONE
+        return super().exemption_scope(app, endpoint, blueprint)
 
 
 def _keep_own_retry_after(response: Response) -> Response:

@@ -111,12 +111,12 @@ def record_awards_of_users(
         for _ in range(tries):
             try:
                 pipe.watch(*markers.values())
-                fresh, scores = _unapplied(client, markers, earned, project)
+                fresh, scores, touched = _unapplied(client, markers, earned, project)
                 if not fresh:
                     pipe.unwatch()
                     return 0
                 pipe.multi()
-                _write_awards(pipe, project, markers, fresh, scores, now)
+                _write_awards(pipe, project, markers, fresh, scores, touched, now)
                 pipe.execute()
                 return sum(len(entries) for entries in fresh.values())
             except redis.WatchError:
@@ -142,6 +142,8 @@ def _record_alone(
 
 
 Scores = dict[str, dict[str, float | None]]  # board key -> user -> score (None: not on it)
+# user -> (how many entries they earned, what those add per board: rules.engine.scores.changes)
+Touched = dict[str, tuple[int, dict[Board, tuple[int, int]]]]
 
 
 def _unapplied(
@@ -149,13 +151,17 @@ def _unapplied(
     markers: Mapping[str, str],
     earned: Mapping[str, list[Mapping[str, Any]]],
     project: str,
-) -> tuple[dict[str, list[Mapping[str, Any]]], Scores]:
-    """The entries not applied yet, per user, and the users' scores on the boards they
-    touch. The reads run in one round trip, on another connection: WATCH is already set, so
-    a change to a marker after them still fails the EXEC."""
+) -> tuple[dict[str, list[Mapping[str, Any]]], Scores, Touched]:
+    """The entries not applied yet, per user, the users' scores on the boards they touch,
+    and what each user's entries add to those boards (for `_write_awards`, which needs it
+    again when every entry is new). The reads run in one round trip, on another connection:
+    WATCH is already set, so a change to a marker after them still fails the EXEC."""
     on_board: dict[str, list[str]] = {}
+    touched: Touched = {}
     for user, entries in earned.items():
-        for board in changes(project, entries):
+        added = changes(project, entries)
+        touched[user] = (len(entries), added)
+        for board in added:
             on_board.setdefault(board_key(board), []).append(user)
     with client.pipeline(transaction=False) as reads:
         for user, entries in earned.items():
@@ -172,7 +178,7 @@ def _unapplied(
         key: dict(zip(users, map(_score, values), strict=True))
         for (key, users), values in zip(on_board.items(), boards, strict=True)
     }
-    return {user: entries for user, entries in fresh.items() if entries}, scores
+    return {user: entries for user, entries in fresh.items() if entries}, scores, touched
 
 
 def _write_awards(
@@ -181,14 +187,21 @@ def _write_awards(
     markers: Mapping[str, str],
     fresh: Mapping[str, list[Mapping[str, Any]]],
     scores: Scores,
+    touched: Touched,
     now: datetime,
 ) -> None:
-    """Queue the new scores (one ZADD per board) and the markers of the entries applied."""
+    """Queue the new scores (one ZADD per board) and the markers of the entries applied.
+    `touched` holds what all of a user's earned entries add: the fresh ones when none of them
+    was applied before (fresh entries are a sublist of those, so equal lengths mean equal
+    lists), else the fresh ones' share is worked out here."""
     members: dict[str, dict[str, float]] = {}
     boards: dict[str, Board] = {}
     newcomers: set[str] = set()
     for user, entries in fresh.items():
-        for board, (points, reached) in changes(project, entries).items():
+        earned, added = touched.get(user, (-1, {}))
+        if earned != len(entries):
+            added = changes(project, entries)
+        for board, (points, reached) in added.items():
             key = board_key(board)
             before = scores[key][user]
             if before is None:

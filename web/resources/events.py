@@ -84,7 +84,10 @@ class EventResource(MethodView):
             if payload["idempotency_key"] not in (None, header):
                 abort(400, errors={KEY_HEADER: ["differs from the body's idempotencyKey"]})
             payload["idempotency_key"] = header
-        recorded = _record(current_principal(), payload, request.get_json())
+        # The body as sent is read again only to fingerprint a keyed request (webargs parsed it
+        # already, into `payload`).
+        body = None if payload["idempotency_key"] is None else request.get_json()
+        recorded = _record(current_principal(), payload, body)
         if recorded.replayed:
             after_this_request(_mark_replayed)
         return recorded.outcome

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
+from rules.engine.challenges import ChallengeReport
+from rules.engine.evaluation import Outcome, StreakReport
+from rules.engine.levels import LevelChange
 from web.errors import ErrorSchema
 from web.openapi import EPOCH_MS_RANGE, ISO_INSTANT
 from web.schemas.fields import (
@@ -18,6 +23,8 @@ from web.schemas.fields import (
     ResponseSchema,
     Timestamp,
     UserId,
+    epoch_ms,
+    iso_ms,
 )
 
 
@@ -138,6 +145,84 @@ class EventResultSchema(ResponseSchema):
     challenges = fields.List(fields.Nested(ChallengeResultSchema))
     level = fields.Nested(LevelResultSchema, allow_none=True)
     badges = fields.List(fields.String(), metadata={"description": "Badges newly earned"})
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        """What marshmallow dumps, written out for an Outcome: every POST /event answers one,
+        and marshmallow's walk of these four schemas field by field cost as much as the rest
+        of the response. Anything else (a list, a schema narrowed with only/exclude) takes
+        marshmallow's own way; tests/unit/web/test_event_result_dump.py holds the two equal."""
+        if many or self.many or self.only is not None or self.exclude or not _plain(obj):
+            return super().dump(obj, many=many)
+        return outcome_body(obj)
+
+
+def _plain(obj: Any) -> bool:
+    """An Outcome made of the engine's own reports (what outcome_body reads by attribute)."""
+    return (
+        type(obj) is Outcome
+        and all(type(streak) is StreakReport for streak in obj.streaks or ())
+        and all(type(challenge) is ChallengeReport for challenge in obj.challenges or ())
+        and (obj.level is None or type(obj.level) is LevelChange)
+    )
+
+
+def outcome_body(outcome: Outcome) -> dict[str, Any]:
+    """EventResultSchema's dump of `outcome`, field by field as marshmallow converts them:
+    String `str`, Integer `int`, Boolean and Raw as they are, None kept by all."""
+    return {
+        "eventId": _text(outcome.event_id),
+        "userId": _text(outcome.user_id),
+        "pointsAwarded": _integer(outcome.points_awarded),
+        "totalPointsAwarded": _integer(outcome.total_points_awarded),
+        "balance": _integer(outcome.balance),
+        "timestamp": None if outcome.timestamp is None else epoch_ms(outcome.timestamp),
+        "rewarded": outcome.rewarded,
+        "reason": _text(outcome.reason),
+        "streaks": None if outcome.streaks is None else [_streak(s) for s in outcome.streaks],
+        "challenges": (
+            None if outcome.challenges is None else [_challenge(c) for c in outcome.challenges]
+        ),
+        "level": None if outcome.level is None else _level(outcome.level),
+        "badges": None if outcome.badges is None else [_text(badge) for badge in outcome.badges],
+    }
+
+
+def _streak(streak: StreakReport) -> dict[str, Any]:
+    return {
+        "streakId": _text(streak.streak_id),
+        "currentCount": _integer(streak.current_count),
+        "longestCount": _integer(streak.longest_count),
+        "lastUpdate": None if streak.last_update is None else iso_ms(streak.last_update),
+        "milestoneReached": streak.milestone_reached,
+        "pointsAwarded": _integer(streak.points_awarded),
+        "freezesUsed": _integer(streak.freezes_used),
+    }
+
+
+def _challenge(challenge: ChallengeReport) -> dict[str, Any]:
+    return {
+        "challengeId": _text(challenge.challenge_id),
+        "progress": challenge.progress,
+        "target": challenge.target,
+        "completed": challenge.completed,
+        "pointsAwarded": _integer(challenge.points_awarded),
+        "badge": _text(challenge.badge),
+    }
+
+
+def _level(level: LevelChange) -> dict[str, Any]:
+    return {"level": _integer(level.level), "name": _text(level.name), "levelUp": level.level_up}
+
+
+def _text(value: Any) -> str | None:
+    """marshmallow's String: bytes decoded as UTF-8, anything else through str()."""
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _integer(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 MAX_BATCH_EVENTS = 100
