@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from web.errors import ErrorSchema
 from web.openapi import EPOCH_MS_RANGE, ISO_INSTANT
+from web.schemas.batch_results import BatchResults
 from web.schemas.fields import (
     INT64,
     MAX_METADATA_FIELDS,
@@ -166,4 +167,4 @@ class BatchItemResultSchema(ResponseSchema):
 
 
 class BatchResultSchema(ResponseSchema):
-    results = fields.List(fields.Nested(BatchItemResultSchema))
+    results = BatchResults(fields.Nested(BatchItemResultSchema))
