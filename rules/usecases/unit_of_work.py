@@ -261,11 +261,12 @@ def finish_records(
     Ledger(db).insert([entry for _, record in records for entry in record["ledger"]])
     Outbox(db).insert([n for _, record in records for n in record.get("notifications", [])])
     AuditLog(db).insert_many([r["audit"] for _, r in records if r.get("audit") is not None])
-    keys = IdempotencyStore(db)
-    for _, record in records:
-        key = record.get("idempotency")
-        if key is not None:
-            keys.complete(project, key["key"], key["fingerprint"], _outcome(record), clock.now())
+    completions = [
+        (key["key"], key["fingerprint"], _outcome(record))
+        for _, record in records
+        if (key := record.get("idempotency")) is not None
+    ]
+    IdempotencyStore(db).complete_many(project, completions, clock.now())
     # Best effort (rules.effects): the records above must be finished whatever they do.
     run_effects(effects, project, records)
     by_user: dict[str, list[Any]] = {}
