@@ -5,14 +5,15 @@ ones included, so that a crashed request is made whole by the next one. But most
 belong to a request that has not crashed: it saved them a moment ago and is writing their
 documents now. Finishing them a second time is harmless (the writes are idempotent) and, when
 requests of one process keep meeting on the same users (8 threads posting batches over 100
-users: 85 of every 100 events were finished twice), it is most of what a batch costs.
+users: 85 of every 100 events were finished twice), it is a large part of what a batch costs.
 
 So a request leaves alone the records that another request of this very process holds: that
-request is alive and finishes them, and should it fail before, it lets go of them first
-(it releases them in a `finally`). Records held by other processes are finished as
-before, and so are records carrying an idempotency key the loading request is about to check:
+request is alive and finishes them, and should it fail before, it lets go of them first (it
+releases them in a `finally`). Records held by other processes are finished as before, and so
+are records carrying an idempotency key the loading request is about to check:
 its check must see every earlier application of its key completed (docs/architecture.md,
-"exactly once"). The recovery sweep finishes everything.
+"exactly once"). The recovery sweep finishes everything, so a request stuck for good leaves its
+records to the sweep's grace, as one of another process would.
 """
 
 from __future__ import annotations

@@ -21,15 +21,15 @@ after 5 leaves the pending records, which the user's next load or the recovery s
 (rules.usecases.reconcile) finishes: 6 is idempotent, 5 is guarded, and a keyed request checks
 its key after 1, when any earlier application of it is complete.
 
-Young pending records: every load finishes every pending record, however young — the same for
-single requests and batches. Only then does the key check of 2 see every earlier application
-of the key (no second look into the pending list), and a crash is made whole by the next
-request rather than after the sweep's grace. A record still in flight in another process is
-finished again by each request that loads the user meanwhile: its deterministic ids make the
-writes harmless, and its effects run again (each is idempotent). One in flight in this process
-is left to the request finishing it, unless it carries a key the loader checks
-(rules.usecases.in_flight). `finish_records` writes the records of many users with one insert
-per collection, which keeps that cost small for a batch.
+Young pending records: every load finishes the pending records it finds, however young (but
+see below) — the same for single requests and batches. Only then does the key check of 2 see
+every earlier application of the key (no second look into the pending list), and a crash is
+made whole by the next request rather than after the sweep's grace. A record still in flight
+in another process is finished again by each request that loads the user meanwhile: its
+deterministic ids make the writes harmless, and its effects run again (each is idempotent).
+One in flight in this process is left to the request finishing it, unless it carries a key
+the loader checks (rules.usecases.in_flight). `finish_records` writes the records of many
+users with one insert per collection, which keeps that cost small for a batch.
 """
 
 from __future__ import annotations
