@@ -30,7 +30,7 @@ from pymongo import IndexModel
 from pymongo.database import Database
 from pymongo.errors import DocumentTooLarge, OperationFailure, WriteError
 
-from core import clock, fastpath, pointindex, query_audit, server_rules
+from core import bulkwrites, clock, fastpath, pointindex, query_audit, server_rules
 
 _LOCK = threading.RLock()
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # mongod's BSONObjMaxUserSize
@@ -328,8 +328,9 @@ class GuardedCollection:
     def delete_many(self, filter: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
         return self._write("delete_many", [filter], filter, *args, **kwargs)
 
-    def bulk_write(self, *_args: Any, **_kwargs: Any) -> Any:
-        raise NotImplementedError("bulk_write bypasses the BSON guard; use the single writes")
+    def bulk_write(self, requests: Iterable[Any], ordered: bool = True) -> Any:
+        """UpdateOne requests, each through `update_one`'s guard (core.bulkwrites)."""
+        return bulkwrites.update_each(self.update_one, list(requests), ordered)
 
 
 def _refuse_large(document: Mapping[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """The update operators of the request path (`$set`, `$unset`, `$inc`, `$min`, `$max`,
-`$push`), applied as mongomock applies them but onto a new document.
+`$push`, and `$setOnInsert`, which an update of a stored document skips), applied as mongomock
+applies them but onto a new document.
 
 mongomock changes the stored document in place, operator by operator, so core.fastpath had to
 deep-copy the whole document before each update to undo a failed one. `updated` builds the
@@ -74,12 +75,18 @@ _OPERATORS: dict[str, _Apply] = {
 }
 
 
+# Applies to an upsert's inserted document only: an update of a stored document skips it, as
+# mongomock and MongoDB do (an idempotency key completed after it was bound).
+_ON_INSERT = "$setOnInsert"
+
+
 def updated(document: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any] | None:
-    """`document` with the operators of `update` applied in their order, as a new document
-    (`document` is left as it is); None when mongomock should apply this update itself.
+    """`document` (a stored one) with the operators of `update` applied in their order, as a
+    new document (`document` is left as it is); None when mongomock should apply this update
+    itself.
 
     Raises what mongomock raises for the same update (a TypeError from `$inc`, ...)."""
-    if not update.keys() <= _OPERATORS.keys():
+    if not update.keys() <= _OPERATORS.keys() | {_ON_INSERT}:
         return None
     result = dict(document)
     copied = {id(result)}  # the sub-documents this update owns (copied or created)
@@ -87,6 +94,8 @@ def updated(document: dict[str, Any], update: Mapping[str, Any]) -> dict[str, An
         for operator, fields in update.items():
             if type(fields) is not dict:
                 raise _Unsupported
+            if operator == _ON_INSERT:
+                continue
             apply = _OPERATORS[operator]
             for path, value in fields.items():
                 if "$" in path or "\0" in path or (apply is _push and "." in path):

@@ -26,9 +26,9 @@ import redis
 from core.sortedsets import SortedSets
 from rules.engine.scores import (
     ALL_TIME_EPOCH,
+    PERIODS,
     Board,
     board_for,
-    changes,
     counted,
     decode,
     encode,
@@ -106,17 +106,26 @@ def record_awards_of_users(
     if not earned:
         return 0
     markers = {user: applied_key(project, user) for user in earned}
+    placed = Placements(project)
+    earned_changes = {user: placed.changes(entries) for user, entries in earned.items()}
     tries = MAX_TRIES if len(earned) == 1 else 1
     with client.pipeline() as pipe:
         for _ in range(tries):
             try:
                 pipe.watch(*markers.values())
-                fresh, scores, touched = _unapplied(client, markers, earned, project)
+                fresh, scores = _unapplied(client, markers, earned, earned_changes)
                 if not fresh:
                     pipe.unwatch()
                     return 0
+                # Usually every entry is new: the changes of all of them are those of the new.
+                fresh_changes = {
+                    user: earned_changes[user]
+                    if len(entries) == len(earned[user])
+                    else placed.changes(entries)
+                    for user, entries in fresh.items()
+                }
                 pipe.multi()
-                _write_awards(pipe, project, markers, fresh, scores, touched, now)
+                _write_awards(pipe, markers, fresh, fresh_changes, scores, now)
                 pipe.execute()
                 return sum(len(entries) for entries in fresh.values())
             except redis.WatchError:
@@ -142,26 +151,45 @@ def _record_alone(
 
 
 Scores = dict[str, dict[str, float | None]]  # board key -> user -> score (None: not on it)
-# user -> (how many entries they earned, what those add per board: rules.engine.scores.changes)
-Touched = dict[str, tuple[int, dict[Board, tuple[int, int]]]]
+
+
+class Placements:
+    """rules.engine.scores.changes, placing each moment on its boards once: a batch's entries
+    share their moment (tests/unit/rules/test_leaderboard_scores.py compares both)."""
+
+    def __init__(self, project: str) -> None:
+        self._project = project
+        self._boards: dict[datetime, list[tuple[Board, int]]] = {}
+
+    def changes(self, entries: Iterable[Mapping[str, Any]]) -> dict[Board, tuple[int, int]]:
+        found: dict[Board, tuple[int, int]] = {}
+        for entry in entries:
+            for board, tick in self._placed(entry["createdAt"]):
+                points, latest = found.get(board, (0, 0))
+                found[board] = (points + entry["delta"], max(latest, tick))
+        return found
+
+    def _placed(self, moment: datetime) -> list[tuple[Board, int]]:
+        placed = self._boards.get(moment)
+        if placed is None:
+            at = utc(moment)
+            boards = [board_for(self._project, period, at) for period in PERIODS]
+            placed = self._boards[moment] = [(board, board.tick(at)) for board in boards]
+        return placed
 
 
 def _unapplied(
     client: Redis,
     markers: Mapping[str, str],
     earned: Mapping[str, list[Mapping[str, Any]]],
-    project: str,
-) -> tuple[dict[str, list[Mapping[str, Any]]], Scores, Touched]:
-    """The entries not applied yet, per user, the users' scores on the boards they touch,
-    and what each user's entries add to those boards (for `_write_awards`, which needs it
-    again when every entry is new). The reads run in one round trip, on another connection:
-    WATCH is already set, so a change to a marker after them still fails the EXEC."""
+    earned_changes: Mapping[str, Mapping[Board, tuple[int, int]]],
+) -> tuple[dict[str, list[Mapping[str, Any]]], Scores]:
+    """The entries not applied yet, per user, and the users' scores on the boards they
+    touch. The reads run in one round trip, on another connection: WATCH is already set, so
+    a change to a marker after them still fails the EXEC."""
     on_board: dict[str, list[str]] = {}
-    touched: Touched = {}
-    for user, entries in earned.items():
-        added = changes(project, entries)
-        touched[user] = (len(entries), added)
-        for board in added:
+    for user in earned:
+        for board in earned_changes[user]:
             on_board.setdefault(board_key(board), []).append(user)
     with client.pipeline(transaction=False) as reads:
         for user, entries in earned.items():
@@ -178,30 +206,23 @@ def _unapplied(
         key: dict(zip(users, map(_score, values), strict=True))
         for (key, users), values in zip(on_board.items(), boards, strict=True)
     }
-    return {user: entries for user, entries in fresh.items() if entries}, scores, touched
+    return {user: entries for user, entries in fresh.items() if entries}, scores
 
 
 def _write_awards(
     pipe: Any,
-    project: str,
     markers: Mapping[str, str],
     fresh: Mapping[str, list[Mapping[str, Any]]],
+    fresh_changes: Mapping[str, Mapping[Board, tuple[int, int]]],
     scores: Scores,
-    touched: Touched,
     now: datetime,
 ) -> None:
-    """Queue the new scores (one ZADD per board) and the markers of the entries applied.
-    `touched` holds what all of a user's earned entries add: the fresh ones when none of them
-    was applied before (fresh entries are a sublist of those, so equal lengths mean equal
-    lists), else the fresh ones' share is worked out here."""
+    """Queue the new scores (one ZADD per board) and the markers of the entries applied."""
     members: dict[str, dict[str, float]] = {}
     boards: dict[str, Board] = {}
     newcomers: set[str] = set()
-    for user, entries in fresh.items():
-        earned, added = touched.get(user, (-1, {}))
-        if earned != len(entries):
-            added = changes(project, entries)
-        for board, (points, reached) in added.items():
+    for user in fresh:
+        for board, (points, reached) in fresh_changes[user].items():
             key = board_key(board)
             before = scores[key][user]
             if before is None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -33,6 +33,9 @@ from rules.stores.storage import DUPLICATE_KEY
 
 KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+
+# A key to complete: (key, fingerprint, outcome document).
+Completion = tuple[str, str, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,34 @@ class IdempotencyStore:
             # Either a concurrent finisher of the same record won (same outcome), or the key
             # belongs to another request now: nothing of ours to write.
             pass
+
+    def complete_many(self, project: str, completions: Sequence[Completion], now: datetime) -> None:
+        """`complete` for several keys (key, fingerprint, outcome), in one write (a batch's)."""
+        if len(completions) == 1:
+            self.complete(project, *completions[0], now)
+            return
+        if not completions:
+            return
+        requests = [
+            UpdateOne(
+                {"project": project, "key": key, "fingerprint": fingerprint},
+                {
+                    "$set": {"outcome": dict(outcome), "expiresAt": now + KEEP_FOR},
+                    "$setOnInsert": {"createdAt": now},
+                },
+                upsert=True,
+            )
+            for key, fingerprint, outcome in completions
+        ]
+        try:
+            self._keys.bulk_write(requests, ordered=False)
+        except BulkWriteError as error:
+            # As in `complete`, a key another request holds now is not ours to write.
+            errors = error.details.get("writeErrors", [])
+            if error.details.get("writeConcernErrors") or any(
+                e["code"] != DUPLICATE_KEY for e in errors
+            ):
+                raise
 
     def erase_user(self, project: str, user_id: str) -> int:
         """Delete the keys whose stored outcome concerns the user (rules.usecases.erasure):

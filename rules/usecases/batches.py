@@ -37,6 +37,7 @@ from rules.engine.state import UserState
 from rules.errors import RulesError, UpdateContention
 from rules.stores.idempotency import IdempotencyKey
 from rules.stores.users import StoredUser, UserStore
+from rules.usecases import in_flight
 from rules.usecases.batch_keys import KeyBindings, Result, answer_replays
 from rules.usecases.catalog import Catalog, CatalogCache, load_catalog
 from rules.usecases.record import (
@@ -160,10 +161,10 @@ def _record_run(
         return
     try:
         loaded = UserStore(db).load_many(project, list(users))
-        finish_pending(db, list(loaded.values()), effects)
+        keyed = [key for events in users.values() for key in events.keys.values()]
+        finish_pending(db, list(loaded.values()), effects, {key.key for key in keyed})
         for user_id, stored in loaded.items():
             users[user_id].stored = stored
-        keyed = [key for events in users.values() for key in events.keys.values()]
         bindings.bind(keyed, max(items[i].received_at for i in run))
     except PyMongoError as error:
         for events in users.values():
@@ -174,22 +175,28 @@ def _record_run(
     everyone = list(users.items())
     for start in range(0, len(everyone), USERS_PER_WRITE):
         saved = []
-        for user_id, events in everyone[start : start + USERS_PER_WRITE]:
-            # Once a save lost a race, others are saving this batch's users too: read each of
-            # the remaining ones again just before deciding them, not as read at the start.
-            outcomes = _save_user(
-                db, project, user_id, events, items, catalog, effects, bindings, contended
-            )
-            contended = contended or events.lost_races > 0
-            if isinstance(outcomes, Exception):
-                for index in events.indexes:
-                    results[index] = outcomes
-                continue
-            saved.append((user_id, events))
-            for index, outcome in zip(events.indexes, outcomes, strict=True):
-                results[index] = outcome
-        records = [(user_id, record) for user_id, events in saved for record in events.records]
-        finish_saved(db, project, records, effects)
+        try:
+            for user_id, events in everyone[start : start + USERS_PER_WRITE]:
+                # Once a save lost a race, others are saving this batch's users too: read each
+                # of the remaining ones again just before deciding them, not as read at first.
+                outcomes = _save_user(
+                    db, project, user_id, events, items, catalog, effects, bindings, contended
+                )
+                contended = contended or events.lost_races > 0
+                if isinstance(outcomes, Exception):
+                    for index in events.indexes:
+                        results[index] = outcomes
+                    continue
+                saved.append((user_id, events))
+                for index, outcome in zip(events.indexes, outcomes, strict=True):
+                    results[index] = outcome
+            finish_saved(db, project, _records_of(saved), effects)
+        finally:
+            in_flight.release([record for _, record in _records_of(saved)])
+
+
+def _records_of(saved: Sequence[tuple[str, _UserEvents]]) -> list[tuple[str, dict[str, Any]]]:
+    return [(user_id, record) for user_id, events in saved for record in events.records]
 
 
 def _accepted(
@@ -263,6 +270,7 @@ def _save_user(
             effects=effects,
             loaded=events.stored,
             read_first=read_again,
+            checked_keys=[key.key for key in events.keys.values()],
         )
     except UpdateContention as error:
         events.lost_races = MAX_ATTEMPTS

@@ -21,13 +21,15 @@ after 5 leaves the pending records, which the user's next load or the recovery s
 (rules.usecases.reconcile) finishes: 6 is idempotent, 5 is guarded, and a keyed request checks
 its key after 1, when any earlier application of it is complete.
 
-Young pending records: every load finishes every pending record, however young — the same for
-single requests and batches. Only then does the key check of 2 see every earlier application
-of the key (no second look into the pending list), and a crash is made whole by the next
-request rather than after the sweep's grace. A record still in flight elsewhere is finished
-again by each request that loads the user meanwhile: its deterministic ids make the writes
-harmless, and its effects run again (each is idempotent). `finish_records` writes the records
-of many users with one insert per collection, which keeps that cost small for a batch.
+Young pending records: every load finishes the pending records it finds, however young (but
+see below) — the same for single requests and batches. Only then does the key check of 2 see
+every earlier application of the key (no second look into the pending list), and a crash is
+made whole by the next request rather than after the sweep's grace. A record still in flight
+in another process is finished again by each request that loads the user meanwhile: its
+deterministic ids make the writes harmless, and its effects run again (each is idempotent).
+One in flight in this process is left to the request finishing it, unless it carries a key
+the loader checks (rules.usecases.in_flight). `finish_records` writes the records of many
+users with one insert per collection, which keeps that cost small for a batch.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -53,6 +55,7 @@ from rules.stores.idempotency import IdempotencyKey, IdempotencyStore
 from rules.stores.ledger import Ledger
 from rules.stores.outbox import Outbox
 from rules.stores.users import StoredUser, UserStore
+from rules.usecases import in_flight
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +114,10 @@ def apply_once(
     saved = save_once(
         db, project, user_id, decide, replay, now=now, idempotency=idempotency, effects=effects
     )
-    finish_saved(db, project, [(user_id, record) for record in saved.records], effects)
+    try:
+        finish_saved(db, project, [(user_id, record) for record in saved.records], effects)
+    finally:
+        in_flight.release(saved.records)
     return saved
 
 
@@ -127,17 +133,21 @@ def save_once(
     effects: Sequence[Effect] = (),
     loaded: StoredUser | None = None,
     read_first: bool = True,
+    checked_keys: Collection[str] = (),
 ) -> Saved[R]:
     """Steps 1-5: the records saved, not yet finished (a batch finishes many users' at once).
+    The caller finishes the records saved, then releases them (rules.usecases.in_flight).
 
     `read_first=False`: the first attempt decides on `loaded`, read and finished by the caller
-    (a batch reads its users in one query)."""
+    (a batch reads its users in one query). `checked_keys`: the idempotency keys `decide`
+    checks (a batch's keys ride in its records, not in `idempotency`)."""
     keys = IdempotencyStore(db)
+    checking = {*checked_keys, *([idempotency.key] if idempotency is not None else [])}
     bound: bool | None = None  # None: not tried yet; False: bound by an earlier request
     stored = loaded
     for attempt in attempts():
         if attempt or read_first:
-            stored = load(db, project, user_id, effects)
+            stored = load(db, project, user_id, effects, checking)
         if idempotency is not None:
             earlier = keys.stored_outcome(project, idempotency)
             if earlier is not None:
@@ -163,6 +173,7 @@ def save_once(
             return Saved(decision.result, [], lost_races=attempt)
         records = _with_key(decision, idempotency)
         if UserStore(db).save_records(project, stored, decision.state, records, now):
+            in_flight.hold(records)
             return Saved(decision.result, records, lost_races=attempt)
     raise UpdateContention(f"user {user_id!r} is changing too fast; retry the request")
 
@@ -195,21 +206,38 @@ def attempts() -> Iterator[int]:
 
 
 def load(
-    db: Database[Any], project: str, user_id: str, effects: Sequence[Effect] = ()
+    db: Database[Any],
+    project: str,
+    user_id: str,
+    effects: Sequence[Effect] = (),
+    checking: Collection[str] = (),
 ) -> StoredUser | None:
-    """Step 1: the user (None: not stored yet), every record left pending finished."""
+    """Step 1: the user (None: not stored yet), every record left pending finished but those
+    another request of this process is finishing (see `finish_pending`)."""
     stored = UserStore(db).load(project, user_id)
     if stored is not None:
-        finish_pending(db, [stored], effects)
+        finish_pending(db, [stored], effects, checking)
     return stored
 
 
 def finish_pending(
-    db: Database[Any], users: Sequence[StoredUser], effects: Sequence[Effect] = ()
+    db: Database[Any],
+    users: Sequence[StoredUser],
+    effects: Sequence[Effect] = (),
+    checking: Collection[str] | None = None,
 ) -> int:
     """Finish what earlier saves of these users (of one project) left pending, crashed or still
-    in flight. Returns how many records were finished."""
-    records = [(stored.state.user_id, record) for stored in users for record in stored.pending]
+    in flight. Returns how many records were finished.
+
+    A request about to decide passes the idempotency keys it checks (`checking`, maybe empty):
+    the records another request of this process is finishing are then left to it, unless they
+    carry one of those keys (rules.usecases.in_flight). None (the sweep): every record."""
+    records = [
+        (stored.state.user_id, record)
+        for stored in users
+        for record in stored.pending
+        if checking is None or not in_flight.left_to_owner(record, checking)
+    ]
     if records:
         finish_records(db, users[0].project, records, effects)
     return len(records)
@@ -233,11 +261,12 @@ def finish_records(
     Ledger(db).insert([entry for _, record in records for entry in record["ledger"]])
     Outbox(db).insert([n for _, record in records for n in record.get("notifications", [])])
     AuditLog(db).insert_many([r["audit"] for _, r in records if r.get("audit") is not None])
-    keys = IdempotencyStore(db)
-    for _, record in records:
-        key = record.get("idempotency")
-        if key is not None:
-            keys.complete(project, key["key"], key["fingerprint"], _outcome(record), clock.now())
+    completions = [
+        (key["key"], key["fingerprint"], _outcome(record))
+        for _, record in records
+        if (key := record.get("idempotency")) is not None
+    ]
+    IdempotencyStore(db).complete_many(project, completions, clock.now())
     # Best effort (rules.effects): the records above must be finished whatever they do.
     run_effects(effects, project, records)
     by_user: dict[str, list[Any]] = {}

@@ -72,6 +72,24 @@ def test_an_expired_key_taken_by_another_request_keeps_its_own_outcome(db: Any) 
     assert stored["fingerprint"] == "fingerprint-B" and "outcome" not in stored
 
 
+def test_completing_a_batchs_keys_leaves_alone_a_key_another_request_took(db: Any) -> None:
+    keys = IdempotencyStore(db)
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    with clock.using(clock.frozen(now)):
+        keys.bind("acme", IdempotencyKey("k1", "fingerprint-A"), now)
+        keys.bind("acme", IdempotencyKey("k2", "fingerprint-B"), now)  # took the expired key
+
+        # A crashed batch's records are finished late; k3 expired meanwhile and is free.
+        completions = [(f"k{n}", "fingerprint-A", {"balance": n}) for n in (1, 2, 3)]
+        keys.complete_many("acme", completions, now)
+
+        stored = {d["key"]: d for d in db.idempotency_keys.find({}, {"_id": 0})}
+    assert stored["k1"]["outcome"] == {"balance": 1}
+    assert stored["k2"]["fingerprint"] == "fingerprint-B" and "outcome" not in stored["k2"]
+    assert stored["k3"]["outcome"] == {"balance": 3}
+    assert stored["k3"]["fingerprint"] == "fingerprint-A"
+
+
 def test_an_oversized_batch_does_not_knock_the_limiter_off_its_storage(
     login: Any, client: Any, auth: Any, caplog: Any
 ) -> None:

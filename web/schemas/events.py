@@ -11,6 +11,7 @@ from rules.engine.evaluation import Outcome, StreakReport
 from rules.engine.levels import LevelChange
 from web.errors import ErrorSchema
 from web.openapi import EPOCH_MS_RANGE, ISO_INSTANT
+from web.schemas.batch_results import BatchResults, outcome_body
 from web.schemas.fields import (
     INT64,
     MAX_METADATA_FIELDS,
@@ -23,8 +24,6 @@ from web.schemas.fields import (
     ResponseSchema,
     Timestamp,
     UserId,
-    epoch_ms,
-    iso_ms,
 )
 
 
@@ -166,65 +165,6 @@ def _plain(obj: Any) -> bool:
     )
 
 
-def outcome_body(outcome: Outcome) -> dict[str, Any]:
-    """EventResultSchema's dump of `outcome`, field by field as marshmallow converts them:
-    String `str`, Integer `int`, Boolean and Raw as they are, None kept by all."""
-    return {
-        "eventId": _text(outcome.event_id),
-        "userId": _text(outcome.user_id),
-        "pointsAwarded": _integer(outcome.points_awarded),
-        "totalPointsAwarded": _integer(outcome.total_points_awarded),
-        "balance": _integer(outcome.balance),
-        "timestamp": None if outcome.timestamp is None else epoch_ms(outcome.timestamp),
-        "rewarded": outcome.rewarded,
-        "reason": _text(outcome.reason),
-        "streaks": None if outcome.streaks is None else [_streak(s) for s in outcome.streaks],
-        "challenges": (
-            None if outcome.challenges is None else [_challenge(c) for c in outcome.challenges]
-        ),
-        "level": None if outcome.level is None else _level(outcome.level),
-        "badges": None if outcome.badges is None else [_text(badge) for badge in outcome.badges],
-    }
-
-
-def _streak(streak: StreakReport) -> dict[str, Any]:
-    return {
-        "streakId": _text(streak.streak_id),
-        "currentCount": _integer(streak.current_count),
-        "longestCount": _integer(streak.longest_count),
-        "lastUpdate": None if streak.last_update is None else iso_ms(streak.last_update),
-        "milestoneReached": streak.milestone_reached,
-        "pointsAwarded": _integer(streak.points_awarded),
-        "freezesUsed": _integer(streak.freezes_used),
-    }
-
-
-def _challenge(challenge: ChallengeReport) -> dict[str, Any]:
-    return {
-        "challengeId": _text(challenge.challenge_id),
-        "progress": challenge.progress,
-        "target": challenge.target,
-        "completed": challenge.completed,
-        "pointsAwarded": _integer(challenge.points_awarded),
-        "badge": _text(challenge.badge),
-    }
-
-
-def _level(level: LevelChange) -> dict[str, Any]:
-    return {"level": _integer(level.level), "name": _text(level.name), "levelUp": level.level_up}
-
-
-def _text(value: Any) -> str | None:
-    """marshmallow's String: bytes decoded as UTF-8, anything else through str()."""
-    if value is None:
-        return None
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _integer(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
 MAX_BATCH_EVENTS = 100
 
 
@@ -251,4 +191,4 @@ class BatchItemResultSchema(ResponseSchema):
 
 
 class BatchResultSchema(ResponseSchema):
-    results = fields.List(fields.Nested(BatchItemResultSchema))
+    results = BatchResults(fields.Nested(BatchItemResultSchema))

@@ -99,6 +99,13 @@ UPDATES = st.one_of(
     st.builds(lambda u: {"$set": {"userId": u}}, USERS),
     st.builds(lambda v, m: {"$push": {"log": v}, "$min": {"first": m}}, VALUES, MOMENTS),
     st.builds(lambda m: {"$set": {"expiresAt": m}, "$inc": {"n": 1}}, MOMENTS),
+    # An idempotency key completed: `$setOnInsert` only writes into an upsert's new document.
+    st.builds(
+        lambda m, p, v: {"$set": {"expiresAt": m}, "$setOnInsert": {p: v}},
+        MOMENTS,
+        SET_PATHS,
+        VALUES,
+    ),
     st.just({"$unset": {"userId": "", "first": ""}}),
     st.just({"$pull": {"log": None}}),
     # A finished pending record pulled by its id: the fast path's own $pull.
@@ -276,6 +283,32 @@ def test_the_request_paths_updates_are_applied_without_mongomock() -> None:
         "version": 3,
         "pending": [],
         "points": {"balance": 6},
+    }
+
+
+def test_a_completed_key_is_updated_without_mongomock() -> None:
+    """rules.stores.idempotency's completion of a bound key: its `$setOnInsert` is skipped."""
+    keys = in_memory_database("native")["idempotency_keys"]
+    keys.insert_one({"_id": 1, "project": "p", "key": "k", "fingerprint": "f"})
+
+    def refuse(*_arguments: Any) -> None:
+        raise AssertionError("left to mongomock")
+
+    keys._collection._apply_update_document = refuse
+    moment = NOW.replace(tzinfo=None, microsecond=0)
+    completed = keys.update_one(
+        {"project": "p", "key": "k", "fingerprint": "f"},
+        {"$set": {"outcome": {"balance": 5}}, "$setOnInsert": {"createdAt": moment}},
+        upsert=True,
+    )
+
+    assert completed.modified_count == 1
+    assert keys.find_one({"_id": 1}) == {
+        "_id": 1,
+        "project": "p",
+        "key": "k",
+        "fingerprint": "f",
+        "outcome": {"balance": 5},
     }
 
 

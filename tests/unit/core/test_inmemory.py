@@ -10,8 +10,8 @@ from typing import Any
 import numpy
 import pytest
 from bson.errors import InvalidDocument
-from pymongo import InsertOne
-from pymongo.errors import DocumentTooLarge, WriteError
+from pymongo import InsertOne, UpdateOne
+from pymongo.errors import BulkWriteError, DocumentTooLarge, WriteError
 
 from core.inmemory import in_memory_database
 
@@ -144,9 +144,63 @@ def test_each_in_memory_database_starts_empty() -> None:
     assert in_memory_database("laurel_test")["things"].count_documents({}) == 0
 
 
-def test_bulk_write_is_refused_because_it_would_bypass_the_guard(things: Any) -> None:
+def test_bulk_write_of_anything_but_update_one_is_refused(things: Any) -> None:
     with pytest.raises(NotImplementedError):
         things.bulk_write([InsertOne({"_id": 2, "value": 1})])
+    assert stored(things) == [ORIGINAL]
+
+
+def upserts() -> list[UpdateOne]:
+    """Matched and modified, matched and unchanged, inserted, and refused (key "a" taken)."""
+    return [
+        UpdateOne({"_id": 1}, {"$inc": {"n": 1}, "$setOnInsert": {"new": True}}, upsert=True),
+        UpdateOne({"_id": 2}, {"$set": {"n": 0}}),
+        UpdateOne({"_id": 3}, {"$set": {"key": "c"}}, upsert=True),
+        UpdateOne({"_id": 4}, {"$set": {"key": "a"}}, upsert=True),
+        UpdateOne({"_id": 5}, {"$set": {"key": "e"}}, upsert=True),
+    ]
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_bulk_write_answers_and_refuses_as_mongodb(ordered: bool) -> None:
+    """(mongomock's own bulk_write does not take pymongo 4's requests any more.)"""
+    keys = in_memory_database("bulk")["keys"]
+    keys.create_index("key", unique=True)
+    keys.insert_many([{"_id": 1, "key": "a", "n": 0}, {"_id": 2, "key": "b", "n": 0}])
+
+    with pytest.raises(BulkWriteError) as refused:
+        keys.bulk_write(upserts(), ordered=ordered)
+
+    details = refused.value.details
+    assert [(e["index"], e["code"]) for e in details["writeErrors"]] == [(3, 11000)]
+    # Unordered, the requests after the refused one are applied; ordered, none is.
+    upserted = [{"index": 2, "_id": 3}] + ([] if ordered else [{"index": 4, "_id": 5}])
+    assert {k: details[k] for k in ("nMatched", "nModified", "nUpserted", "upserted")} == {
+        "nMatched": 2,
+        "nModified": 1,
+        "nUpserted": len(upserted),
+        "upserted": upserted,
+    }
+    assert list(keys.find({}, sort=[("_id", 1)])) == [
+        {"_id": 1, "key": "a", "n": 1},
+        {"_id": 2, "key": "b", "n": 0},
+        {"_id": 3, "key": "c"},
+        *([] if ordered else [{"_id": 5, "key": "e"}]),
+    ]
+
+
+def test_bulk_write_counts_what_it_applied(things: Any) -> None:
+    applied = things.bulk_write(
+        [UpdateOne({"_id": 1}, {"$inc": {"value": 1}}), UpdateOne({"_id": 9}, {"$set": {"v": 1}})]
+    )
+
+    assert (applied.matched_count, applied.modified_count, applied.upserted_count) == (1, 1, 0)
+    assert stored(things) == [{**ORIGINAL, "value": 1}]
+
+
+def test_bulk_write_refuses_what_the_guard_refuses(things: Any) -> None:
+    with pytest.raises(InvalidDocument):
+        things.bulk_write([UpdateOne({"_id": 1}, {"$set": {"value": Decimal("1.5")}})])
     assert stored(things) == [ORIGINAL]
 
 

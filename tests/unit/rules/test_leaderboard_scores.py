@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rules.engine.scores import PERIODS, TIE_BITS, board_for, changes, counted, decode, encode
-from rules.stores.boards import board_key
+from rules.stores.boards import Placements, board_key
 
 TICKS = {period: st.integers(0, (1 << bits) - 1) for period, bits in TIE_BITS.items()}
 
@@ -101,3 +102,33 @@ def test_changes_add_up_points_per_board_and_keep_the_latest_tick() -> None:
         ("month", "2026-11"): (7, (29 * 24 + 1) * 3600 * 1000),
         ("all", None): (7, all_time.tick(monday)),
     }
+
+
+# A few moments, so that entries share them as a batch's do; naive ones are UTC.
+MOMENTS = st.sampled_from(
+    [
+        datetime(2026, 11, 29, 23, 59, 59, 999_000, tzinfo=UTC),
+        datetime(2026, 11, 30, 0, 0, tzinfo=UTC),
+        datetime(2026, 11, 30, 0, 0),
+        datetime(2026, 11, 30, 1, 30, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2026, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(2019, 6, 1, tzinfo=UTC),
+    ]
+)
+ENTRY_LISTS = st.lists(
+    st.lists(
+        st.fixed_dictionaries({"delta": st.integers(1, 1000), "createdAt": MOMENTS}), max_size=5
+    ),
+    max_size=4,
+)
+
+
+@given(ENTRY_LISTS)
+def test_the_stores_placements_change_the_boards_as_changes_does(
+    users: list[list[dict[str, Any]]],
+) -> None:
+    placed = Placements("p")  # one for all the users, as for a batch's
+
+    assert [placed.changes(entries) for entries in users] == [
+        changes("p", entries) for entries in users
+    ]

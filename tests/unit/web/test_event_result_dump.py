@@ -1,4 +1,4 @@
-"""EventResultSchema.dump writes an Outcome out by hand (web.schemas.events.outcome_body):
+"""EventResultSchema.dump writes an Outcome out by hand (web.schemas.batch_results.outcome_body):
 the same dict, keys in the same order, as marshmallow's own dump of the schema."""
 
 from __future__ import annotations
