@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from rules.engine.challenges import ChallengeReport, ChallengeRule, ChallengeState, progress_of
+from rules.engine.challenges import (
+    ONE,
+    ChallengeReport,
+    ChallengeRule,
+    ChallengeState,
+    progress_of,
+)
 from rules.engine.conditions import Predicate
 from rules.engine.definitions import EventRule, StreakRule
 from rules.engine.frozen import fast_init
@@ -117,21 +123,22 @@ def evaluate(
     new_badges = tuple(dict.fromkeys(b for b in badges if b not in user.badges)) if badges else ()
     total = sum(line.delta for line in ledger)
     seen = event.timestamp
-    # Every field, not replace(): tests/unit/rules/test_engine.py fails if UserState gains one.
+    # Every field, not replace(), and in order (positional: keywords cost twice as much):
+    # tests/unit/rules/test_engine.py fails if UserState gains one or changes their order.
     state = UserState(
-        user_id=user.user_id,
-        usergroup=usergroup,
-        timezone=timezone,
-        balance=user.balance + total,
-        lifetime=user.lifetime + total,
-        streaks=streaks,
-        completions=completions,
-        earned=earned,
-        challenges=challenge_states,
-        badges=user.badges + new_badges,
-        first_seen=min(user.first_seen, seen) if user.first_seen else seen,
-        last_seen=max(user.last_seen, seen) if user.last_seen else seen,
-        event_count=user.event_count + 1,
+        user.user_id,
+        usergroup,
+        timezone,
+        user.balance + total,  # balance
+        user.lifetime + total,  # lifetime
+        streaks,
+        completions,
+        earned,
+        challenge_states,
+        user.badges + new_badges,
+        min(user.first_seen, seen) if user.first_seen else seen,  # first_seen
+        max(user.last_seen, seen) if user.last_seen else seen,  # last_seen
+        user.event_count + 1,
     )
     level = level_change(levels, user.lifetime, state.lifetime)
     outcome = _outcome(event, reward, total, state, reports, challenge_reports, level, new_badges)
@@ -150,19 +157,20 @@ def _outcome(
 ) -> Outcome:
     """The response to `event`: the rule's `reward`, `total` points in all, the user's
     `state` once it is applied and the reports of what else it did."""
+    # In the order of Outcome's fields (positional: keywords cost twice as much).
     return Outcome(
-        event_id=event.event_id,
-        user_id=event.user_id,
-        timestamp=event.timestamp,
-        points_awarded=reward.points,
-        total_points_awarded=total,
-        balance=state.balance,
-        rewarded=reward.completed,
-        reason=reward.reason,
-        streaks=streaks,
-        challenges=challenges,
-        level=level,
-        badges=badges,
+        event.event_id,
+        event.user_id,
+        event.timestamp,
+        reward.points,  # points_awarded
+        total,  # total_points_awarded
+        state.balance,
+        reward.completed,  # rewarded
+        reward.reason,
+        streaks,
+        challenges,
+        level,
+        badges,
     )
 
 
@@ -174,10 +182,11 @@ def _advance_streaks(
     verdicts: dict[Predicate, bool],
     ledger: list[LedgerLine],
     badges: list[str],
-) -> tuple[dict[str, StreakState], tuple[StreakReport, ...]]:
+) -> tuple[Mapping[str, StreakState], tuple[StreakReport, ...]]:
     """The streaks that count the event advanced, their reports; milestones paid into
     `ledger` and `badges`."""
-    streaks = dict(user.streaks)
+    streaks = user.streaks
+    advanced: dict[str, StreakState] | None = None  # `streaks` copied, once one changes
     reports: list[StreakReport] = []
     event_id, metadata, timestamp = event.event_id, event.metadata, event.timestamp
     # The instant as streaks keep it; a naive timestamp goes to advance_at, which refuses it.
@@ -197,16 +206,18 @@ def _advance_streaks(
         checked = False  # whether unchanged_by was asked (advance_at need not ask again)
         if current is not None and at is not None:
             checked = True
-            index = indexes.get((zone_name, streak.period))
+            period = streak.period
+            index = indexes.get((zone_name, period))
             if index is None:
-                index = period_index(at, zone(zone_name), streak.period)
-                indexes[zone_name, streak.period] = index
+                index = indexes[zone_name, period] = period_index(at, zone(zone_name), period)
             if unchanged_by(streak, current, at, zone_name, index):
                 # The common case, another event in a counted period: nothing to walk.
-                reports.append(_report(streak_id, current, False, 0, 0))
+                reports.append(_unchanged_report(streak_id, current))
                 continue
         step = advance_at(streak, current, timestamp, zone(zone_name), checked=checked)
-        streaks[streak_id] = step.state
+        if advanced is None:
+            advanced = dict(streaks)
+        advanced[streak_id] = step.state
         milestone_points = 0
         # A late event filling a gap may reach several milestones at once.
         for milestone in step.milestones:
@@ -221,7 +232,7 @@ def _advance_streaks(
                 streak_id, step.state, bool(step.milestones), milestone_points, step.freezes_used
             )
         )
-    return streaks, tuple(reports)
+    return streaks if advanced is None else advanced, tuple(reports)
 
 
 def _advance_challenges(
@@ -239,10 +250,9 @@ def _advance_challenges(
     reports: list[ChallengeReport] = []
     user_zone = zone(timezone) if timezone else None
     where = user_zone or zone("UTC")
-    event_id, metadata, timestamp = event.event_id, event.metadata, event.timestamp
-    # What the event adds to a goal, once per kind of goal and field.
-    amounts: dict[tuple[str, str | None], Decimal] = {}
     periods: dict[str, int] = {}  # the event's period, by kind of reset
+    event_id, metadata, timestamp = event.event_id, event.metadata, event.timestamp
+    amounts: dict[str | None, Decimal] = {}  # what the event adds to a sum goal, by field
     for challenge in challenges:
         # ChallengeRule.selects (Span.__contains__ inline), its condition looked up in
         # `verdicts`.
@@ -260,9 +270,13 @@ def _advance_challenges(
         if not met:
             continue
         goal = challenge.goal
-        amount = amounts.get((goal.type, goal.field))
-        if amount is None:
-            amount = amounts[goal.type, goal.field] = goal.contribution(metadata)
+        if goal.type == "count":
+            amount = ONE  # Goal.contribution, whatever the metadata
+        else:
+            summed = amounts.get(goal.field)
+            if summed is None:
+                summed = amounts[goal.field] = goal.contribution(metadata)
+            amount = summed
         reset, event_period = challenge.reset, None
         if reset != "none":
             event_period = periods.get(reset)
@@ -288,12 +302,12 @@ def _reward(
     usergroup: str | None,
     timezone: str | None,
     verdicts: Mapping[Predicate, bool],
-) -> tuple[Reward, dict[str, CompletionCounter], dict[str, PointsTally]]:
+) -> tuple[Reward, Mapping[str, CompletionCounter], Mapping[str, PointsTally]]:
     """The rule's reward, the completions with this one added, and the points earned per
     period of the rule's maxPoints with these added. Caps count what falls in the event's
     period in the user's current timezone (UTC when unknown)."""
-    completions = dict(user.completions)
-    earned = dict(user.earned)
+    # Copied only where they change.
+    completions, earned = user.completions, user.earned
     where = zone(timezone or "UTC")
     cap = rule.cap
     counter = completions.get(rule.event_id) or CompletionCounter()
@@ -308,9 +322,10 @@ def _reward(
     if rule.max_points is not None:
         start = span_of(event.timestamp, where, rule.max_points.period).start or LIFETIME_START
         tally = earned.get(rule.event_id) or PointsTally()
+        earned = dict(earned)
         reward, earned[rule.event_id] = within_points_cap(rule, reward, tally, start)
     if cap is not None and reward.completed:
-        completions[rule.event_id] = counter.added(event.timestamp)
+        completions = {**completions, rule.event_id: counter.added(event.timestamp)}
     return reward, completions, earned
 
 
@@ -339,3 +354,23 @@ def _report(
         points,
         freezes_used,
     )
+
+
+# Where a streak state remembers the report of an event that left it unchanged.
+_UNCHANGED_REPORT = "_unchanged_report"
+
+
+def _unchanged_report(streak_id: str, state: StreakState) -> StreakReport:
+    """The report of an event that left the streak in `state` as it was. It depends on nothing
+    else, so it is built once per state and remembered in the state's `__dict__`, as
+    functools.cached_property remembers a value (not a field: equality, asdict() and replace()
+    never see it): a user's next events evaluated on the same state (a batch, the same user
+    again in one process) reuse it."""
+    remembered: StreakReport | None = state.__dict__.get(_UNCHANGED_REPORT)
+    if remembered is not None and remembered.streak_id == streak_id:
+        return remembered
+    report = StreakReport(
+        streak_id, state.current_count, state.longest_count, state.last_update, False, 0, 0
+    )
+    state.__dict__[_UNCHANGED_REPORT] = report
+    return report

@@ -25,6 +25,7 @@ from rules.engine.streak_walk import (
     Walk,
     first_kept_index,
     fold,
+    folded_base,
     folded_zones,
     milestones_reached,
     settle,
@@ -174,10 +175,7 @@ def _extended(
         milestones = tuple(m for m in rule.milestones if settled < m.count <= count)
     base = state.base
     if first_kept:
-        folding = recent[:first_kept]
-        walk = Walk(rule, base, track=False)
-        walk.take_all(folding)
-        base = walk.base(folded_zones(base, folding))
+        base = folded_base(rule, base, recent[:first_kept])
     kept = recent[first_kept:]
     advanced = StreakState(
         count, longest, last, freezes, rule.period, kept, base, (), state.walked_with
@@ -273,11 +271,20 @@ def _with_moment(
 
 def _never_counts(rule: StreakRule, state: StreakState, new: StreakMoment) -> bool:
     """Whether what the state folded already rules `new` out."""
-    through = state.base.through
+    base = state.base
+    through = base.through
     if through is not None and new.at <= through:
         return True  # older than what was folded: it cannot be placed
-    # An earlier one of this zone and period was folded: this never counts.
-    return any(_same_period(rule, moment, new) for moment in state.base.folded)
+    # An earlier one of this zone and period was folded: this never counts (_same_period,
+    # with the period of `new` worked out once).
+    name, period = new.zone, rule.period
+    for moment in base.folded:
+        if moment.zone == name:
+            here = zone(name)
+            index = period_index(new.at, here, period)
+            if period_index(moment.at, here, period) == index:
+                return True
+    return False
 
 
 def _period_kept(rule: StreakRule, recent: tuple[StreakMoment, ...], new: StreakMoment) -> bool:

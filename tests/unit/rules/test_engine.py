@@ -421,6 +421,32 @@ def test_streaks_of_other_events_are_not_reported_or_advanced() -> None:
     assert dict(result.state.streaks) == {}
 
 
+def test_an_unchanged_streak_reports_its_own_id_when_its_state_object_is_shared() -> None:
+    # The report of an unchanged streak is remembered on its state object: one object held
+    # under two streak ids (equal states, as a copy may make) must still report each id.
+    first = play([event(utc(2024, 1, 1, 9))])[0].state.streaks["daily_app_use"]
+    twin = streak_rule("twin_streak", period="day")
+    user = UserState(user_id="user123", streaks={"daily_app_use": first, "twin_streak": first})
+    later = event(utc(2024, 1, 1, 15))
+    for _ in range(2):  # the second time, both find a report remembered
+        reports = evaluate(later, LOGIN, [DAILY_APP_USE, twin], user).outcome.streaks
+        assert [(r.streak_id, r.current_count, r.milestone_reached) for r in reports] == [
+            ("daily_app_use", 1, False),
+            ("twin_streak", 1, False),
+        ]
+
+
+def test_what_a_state_remembers_is_no_part_of_its_value() -> None:
+    state = play([event(utc(2024, 1, 1, 9))])[0].state
+    streak = state.streaks["daily_app_use"]
+    fresh = dataclasses.replace(streak)  # the same fields, nothing remembered
+    evaluate(event(utc(2024, 1, 1, 15)), LOGIN, [DAILY_APP_USE], state)  # remembers a report
+    assert "_unchanged_report" in vars(streak)
+    assert streak == fresh
+    assert hash(streak) == hash(fresh)
+    assert dataclasses.asdict(streak) == dataclasses.asdict(fresh)
+
+
 def test_a_streak_counts_every_event_it_lists() -> None:
     streak = StreakRule.from_document(
         {"streakId": "active_days", "events": ["daily_login", "level_completed"]}

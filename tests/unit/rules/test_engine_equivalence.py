@@ -10,7 +10,7 @@ into its own types, so they are compared as plain data (dataclasses.asdict).
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ import rules.engine.evaluation as new_engine
 import rules.engine.levels as new_levels
 import rules.engine.periods as new_periods
 import rules.engine.state as new_state
+import rules.engine.streak_walk as new_walk
 import rules.engine.streaks as new_streaks
 import tests.bench.reference.challenges as old_challenges
 import tests.bench.reference.conditions as old_conditions
@@ -348,7 +349,7 @@ def stored_and_read(user: Any, legacy: bool) -> Any:
 @given(
     projects(),
     histories(),
-    st.lists(st.sampled_from(("kept", "stored", "legacy")), min_size=40, max_size=40),
+    st.lists(st.sampled_from(("kept", "stored", "legacy", "again")), min_size=40, max_size=40),
     st.dictionaries(st.integers(1, 40), st.sampled_from(("period", "freezes")), max_size=2),
     st.sampled_from(FREEZE_SWITCHES),
 )
@@ -370,9 +371,19 @@ def test_every_evaluation_equals_the_reference_engines(
             streaks = [switched(d, switches[number], freezes) for d in streaks]
             for side in (new, old):
                 side.streaks = [side.definitions.StreakRule.from_document(d) for d in streaks]
-        if how != "kept":
+        if how in ("stored", "legacy"):
             new.user = stored_and_read(new.user, legacy=how == "legacy")
-        assert new.evaluate(event_id, at, metadata) == old.evaluate(event_id, at, metadata)
+        before = new.user
+        seen = decisions(asdict(before))
+        expected = old.evaluate(event_id, at, metadata)
+        if how == "again":
+            # Evaluated twice on the same state (a retried batch): what the first evaluation
+            # remembered on the state (rules.engine.evaluation) must not change the second.
+            assert new.evaluate(event_id, at, metadata) == expected
+            new.user = before
+        assert new.evaluate(event_id, at, metadata) == expected
+        # The engine shares what did not change with the state it started from: never mutated.
+        assert decisions(asdict(before)) == seen
     assert decisions(asdict(new.user)) == asdict(old.user)
 
 
@@ -479,3 +490,39 @@ def test_a_caps_payout_counter_counts_as_the_reference_counter(
             old_periods.Span(first, end)
         )
     assert new.count_within(new_periods.Span(None, None)) == len(hours)
+
+
+@st.composite
+def kept_moments(draw: st.DrawFn) -> tuple[Any, ...]:
+    """Ascending moments, many of them at a local midnight (a period's start), so that one
+    falls exactly KEPT_WINDOW before the latest period's start now and then."""
+    first = draw(st.sampled_from(STARTS)).date()
+    moments = set()
+    for _ in range(draw(st.integers(1, 45))):
+        zone_name = draw(st.sampled_from(ZONES))
+        midnight = datetime.combine(
+            first + timedelta(days=draw(st.integers(0, 40))), time(), tzinfo=ZoneInfo(zone_name)
+        )
+        at = midnight.astimezone(UTC) + timedelta(minutes=draw(st.sampled_from((0, 0, 1, 600))))
+        moments.add(new_state.StreakMoment(at, zone_name))
+    return tuple(sorted(moments, key=lambda moment: (moment.at, moment.zone)))
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(st.sampled_from(("day", "week", "month")), kept_moments())
+def test_the_moments_kept_are_those_the_reference_keeps(
+    period: str, recent: tuple[Any, ...]
+) -> None:
+    # The reference's rule (its _fold), written plainly: the first moment at or after
+    # KEPT_WINDOW before the latest period start of any moment, at most MAX_KEPT kept.
+    rule = new_definitions.StreakRule.from_document(
+        {"streakId": "s", "events": ["a"], "period": period}
+    )
+    old_rule = old_definitions.StreakRule.from_document(
+        {"streakId": "s", "events": ["a"], "period": period}
+    )
+    latest = max(old_streaks._period_start(old_rule, moment) for moment in recent)
+    bound = latest - old_streaks.KEPT_WINDOW
+    expected = next((i for i, m in enumerate(recent) if m.at >= bound), len(recent))
+    expected = max(expected, len(recent) - old_streaks.MAX_KEPT)
+    assert new_walk.first_kept_index(rule, recent) == expected
