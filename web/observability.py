@@ -74,8 +74,8 @@ def _finish(response: Response) -> Response:
     # "/users/<userId>", not "/users/<user:userId>": converters are not part of the route.
     route = _CONVERTER.sub("<", rule.rule) if rule is not None else UNMATCHED_ROUTE
     status = response.status_code
-    metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
-    metrics.HTTP_DURATION.labels(method, route).observe(elapsed)
+    metrics.HTTP_REQUEST_SERIES(method, route, str(status)).inc()
+    metrics.HTTP_DURATION_SERIES(method, route).observe(elapsed)
     if current.endpoint in EVENT_ENDPOINTS and 400 <= status < 500:
         metrics.count_event("rejected")
     principal = state.get("principal")
