@@ -39,6 +39,7 @@ import mongomock
 from bson import ObjectId
 from mongomock import filtering
 
+from core.pointmatch import matches
 from core.rangeindex import RangeIndex
 
 _PLAIN = (str, int, float, ObjectId)
@@ -77,64 +78,6 @@ def expired(store: Any, document: Mapping[str, Any]) -> bool:
         if store._value_meets_expiry(document.get(field), expiry, now):
             return True
     return False
-
-
-_EXACT = frozenset({str, int, ObjectId})  # equal in BSON exactly when equal in Python
-_ABSENT: Any = object()
-
-
-def _matches(filter: Any, document: Mapping[str, Any]) -> bool:
-    """mongomock's `filter_applies`, decided here while the filter's fields are of the kinds
-    `_field_matches` decides (a point query's, and the pending-record check of
-    rules.stores.users); by mongomock from the first field that is not. mongomock too
-    answers False at the first field that does not match, without reading the others."""
-    if type(filter) is dict:
-        for field, wanted in filter.items():
-            if type(field) is not str or field[:1] == "$":
-                break
-            matched = _field_matches(field, wanted, document)
-            if matched is None:
-                break
-            if not matched:
-                return False
-        else:
-            return True
-    return _applies(filter, document)
-
-
-def _field_matches(field: str, wanted: Any, document: Mapping[str, Any]) -> bool | None:
-    """Whether `document` matches `{field: wanted}`, when that is plain: an equality to a str,
-    int or ObjectId met by a value of the same type, at the top level or one level into a
-    sub-document or an array of sub-documents (`pending.id`), or `{"$size": n}` of a
-    top-level array. None for anything else."""
-    kind = type(wanted)
-    if kind is dict:
-        size = wanted.get("$size") if len(wanted) == 1 else None
-        found = document.get(field, _ABSENT) if "." not in field else _ABSENT
-        if type(size) is not int or size < 0 or type(found) is not list:
-            return None
-        return len(found) == size
-    if kind not in _EXACT:
-        return None
-    head, dot, tail = field.partition(".")
-    found = document.get(head, _ABSENT)
-    if not dot:
-        return found == wanted if type(found) is kind else None
-    if not head or not tail.isidentifier():  # "a..b", "a.b.c", "a.0": mongomock decides
-        return None
-    if type(found) is dict:
-        found = [found]
-    elif type(found) is not list:
-        return None
-    matched = False
-    for element in found:
-        value = element.get(tail, _ABSENT) if type(element) is dict else None
-        if value is _ABSENT:
-            continue
-        if type(value) is not kind:
-            return None
-        matched = matched or value == wanted
-    return matched
 
 
 MAX_CHOICES = 1000  # combinations of `$in` values a lookup tries before it scans instead
@@ -281,7 +224,7 @@ class PointIndex:
 
     def _marked(self, documents: list[Any], filter: Mapping[str, Any]) -> Iterator[Any]:
         for document in documents:
-            if _matches(filter, document):
+            if matches(filter, document):
                 # The caller may change it in place (an update): index it again before the
                 # next lookup.
                 self.mark(document["_id"])

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from core import pointindex
+from core import pointindex, pointmatch
 from core.inmemory import in_memory_database
 
 PROJECTS = st.sampled_from(["p1", "p2"])
@@ -230,7 +230,7 @@ ARRAYS = st.lists(SUB_DOCUMENTS | MATCH_VALUES, max_size=3)
 def test_a_point_querys_filter_matches_as_mongomock_decides(
     filter: dict[str, Any], document: dict[str, Any]
 ) -> None:
-    assert pointindex._matches(filter, document) == mongomock.filtering.filter_applies(
+    assert pointmatch.matches(filter, document) == mongomock.filtering.filter_applies(
         filter, document
     )
 
@@ -255,6 +255,6 @@ def test_a_pending_record_check_matches_as_mongomock_decides(
         {"pending.id": wanted},
         {"pending": {"$size": size}},
     ):
-        assert pointindex._matches(filter, document) == mongomock.filtering.filter_applies(
+        assert pointmatch.matches(filter, document) == mongomock.filtering.filter_applies(
             filter, document
         )
