@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -22,6 +23,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.registry import Collector
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -61,13 +63,36 @@ JOBS = Counter(
 EVENT_OUTCOMES = ("rewarded", "not_rewarded", "replayed", "rejected")
 
 
+class Series:
+    """A labelled metric's children, kept by their label values: `labels()` checks, locks and
+    looks up each time, and the request path asks for three series per request. A child
+    stays the one prometheus-client holds for those values (it keeps its children until a
+    `remove` or `clear`, which Laurel never calls), so counting into it is counting into
+    the metric."""
+
+    def __init__(self, metric: MetricWrapperBase) -> None:
+        self._metric = metric
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
+
+
+HTTP_REQUEST_SERIES = Series(HTTP_REQUESTS)
+HTTP_DURATION_SERIES = Series(HTTP_DURATION)
+EVENT_SERIES = Series(EVENTS)
+
+
 def multiprocess_dir() -> str | None:
     """The folder of the per-process value files, when this process counts into one."""
     return os.environ.get(MULTIPROCESS_ENV) or None
 
 
 def count_event(outcome: str, points: int = 0) -> None:
-    EVENTS.labels(outcome).inc()
+    EVENT_SERIES(outcome).inc()
     if points > 0:
         POINTS_AWARDED.inc(points)
 

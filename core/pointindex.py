@@ -39,6 +39,7 @@ import mongomock
 from bson import ObjectId
 from mongomock import filtering
 
+from core.pointmatch import matches
 from core.rangeindex import RangeIndex
 
 _PLAIN = (str, int, float, ObjectId)
@@ -77,30 +78,6 @@ def expired(store: Any, document: Mapping[str, Any]) -> bool:
         if store._value_meets_expiry(document.get(field), expiry, now):
             return True
     return False
-
-
-_EXACT = frozenset({str, int, ObjectId})  # equal in BSON exactly when equal in Python
-_ABSENT: Any = object()
-
-
-def _matches(filter: Any, document: Mapping[str, Any]) -> bool:
-    """mongomock's `filter_applies`, decided here while the filter's fields are top-level
-    equalities to a str, int or ObjectId that the document holds a value of the same type
-    for (a point query's fields); by mongomock from the first field that is not. mongomock
-    too answers False at the first field that does not match, without reading the others."""
-    if type(filter) is dict:
-        for field, wanted in filter.items():
-            kind = type(wanted)
-            if kind not in _EXACT or type(field) is not str or "." in field or field[:1] == "$":
-                break
-            found = document.get(field, _ABSENT)
-            if type(found) is not kind:
-                break
-            if found != wanted:
-                return False
-        else:
-            return True
-    return _applies(filter, document)
 
 
 MAX_CHOICES = 1000  # combinations of `$in` values a lookup tries before it scans instead
@@ -247,7 +224,7 @@ class PointIndex:
 
     def _marked(self, documents: list[Any], filter: Mapping[str, Any]) -> Iterator[Any]:
         for document in documents:
-            if _matches(filter, document):
+            if matches(filter, document):
                 # The caller may change it in place (an update): index it again before the
                 # next lookup.
                 self.mark(document["_id"])

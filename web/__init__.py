@@ -19,6 +19,7 @@ from jobs.runtime import use_clients
 from reports.indexes import ensure_indexes as ensure_report_indexes
 from rules.stores.indexes import ensure_indexes
 from web import dashboard, swagger_ui
+from web.application import LaurelFlask
 from web.blueprint import Api
 from web.bodies import init_body_checks
 from web.cli import register_cli
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     clients = clients or Clients(settings)
     configure_logging(settings.log_level, settings.log_format)
 
-    app = Flask(__name__)
+    app = LaurelFlask(__name__)
     app.request_class = LaurelRequest
     init_user_paths(app)  # before the blueprints: their routes use <user:userId>
     if isinstance(app.json, DefaultJSONProvider):  # what Flask makes; typed as the base class

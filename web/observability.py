@@ -74,28 +74,40 @@ def _finish(response: Response) -> Response:
     # "/users/<userId>", not "/users/<user:userId>": converters are not part of the route.
     route = _CONVERTER.sub("<", rule.rule) if rule is not None else UNMATCHED_ROUTE
     status = response.status_code
-    metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
-    metrics.HTTP_DURATION.labels(method, route).observe(elapsed)
+    metrics.HTTP_REQUEST_SERIES(method, route, str(status)).inc()
+    metrics.HTTP_DURATION_SERIES(method, route).observe(elapsed)
     if current.endpoint in EVENT_ENDPOINTS and 400 <= status < 500:
         metrics.count_event("rejected")
-    principal = state.get("principal")
-    path = current.path
-    access_log.log(
-        logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
+    level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
+    if access_log.isEnabledFor(level):
+        _log_access(level, current.method, current.path, status, elapsed, state.get("principal"))
+    return response
+
+
+def _log_access(
+    level: int, method: str, path: str, status: int, elapsed: float, principal: object
+) -> None:
+    """The access line, handed to the logger's handlers as `Logger.log` would, made here:
+    `log` looks up its caller by walking the stack for every line, and the caller is known
+    (this function; the record names it, without a line number)."""
+    record = access_log.makeRecord(
+        access_log.name,
+        level,
+        __file__,
+        0,
         "%s %s %d %dms",
-        current.method,
-        path,
-        status,
-        round(elapsed * 1000),
-        extra={
-            "method": current.method,
+        (method, path, status, round(elapsed * 1000)),
+        None,
+        "_log_access",
+        {
+            "method": method,
             "path": path,
             "status": status,
             "durationMs": round(elapsed * 1000, 1),
             "project": principal.project if isinstance(principal, Principal) else None,
         },
     )
-    return response
+    access_log.handle(record)
 
 
 def _unbind(_error: BaseException | None) -> None:

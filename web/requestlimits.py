@@ -15,6 +15,7 @@ Three layers can refuse an oversized request:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -41,15 +42,44 @@ def init_request_size_checks(app: Flask) -> None:
 
 
 def check_request_size() -> None:
-    target = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path
+    environ = request.environ
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.path
     if len(target) > MAX_TARGET:
         abort(414, message=f"The request target is longer than {MAX_TARGET} bytes")
+    if headers_fit(environ):
+        return
     headers = list(request.headers.items())
     if len(headers) > MAX_HEADER_FIELDS:
         abort(431, message=f"More than {MAX_HEADER_FIELDS} header fields")
     for name, value in headers:
         if len(name) + len(value) + 2 > MAX_HEADER_FIELD:
             abort(431, message=f"The {name} header is longer than {MAX_HEADER_FIELD} bytes")
+
+
+_SHADOWED = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
+_BODY_FIELDS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+
+
+def headers_fit(environ: Mapping[str, Any]) -> bool:
+    """Whether the request's header fields are within the limits, read from the WSGI environ
+    as werkzeug's `EnvironHeaders` reads them (HTTP_* keys but the two it skips, CONTENT_*
+    ones when set) without building each field's name: an ASCII key is as long as the name
+    made of it. False when unsure (a non-ASCII key, a value not a str): the caller then reads
+    `request.headers`, as it does to name the field it refuses."""
+    fields = 0
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            if key in _SHADOWED:
+                continue
+            name = len(key) - len("HTTP_")
+        elif key in _BODY_FIELDS and value:
+            name = len(key)
+        else:
+            continue
+        fields += 1
+        if type(value) is not str or not key.isascii() or name + len(value) + 2 > MAX_HEADER_FIELD:
+            return False
+    return fields <= MAX_HEADER_FIELDS
 
 
 class EnvelopeRequestHandler(WSGIRequestHandler):

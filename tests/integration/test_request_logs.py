@@ -136,3 +136,65 @@ def test_no_token_secret_or_signature_reaches_the_logs(
         signature.split("v1=")[1],
     ):
         assert secret not in text
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_access_records_carry_the_line_its_level_and_fields(
+    client: Any, auth: Any, json_logs: JsonLines
+) -> None:
+    """web.observability makes the access record itself (no caller lookup): it must reach
+    the handlers as `Logger.log` made it, text, level, request id and fields alike."""
+    records = Records()
+    access = logging.getLogger("laurel.access")
+    access.addHandler(records)
+    try:
+        event = client.post(
+            "/event",
+            json={"eventId": "login", "userId": "ann"},
+            headers={**auth(), "X-Request-ID": "req-7"},
+        )
+        client.get("/health/live")
+        client.get("/no/such/path")
+    finally:
+        access.removeHandler(records)
+
+    assert event.status_code == 404  # no such event defined: refused, still logged
+    posted, live, missing = records.records
+    assert (posted.levelno, live.levelno, missing.levelno) == (
+        logging.INFO,
+        logging.DEBUG,
+        logging.INFO,
+    )
+    assert re.fullmatch(r"POST /event 404 \d+ms", posted.getMessage())
+    assert re.fullmatch(r"GET /health/live 200 \d+ms", live.getMessage())
+    assert re.fullmatch(r"GET /no/such/path 404 \d+ms", missing.getMessage())
+    fields = {name: getattr(posted, name) for name in ("method", "path", "status", "project")}
+    assert fields == {"method": "POST", "path": "/event", "status": 404, "project": "acme"}
+    assert posted.durationMs >= 0 and missing.project is None
+    assert posted.requestId == "req-7" and posted.name == "laurel.access"
+    assert posted.funcName == "_log_access" and posted.pathname.endswith("observability.py")
+    json_line = next(line for line in json_logs.lines() if line.get("path") == "/event")
+    assert json_line["message"] == posted.getMessage() and json_line["status"] == 404
+
+
+def test_no_access_record_is_made_below_the_loggers_level(client: Any) -> None:
+    records = Records()
+    access = logging.getLogger("laurel.access")
+    access.addHandler(records)
+    level = access.level
+    access.setLevel(logging.INFO)
+    try:
+        assert client.get("/health/live").status_code == 200
+        assert client.get("/no/such/path").status_code == 404
+    finally:
+        access.setLevel(level)
+        access.removeHandler(records)
+    assert [record.getMessage().split()[1] for record in records.records] == ["/no/such/path"]

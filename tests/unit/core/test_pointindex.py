@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from core import pointindex
+from core import pointindex, pointmatch
 from core.inmemory import in_memory_database
 
 PROJECTS = st.sampled_from(["p1", "p2"])
@@ -213,17 +213,48 @@ MATCH_VALUES = st.sampled_from(
     [1, 1.0, True, 0, False, "1", "a", "", None, [1], ["a"], [None], [], {"k": 1}, {"k": "a"}]
     + [mongomock.ObjectId("0" * 24), mongomock.ObjectId("1" * 24)]
 )
-MATCH_FIELDS = st.sampled_from(["a", "b", "a.k", "$comment"])
+MATCH_FIELDS = st.sampled_from(["a", "b", "a.k", "a.0", "a..k", "a.k.j", "$comment"])
+# What a filter may ask besides equalities: array sizes (the pending-record check).
+SIZES = st.sampled_from([{"$size": 0}, {"$size": 1}, {"$size": 2}, {"$size": -1}])
+SIZES |= st.sampled_from([{"$size": True}, {"$size": 1.0}, {"$size": 1, "$ne": None}])
+# What a document may hold besides those values: arrays of sub-documents (`pending`).
+SUB_DOCUMENTS = st.dictionaries(st.sampled_from(["k", "j"]), MATCH_VALUES, max_size=2)
+ARRAYS = st.lists(SUB_DOCUMENTS | MATCH_VALUES, max_size=3)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(
-    st.dictionaries(MATCH_FIELDS, MATCH_VALUES, max_size=3),
-    st.dictionaries(st.sampled_from(["a", "b"]), MATCH_VALUES, max_size=2),
+    st.dictionaries(MATCH_FIELDS, MATCH_VALUES | SIZES, max_size=3),
+    st.dictionaries(st.sampled_from(["a", "b"]), MATCH_VALUES | ARRAYS | SUB_DOCUMENTS, max_size=2),
 )
 def test_a_point_querys_filter_matches_as_mongomock_decides(
     filter: dict[str, Any], document: dict[str, Any]
 ) -> None:
-    assert pointindex._matches(filter, document) == mongomock.filtering.filter_applies(
+    assert pointmatch.matches(filter, document) == mongomock.filtering.filter_applies(
         filter, document
     )
+
+
+PENDING_IDS = st.sampled_from([mongomock.ObjectId("0" * 24), mongomock.ObjectId("1" * 24), "x"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.dictionaries(st.just("id"), PENDING_IDS, max_size=1), max_size=4),
+    PENDING_IDS,
+    st.integers(0, 4),
+)
+def test_a_pending_record_check_matches_as_mongomock_decides(
+    pending: list[dict[str, Any]], wanted: Any, size: int
+) -> None:
+    """rules.stores.users clears a record with {pending: {$size: n}, pending.id: id}: arrays of
+    sub-documents, the one asked for anywhere in them."""
+    document = {"_id": 1, "userId": "u", "pending": pending}
+    for filter in (
+        {"userId": "u", "pending": {"$size": size}, "pending.id": wanted},
+        {"pending.id": wanted},
+        {"pending": {"$size": size}},
+    ):
+        assert pointmatch.matches(filter, document) == mongomock.filtering.filter_applies(
+            filter, document
+        )
