@@ -276,18 +276,23 @@ def _save_user(
         events.lost_races = MAX_ATTEMPTS
         return error
     except RulesError as error:
-        try:
-            bindings.release(list(events.keys.values()))
-        except PyMongoError as failure:
-            # Still bound, the keys would turn a corrected retry into a conflict: answer the
-            # database's error, so that the retry is refused again and frees them.
-            return failure
-        return error
+        return _refused(error, bindings, events)
     except Exception as error:  # noqa: BLE001 — nothing of this user is saved: their items' error
         return error
     events.lost_races = saved.lost_races
     events.records = saved.records
     return saved.result
+
+
+def _refused(error: RulesError, bindings: KeyBindings, events: _UserEvents) -> Exception:
+    """A refused user's answer, once their keys are freed for a corrected retry."""
+    try:
+        bindings.release(list(events.keys.values()))
+    except PyMongoError as failure:
+        # Still bound, the keys would turn a corrected retry into a conflict: answer the
+        # database's error, so that the retry is refused again and frees them.
+        return failure
+    return error
 
 
 def _record(
