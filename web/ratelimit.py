@@ -80,20 +80,23 @@ def batch_cost(limiter: Callable[[], Limiter], items: list[RateLimitItem]) -> Ca
     flask-limiter asks for the cost once per limit, after hitting the previous ones."""
 
     def cost() -> int:
-        if "rate_cost" in g:
-            return int(g.rate_cost)
+        state = app_ctx.g  # one proxy read
+        kept: int | None = state.get("rate_cost")
+        if kept is not None:
+            return kept
         events = batch_events()
-        g.rate_cost = 1
+        paid = state.rate_cost = 1  # (the answer if the storage fails while asked below)
         if events is not None and events > 1:
             events = min(events, MAX_BATCH_EVENTS)
             strategy, key = limiter().limiter, rate_limit_key()
             left = min(
                 strategy.get_window_stats(item, KEY_PREFIX, key, SCOPE).remaining for item in items
             )
-            g.rate_cost = max(1, min(events, left))
-            if g.rate_cost < events:
-                g.batch_allowance = g.rate_cost
-        return int(g.rate_cost)
+            paid = max(1, min(events, left))
+            if paid < events:
+                state.batch_allowance = paid
+        state.rate_cost = paid
+        return paid
 
     return cost
 
