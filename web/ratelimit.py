@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields
 from functools import cache
 from types import new_class
 from typing import Any, cast
@@ -196,7 +196,7 @@ class ApplicationLimitsOnly(LimitManager):
             parsed = super().application_limits
             if not all(isinstance(group.limit_provider, str) for group in self._application_limits):
                 return parsed  # a callable may name other limits next time
-            self._parsed = [replace(group, limit=keeping_keys(group.limit)) for group in parsed]
+            self._parsed = [KeptLimit.of(group) for group in parsed]
         return list(self._parsed)
 
     def resolve_limits(
@@ -221,6 +221,38 @@ class ApplicationLimitsOnly(LimitManager):
         if not (self._route_exemptions or self._blueprint_exemptions):
             return ExemptionScope.NONE
         return super().exemption_scope(app, endpoint, blueprint)
+
+
+class KeptLimit(RuntimeLimit):
+    """One of Laurel's parsed limits, hashed once: flask-limiter puts the request's limits in
+    sets about five times per request, and a RuntimeLimit hashes its thirteen fields (and its
+    `limits` item, in Python) every time. Its fields are never changed once it is made.
+    Equal to any RuntimeLimit of equal fields, as RuntimeLimits are among themselves."""
+
+    _hash: int
+
+    @classmethod
+    def of(cls, parsed: RuntimeLimit) -> KeptLimit:
+        """`parsed`, kept, its item keeping its storage keys (KeptKeys)."""
+        values = {field.name: getattr(parsed, field.name) for field in fields(parsed)}
+        return cls(**{**values, "limit": keeping_keys(parsed.limit)})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RuntimeLimit):
+            return NotImplemented
+        return _compared(self) == _compared(other)
+
+
+def _compared(limit: RuntimeLimit) -> tuple[Any, ...]:
+    """What the dataclass's own `==` compares."""
+    return tuple(getattr(limit, field.name) for field in fields(limit) if field.compare)
 
 
 class KeptKeys(RateLimitItem):

@@ -1,6 +1,7 @@
 """web.ratelimit's faster pieces of flask-limiter answer as flask-limiter does: LaurelLimiter
 finds the same per-request state as Limiter's own `context`, and a KeptKeys limit makes the
-same storage keys (and compares, hashes and orders) as the `limits` item it was made from."""
+same storage keys (and compares, hashes and orders) as the `limits` item it was made from,
+and a KeptLimit compares and hashes as the RuntimeLimit it was made from."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask_limiter import Limiter
+from flask_limiter._limits import RuntimeLimit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from limits import RateLimitItem, parse
 
 from web import ratelimit
-from web.ratelimit import ApplicationLimitsOnly, KeptKeys, LaurelLimiter, keeping_keys
+from web.ratelimit import ApplicationLimitsOnly, KeptKeys, KeptLimit, LaurelLimiter, keeping_keys
 
 # What Limiter's own property answers, asked of our limiter.
 FLASK_LIMITERS_CONTEXT: Any = Limiter.__dict__["context"].fget
@@ -98,6 +100,37 @@ def test_kept_keys_forget_them_all_past_the_bound(monkeypatch: pytest.MonkeyPatc
         assert len(kept._keys) <= 3
 
 
+def key() -> str:
+    return "caller"
+
+
+def cost() -> int:
+    return 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    LIMITS,
+    LIMITS,
+    st.sampled_from([None, "global", "other"]),
+    st.sampled_from([1, 3, cost]),
+    st.booleans(),
+)
+def test_kept_limits_compare_and_hash_as_runtime_limits(
+    text: str, other_text: str, scope: str | None, charge: Any, shared: bool
+) -> None:
+    made = RuntimeLimit(parse(text), key, scope, cost=charge, shared=shared)
+    other = RuntimeLimit(parse(other_text), key, "global", cost=1)
+    kept = KeptLimit.of(made)
+
+    assert isinstance(kept.limit, KeptKeys)
+    assert kept == made and made == kept and hash(kept) == hash(made)
+    assert (kept == other) == (made == other) and (other == kept) == (other == made)
+    assert (kept != other) == (made != other)
+    assert {kept} == {made} and made in {kept} and kept in {made}
+    assert (made in {other}) == (kept in {other})
+
+
 def test_laurels_parsed_limits_keep_their_keys() -> None:
     app = Flask("limits")
     limiter = LaurelLimiter(
@@ -108,6 +141,7 @@ def test_laurels_parsed_limits_keep_their_keys() -> None:
 
     limits = limiter.limit_manager.application_limits
 
+    assert all(isinstance(limit, KeptLimit) for limit in limits)
     assert all(isinstance(limit.limit, KeptKeys) for limit in limits)
     expected: list[RateLimitItem] = [parse("5/minute"), parse("100/hour")]
     assert [limit.limit for limit in limits] == expected
