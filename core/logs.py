@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -41,7 +41,12 @@ _SECRETS = (
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """`uuid.uuid4().hex`, made without the UUID object (one per request that brings none):
+    16 random bytes with the version (4) and variant (RFC 4122) bits uuid4 sets."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    return raw.hex()
 
 
 def accepted_request_id(candidate: str | None) -> str:

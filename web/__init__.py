@@ -55,6 +55,25 @@ class LaurelRequest(Request):
     def max_content_length(self, value: int | None) -> None:
         self._max_content_length = value
 
+    @property
+    def blueprint(self) -> str | None:
+        """Flask's answer, worked out once per endpoint: Flask, its hooks and the limiter ask
+        it about six times per request, and it is the same for every request of a route."""
+        rule = self.url_rule
+        endpoint = rule.endpoint if rule is not None else None
+        if endpoint is None:
+            return None
+        try:
+            return _BLUEPRINTS[endpoint]
+        except KeyError:
+            blueprint = endpoint.rpartition(".")[0] if "." in endpoint else None
+            _BLUEPRINTS[endpoint] = blueprint
+            return blueprint
+
+
+# The blueprint of each endpoint of the URL maps (as many as their routes).
+_BLUEPRINTS: dict[str, str | None] = {}
+
 
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
     """Build the app. Connections open lazily, per process (see core.clients)."""

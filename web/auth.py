@@ -27,8 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import jwt
-from flask import request
-from flask.globals import app_ctx
+from flask.globals import app_ctx, request_ctx
 from flask_smorest import abort
 
 from core import clock
@@ -207,7 +206,9 @@ def _request_principal() -> Principal | InvalidToken:
     state = app_ctx.g  # one proxy read (this runs several times per request)
     principal: Principal | InvalidToken | None = state.get("principal")
     if principal is None:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        # `request.headers.get("Authorization", "")`, read from the environ directly
+        header = request_ctx.request.environ.get("HTTP_AUTHORIZATION", "")
+        scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             principal = InvalidToken("missing bearer token")
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import Flask, Response, request
+from flask.globals import request_ctx
 
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID"
 EXPOSED_HEADERS = (
@@ -20,6 +21,7 @@ EXPOSED_HEADERS = (
     "X-RateLimit-Reset"
 )
 PREFLIGHT_MAX_AGE = "600"  # seconds a browser may reuse a preflight answer
+AUTHORIZATION = "HTTP_AUTHORIZATION"  # the Authorization header's key in the WSGI environ
 
 
 def init_headers(app: Flask, cors_origins: Iterable[str]) -> None:
@@ -38,7 +40,8 @@ def init_headers(app: Flask, cors_origins: Iterable[str]) -> None:
 def _authenticated() -> bool:
     """The request carried credentials: what it was answered may be for that caller alone
     (and a shared cache must not keep a refusal of them either)."""
-    return "Authorization" in request.headers
+    # What `"Authorization" in request.headers` looks up, read from the environ directly.
+    return AUTHORIZATION in request_ctx.request.environ
 
 
 def _add_cors(response: Response, origins: frozenset[str]) -> None:

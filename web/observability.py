@@ -26,6 +26,7 @@ from core.logs import request_id as request_id_var
 from web.auth import Principal
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_KEY = "HTTP_X_REQUEST_ID"  # the header's key in the WSGI environ
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED_ROUTE = "unmatched"  # 404s of unknown paths share one series
 # Probes and scrapes come every few seconds; their lines would drown the rest.
@@ -52,9 +53,10 @@ def init_observability(app: Flask) -> None:
 
 
 def _start() -> None:
-    state, headers = app_ctx.g, request_ctx.request.headers  # bound once: each proxy read costs
+    state, environ = app_ctx.g, request_ctx.request.environ  # bound once: each proxy read costs
     state.laurel_started = time.monotonic()
-    rid = accepted_request_id(headers.get(REQUEST_ID_HEADER))
+    # (`request.headers.get(REQUEST_ID_HEADER)`, read from the environ directly)
+    rid = accepted_request_id(environ.get(REQUEST_ID_KEY))
     state.laurel_request_id = rid
     state.laurel_request_token = request_id_var.set(rid)
 

@@ -19,11 +19,17 @@ ever while other requests keep using the budget, and batching never buys more th
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from dataclasses import fields
+from functools import cache
+from types import new_class
+from typing import Any, cast
 
 from flask import Flask, Response, g, request
+from flask.globals import app_ctx, request_ctx
 from flask_limiter import ExemptionScope, Limiter
+from flask_limiter._extension import LimiterContext
 from flask_limiter._limits import RuntimeLimit
 from flask_limiter._manager import LimitManager
 from limits import RateLimitItem, parse_many
@@ -39,6 +45,10 @@ EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs", "swagger_ui", "metrics"})
 KEY_PREFIX = "laurel"
 SCOPE = "global"  # flask-limiter's scope of application-wide limits
 EVENT_SCOPES = frozenset({"events:write", "events:import"})
+CONTEXTS = "_limiter_request_context"  # where flask-limiter keeps its per-request state
+# Storage keys a parsed limit remembers (one per project and kind of token, one per address of
+# unauthenticated callers); past this many it forgets them all and starts again.
+KEPT_KEYS = 4096
 
 
 def rate_limit_key() -> str:
@@ -70,20 +80,23 @@ def batch_cost(limiter: Callable[[], Limiter], items: list[RateLimitItem]) -> Ca
     flask-limiter asks for the cost once per limit, after hitting the previous ones."""
 
     def cost() -> int:
-        if "rate_cost" in g:
-            return int(g.rate_cost)
+        state = app_ctx.g  # one proxy read
+        kept: int | None = state.get("rate_cost")
+        if kept is not None:
+            return kept
         events = batch_events()
-        g.rate_cost = 1
+        paid = state.rate_cost = 1  # (the answer if the storage fails while asked below)
         if events is not None and events > 1:
             events = min(events, MAX_BATCH_EVENTS)
             strategy, key = limiter().limiter, rate_limit_key()
             left = min(
                 strategy.get_window_stats(item, KEY_PREFIX, key, SCOPE).remaining for item in items
             )
-            g.rate_cost = max(1, min(events, left))
-            if g.rate_cost < events:
-                g.batch_allowance = g.rate_cost
-        return int(g.rate_cost)
+            paid = max(1, min(events, left))
+            if paid < events:
+                state.batch_allowance = paid
+        state.rate_cost = paid
+        return paid
 
     return cost
 
@@ -93,7 +106,7 @@ def init_rate_limits(app: Flask, settings: Settings, clients: Clients) -> Limite
     # Flask runs after_request hooks last-registered first: this one runs after the limiter's.
     app.after_request(_retry_after_only_when_refused)
     made: list[Limiter] = []
-    limiter = Limiter(
+    limiter = LaurelLimiter(
         rate_limit_key,
         application_limits=[settings.rate_limit],
         application_limits_cost=batch_cost(lambda: made[0], parse_many(settings.rate_limit)),
@@ -113,6 +126,26 @@ def init_rate_limits(app: Flask, settings: Settings, clients: Clients) -> Limite
     app.before_request(refuse_bad_body)  # after the limiter: a refused body still counts
     app.after_request(_keep_own_retry_after)  # runs before the limiter's header injection
     return limiter
+
+
+class LaurelLimiter(Limiter):
+    """flask-limiter's Limiter, finding its state of the current request in fewer steps.
+
+    The limiter reads its per-request state (`context`) about seven times per request, and
+    flask-limiter's own property goes through the request context's proxy twice each time
+    (`hasattr`, then the attribute). Here the request context is read once, and the state is
+    kept where and as flask-limiter keeps it (a defaultdict per limiter on the request
+    context), so the two ways of reaching it agree. tests/unit/web/test_ratelimit_limiter.py
+    holds them equal."""
+
+    @property
+    def context(self) -> LimiterContext:
+        current = request_ctx._get_current_object()  # type: ignore[attr-defined]  # the proxy's
+        kept: dict[str, Any] = current.__dict__
+        contexts: defaultdict[Limiter, LimiterContext] | None = kept.get(CONTEXTS)
+        if contexts is None:
+            contexts = kept[CONTEXTS] = defaultdict(LimiterContext)
+        return contexts[self]
 
 
 class ApplicationLimitsOnly(LimitManager):
@@ -163,7 +196,7 @@ class ApplicationLimitsOnly(LimitManager):
             parsed = super().application_limits
             if not all(isinstance(group.limit_provider, str) for group in self._application_limits):
                 return parsed  # a callable may name other limits next time
-            self._parsed = parsed
+            self._parsed = [KeptLimit.of(group) for group in parsed]
         return list(self._parsed)
 
     def resolve_limits(
@@ -190,18 +223,91 @@ class ApplicationLimitsOnly(LimitManager):
         return super().exemption_scope(app, endpoint, blueprint)
 
 
+class KeptLimit(RuntimeLimit):
+    """One of Laurel's parsed limits, hashed once: flask-limiter puts the request's limits in
+    sets about five times per request, and a RuntimeLimit hashes its thirteen fields (and its
+    `limits` item, in Python) every time. Its fields are never changed once it is made.
+    Equal to any RuntimeLimit of equal fields, as RuntimeLimits are among themselves."""
+
+    _hash: int
+
+    @classmethod
+    def of(cls, parsed: RuntimeLimit) -> KeptLimit:
+        """`parsed`, kept, its item keeping its storage keys (KeptKeys)."""
+        values = {field.name: getattr(parsed, field.name) for field in fields(parsed)}
+        return cls(**{**values, "limit": keeping_keys(parsed.limit)})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RuntimeLimit):
+            return NotImplemented
+        return _compared(self) == _compared(other)
+
+
+def _compared(limit: RuntimeLimit) -> tuple[Any, ...]:
+    """What the dataclass's own `==` compares."""
+    return tuple(getattr(limit, field.name) for field in fields(limit) if field.compare)
+
+
+class KeptKeys(RateLimitItem):
+    """A parsed limit (a `limits` item) remembering the storage keys it made: `key_for`
+    converts and joins its parts on every call, three times per request (the hit, the
+    headers' window, the limiter's record of the request). Equal to the item it was made
+    from, as any two items of the same amount and window are, and ordered among kept items
+    as the items are among themselves (the limiter sorts Laurel's limits, all of them kept).
+    tests/unit/web/test_ratelimit_limiter.py holds the keys equal."""
+
+    __slots__ = ("_keys",)  # limits' items have slots only
+    _keys: dict[tuple[Any, ...], str]
+
+    def key_for(self, *identifiers: bytes | str | int | float) -> str:
+        key = self._keys.get(identifiers)
+        if key is None:
+            if len(self._keys) >= KEPT_KEYS:
+                self._keys.clear()
+            key = self._keys[identifiers] = super().key_for(*identifiers)
+        return key
+
+
+@cache
+def _keeping_kind(kind: type[RateLimitItem]) -> type[KeptKeys]:
+    # limits tells windows apart by class (RateLimitItemPerMinute...): keep the class.
+    kept = new_class(f"Kept{kind.__name__}", (KeptKeys, kind), exec_body=_this_module)
+    return cast(type[KeptKeys], kept)
+
+
+def _this_module(namespace: dict[str, Any]) -> None:
+    namespace["__module__"] = __name__
+
+
+def keeping_keys(item: RateLimitItem) -> KeptKeys:
+    """`item` as a KeptKeys of the same window class."""
+    kept = _keeping_kind(type(item))(item.amount, item.multiples, item.namespace)
+    kept._keys = {}
+    return kept
+
+
 def _keep_own_retry_after(response: Response) -> Response:
-    g.own_retry_after = response.headers.get("Retry-After")
+    own = response.headers.get("Retry-After")
+    if own is not None:  # (on g: the limiter's header injection runs between the two hooks)
+        app_ctx.g.own_retry_after = own
     return response
 
 
 def _retry_after_only_when_refused(response: Response) -> Response:
     """The limiter adds `Retry-After` to every answer, a 200 included: keep it on a 429 only,
     and give a 503 back the wait its view chose."""
-    if response.status_code == 429:
+    status = response.status_code
+    if status == 429:
         return response
-    own = g.pop("own_retry_after", None)
-    if response.status_code == 503 and own is not None:
+    own = app_ctx.g.get("own_retry_after") if status == 503 else None
+    if own is not None:
         response.headers["Retry-After"] = own
     else:
         response.headers.pop("Retry-After", None)

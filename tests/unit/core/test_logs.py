@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ from core.logs import (
     accepted_request_id,
     bound_request_id,
     install_record_factory,
+    new_request_id,
     redact,
     request_id,
 )
@@ -138,3 +141,13 @@ def test_log_format_must_be_text_or_json() -> None:
     assert Settings.from_env({}).log_format == "text"
     with pytest.raises(ConfigError, match="LOG_FORMAT"):
         Settings.from_env({"LOG_FORMAT": "xml"})
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_new_request_ids_are_uuid4_hex_of_the_same_random_bytes(random: bytes) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "urandom", lambda size: random[:size])
+        made, reference = new_request_id(), uuid.uuid4().hex  # uuid4 reads os.urandom(16)
+
+    assert made == reference
+    assert uuid.UUID(hex=made).version == 4 and uuid.UUID(hex=made).variant == uuid.RFC_4122

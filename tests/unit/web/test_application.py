@@ -90,3 +90,24 @@ def test_keeps_a_bounded_number_of_answers() -> None:
         assert app.ensure_sync(func) is func
     assert len(app._synchronous) == KEPT_ANSWERS
     assert app.ensure_sync(made[-1]) is made[-1]
+
+
+def test_bound_methods_are_answered_by_their_function_and_never_kept() -> None:
+    app = LaurelFlask(__name__)
+    views = [View() for _ in range(5)]
+    for view in views:
+        assert app.ensure_sync(view.get) == view.get  # a new bound method each time
+        assert outcome(app, view.post) == outcome(Flask(__name__), view.post)
+    assert app._synchronous_functions == {View.get}  # the function only: no instance kept
+    assert app._synchronous == {}
+
+
+def test_keeps_a_bounded_number_of_method_functions() -> None:
+    app = LaurelFlask(__name__)
+    kinds = [
+        type(f"View{n}", (View,), {"get": lambda self: "get"}) for n in range(KEPT_ANSWERS + 5)
+    ]
+    for kind in kinds:
+        method = kind().get
+        assert app.ensure_sync(method) == method
+    assert len(app._synchronous_functions) == KEPT_ANSWERS
