@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -141,13 +141,20 @@ def find(cursor: Any) -> list[Any]:
 
 
 def update_one(
-    collection: Any, filter: Mapping[str, Any], update: Mapping[str, Any], check: Check
+    collection: Any,
+    filter: Mapping[str, Any],
+    update: Mapping[str, Any],
+    check: Check,
+    forms: Sequence[Any] = (None, None),
 ) -> Any:
     """mongomock's `update_one(filter, update)` when a document matches; None when none does
-    (the caller then lets mongomock answer: nothing, or an upsert)."""
+    (the caller then lets mongomock answer: nothing, or an upsert). `forms`: `_patch` of the
+    filter and of the update, where the caller has made them (None where not)."""
     _mongomock.validate_ok_for_update(update)
-    spec, document = _patch(filter), _patch(update)
-    if collection.database.client.server_info()["versionArray"] < [5]:
+    spec, document = forms
+    spec = _patch(filter) if spec is None else spec
+    document = _patch(update) if document is None else document
+    if _server_version(collection.database.client) < [5]:
         return None  # mongomock refuses empty operators there: let it
     existing = next(iter(collection._iter_documents(spec)), None)
     if existing is None:
@@ -169,6 +176,14 @@ def update_one(
         },
         acknowledged=True,
     )
+
+
+def _server_version(client: Any) -> list[int]:
+    """mongomock's `server_info()["versionArray"]`, read once per client."""
+    version: list[int] | None = client.__dict__.get("_laurel_version_array")
+    if version is None:
+        version = client._laurel_version_array = client.server_info()["versionArray"]
+    return version
 
 
 def _update_in_place(
@@ -274,23 +289,30 @@ def _pulled(condition: Mapping[str, Any], element: Any) -> bool:
     return bool(_filter_applies({"field": condition}, {"field": element}))
 
 
-def insert_one(collection: Any, document: Any) -> Any:
-    """mongomock's `insert_one`; the caller has BSON-encoded the document already."""
+def insert_one(collection: Any, document: Any, form: dict[str, Any] | None = None) -> Any:
+    """mongomock's `insert_one`; the caller has checked the document as BSON already, and
+    made its stored form (`_patch` of it, None where it did not)."""
     _mongomock.validate_is_mutable_mapping("document", document)
-    return _results.InsertOneResult(_insert(collection, document), acknowledged=True)
+    return _results.InsertOneResult(_insert(collection, document, form), acknowledged=True)
 
 
-def insert_many(collection: Any, documents: Iterable[Any], ordered: bool = True) -> Any:
+def insert_many(
+    collection: Any,
+    documents: Iterable[Any],
+    ordered: bool = True,
+    forms: Sequence[dict[str, Any] | None] | None = None,
+) -> Any:
     """mongomock's `insert_many`, with its BulkWriteError on duplicates."""
     if not isinstance(documents, Iterable) or not documents:
         raise TypeError("documents must be a non-empty list")
     documents = list(documents)
     for document in documents:
         _mongomock.validate_is_mutable_mapping("document", document)
+    forms = forms if forms is not None else [None] * len(documents)
     ids, errors = [], []
     for index, document in enumerate(documents):
         try:
-            ids.append(_insert(collection, document))
+            ids.append(_insert(collection, document, forms[index]))
         except WriteError as error:
             errors.append(
                 {"index": index, "code": error.code, "errmsg": str(error), "op": document}
@@ -306,6 +328,10 @@ def _validate_fields(data: Mapping[str, Any]) -> None:
     """mongomock's `_validate_data_fields`: no null character in a field name at any depth of
     sub-documents, no `$` at the start of a top-level one."""
     _refuse_null_characters(data)
+    _refuse_operator_names(data)
+
+
+def _refuse_operator_names(data: Mapping[str, Any]) -> None:
     for key in data:
         if key.startswith("$"):
             raise InvalidDocument(
@@ -324,15 +350,22 @@ def _refuse_null_characters(data: Mapping[str, Any]) -> None:
             _refuse_null_characters(value)
 
 
-def _insert(collection: Any, data: Any) -> Any:
+def _insert(collection: Any, data: Any, form: dict[str, Any] | None = None) -> Any:
     """mongomock's `Collection._insert` of one document, less its BSON encoding (done by the
     caller) and its sweep of every expired document (only a clash with an expired document
-    matters here, and that one is deleted, as the sweep would)."""
-    if not all(isinstance(key, str) for key in data):
-        raise ValueError("Document keys must be strings")
-    _validate_fields(data)
+    matters here, and that one is deleted, as the sweep would). `form`: `_patch(data)`, made
+    by the caller's check (core.storable), which found every name a str without a null
+    character; None where it did not."""
+    if form is None:
+        if not all(isinstance(key, str) for key in data):
+            raise ValueError("Document keys must be strings")
+        _validate_fields(data)
+    else:
+        _refuse_operator_names(data)
     if "_id" not in data:
         data["_id"] = ObjectId()
+    if form is not None and "_id" not in form:  # (or added since the form was made)
+        form["_id"] = data["_id"]  # an ObjectId, as `_patch` would copy it
     object_id = data["_id"]
     if isinstance(object_id, dict):
         object_id = _helpers.hashdict(object_id)
@@ -342,7 +375,7 @@ def _insert(collection: Any, data: Any) -> Any:
         if not (store._ttl_indexes and pointindex.expired(store, documents[object_id])):
             raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
         del store[object_id]
-    stored = _patch(data)
+    stored = _patch(data) if form is None else form
     store[object_id] = stored
     try:
         collection._ensure_uniques(stored)
