@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import mongomock
@@ -217,6 +218,11 @@ MATCH_FIELDS = st.sampled_from(["a", "b", "a.k", "a.0", "a..k", "a.k.j", "$comme
 # What a filter may ask besides equalities: array sizes (the pending-record check).
 SIZES = st.sampled_from([{"$size": 0}, {"$size": 1}, {"$size": 2}, {"$size": -1}])
 SIZES |= st.sampled_from([{"$size": True}, {"$size": 1.0}, {"$size": 1, "$ne": None}])
+# ... and memberships (a batch's users), of lists with values of every kind, a regular
+# expression too.
+SIZES |= st.builds(lambda values: {"$in": values}, st.lists(MATCH_VALUES, max_size=3))
+SIZES |= st.sampled_from([{"$in": [re.compile("^a")]}, {"$in": ["x", re.compile("1")]}])
+SIZES |= st.sampled_from([{"$in": ("a", 1)}, {"$in": [], "$ne": 1}])
 # What a document may hold besides those values: arrays of sub-documents (`pending`).
 SUB_DOCUMENTS = st.dictionaries(st.sampled_from(["k", "j"]), MATCH_VALUES, max_size=2)
 ARRAYS = st.lists(SUB_DOCUMENTS | MATCH_VALUES, max_size=3)
