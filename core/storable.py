@@ -133,7 +133,7 @@ def _document(value: dict[Any, Any]) -> tuple[dict[str, Any], int]:
         if kind is str:
             size += 5 + (len(item) if item.isascii() else _utf8_length(item))
         elif kind is int:
-            size += _int_size(item)
+            size += 4 if -_INT32 <= item < _INT32 else _int_size(item)
         elif kind is dict:
             copy[key], inner = _document(item)
             size += inner
@@ -152,14 +152,15 @@ def _document(value: dict[Any, Any]) -> tuple[dict[str, Any], int]:
 
 def _array(value: list[Any]) -> tuple[list[Any], int]:
     # As a document whose names are "0", "1", ...
-    size = 5 + _index_digits(len(value)) + 2 * len(value)
+    count = len(value)
+    size = 5 + (count if count <= 10 else _index_digits(count)) + 2 * count
     copy = list(value)
     for position, item in enumerate(value):
         kind = type(item)
         if kind is str:
             size += 5 + (len(item) if item.isascii() else _utf8_length(item))
         elif kind is int:
-            size += _int_size(item)
+            size += 4 if -_INT32 <= item < _INT32 else _int_size(item)
         elif kind is dict:
             copy[position], inner = _document(item)
             size += inner
@@ -177,8 +178,7 @@ def _array(value: list[Any]) -> tuple[list[Any], int]:
 
 
 def _int_size(value: int) -> int:
-    if -_INT32 <= value < _INT32:
-        return 4
+    """Past int32 (which the walk sizes itself)."""
     if -_INT64 <= value < _INT64:
         return 8
     raise Irregular  # bson raises OverflowError: the full checks say so
@@ -201,12 +201,24 @@ def _index_digits(count: int) -> int:
     return digits
 
 
+# The last datetime `_instant` stored, and how: a request writes the same moment in many
+# fields and documents (a tuple, replaced whole, so that threads read a pair that goes together).
+_last_instant: tuple[object, datetime] = (None, datetime.min)
+
+
 def _instant(value: datetime) -> datetime:
     """mongomock's storage of a datetime: naive UTC, to the millisecond."""
+    global _last_instant
+    last = _last_instant
+    if last[0] is value:
+        return last[1]
     zone = value.tzinfo
     if zone is not None and zone is not UTC and zone is not _MONGOMOCK_UTC:
         raise Irregular  # another zone: `_patch` converts it (and bson reads its offset)
     micros = value.microsecond
     if zone is None and not micros % 1000:
-        return value
-    return value.replace(tzinfo=None, microsecond=micros - micros % 1000)
+        stored = value
+    else:
+        stored = value.replace(tzinfo=None, microsecond=micros - micros % 1000)
+    _last_instant = (value, stored)
+    return stored
