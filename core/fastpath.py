@@ -39,7 +39,7 @@ import mongomock.helpers
 import mongomock.results
 from bson import ObjectId
 from bson.errors import InvalidDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
 from core import operators, pointindex
 
@@ -55,7 +55,6 @@ _KEYS = _IMMUTABLE | {datetime, object}
 _MISSING: Any = object()
 _utc = _helpers.utc
 _patch_leaf: Callable[[Any], Any] = _helpers.patch_datetime_awareness_in_document
-_filter_applies: Callable[[Any, Any], bool] = _mongomock.filter_applies
 
 # Checks a stored document before a write is kept (core.inmemory: the 16 MiB limit); raises to
 # refuse it, and the store is left as it was.
@@ -77,9 +76,25 @@ def copy_out(value: Any, tz_aware: bool) -> Any:
     if kind in _IMMUTABLE:
         return value
     if kind is datetime:
-        return value.replace(tzinfo=_utc) if tz_aware else value
+        return _aware(value) if tz_aware else value
     copied = _mongomock._copy_field(value, dict)
     return _helpers.make_datetime_timezone_aware_in_document(copied) if tz_aware else copied
+
+
+# The last stored datetime read out, and as what: a document holds the same moment in many
+# fields (one tuple, replaced whole, so that threads read a pair that goes together).
+_last_aware: tuple[object, datetime] = (None, datetime.min)
+
+
+def _aware(value: datetime) -> datetime:
+    """A stored (naive UTC) datetime as a tz-aware client reads it."""
+    global _last_aware
+    last = _last_aware
+    if last[0] is value:
+        return last[1]
+    aware = value.replace(tzinfo=_utc)
+    _last_aware = (value, aware)
+    return aware
 
 
 def _patch(value: Any) -> Any:
@@ -150,7 +165,8 @@ def update_one(
     """mongomock's `update_one(filter, update)` when a document matches; None when none does
     (the caller then lets mongomock answer: nothing, or an upsert). `forms`: `_patch` of the
     filter and of the update, where the caller has made them (None where not)."""
-    _mongomock.validate_ok_for_update(update)
+    if not _operators_first(update):
+        _mongomock.validate_ok_for_update(update)  # raises what mongomock raises
     spec, document = forms
     spec = _patch(filter) if spec is None else spec
     document = _patch(update) if document is None else document
@@ -178,6 +194,14 @@ def update_one(
     )
 
 
+def _operators_first(update: Any) -> bool:
+    """An update mongomock's `validate_ok_for_update` takes: a dict led by an operator."""
+    if type(update) is not dict or not update:
+        return False
+    first = next(iter(update))
+    return type(first) is str and first[:1] == "$"
+
+
 def _server_version(client: Any) -> list[int]:
     """mongomock's `server_info()["versionArray"]`, read once per client."""
     version: list[int] | None = client.__dict__.get("_laurel_version_array")
@@ -192,8 +216,8 @@ def _update_in_place(
     """mongomock applies the update to the stored document; undone if it fails."""
     before = _snapshot(existing)
     try:
-        if _plain_pulls(update):
-            _pull(existing, update["$pull"])
+        if operators.plain_pulls(update):
+            operators.pull(existing, update["$pull"])
         else:
             collection._apply_update_document(existing, spec, update, False)
         if existing == before:
@@ -253,40 +277,6 @@ def _unique_keys_changed(
             if "." in field or type(old) is not type(new) or type(new) not in _KEYS or old != new:
                 return True
     return False
-
-
-def _plain_pulls(update: Mapping[str, Any]) -> bool:
-    """An update that only pulls from top-level arrays the elements matching a condition (a
-    finished pending record: `{"$pull": {"pending": {"id": ...}}}`)."""
-    pulls = update.get("$pull")
-    return (
-        len(update) == 1
-        and isinstance(pulls, dict)
-        and all(
-            "." not in field and "$" not in field and isinstance(condition, dict)
-            for field, condition in pulls.items()
-        )
-    )
-
-
-def _pull(document: dict[str, Any], pulls: Mapping[str, Mapping[str, Any]]) -> None:
-    """mongomock's `$pull` of elements matching a condition from a top-level array, without
-    the deep copy of the whole array it iterates over: an element goes when the condition
-    applies to it as a document, or as a value ({"field": condition} to {"field": element})."""
-    for field, condition in pulls.items():
-        array = document.get(field)
-        if not isinstance(array, list):
-            continue
-        array[:] = [element for element in array if not _pulled(condition, element)]
-
-
-def _pulled(condition: Mapping[str, Any], element: Any) -> bool:
-    try:
-        if _filter_applies(condition, element):
-            return True
-    except OperationFailure:
-        pass
-    return bool(_filter_applies({"field": condition}, {"field": element}))
 
 
 def insert_one(collection: Any, document: Any, form: dict[str, Any] | None = None) -> Any:

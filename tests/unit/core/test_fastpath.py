@@ -429,3 +429,17 @@ def test_one_document_inserted_twice_in_a_batch_answers_as_plain_mongomock() -> 
         outcomes.append((_same(refused.value.details), _same(list(collection.find()))))
     assert outcomes[0] == outcomes[1]
     assert outcomes[1][0]["nInserted"] == ("int", 1)
+
+
+@pytest.mark.parametrize(
+    "update",
+    [{}, {"n": 1}, {"n": 1, "$set": {"n": 2}}],
+)
+def test_an_update_mongomock_refuses_is_refused_as_it_does(update: dict[Any, Any]) -> None:
+    plain, guarded = _collections()
+    outcomes = []
+    for collection in (plain, guarded):
+        collection.insert_one({"_id": 1, "n": 1})
+        operation = ("update_one", {"_id": 1}, update, False)
+        outcomes.append((_same(_run(collection, operation)), _same(list(collection.find()))))
+    assert outcomes[0] == outcomes[1]
