@@ -297,7 +297,8 @@ def insert_many(
         raise TypeError("documents must be a non-empty list")
     documents = list(documents)
     for document in documents:
-        _mongomock.validate_is_mutable_mapping("document", document)
+        if type(document) is not dict:
+            _mongomock.validate_is_mutable_mapping("document", document)
     forms = forms if forms is not None else [None] * len(documents)
     ids, errors = [], []
     for index, document in enumerate(documents):

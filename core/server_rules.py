@@ -58,10 +58,13 @@ def check_replacement(document: Mapping[str, Any]) -> None:
 
 def check_update(update: Any) -> None:
     """An update document (operators): its paths as a server reads them."""
-    if not isinstance(update, Mapping):
+    if type(update) is not dict and not isinstance(update, Mapping):
         return  # an aggregation pipeline: its stages are the server's to check
     names = [
-        name for changes in update.values() if isinstance(changes, Mapping) for name in changes
+        name
+        for changes in update.values()
+        if type(changes) is dict or isinstance(changes, Mapping)
+        for name in changes
     ]
     if not _plain_names(names):
         _check_paths(update)
