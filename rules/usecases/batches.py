@@ -276,7 +276,12 @@ def _save_user(
         events.lost_races = MAX_ATTEMPTS
         return error
     except RulesError as error:
-        bindings.release(list(events.keys.values()))
+        try:
+            bindings.release(list(events.keys.values()))
+        except PyMongoError as failure:
+            # Still bound, the keys would turn a corrected retry into a conflict: answer the
+            # database's error, so that the retry is refused again and frees them.
+            return failure
         return error
     except Exception as error:  # noqa: BLE001 — nothing of this user is saved: their items' error
         return error

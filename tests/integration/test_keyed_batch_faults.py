@@ -14,11 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from pymongo.errors import OperationFailure
 
 from core import clock
 from rules.engine.evaluation import Event
 from rules.errors import EventNotFound
-from rules.stores.idempotency import IdempotencyKey
+from rules.stores.idempotency import IdempotencyKey, IdempotencyStore
 from rules.stores.ledger import Ledger
 from rules.stores.users import UserStore
 from rules.usecases.batches import BatchItem, record_batch
@@ -179,3 +180,35 @@ def test_a_user_refused_while_deciding_frees_their_keys_for_the_retry(
     assert [r.replayed for r in retried] == [True, False, True, True]
     assert [r.outcome.balance for r in retried] == BALANCES
     assert_each_event_once(store)
+
+
+def test_a_refused_user_whose_keys_cannot_be_freed_gets_the_database_error(
+    store: Any, monkeypatch: Any
+) -> None:
+    """The other users of the batch are recorded and finished, and the refused user's items
+    answer the database's error (never the whole batch a 500): the retry frees their keys."""
+    import rules.usecases.batches
+
+    evaluate = rules.usecases.batches.evaluate_event
+
+    def refusing_cat(catalog: Any, event: Event, state: Any) -> Any:
+        if event.user_id == "cat":
+            raise EventNotFound("login is being redefined")
+        return evaluate(catalog, event, state)
+
+    def failing_release(*_args: Any) -> None:
+        raise OperationFailure("not now")
+
+    monkeypatch.setattr(rules.usecases.batches, "evaluate_event", refusing_cat)
+    with monkeypatch.context() as patched:
+        patched.setattr(IdempotencyStore, "release", failing_release)
+        answered = keyed_batch(store)
+    assert isinstance(answered[1], OperationFailure)
+    assert [r.outcome.balance for i, r in enumerate(answered) if i != 1] == [20, 30, 20]
+    assert all(document["pending"] == [] for document in store.users.find())
+    assert store.idempotency_keys.find_one({"key": "k1"}) is not None  # still bound
+
+    retried = keyed_batch(store)  # cat is still refused: this time the key is freed
+    assert isinstance(retried[1], EventNotFound)
+    assert store.idempotency_keys.find_one({"key": "k1"}) is None
+    assert [r.replayed for i, r in enumerate(retried) if i != 1] == [True, True, True]
