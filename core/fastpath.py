@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +39,7 @@ import mongomock.helpers
 import mongomock.results
 from bson import ObjectId
 from bson.errors import InvalidDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
 from core import operators, pointindex
 
@@ -55,7 +55,6 @@ _KEYS = _IMMUTABLE | {datetime, object}
 _MISSING: Any = object()
 _utc = _helpers.utc
 _patch_leaf: Callable[[Any], Any] = _helpers.patch_datetime_awareness_in_document
-_filter_applies: Callable[[Any, Any], bool] = _mongomock.filter_applies
 
 # Checks a stored document before a write is kept (core.inmemory: the 16 MiB limit); raises to
 # refuse it, and the store is left as it was.
@@ -77,9 +76,25 @@ def copy_out(value: Any, tz_aware: bool) -> Any:
     if kind in _IMMUTABLE:
         return value
     if kind is datetime:
-        return value.replace(tzinfo=_utc) if tz_aware else value
+        return _aware(value) if tz_aware else value
     copied = _mongomock._copy_field(value, dict)
     return _helpers.make_datetime_timezone_aware_in_document(copied) if tz_aware else copied
+
+
+# The last stored datetime read out, and as what: a document holds the same moment in many
+# fields (one tuple, replaced whole, so that threads read a pair that goes together).
+_last_aware: tuple[object, datetime] = (None, datetime.min)
+
+
+def _aware(value: datetime) -> datetime:
+    """A stored (naive UTC) datetime as a tz-aware client reads it."""
+    global _last_aware
+    last = _last_aware
+    if last[0] is value:
+        return last[1]
+    aware = value.replace(tzinfo=_utc)
+    _last_aware = (value, aware)
+    return aware
 
 
 def _patch(value: Any) -> Any:
@@ -141,13 +156,21 @@ def find(cursor: Any) -> list[Any]:
 
 
 def update_one(
-    collection: Any, filter: Mapping[str, Any], update: Mapping[str, Any], check: Check
+    collection: Any,
+    filter: Mapping[str, Any],
+    update: Mapping[str, Any],
+    check: Check,
+    forms: Sequence[Any] = (None, None),
 ) -> Any:
     """mongomock's `update_one(filter, update)` when a document matches; None when none does
-    (the caller then lets mongomock answer: nothing, or an upsert)."""
-    _mongomock.validate_ok_for_update(update)
-    spec, document = _patch(filter), _patch(update)
-    if collection.database.client.server_info()["versionArray"] < [5]:
+    (the caller then lets mongomock answer: nothing, or an upsert). `forms`: `_patch` of the
+    filter and of the update, where the caller has made them (None where not)."""
+    if not _operators_first(update):
+        _mongomock.validate_ok_for_update(update)  # raises what mongomock raises
+    spec, document = forms
+    spec = _patch(filter) if spec is None else spec
+    document = _patch(update) if document is None else document
+    if _server_version(collection.database.client) < [5]:
         return None  # mongomock refuses empty operators there: let it
     existing = next(iter(collection._iter_documents(spec)), None)
     if existing is None:
@@ -171,14 +194,30 @@ def update_one(
     )
 
 
+def _operators_first(update: Any) -> bool:
+    """An update mongomock's `validate_ok_for_update` takes: a dict led by an operator."""
+    if type(update) is not dict or not update:
+        return False
+    first = next(iter(update))
+    return type(first) is str and first[:1] == "$"
+
+
+def _server_version(client: Any) -> list[int]:
+    """mongomock's `server_info()["versionArray"]`, read once per client."""
+    version: list[int] | None = client.__dict__.get("_laurel_version_array")
+    if version is None:
+        version = client._laurel_version_array = client.server_info()["versionArray"]
+    return version
+
+
 def _update_in_place(
     collection: Any, existing: dict[str, Any], spec: Any, update: Any, check: Check
 ) -> int:
     """mongomock applies the update to the stored document; undone if it fails."""
     before = _snapshot(existing)
     try:
-        if _plain_pulls(update):
-            _pull(existing, update["$pull"])
+        if operators.plain_pulls(update):
+            operators.pull(existing, update["$pull"])
         else:
             collection._apply_update_document(existing, spec, update, False)
         if existing == before:
@@ -240,57 +279,31 @@ def _unique_keys_changed(
     return False
 
 
-def _plain_pulls(update: Mapping[str, Any]) -> bool:
-    """An update that only pulls from top-level arrays the elements matching a condition (a
-    finished pending record: `{"$pull": {"pending": {"id": ...}}}`)."""
-    pulls = update.get("$pull")
-    return (
-        len(update) == 1
-        and isinstance(pulls, dict)
-        and all(
-            "." not in field and "$" not in field and isinstance(condition, dict)
-            for field, condition in pulls.items()
-        )
-    )
-
-
-def _pull(document: dict[str, Any], pulls: Mapping[str, Mapping[str, Any]]) -> None:
-    """mongomock's `$pull` of elements matching a condition from a top-level array, without
-    the deep copy of the whole array it iterates over: an element goes when the condition
-    applies to it as a document, or as a value ({"field": condition} to {"field": element})."""
-    for field, condition in pulls.items():
-        array = document.get(field)
-        if not isinstance(array, list):
-            continue
-        array[:] = [element for element in array if not _pulled(condition, element)]
-
-
-def _pulled(condition: Mapping[str, Any], element: Any) -> bool:
-    try:
-        if _filter_applies(condition, element):
-            return True
-    except OperationFailure:
-        pass
-    return bool(_filter_applies({"field": condition}, {"field": element}))
-
-
-def insert_one(collection: Any, document: Any) -> Any:
-    """mongomock's `insert_one`; the caller has BSON-encoded the document already."""
+def insert_one(collection: Any, document: Any, form: dict[str, Any] | None = None) -> Any:
+    """mongomock's `insert_one`; the caller has checked the document as BSON already, and
+    made its stored form (`_patch` of it, None where it did not)."""
     _mongomock.validate_is_mutable_mapping("document", document)
-    return _results.InsertOneResult(_insert(collection, document), acknowledged=True)
+    return _results.InsertOneResult(_insert(collection, document, form), acknowledged=True)
 
 
-def insert_many(collection: Any, documents: Iterable[Any], ordered: bool = True) -> Any:
+def insert_many(
+    collection: Any,
+    documents: Iterable[Any],
+    ordered: bool = True,
+    forms: Sequence[dict[str, Any] | None] | None = None,
+) -> Any:
     """mongomock's `insert_many`, with its BulkWriteError on duplicates."""
     if not isinstance(documents, Iterable) or not documents:
         raise TypeError("documents must be a non-empty list")
     documents = list(documents)
     for document in documents:
-        _mongomock.validate_is_mutable_mapping("document", document)
+        if type(document) is not dict:
+            _mongomock.validate_is_mutable_mapping("document", document)
+    forms = forms if forms is not None else [None] * len(documents)
     ids, errors = [], []
     for index, document in enumerate(documents):
         try:
-            ids.append(_insert(collection, document))
+            ids.append(_insert(collection, document, forms[index]))
         except WriteError as error:
             errors.append(
                 {"index": index, "code": error.code, "errmsg": str(error), "op": document}
@@ -306,6 +319,10 @@ def _validate_fields(data: Mapping[str, Any]) -> None:
     """mongomock's `_validate_data_fields`: no null character in a field name at any depth of
     sub-documents, no `$` at the start of a top-level one."""
     _refuse_null_characters(data)
+    _refuse_operator_names(data)
+
+
+def _refuse_operator_names(data: Mapping[str, Any]) -> None:
     for key in data:
         if key.startswith("$"):
             raise InvalidDocument(
@@ -324,15 +341,22 @@ def _refuse_null_characters(data: Mapping[str, Any]) -> None:
             _refuse_null_characters(value)
 
 
-def _insert(collection: Any, data: Any) -> Any:
+def _insert(collection: Any, data: Any, form: dict[str, Any] | None = None) -> Any:
     """mongomock's `Collection._insert` of one document, less its BSON encoding (done by the
     caller) and its sweep of every expired document (only a clash with an expired document
-    matters here, and that one is deleted, as the sweep would)."""
-    if not all(isinstance(key, str) for key in data):
-        raise ValueError("Document keys must be strings")
-    _validate_fields(data)
+    matters here, and that one is deleted, as the sweep would). `form`: `_patch(data)`, made
+    by the caller's check (core.storable), which found every name a str without a null
+    character; None where it did not."""
+    if form is None:
+        if not all(isinstance(key, str) for key in data):
+            raise ValueError("Document keys must be strings")
+        _validate_fields(data)
+    else:
+        _refuse_operator_names(data)
     if "_id" not in data:
         data["_id"] = ObjectId()
+    if form is not None and "_id" not in form:  # (or added since the form was made)
+        form["_id"] = data["_id"]  # an ObjectId, as `_patch` would copy it
     object_id = data["_id"]
     if isinstance(object_id, dict):
         object_id = _helpers.hashdict(object_id)
@@ -342,7 +366,7 @@ def _insert(collection: Any, data: Any) -> Any:
         if not (store._ttl_indexes and pointindex.expired(store, documents[object_id])):
             raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
         del store[object_id]
-    stored = _patch(data)
+    stored = _patch(data) if form is None else form
     store[object_id] = stored
     try:
         collection._ensure_uniques(stored)

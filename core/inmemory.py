@@ -1,13 +1,13 @@
 """The in-memory MongoDB of the embedded default and the tests: mongomock, made as strict as a
 real server where it matters to Laurel.
 
-- Every document, filter and update is BSON-encoded before mongomock sees it, so numpy
-  scalars, `datetime.date`, `Decimal` or integers beyond 64 bits fail here exactly as they would
-  against `mongod`, whatever mongomock itself checks; and, as there, no document may pass
-  16 MiB of BSON, whether inserted, replaced or grown by an update.
+- Every document, filter and update is checked as BSON before mongomock sees it
+  (core.storable), so numpy scalars, `datetime.date`, `Decimal` or integers beyond 64 bits
+  fail here exactly as they would against `mongod`, whatever mongomock itself checks; and, as
+  there, no document may pass 16 MiB of BSON, whether inserted, replaced or grown by an update.
 - Point reads, updates and inserts (`find_one`, `update_one` of an existing document,
-  `insert_one`, `insert_many`) skip mongomock's deep copies (core.fastpath); each document is
-  BSON-encoded once for both checks above.
+  `insert_one`, `insert_many`) skip mongomock's deep copies (core.fastpath); the walk that
+  checks a document also makes the copy they store or match with.
 - Writes and reads run under one process-wide lock: a real server applies each
   single-document write atomically, and the conditional updates of `rules.stores.users` rely on
   that. mongomock alone interleaves the read and the write of `update_one` across threads, and it
@@ -24,19 +24,17 @@ from typing import Any, cast
 
 import bson
 import mongomock
-from bson import ObjectId
-from bson.errors import InvalidDocument
 from pymongo import IndexModel
 from pymongo.database import Database
-from pymongo.errors import DocumentTooLarge, OperationFailure, WriteError
+from pymongo.errors import OperationFailure, WriteError
 
-from core import bulkwrites, clock, fastpath, pointindex, query_audit, server_rules
+from core import bulkwrites, clock, fastpath, pointindex, query_audit, server_rules, storable
+from core.storable import MAX_DOCUMENT_BYTES
+from core.storable import ensure_bson as ensure_bson  # the store's check, for tests of others
 
 _LOCK = threading.RLock()
-MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # mongod's BSONObjMaxUserSize
 _STORES_WHOLE = frozenset({"insert_one", "insert_many", "replace_one", "find_one_and_replace"})
 _UPDATES = frozenset({"update_one", "update_many", "find_one_and_update"})
-_PLAIN = (int, float, str, bool)
 
 
 def in_memory_database(name: str) -> Database[Any]:
@@ -50,53 +48,6 @@ def in_memory_database(name: str) -> Database[Any]:
 
 def _clock_utcnow() -> datetime:
     return clock.now().astimezone(UTC).replace(tzinfo=None)  # mongomock keeps naive UTC
-
-
-def ensure_bson(*documents: Mapping[str, Any]) -> None:
-    """Raise `bson.errors.InvalidDocument` (or OverflowError) as pymongo would when sending.
-
-    Stricter than pymongo in one way: subclasses of int, float and str (numpy.float64 is a
-    float) are refused too, so numpy scalars never reach a document whatever their type.
-    """
-    _encoded_sizes(documents)
-
-
-def _encoded_sizes(documents: Iterable[Mapping[str, Any]]) -> list[int]:
-    """ensure_bson, returning each document's BSON size (each encoded once)."""
-    sizes = []
-    for document in documents:
-        sizes.append(len(bson.encode(document)))
-        _refuse_lookalikes(document)
-    return sizes
-
-
-def _refuse_sizes(sizes: Iterable[int]) -> None:
-    for size in sizes:
-        if size > MAX_DOCUMENT_BYTES:
-            raise DocumentTooLarge(
-                f"BSON document too large ({size} bytes) - the connected server supports "
-                f"BSON document sizes up to {MAX_DOCUMENT_BYTES} bytes."
-            )
-
-
-# Values that are neither containers nor lookalikes: nothing to look into.
-_LEAVES = frozenset({int, float, str, bool, type(None), datetime, ObjectId, bytes})
-_CONTAINERS = (dict, list, tuple)
-
-
-def _refuse_lookalikes(value: Any) -> None:
-    items = value.values() if type(value) is dict or isinstance(value, Mapping) else value
-    for item in items:
-        kind = type(item)
-        if kind in _LEAVES:
-            continue
-        if kind in _CONTAINERS or isinstance(item, Mapping | list | tuple):
-            _refuse_lookalikes(item)
-        elif isinstance(item, int | float | str) and kind not in _PLAIN:
-            raise InvalidDocument(
-                f"cannot store {item!r} of type {kind.__module__}.{kind.__name__}: "
-                "convert it to a plain int, float or str first"
-            )
 
 
 class GuardedDatabase:
@@ -205,12 +156,12 @@ class GuardedCollection:
     def _write(
         self, method: str, documents: Iterable[Mapping[str, Any]], *args: Any, **kwargs: Any
     ) -> Any:
-        sizes = _encoded_sizes(documents)
+        forms = storable.checked(documents)
         if method in _STORES_WHOLE:
-            _refuse_sizes(sizes)
+            storable.refuse_sizes(forms)
         self._screen(method, args, kwargs)
         with _LOCK:
-            fast = self._fast_write(method, args, kwargs)
+            fast = self._fast_write(method, args, kwargs, [form for form, _ in forms])
             if fast is not None:
                 return fast
             if method not in _UPDATES:
@@ -228,14 +179,19 @@ class GuardedCollection:
                 self._refuse_grown(doc_id, next((d for d in before if d["_id"] == doc_id), None))
             return result
 
-    def _fast_write(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """core.fastpath's answer to the write, None when it leaves it to mongomock."""
+    def _fast_write(
+        self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], forms: list[Any]
+    ) -> Any:
+        """core.fastpath's answer to the write, None when it leaves it to mongomock. `forms`:
+        the stored forms of the write's documents (core.storable), where the check made one."""
         if method == "insert_one" and len(args) == 1 and not kwargs:
-            return fastpath.insert_one(self._collection, args[0])
+            return fastpath.insert_one(self._collection, args[0], forms[0])
         if method == "insert_many" and len(args) == 1 and set(kwargs) <= {"ordered"}:
-            return fastpath.insert_many(self._collection, args[0], **kwargs)
+            return fastpath.insert_many(self._collection, args[0], forms=forms, **kwargs)
         if method == "update_one" and len(args) == 2 and set(kwargs) <= {"upsert"}:
-            return fastpath.update_one(self._collection, args[0], args[1], _refuse_large)
+            return fastpath.update_one(
+                self._collection, args[0], args[1], storable.refuse_large, forms
+            )
         return None
 
     def _refuse_grown(self, doc_id: Any, before: Mapping[str, Any] | None) -> None:
@@ -331,14 +287,6 @@ class GuardedCollection:
     def bulk_write(self, requests: Iterable[Any], ordered: bool = True) -> Any:
         """UpdateOne requests, each through `update_one`'s guard (core.bulkwrites)."""
         return bulkwrites.update_each(self.update_one, list(requests), ordered)
-
-
-def _refuse_large(document: Mapping[str, Any]) -> None:
-    """An update's resulting document must fit in 16 MiB, as on mongod."""
-    if len(bson.encode(document)) > MAX_DOCUMENT_BYTES:
-        raise WriteError(
-            f"Resulting document after update is larger than {MAX_DOCUMENT_BYTES}", code=17419
-        )
 
 
 class GuardedCursor:

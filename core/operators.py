@@ -15,12 +15,21 @@ through an array or a scalar, never positional `$`), a `$push` onto a missing or
 top-level field of one value or of `{"$each": [...]}`. Anything else answers None, and the
 caller leaves the whole update to mongomock. tests/unit/core/test_fastpath.py compares both on
 random updates.
+
+`pull` is the `$pull` of a finished pending record, which core.fastpath applies in place
+(see its docstring for how it differs from mongomock's, towards MongoDB's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import mongomock.filtering
+from pymongo.errors import OperationFailure
+
+# mongomock is untyped.
+_filter_applies: Callable[[Any, Any], bool] = mongomock.filtering.filter_applies
 
 
 class _Unsupported(Exception):
@@ -78,6 +87,7 @@ _OPERATORS: dict[str, _Apply] = {
 # Applies to an upsert's inserted document only: an update of a stored document skips it, as
 # mongomock and MongoDB do (an idempotency key completed after it was bound).
 _ON_INSERT = "$setOnInsert"
+_KNOWN = frozenset({*_OPERATORS, _ON_INSERT})
 
 
 def updated(document: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -86,7 +96,7 @@ def updated(document: dict[str, Any], update: Mapping[str, Any]) -> dict[str, An
     itself.
 
     Raises what mongomock raises for the same update (a TypeError from `$inc`, ...)."""
-    if not update.keys() <= _OPERATORS.keys() | {_ON_INSERT}:
+    if not _KNOWN.issuperset(update):
         return None
     result = dict(document)
     copied = {id(result)}  # the sub-documents this update owns (copied or created)
@@ -98,7 +108,12 @@ def updated(document: dict[str, Any], update: Mapping[str, Any]) -> dict[str, An
                 continue
             apply = _OPERATORS[operator]
             for path, value in fields.items():
-                if "$" in path or "\0" in path or (apply is _push and "." in path):
+                if "$" in path or "\0" in path:
+                    raise _Unsupported
+                if "." not in path:  # a top-level field: `result` holds it
+                    apply(result, path, value)
+                    continue
+                if apply is _push:
                     raise _Unsupported
                 parts = path.split(".")
                 container = _parent(result, parts, copied, create=apply is not _unset)
@@ -132,3 +147,37 @@ def _parent(
         container[part] = child
         container = child
     return container
+
+
+def plain_pulls(update: Mapping[str, Any]) -> bool:
+    """An update that only pulls from top-level arrays the elements matching a condition (a
+    finished pending record: `{"$pull": {"pending": {"id": ...}}}`)."""
+    pulls = update.get("$pull")
+    return (
+        len(update) == 1
+        and isinstance(pulls, dict)
+        and all(
+            "." not in field and "$" not in field and isinstance(condition, dict)
+            for field, condition in pulls.items()
+        )
+    )
+
+
+def pull(document: dict[str, Any], pulls: Mapping[str, Mapping[str, Any]]) -> None:
+    """mongomock's `$pull` of elements matching a condition from a top-level array, without
+    the deep copy of the whole array it iterates over: an element goes when the condition
+    applies to it as a document, or as a value ({"field": condition} to {"field": element})."""
+    for field, condition in pulls.items():
+        array = document.get(field)
+        if not isinstance(array, list):
+            continue
+        array[:] = [element for element in array if not _pulled(condition, element)]
+
+
+def _pulled(condition: Mapping[str, Any], element: Any) -> bool:
+    try:
+        if _filter_applies(condition, element):
+            return True
+    except OperationFailure:
+        pass
+    return bool(_filter_applies({"field": condition}, {"field": element}))

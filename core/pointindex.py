@@ -43,6 +43,7 @@ from core.pointmatch import matches
 from core.rangeindex import RangeIndex
 
 _PLAIN = (str, int, float, ObjectId)
+_KEY_KINDS = frozenset({str, int, ObjectId})  # a key equal to one of these is the same key
 # mongomock is untyped.
 _applies: Callable[[Any, Any], bool] = filtering.filter_applies
 
@@ -166,6 +167,17 @@ class _UniqueKeys:
         bucket.discard(document_id)
         if not bucket:
             del self.ids[key]
+
+    def reindex(self, document_id: Any, document: Mapping[str, Any] | None) -> None:
+        """Index `document_id` again, as `document` (None: deleted); a document still holding
+        the str, int or ObjectId values it is indexed by (most reads and updates) stays."""
+        if document is not None and self.key_of.get(document_id) is not None:
+            values = tuple(document.get(field, None) for field in self.fields)
+            if values == self.key_of[document_id] and _KEY_KINDS.issuperset(map(type, values)):
+                return
+        self.remove(document_id)
+        if document is not None:
+            self.add(document_id, document)
 
     def add(self, document_id: Any, document: Mapping[str, Any]) -> None:
         values = tuple(document.get(field, None) for field in self.fields)
@@ -320,10 +332,9 @@ class PointIndex:
         dirty, self.dirty = self.dirty, set()
         documents = self._documents
         for document_id in dirty:
+            document = documents.get(document_id)  # None: deleted
             for unique in self._uniques:
-                unique.remove(document_id)
-                if document_id in documents:
-                    unique.add(document_id, documents[document_id])
+                unique.reindex(document_id, document)
             for index in self._ranges:
                 if index.built:
                     index.touch(document_id, documents.get(document_id))

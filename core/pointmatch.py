@@ -15,6 +15,8 @@ from mongomock import filtering
 _applies: Callable[[Any, Any], bool] = filtering.filter_applies
 
 _EXACT = frozenset({str, int, ObjectId})  # equal in BSON exactly when equal in Python
+# What an `$in` list may hold for `_is_in` to decide it: no regular expression among them.
+_IN_KINDS = frozenset({str, int, float, bool, type(None), ObjectId})
 _ABSENT: Any = object()
 
 
@@ -40,12 +42,17 @@ def matches(filter: Any, document: Mapping[str, Any]) -> bool:
 def _field_matches(field: str, wanted: Any, document: Mapping[str, Any]) -> bool | None:
     """Whether `document` matches `{field: wanted}`, when that is plain: an equality to a str,
     int or ObjectId met by a value of the same type, at the top level or one level into a
-    sub-document or an array of sub-documents (`pending.id`), or `{"$size": n}` of a
-    top-level array. None for anything else."""
+    sub-document or an array of sub-documents (`pending.id`), `{"$size": n}` of a top-level
+    array, or `{"$in": [...]}` of a top-level str, int or ObjectId (a batch's users). None for
+    anything else."""
     kind = type(wanted)
     if kind is dict:
-        size = wanted.get("$size") if len(wanted) == 1 else None
-        found = document.get(field, _ABSENT) if "." not in field else _ABSENT
+        if len(wanted) != 1 or "." in field:
+            return None
+        found = document.get(field, _ABSENT)
+        if "$in" in wanted:
+            return _is_in(found, wanted["$in"])
+        size = wanted.get("$size")
         if type(size) is not int or size < 0 or type(found) is not list:
             return None
         return len(found) == size
@@ -70,3 +77,14 @@ def _field_matches(field: str, wanted: Any, document: Mapping[str, Any]) -> bool
             return None
         matched = matched or value == wanted
     return matched
+
+
+def _is_in(found: Any, values: Any) -> bool | None:
+    """mongomock's `$in` of a top-level value, for a str, int or ObjectId: whether it equals
+    one of `values` in Python (mongomock's `_in_op` asks just that when none is a regular
+    expression). None for anything else."""
+    if type(found) not in _EXACT or type(values) is not list:
+        return None
+    if not _IN_KINDS.issuperset(map(type, values)):
+        return None
+    return found in values

@@ -415,3 +415,31 @@ def test_inserted_field_names_are_refused_as_mongomock_refuses_them(
 
     expected = outcome(mongomock.collection._validate_data_fields)
     assert outcome(fastpath._validate_fields) == expected
+
+
+def test_one_document_inserted_twice_in_a_batch_answers_as_plain_mongomock() -> None:
+    """The walk that checks a batch (core.storable) makes each stored form before the first
+    insert gives the document its `_id`: the second insert still clashes on it."""
+    plain, guarded = _collections()
+    outcomes = []
+    for collection in (plain, guarded):
+        document = {"project": "p", "at": NOW}
+        with pytest.raises(BulkWriteError) as refused:
+            collection.insert_many([document, document], ordered=False)
+        outcomes.append((_same(refused.value.details), _same(list(collection.find()))))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][0]["nInserted"] == ("int", 1)
+
+
+@pytest.mark.parametrize(
+    "update",
+    [{}, {"n": 1}, {"n": 1, "$set": {"n": 2}}],
+)
+def test_an_update_mongomock_refuses_is_refused_as_it_does(update: dict[Any, Any]) -> None:
+    plain, guarded = _collections()
+    outcomes = []
+    for collection in (plain, guarded):
+        collection.insert_one({"_id": 1, "n": 1})
+        operation = ("update_one", {"_id": 1}, update, False)
+        outcomes.append((_same(_run(collection, operation)), _same(list(collection.find()))))
+    assert outcomes[0] == outcomes[1]

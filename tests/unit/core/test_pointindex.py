@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import mongomock
@@ -155,6 +156,29 @@ def test_lookups_by_key_read_only_their_candidates() -> None:
     assert collection.find_one({"project": "p", "userId": "u1500"})["_id"] == 1500
 
 
+@pytest.mark.parametrize("new_user_id", ["b", 1, True, 1.0, 2, ["a"]])
+@pytest.mark.parametrize("embedded", [False, True])
+def test_a_document_whose_key_changed_is_found_by_its_new_key_only(
+    new_user_id: Any, embedded: bool
+) -> None:
+    """Reads and updates keep a document's entry when its key stays (core.fastpath's update
+    and mongomock's own); a changed key moves it."""
+    collection = in_memory_database("t")["users"] if embedded else _collection(True)
+    if embedded:
+        collection.create_index([("project", 1), ("userId", 1)], unique=True)
+    collection.insert_many([{"_id": 1, "project": "p", "userId": 1}, {"_id": 2, "project": "p"}])
+    assert collection.find_one({"project": "p", "userId": 1})["_id"] == 1
+    collection.update_one({"_id": 1}, {"$set": {"n": 1}})  # the key stays
+    assert collection.find_one({"project": "p", "userId": 1})["_id"] == 1
+
+    collection.update_one({"_id": 1}, {"$set": {"userId": new_user_id}})
+
+    found = collection.find_one({"project": "p", "userId": new_user_id})
+    assert found is not None and found["_id"] == 1
+    if new_user_id != 1:
+        assert collection.find_one({"project": "p", "userId": 1}) is None
+
+
 def test_a_drop_and_a_new_unique_index_rebuild_the_index() -> None:
     collection = _collection(True)
     collection.insert_one({"_id": 1, "project": "p", "userId": "u"})
@@ -217,6 +241,11 @@ MATCH_FIELDS = st.sampled_from(["a", "b", "a.k", "a.0", "a..k", "a.k.j", "$comme
 # What a filter may ask besides equalities: array sizes (the pending-record check).
 SIZES = st.sampled_from([{"$size": 0}, {"$size": 1}, {"$size": 2}, {"$size": -1}])
 SIZES |= st.sampled_from([{"$size": True}, {"$size": 1.0}, {"$size": 1, "$ne": None}])
+# ... and memberships (a batch's users), of lists with values of every kind, a regular
+# expression too.
+SIZES |= st.builds(lambda values: {"$in": values}, st.lists(MATCH_VALUES, max_size=3))
+SIZES |= st.sampled_from([{"$in": [re.compile("^a")]}, {"$in": ["x", re.compile("1")]}])
+SIZES |= st.sampled_from([{"$in": ("a", 1)}, {"$in": [], "$ne": 1}])
 # What a document may hold besides those values: arrays of sub-documents (`pending`).
 SUB_DOCUMENTS = st.dictionaries(st.sampled_from(["k", "j"]), MATCH_VALUES, max_size=2)
 ARRAYS = st.lists(SUB_DOCUMENTS | MATCH_VALUES, max_size=3)

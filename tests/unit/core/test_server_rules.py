@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import OperationFailure, WriteError
 
+from core import server_rules
 from core.inmemory import in_memory_database
 from core.server_rules import check_update
 
@@ -137,3 +138,34 @@ def test_conflicting_paths_are_found_as_their_definition_says(
         assert error.code == 40 and expected is not None and expected in str(error)
     else:
         assert expected is None
+
+
+def _outcome(check: Any, update: Any) -> Any:
+    try:
+        check(update)
+    except WriteError as error:
+        return (error.code, str(error))
+    return None
+
+
+class Path(str):
+    def __str__(self) -> str:
+        return "$" + self
+
+
+# Names of every kind the quick look of `check_update` must hand to the full walk.
+UPDATE_NAMES = st.sampled_from(["a", "b", "ab", "", "$a", "a$", "a.b", "a..b", ".a", 1, Path("c")])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["$set", "$inc", "$unset"]),
+        st.dictionaries(UPDATE_NAMES, st.just(1), max_size=4) | st.just(1),
+        max_size=3,
+    )
+)
+def test_the_quick_look_at_an_update_answers_as_the_walk_of_every_path(
+    update: dict[str, Any],
+) -> None:
+    assert _outcome(check_update, update) == _outcome(server_rules._check_paths, update)
