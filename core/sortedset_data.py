@@ -5,12 +5,13 @@ method runs under core.sortedsets' lock.
 
 from __future__ import annotations
 
+import math
 import re
-from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from redis.exceptions import ResponseError
+from sortedcontainers import SortedList
 
 Score = float | int | str | bytes
 Bound = float | int | str | bytes
@@ -23,13 +24,17 @@ class Watcher(Protocol):
 
 
 class ZSet:
-    """One sorted set: the score of each member, and the members in Redis's order."""
+    """One sorted set: the score of each member, and the members in Redis's order.
+
+    The order is a sortedcontainers.SortedList (a list of short sorted lists), not one plain
+    list: adding, moving and ranking a member cost about the same on a board of 100,000 as on
+    one of 1,000 (a plain list moves every member after the insertion point; issue 17)."""
 
     __slots__ = ("order", "scores")
 
     def __init__(self) -> None:
         self.scores: dict[bytes, float] = {}
-        self.order: list[tuple[float, bytes]] = []  # (score, member), as ZRANGE lists them
+        self.order = SortedList()  # (score, member), as ZRANGE lists them
 
     def add(self, member: bytes, score: float) -> tuple[bool, bool]:
         """Sets the member's score; (whether it is new, whether anything changed)."""
@@ -37,21 +42,31 @@ class ZSet:
         if before is not None:
             if before == score:
                 return False, False
-            del self.order[bisect_left(self.order, (before, member))]
+            self.order.remove((before, member))
         self.scores[member] = score
-        insort(self.order, (score, member))
+        self.order.add((score, member))
         return before is None, True
 
     def remove(self, member: bytes) -> bool:
         score = self.scores.pop(member, None)
         if score is None:
             return False
-        del self.order[bisect_left(self.order, (score, member))]
+        self.order.remove((score, member))
         return True
 
     def rank(self, member: bytes) -> int | None:
         score = self.scores.get(member)
-        return None if score is None else bisect_left(self.order, (score, member))
+        return None if score is None else int(self.order.bisect_left((score, member)))
+
+    def at_least(self, score: float) -> int:
+        """The index of the first member scored `score` or more."""
+        return int(self.order.bisect_left((score,)))  # (s,) sorts before every (s, member)
+
+    def above(self, score: float) -> int:
+        """The index of the first member scored more than `score`."""
+        if score == math.inf:
+            return len(self.order)
+        return self.at_least(math.nextafter(score, math.inf))
 
 
 class Keyspace:
@@ -146,15 +161,16 @@ class Keyspace:
         zset = self.get(key)
         if zset is None:
             return 0
-        first = (bisect_right if open_low else bisect_left)(zset.order, least, key=_first)
-        last = (bisect_left if open_high else bisect_right)(zset.order, most, key=_first)
-        doomed = zset.order[first:last] if first < last else []
-        for _, member in doomed:
-            zset.remove(member)
-        if doomed:
-            self.emptied(key, zset)
-            self.touched(key)
-        return len(doomed)
+        first = zset.above(least) if open_low else zset.at_least(least)
+        last = zset.at_least(most) if open_high else zset.above(most)
+        if first >= last:
+            return 0
+        for _, member in zset.order[first:last]:
+            del zset.scores[member]
+        del zset.order[first:last]
+        self.emptied(key, zset)
+        self.touched(key)
+        return last - first
 
     def expire(self, key: bytes, seconds: int) -> bool:
         if self.get(key) is None:
@@ -223,10 +239,6 @@ def _bound(value: Bound) -> tuple[float, bool]:
     if score != score:
         raise ResponseError("min or max is not a float")
     return score, exclusive
-
-
-def _first(entry: tuple[float, bytes]) -> float:
-    return entry[0]
 
 
 def glob(pattern: bytes) -> re.Pattern[bytes]:
