@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar, cast
-from weakref import WeakKeyDictionary
 
 import redis
 
@@ -35,6 +32,8 @@ from rules.engine.scores import (
     utc,
 )
 from rules.errors import LeaderboardUnavailable
+from rules.stores.breaker import Breaker as Breaker
+from rules.stores.breaker import breaker_for as breaker_for
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -42,7 +41,6 @@ T = TypeVar("T")
 
 APPLIED_KEEP = timedelta(days=7)
 MAX_TRIES = 20
-BREAKER_MAX = 32.0  # seconds
 CHUNK = 1000
 
 Redis = redis.Redis | SortedSets  # SortedSets: the embedded default's, Redis's semantics
@@ -340,49 +338,6 @@ def erase_user(client: Redis, project: str, user_id: str) -> int:
             found += cast(int, client.zrem(key, user_id))
     found += cast(int, client.delete(applied_key(project, user_id)))
     return found
-
-
-# --- when Redis fails ----------------------------------------------------------------------
-
-
-class Breaker:
-    """Skips Redis for a while after it failed, so that a Redis outage does not slow every
-    request down by its timeouts: after a failure, calls are skipped for 1, 2, 4 … 32 s, and
-    the first call after that tries again. Skipped awards reach the boards at the next
-    rebuild."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._failures = 0
-        self._until = 0.0
-
-    def allows(self) -> bool:
-        with self._lock:
-            return self._clock() >= self._until
-
-    def succeeded(self) -> None:
-        with self._lock:
-            self._failures = 0
-            self._until = 0.0
-
-    def failed(self) -> None:
-        with self._lock:
-            self._until = self._clock() + min(BREAKER_MAX, 2.0**self._failures)
-            self._failures = min(self._failures + 1, 16)
-
-
-_breakers: WeakKeyDictionary[object, Breaker] = WeakKeyDictionary()
-_breakers_lock = threading.Lock()
-
-
-def breaker_for(owner: object) -> Breaker:
-    """One Breaker per `owner` (a process's connections) for as long as it lives."""
-    with _breakers_lock:
-        breaker = _breakers.get(owner)
-        if breaker is None:
-            breaker = _breakers[owner] = Breaker()
-        return breaker
 
 
 def _millis(moment: datetime) -> int:
