@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar, cast
 
 import redis
@@ -98,7 +98,11 @@ def record_awards_of_users(
 
     Should one of the users change meanwhile (another request awarded them), the users are
     recorded one by one instead: retrying them all together could lose again and again to
-    whichever of them is busiest."""
+    whichever of them is busiest.
+
+    The embedded default's sorted sets (core.sortedsets) run the same reads and writes while
+    holding their lock instead: nothing can change in between, so there is nothing to watch
+    and no transaction to retry."""
     earned = {user: counted(entries) for user, entries in entries_by_user.items()}
     earned = {user: entries for user, entries in earned.items() if entries}
     if not earned:
@@ -106,26 +110,16 @@ def record_awards_of_users(
     markers = {user: applied_key(project, user) for user in earned}
     placed = Placements(project)
     earned_changes = {user: placed.changes(entries) for user, entries in earned.items()}
+    if isinstance(client, SortedSets):
+        with client.atomically():
+            return _record(client, None, markers, earned, earned_changes, placed, now)
     tries = MAX_TRIES if len(earned) == 1 else 1
-    with client.pipeline() as pipe:
+    transaction: Any = client.pipeline()  # redis-py's Pipeline: its `watch` is untyped
+    with transaction as pipe:
         for _ in range(tries):
             try:
                 pipe.watch(*markers.values())
-                fresh, scores = _unapplied(client, markers, earned, earned_changes)
-                if not fresh:
-                    pipe.unwatch()
-                    return 0
-                # Usually every entry is new: the changes of all of them are those of the new.
-                fresh_changes = {
-                    user: earned_changes[user]
-                    if len(entries) == len(earned[user])
-                    else placed.changes(entries)
-                    for user, entries in fresh.items()
-                }
-                pipe.multi()
-                _write_awards(pipe, markers, fresh, fresh_changes, scores, now)
-                pipe.execute()
-                return sum(len(entries) for entries in fresh.values())
+                return _record(client, pipe, markers, earned, earned_changes, placed, now)
             except redis.WatchError:
                 continue
     if len(earned) > 1:
@@ -133,6 +127,34 @@ def record_awards_of_users(
             _record_alone(client, project, user, entries, now) for user, entries in earned.items()
         )
     raise LeaderboardContention(f"the boards of user {next(iter(earned))!r} kept changing")
+
+
+def _record(
+    client: Redis,
+    transaction: Any,
+    markers: Mapping[str, str],
+    earned: Mapping[str, list[Mapping[str, Any]]],
+    earned_changes: Mapping[str, Changes],
+    placed: Placements,
+    now: datetime,
+) -> int:
+    """Read what is new, then write it: in `transaction` (a pipeline watching the markers,
+    on Redis), or straight to `client` when None (core.sortedsets, under its lock)."""
+    fresh, scores = _unapplied(client, markers, earned, earned_changes)
+    if not fresh:
+        return 0  # leaving the pipeline unwatches
+    # Usually every entry is new: the changes of all of them are those of the new.
+    fresh_changes = {
+        user: earned_changes[user] if len(entries) == len(earned[user]) else placed.changes(entries)
+        for user, entries in fresh.items()
+    }
+    if transaction is None:
+        _write_awards(client, markers, fresh, fresh_changes, scores, placed.boards, now)
+    else:
+        transaction.multi()
+        _write_awards(transaction, markers, fresh, fresh_changes, scores, placed.boards, now)
+        transaction.execute()
+    return sum(len(entries) for entries in fresh.values())
 
 
 def _record_alone(
@@ -148,47 +170,59 @@ def _record_alone(
         return 0
 
 
+Changes = dict[str, tuple[int, int]]  # board key -> (points added, latest tick)
 Scores = dict[str, dict[str, float | None]]  # board key -> user -> score (None: not on it)
 
 
 class Placements:
-    """rules.engine.scores.changes, placing each moment on its boards once: a batch's entries
-    share their moment (tests/unit/rules/test_leaderboard_scores.py compares both)."""
+    """rules.engine.scores.changes by board key, placing each moment on its boards once: a
+    batch's entries share their moment (tests/unit/rules/test_leaderboard_scores.py compares
+    both). `boards` holds the boards placed, by key."""
 
     def __init__(self, project: str) -> None:
         self._project = project
-        self._boards: dict[datetime, list[tuple[Board, int]]] = {}
+        self._placed: dict[datetime, list[tuple[str, int]]] = {}
+        self.boards: dict[str, Board] = {}
 
-    def changes(self, entries: Iterable[Mapping[str, Any]]) -> dict[Board, tuple[int, int]]:
-        found: dict[Board, tuple[int, int]] = {}
+    def changes(self, entries: Iterable[Mapping[str, Any]]) -> Changes:
+        found: Changes = {}
         for entry in entries:
-            for board, tick in self._placed(entry["createdAt"]):
-                points, latest = found.get(board, (0, 0))
-                found[board] = (points + entry["delta"], max(latest, tick))
+            placed = self._placed.get(entry["createdAt"]) or self._place(entry["createdAt"])
+            for key, tick in placed:
+                points, latest = found.get(key, (0, 0))
+                found[key] = (points + entry["delta"], max(latest, tick))
         return found
 
-    def _placed(self, moment: datetime) -> list[tuple[Board, int]]:
-        placed = self._boards.get(moment)
-        if placed is None:
-            at = utc(moment)
-            boards = [board_for(self._project, period, at) for period in PERIODS]
-            placed = self._boards[moment] = [(board, board.tick(at)) for board in boards]
+    def _place(self, moment: datetime) -> list[tuple[str, int]]:
+        at = utc(moment)
+        boards = _boards_of_day(self._project, at.date())
+        self.boards.update(boards)
+        placed = self._placed[moment] = [(key, board.tick(at)) for key, board in boards]
         return placed
+
+
+@functools.lru_cache(maxsize=1024)
+def _boards_of_day(project: str, day: date) -> tuple[tuple[str, Board], ...]:
+    """The boards (by key) of a UTC day: the same four for every award that day."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return tuple(
+        (board_key(board), board) for board in (board_for(project, p, midnight) for p in PERIODS)
+    )
 
 
 def _unapplied(
     client: Redis,
     markers: Mapping[str, str],
     earned: Mapping[str, list[Mapping[str, Any]]],
-    earned_changes: Mapping[str, Mapping[Board, tuple[int, int]]],
+    earned_changes: Mapping[str, Changes],
 ) -> tuple[dict[str, list[Mapping[str, Any]]], Scores]:
     """The entries not applied yet, per user, and the users' scores on the boards they
     touch. The reads run in one round trip, on another connection: WATCH is already set, so
     a change to a marker after them still fails the EXEC."""
     on_board: dict[str, list[str]] = {}
     for user in earned:
-        for board in earned_changes[user]:
-            on_board.setdefault(board_key(board), []).append(user)
+        for key in earned_changes[user]:
+            on_board.setdefault(key, []).append(user)
     with client.pipeline(transaction=False) as reads:
         for user, entries in earned.items():
             reads.zmscore(markers[user], [str(entry["_id"]) for entry in entries])
@@ -211,26 +245,25 @@ def _write_awards(
     pipe: Any,
     markers: Mapping[str, str],
     fresh: Mapping[str, list[Mapping[str, Any]]],
-    fresh_changes: Mapping[str, Mapping[Board, tuple[int, int]]],
+    fresh_changes: Mapping[str, Changes],
     scores: Scores,
+    boards: Mapping[str, Board],
     now: datetime,
 ) -> None:
     """Queue the new scores (one ZADD per board) and the markers of the entries applied."""
     members: dict[str, dict[str, float]] = {}
-    boards: dict[str, Board] = {}
     newcomers: set[str] = set()
     for user in fresh:
-        for board, (points, reached) in fresh_changes[user].items():
-            key = board_key(board)
+        for key, (points, reached) in fresh_changes[user].items():
+            period = boards[key].period
             before = scores[key][user]
             if before is None:
                 newcomers.add(key)
             else:
-                old_points, old_tick = decode(before, board.period)
+                old_points, old_tick = decode(before, period)
                 points += old_points
                 reached = max(reached, old_tick)
-            members.setdefault(key, {})[user] = encode(points, reached, board.period)
-            boards[key] = board
+            members.setdefault(key, {})[user] = encode(points, reached, period)
     for key, board_members in members.items():
         pipe.zadd(key, board_members)
         # A board that held these users already has its (fixed) expiry: whoever added its
