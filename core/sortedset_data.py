@@ -5,13 +5,13 @@ method runs under core.sortedsets' lock.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from redis.exceptions import ResponseError
-from sortedcontainers import SortedList
+
+from core.zset import ZSet
 
 Score = float | int | str | bytes
 Bound = float | int | str | bytes
@@ -21,52 +21,6 @@ class Watcher(Protocol):
     """A pipeline that WATCHes keys: set `conflicted` when one of them changes."""
 
     conflicted: bool
-
-
-class ZSet:
-    """One sorted set: the score of each member, and the members in Redis's order.
-
-    The order is a sortedcontainers.SortedList (a list of short sorted lists), not one plain
-    list: adding, moving and ranking a member cost about the same on a board of 100,000 as on
-    one of 1,000 (a plain list moves every member after the insertion point; issue 17)."""
-
-    __slots__ = ("order", "scores")
-
-    def __init__(self) -> None:
-        self.scores: dict[bytes, float] = {}
-        self.order = SortedList()  # (score, member), as ZRANGE lists them
-
-    def add(self, member: bytes, score: float) -> tuple[bool, bool]:
-        """Sets the member's score; (whether it is new, whether anything changed)."""
-        before = self.scores.get(member)
-        if before is not None:
-            if before == score:
-                return False, False
-            self.order.remove((before, member))
-        self.scores[member] = score
-        self.order.add((score, member))
-        return before is None, True
-
-    def remove(self, member: bytes) -> bool:
-        score = self.scores.pop(member, None)
-        if score is None:
-            return False
-        self.order.remove((score, member))
-        return True
-
-    def rank(self, member: bytes) -> int | None:
-        score = self.scores.get(member)
-        return None if score is None else int(self.order.bisect_left((score, member)))
-
-    def at_least(self, score: float) -> int:
-        """The index of the first member scored `score` or more."""
-        return int(self.order.bisect_left((score,)))  # (s,) sorts before every (s, member)
-
-    def above(self, score: float) -> int:
-        """The index of the first member scored more than `score`."""
-        if score == math.inf:
-            return len(self.order)
-        return self.at_least(math.nextafter(score, math.inf))
 
 
 class Keyspace:
@@ -136,12 +90,12 @@ class Keyspace:
 
     def zrange(self, key: bytes, start: int, end: int, withscores: bool) -> list[Any]:
         zset = self.get(key)
-        size = 0 if zset is None else len(zset.order)
+        size = 0 if zset is None else len(zset)
         start, end = (start + size if start < 0 else start), (end + size if end < 0 else end)
         start = max(start, 0)
         if zset is None or start > end or start >= size:
             return []
-        rows = zset.order[start : min(end, size - 1) + 1]
+        rows = zset.entries(start, min(end, size - 1) + 1)
         if withscores:
             return [(member, score) for score, member in rows]
         return [member for _, member in rows]
@@ -165,9 +119,8 @@ class Keyspace:
         last = zset.at_least(most) if open_high else zset.above(most)
         if first >= last:
             return 0
-        for _, member in zset.order[first:last]:
-            del zset.scores[member]
-        del zset.order[first:last]
+        for _, member in zset.entries(first, last):
+            zset.remove(member)
         self.emptied(key, zset)
         self.touched(key)
         return last - first

@@ -1,10 +1,11 @@
 """How the embedded default's sorted set scales: `python -m tests.bench.zset`.
 
-Times moving members of a core.sortedset_data.ZSet (a new score for an existing member, as an
-award does) and ranking them, on a set of 1,000 members and on one of `--large` members, in
-one run, interleaved round by round; prints the microseconds per operation and the ratio of
-large to small. `--plain` adds the former order (one plain list kept with bisect.insort) side
-by side. Only the ratios mean anything on a shared machine.
+Times moving members of a core.zset.ZSet (a new score for an existing member, as an
+award does) and ranking them (GET /users/{id}/rank), on a set of 1,000 members and on one of
+`--large` members, in one run, interleaved round by round; prints the microseconds per
+operation and the ratio of large to small. `--plain` adds the former order (one plain list kept
+with bisect.insort) side by side, and a dict without any order: the floor, what a larger set
+costs in memory alone. Only the ratios mean anything on a shared machine.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bisect import bisect_left, insort
 from collections.abc import Callable
 from typing import Any
 
-from core.sortedset_data import ZSet
+from core.zset import ZSet
 
 
 class PlainZSet:
@@ -42,6 +43,19 @@ class PlainZSet:
         return None if score is None else bisect_left(self.order, (score, member))
 
 
+class DictOnly:
+    """No order at all: only the scores by member."""
+
+    def __init__(self) -> None:
+        self.scores: dict[bytes, float] = {}
+
+    def add(self, member: bytes, score: float) -> None:
+        self.scores[member] = score
+
+    def rank(self, member: bytes) -> float | None:
+        return self.scores.get(member)
+
+
 def filled(kind: Callable[[], Any], size: int, generator: random.Random) -> Any:
     zset = kind()
     for number in range(size):
@@ -49,15 +63,20 @@ def filled(kind: Callable[[], Any], size: int, generator: random.Random) -> Any:
     return zset
 
 
-def per_operation(zset: Any, size: int, operations: int, generator: random.Random) -> float:
-    """Microseconds per award: a member's new score, then its rank."""
+def per_operation(
+    zset: Any, size: int, operations: int, generator: random.Random
+) -> tuple[float, float]:
+    """Microseconds per award (a member's new score) and per rank."""
     members = [f"u{generator.randrange(size)}".encode() for _ in range(operations)]
     scores = [-float(generator.randrange(1 << 40)) for _ in range(operations)]
     started = time.perf_counter()
     for member, score in zip(members, scores, strict=True):
         zset.add(member, score)
+    moved = time.perf_counter()
+    for member in members:
         zset.rank(member)
-    return (time.perf_counter() - started) / operations * 1e6
+    ranked = time.perf_counter()
+    return (moved - started) / operations * 1e6, (ranked - moved) / operations * 1e6
 
 
 def main() -> None:
@@ -72,22 +91,24 @@ def main() -> None:
     kinds: dict[str, Callable[[], Any]] = {"ZSet": ZSet}
     if args.plain:
         kinds["plain list"] = PlainZSet
+        kinds["dict only"] = DictOnly
     sets = {
         (name, size): filled(kind, size, generator)
         for name, kind in kinds.items()
         for size in (args.small, args.large)
     }
-    timings: dict[tuple[str, int], list[float]] = {key: [] for key in sets}
+    timings: dict[tuple[str, int], list[tuple[float, float]]] = {key: [] for key in sets}
     for _ in range(args.rounds):
         for (name, size), zset in sets.items():
             timings[name, size].append(per_operation(zset, size, args.operations, generator))
     for name in kinds:
-        small = statistics.median(timings[name, args.small])
-        large = statistics.median(timings[name, args.large])
-        print(
-            f"{name:>10}: {small:6.2f} us per award at {args.small:,} members, "
-            f"{large:6.2f} us at {args.large:,}: ratio {large / small:.2f}"
-        )
+        for number, what in enumerate(("award", "rank")):
+            small = statistics.median(times[number] for times in timings[name, args.small])
+            large = statistics.median(times[number] for times in timings[name, args.large])
+            print(
+                f"{name:>10}: {small:6.2f} us per {what} at {args.small:,} members, "
+                f"{large:6.2f} us at {args.large:,}: ratio {large / small:.2f}"
+            )
 
 
 if __name__ == "__main__":
