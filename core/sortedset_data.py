@@ -61,7 +61,11 @@ class Keyspace:
     # --- the commands, run under the lock -----------------------------------------------
 
     def zadd(self, key: bytes, pairs: list[tuple[bytes, Score]]) -> int:
-        scores = [(member, _score(score)) for member, score in pairs]
+        scores = [
+            # a float (the usual score) as _score takes it, without the call
+            (member, score + 0.0 if type(score) is float and score == score else _score(score))
+            for member, score in pairs
+        ]
         zset = self.get(key)
         if zset is None:
             zset = self.sets[key] = ZSet()
