@@ -3,8 +3,10 @@ rules.engine.scores encodes points and their tie-break, and the only code naming
 `laurel:lb:{<project>}:day:2026-11-26`, `…:week:2026-W48`, `…:month:2026-11`, `…:all`, and
 the entries applied per user, `laurel:lb:{<project>}:applied:<userId>`.
 
-Awards are one WATCH/MULTI transaction per user on its applied key, so a record finished twice
-counts once; a per-process Breaker leaves Redis alone for a while after a failure.
+Awards are one WATCH/MULTI transaction per user on its applied key (on the embedded default's
+sorted sets, the same reads and writes under their lock), so a record finished twice counts
+once; a per-process Breaker (rules.stores.breaker) leaves Redis alone for a while after a
+failure.
 Why: docs/decisions/0007-leaderboard-scores-and-live-updates.md.
 """
 
