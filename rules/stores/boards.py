@@ -151,6 +151,8 @@ def _record(
         for user, entries in fresh.items()
     }
     if transaction is None:
+        # No MULTI needed: the lock already keeps everyone else out, and these writes cannot
+        # fail halfway (sorted sets only, finite scores, never an empty ZADD).
         _write_awards(client, markers, fresh, fresh_changes, scores, placed.boards, now)
     else:
         transaction.multi()
