@@ -6,11 +6,12 @@ method runs under core.sortedsets' lock.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from redis.exceptions import ResponseError
+
+from core.zset import ZSet
 
 Score = float | int | str | bytes
 Bound = float | int | str | bytes
@@ -20,38 +21,6 @@ class Watcher(Protocol):
     """A pipeline that WATCHes keys: set `conflicted` when one of them changes."""
 
     conflicted: bool
-
-
-class ZSet:
-    """One sorted set: the score of each member, and the members in Redis's order."""
-
-    __slots__ = ("order", "scores")
-
-    def __init__(self) -> None:
-        self.scores: dict[bytes, float] = {}
-        self.order: list[tuple[float, bytes]] = []  # (score, member), as ZRANGE lists them
-
-    def add(self, member: bytes, score: float) -> tuple[bool, bool]:
-        """Sets the member's score; (whether it is new, whether anything changed)."""
-        before = self.scores.get(member)
-        if before is not None:
-            if before == score:
-                return False, False
-            del self.order[bisect_left(self.order, (before, member))]
-        self.scores[member] = score
-        insort(self.order, (score, member))
-        return before is None, True
-
-    def remove(self, member: bytes) -> bool:
-        score = self.scores.pop(member, None)
-        if score is None:
-            return False
-        del self.order[bisect_left(self.order, (score, member))]
-        return True
-
-    def rank(self, member: bytes) -> int | None:
-        score = self.scores.get(member)
-        return None if score is None else bisect_left(self.order, (score, member))
 
 
 class Keyspace:
@@ -92,7 +61,11 @@ class Keyspace:
     # --- the commands, run under the lock -----------------------------------------------
 
     def zadd(self, key: bytes, pairs: list[tuple[bytes, Score]]) -> int:
-        scores = [(member, _score(score)) for member, score in pairs]
+        scores = [
+            # a float (the usual score) as _score takes it, without the call
+            (member, score + 0.0 if type(score) is float and score == score else _score(score))
+            for member, score in pairs
+        ]
         zset = self.get(key)
         if zset is None:
             zset = self.sets[key] = ZSet()
@@ -121,12 +94,12 @@ class Keyspace:
 
     def zrange(self, key: bytes, start: int, end: int, withscores: bool) -> list[Any]:
         zset = self.get(key)
-        size = 0 if zset is None else len(zset.order)
+        size = 0 if zset is None else len(zset)
         start, end = (start + size if start < 0 else start), (end + size if end < 0 else end)
         start = max(start, 0)
         if zset is None or start > end or start >= size:
             return []
-        rows = zset.order[start : min(end, size - 1) + 1]
+        rows = zset.entries(start, min(end, size - 1) + 1)
         if withscores:
             return [(member, score) for score, member in rows]
         return [member for _, member in rows]
@@ -146,15 +119,15 @@ class Keyspace:
         zset = self.get(key)
         if zset is None:
             return 0
-        first = (bisect_right if open_low else bisect_left)(zset.order, least, key=_first)
-        last = (bisect_left if open_high else bisect_right)(zset.order, most, key=_first)
-        doomed = zset.order[first:last] if first < last else []
-        for _, member in doomed:
+        first = zset.above(least) if open_low else zset.at_least(least)
+        last = zset.at_least(most) if open_high else zset.above(most)
+        if first >= last:
+            return 0
+        for _, member in zset.entries(first, last):
             zset.remove(member)
-        if doomed:
-            self.emptied(key, zset)
-            self.touched(key)
-        return len(doomed)
+        self.emptied(key, zset)
+        self.touched(key)
+        return last - first
 
     def expire(self, key: bytes, seconds: int) -> bool:
         if self.get(key) is None:
@@ -223,10 +196,6 @@ def _bound(value: Bound) -> tuple[float, bool]:
     if score != score:
         raise ResponseError("min or max is not a float")
     return score, exclusive
-
-
-def _first(entry: tuple[float, bytes]) -> float:
-    return entry[0]
 
 
 def glob(pattern: bytes) -> re.Pattern[bytes]:

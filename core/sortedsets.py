@@ -9,6 +9,8 @@ encoding and parsing, which cost more than the sorted-set work itself (issue 17)
 
 How Redis's semantics are kept:
 - one lock around every command, and around a whole EXEC: a transaction is atomic;
+  `atomically()` holds it around several commands of this process (reads, then the writes
+  they decide), so that nothing else runs in between, as inside a Lua script on Redis;
 - WATCH as Redis does it: a write that changes a watched key (from any client, this one
   included) marks the watching pipelines, and their EXEC raises redis.WatchError; so does a
   watched key that expires between WATCH and EXEC;
@@ -25,6 +27,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -61,15 +64,21 @@ class _Commands:
     def zadd(self, name: Key, mapping: Mapping[Member, Score]) -> Any:
         if not mapping:
             raise DataError("ZADD requires at least one element/score pair")
-        key, pairs = encode(name), [(encode(member), score) for member, score in mapping.items()]
+        key = encode(name)
+        pairs = [
+            (member.encode() if type(member) is str else encode(member), score)
+            for member, score in mapping.items()
+        ]
         for _, score in pairs:
-            encode(score)  # a score redis-py could not send is refused now, not at EXEC
+            if type(score) is not float:  # a float is always sent
+                encode(score)  # a score redis-py could not send is refused now, not at EXEC
         return self._issue(lambda keys: keys.zadd(key, pairs))
 
     def zmscore(self, key: Key, members: Sequence[Member]) -> Any:
         if not members:
             raise DataError("ZMSCORE members must be a non-empty list")
-        name, encoded = encode(key), [encode(member) for member in members]
+        name = encode(key)
+        encoded = [member.encode() if type(member) is str else encode(member) for member in members]
         return self._issue(lambda keys: keys.zmscore(name, encoded))
 
     def zscore(self, name: Key, value: Member) -> Any:
@@ -116,8 +125,13 @@ class SortedSets(_Commands):
     """The client: commands run at once, each under the lock."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: see `atomically`
         self._keys = Keyspace(clock)
+
+    def atomically(self) -> AbstractContextManager[Any]:
+        """`with sets.atomically():` the commands this thread issues inside (on the client or
+        on pipelines) run with no other client's command in between."""
+        return self._lock
 
     def _issue(self, command: Command) -> Any:
         with self._lock:

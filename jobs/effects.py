@@ -7,7 +7,7 @@ from __future__ import annotations
 from core.clients import Clients
 from jobs.webhooks import dispatch_effect
 from rules.effects import Effect
-from rules.stores.boards import breaker_for
+from rules.stores.breaker import breaker_for
 from rules.usecases.leaderboards import leaderboard_effect
 
 

@@ -14,9 +14,10 @@ latest counted entry. Why: docs/decisions/0007-leaderboard-scores-and-live-updat
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 PERIODS = ("day", "week", "month", "all")
@@ -49,16 +50,21 @@ class Board:
 
 def board_for(project: str, period: str, moment: datetime) -> Board:
     """The board of `period` that `moment` (UTC) falls in."""
-    moment = utc(moment)
-    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return _board_on(project, period, utc(moment).date())
+
+
+@functools.lru_cache(maxsize=4096)
+def _board_on(project: str, period: str, day: date) -> Board:
+    """The board of `period` holding the UTC `day`: made once per day, not once per award."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
     if period == "day":
-        return Board(project, period, f"{day:%Y-%m-%d}", day, day + timedelta(days=1))
+        return Board(project, period, f"{day:%Y-%m-%d}", midnight, midnight + timedelta(days=1))
     if period == "week":
-        year, week, weekday = moment.isocalendar()
-        start = day - timedelta(days=weekday - 1)
+        year, week, weekday = day.isocalendar()
+        start = midnight - timedelta(days=weekday - 1)
         return Board(project, period, f"{year}-W{week:02d}", start, start + timedelta(weeks=1))
     if period == "month":
-        start = day.replace(day=1)
+        start = midnight.replace(day=1)
         end = (
             start.replace(year=start.year + 1, month=1)
             if start.month == 12

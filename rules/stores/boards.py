@@ -3,8 +3,10 @@ rules.engine.scores encodes points and their tie-break, and the only code naming
 `laurel:lb:{<project>}:day:2026-11-26`, `…:week:2026-W48`, `…:month:2026-11`, `…:all`, and
 the entries applied per user, `laurel:lb:{<project>}:applied:<userId>`.
 
-Awards are one WATCH/MULTI transaction per user on its applied key, so a record finished twice
-counts once; a per-process Breaker leaves Redis alone for a while after a failure.
+Awards are one WATCH/MULTI transaction per user on its applied key (on the embedded default's
+sorted sets, the same reads and writes under their lock), so a record finished twice counts
+once; a per-process Breaker (rules.stores.breaker) leaves Redis alone for a while after a
+failure.
 Why: docs/decisions/0007-leaderboard-scores-and-live-updates.md.
 """
 
@@ -12,14 +14,11 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar, cast
-from weakref import WeakKeyDictionary
 
 import redis
 
@@ -35,6 +34,8 @@ from rules.engine.scores import (
     utc,
 )
 from rules.errors import LeaderboardUnavailable
+from rules.stores.breaker import Breaker as Breaker
+from rules.stores.breaker import breaker_for as breaker_for
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -42,7 +43,6 @@ T = TypeVar("T")
 
 APPLIED_KEEP = timedelta(days=7)
 MAX_TRIES = 20
-BREAKER_MAX = 32.0  # seconds
 CHUNK = 1000
 
 Redis = redis.Redis | SortedSets  # SortedSets: the embedded default's, Redis's semantics
@@ -100,7 +100,11 @@ def record_awards_of_users(
 
     Should one of the users change meanwhile (another request awarded them), the users are
     recorded one by one instead: retrying them all together could lose again and again to
-    whichever of them is busiest."""
+    whichever of them is busiest.
+
+    The embedded default's sorted sets (core.sortedsets) run the same reads and writes while
+    holding their lock instead: nothing can change in between, so there is nothing to watch
+    and no transaction to retry."""
     earned = {user: counted(entries) for user, entries in entries_by_user.items()}
     earned = {user: entries for user, entries in earned.items() if entries}
     if not earned:
@@ -108,26 +112,16 @@ def record_awards_of_users(
     markers = {user: applied_key(project, user) for user in earned}
     placed = Placements(project)
     earned_changes = {user: placed.changes(entries) for user, entries in earned.items()}
+    if isinstance(client, SortedSets):
+        with client.atomically():
+            return _record(client, None, markers, earned, earned_changes, placed, now)
     tries = MAX_TRIES if len(earned) == 1 else 1
-    with client.pipeline() as pipe:
+    transaction: Any = client.pipeline()  # redis-py's Pipeline: its `watch` is untyped
+    with transaction as pipe:
         for _ in range(tries):
             try:
                 pipe.watch(*markers.values())
-                fresh, scores = _unapplied(client, markers, earned, earned_changes)
-                if not fresh:
-                    pipe.unwatch()
-                    return 0
-                # Usually every entry is new: the changes of all of them are those of the new.
-                fresh_changes = {
-                    user: earned_changes[user]
-                    if len(entries) == len(earned[user])
-                    else placed.changes(entries)
-                    for user, entries in fresh.items()
-                }
-                pipe.multi()
-                _write_awards(pipe, markers, fresh, fresh_changes, scores, now)
-                pipe.execute()
-                return sum(len(entries) for entries in fresh.values())
+                return _record(client, pipe, markers, earned, earned_changes, placed, now)
             except redis.WatchError:
                 continue
     if len(earned) > 1:
@@ -135,6 +129,36 @@ def record_awards_of_users(
             _record_alone(client, project, user, entries, now) for user, entries in earned.items()
         )
     raise LeaderboardContention(f"the boards of user {next(iter(earned))!r} kept changing")
+
+
+def _record(
+    client: Redis,
+    transaction: Any,
+    markers: Mapping[str, str],
+    earned: Mapping[str, list[Mapping[str, Any]]],
+    earned_changes: Mapping[str, Changes],
+    placed: Placements,
+    now: datetime,
+) -> int:
+    """Read what is new, then write it: in `transaction` (a pipeline watching the markers,
+    on Redis), or straight to `client` when None (core.sortedsets, under its lock)."""
+    fresh, scores = _unapplied(client, markers, earned, earned_changes)
+    if not fresh:
+        return 0  # leaving the pipeline unwatches
+    # Usually every entry is new: the changes of all of them are those of the new.
+    fresh_changes = {
+        user: earned_changes[user] if len(entries) == len(earned[user]) else placed.changes(entries)
+        for user, entries in fresh.items()
+    }
+    if transaction is None:
+        # No MULTI needed: the lock already keeps everyone else out, and these writes cannot
+        # fail halfway (sorted sets only, finite scores, never an empty ZADD).
+        _write_awards(client, markers, fresh, fresh_changes, scores, placed.boards, now)
+    else:
+        transaction.multi()
+        _write_awards(transaction, markers, fresh, fresh_changes, scores, placed.boards, now)
+        transaction.execute()
+    return sum(len(entries) for entries in fresh.values())
 
 
 def _record_alone(
@@ -150,47 +174,59 @@ def _record_alone(
         return 0
 
 
+Changes = dict[str, tuple[int, int]]  # board key -> (points added, latest tick)
 Scores = dict[str, dict[str, float | None]]  # board key -> user -> score (None: not on it)
 
 
 class Placements:
-    """rules.engine.scores.changes, placing each moment on its boards once: a batch's entries
-    share their moment (tests/unit/rules/test_leaderboard_scores.py compares both)."""
+    """rules.engine.scores.changes by board key, placing each moment on its boards once: a
+    batch's entries share their moment (tests/unit/rules/test_leaderboard_scores.py compares
+    both). `boards` holds the boards placed, by key."""
 
     def __init__(self, project: str) -> None:
         self._project = project
-        self._boards: dict[datetime, list[tuple[Board, int]]] = {}
+        self._placed: dict[datetime, list[tuple[str, int]]] = {}
+        self.boards: dict[str, Board] = {}
 
-    def changes(self, entries: Iterable[Mapping[str, Any]]) -> dict[Board, tuple[int, int]]:
-        found: dict[Board, tuple[int, int]] = {}
+    def changes(self, entries: Iterable[Mapping[str, Any]]) -> Changes:
+        found: Changes = {}
         for entry in entries:
-            for board, tick in self._placed(entry["createdAt"]):
-                points, latest = found.get(board, (0, 0))
-                found[board] = (points + entry["delta"], max(latest, tick))
+            placed = self._placed.get(entry["createdAt"]) or self._place(entry["createdAt"])
+            for key, tick in placed:
+                points, latest = found.get(key, (0, 0))
+                found[key] = (points + entry["delta"], max(latest, tick))
         return found
 
-    def _placed(self, moment: datetime) -> list[tuple[Board, int]]:
-        placed = self._boards.get(moment)
-        if placed is None:
-            at = utc(moment)
-            boards = [board_for(self._project, period, at) for period in PERIODS]
-            placed = self._boards[moment] = [(board, board.tick(at)) for board in boards]
+    def _place(self, moment: datetime) -> list[tuple[str, int]]:
+        at = utc(moment)
+        boards = _boards_of_day(self._project, at.date())
+        self.boards.update(boards)
+        placed = self._placed[moment] = [(key, board.tick(at)) for key, board in boards]
         return placed
+
+
+@functools.lru_cache(maxsize=1024)
+def _boards_of_day(project: str, day: date) -> tuple[tuple[str, Board], ...]:
+    """The boards (by key) of a UTC day: the same four for every award that day."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return tuple(
+        (board_key(board), board) for board in (board_for(project, p, midnight) for p in PERIODS)
+    )
 
 
 def _unapplied(
     client: Redis,
     markers: Mapping[str, str],
     earned: Mapping[str, list[Mapping[str, Any]]],
-    earned_changes: Mapping[str, Mapping[Board, tuple[int, int]]],
+    earned_changes: Mapping[str, Changes],
 ) -> tuple[dict[str, list[Mapping[str, Any]]], Scores]:
     """The entries not applied yet, per user, and the users' scores on the boards they
     touch. The reads run in one round trip, on another connection: WATCH is already set, so
     a change to a marker after them still fails the EXEC."""
     on_board: dict[str, list[str]] = {}
     for user in earned:
-        for board in earned_changes[user]:
-            on_board.setdefault(board_key(board), []).append(user)
+        for key in earned_changes[user]:
+            on_board.setdefault(key, []).append(user)
     with client.pipeline(transaction=False) as reads:
         for user, entries in earned.items():
             reads.zmscore(markers[user], [str(entry["_id"]) for entry in entries])
@@ -213,26 +249,25 @@ def _write_awards(
     pipe: Any,
     markers: Mapping[str, str],
     fresh: Mapping[str, list[Mapping[str, Any]]],
-    fresh_changes: Mapping[str, Mapping[Board, tuple[int, int]]],
+    fresh_changes: Mapping[str, Changes],
     scores: Scores,
+    boards: Mapping[str, Board],
     now: datetime,
 ) -> None:
     """Queue the new scores (one ZADD per board) and the markers of the entries applied."""
     members: dict[str, dict[str, float]] = {}
-    boards: dict[str, Board] = {}
     newcomers: set[str] = set()
     for user in fresh:
-        for board, (points, reached) in fresh_changes[user].items():
-            key = board_key(board)
+        for key, (points, reached) in fresh_changes[user].items():
+            period = boards[key].period
             before = scores[key][user]
             if before is None:
                 newcomers.add(key)
             else:
-                old_points, old_tick = decode(before, board.period)
+                old_points, old_tick = decode(before, period)
                 points += old_points
                 reached = max(reached, old_tick)
-            members.setdefault(key, {})[user] = encode(points, reached, board.period)
-            boards[key] = board
+            members.setdefault(key, {})[user] = encode(points, reached, period)
     for key, board_members in members.items():
         pipe.zadd(key, board_members)
         # A board that held these users already has its (fixed) expiry: whoever added its
@@ -340,49 +375,6 @@ def erase_user(client: Redis, project: str, user_id: str) -> int:
             found += cast(int, client.zrem(key, user_id))
     found += cast(int, client.delete(applied_key(project, user_id)))
     return found
-
-
-# --- when Redis fails ----------------------------------------------------------------------
-
-
-class Breaker:
-    """Skips Redis for a while after it failed, so that a Redis outage does not slow every
-    request down by its timeouts: after a failure, calls are skipped for 1, 2, 4 … 32 s, and
-    the first call after that tries again. Skipped awards reach the boards at the next
-    rebuild."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._failures = 0
-        self._until = 0.0
-
-    def allows(self) -> bool:
-        with self._lock:
-            return self._clock() >= self._until
-
-    def succeeded(self) -> None:
-        with self._lock:
-            self._failures = 0
-            self._until = 0.0
-
-    def failed(self) -> None:
-        with self._lock:
-            self._until = self._clock() + min(BREAKER_MAX, 2.0**self._failures)
-            self._failures = min(self._failures + 1, 16)
-
-
-_breakers: WeakKeyDictionary[object, Breaker] = WeakKeyDictionary()
-_breakers_lock = threading.Lock()
-
-
-def breaker_for(owner: object) -> Breaker:
-    """One Breaker per `owner` (a process's connections) for as long as it lives."""
-    with _breakers_lock:
-        breaker = _breakers.get(owner)
-        if breaker is None:
-            breaker = _breakers[owner] = Breaker()
-        return breaker
 
 
 def _millis(moment: datetime) -> int:

@@ -20,7 +20,8 @@ from core import clock
 from rules.effects import Effect
 from rules.engine.scores import EARNED_SOURCES, PERIODS, board_for, counted, encode, utc
 from rules.stores import boards
-from rules.stores.boards import Breaker, Redis
+from rules.stores.boards import Redis
+from rules.stores.breaker import Breaker
 from rules.stores.ledger import Ledger
 from rules.usecases.reconcile import sweep_pending
 

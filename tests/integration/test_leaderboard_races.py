@@ -1,5 +1,6 @@
-"""Awards racing on the embedded default's boards (core.sortedsets behind rules.stores.boards,
-as the threaded embedded server runs them): no award is lost and none counts twice."""
+"""Awards racing on the boards (rules.stores.boards), as the threaded embedded server runs them:
+no award is lost and none counts twice, on Redis (WATCH/MULTI, retried) and on the embedded
+default's sorted sets (core.sortedsets: reads and writes under its lock)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import redis
 
 from core.sortedsets import SortedSets
 from rules.stores import boards
@@ -22,7 +24,7 @@ def entry(entry_id: str, delta: int) -> dict[str, Any]:
     return {"_id": entry_id, "delta": delta, "source": "event", "createdAt": NOW}
 
 
-def points(store: SortedSets, period: str) -> dict[str, int]:
+def points(store: Any, period: str) -> dict[str, int]:
     return {s.user_id: s.points for s in boards.top(store, PROJECT, period, 100, NOW)}
 
 
@@ -46,10 +48,12 @@ def run_together(work: list[Callable[[], object]]) -> None:
     assert errors == []
 
 
-def test_two_awards_that_read_the_same_score_both_count(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_awards_that_read_the_same_score_both_count(
+    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Both requests read amy's old score before either writes (the barrier makes sure): the
     transaction that writes second must notice (WATCH) and add to the new score."""
-    store = SortedSets()
+    store = redis_client
     boards.record_awards(store, PROJECT, "amy", [entry("first", 1)], NOW)
     both_read = threading.Barrier(2, timeout=TIMEOUT)
     unapplied = boards._unapplied
@@ -73,8 +77,52 @@ def test_two_awards_that_read_the_same_score_both_count(monkeypatch: pytest.Monk
     assert points(store, "day") == {"amy": 111}
 
 
-def test_many_threads_awarding_the_same_users_give_exact_totals() -> None:
+def test_in_process_no_other_command_comes_between_an_awards_reads_and_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On core.sortedsets the award holds the store's lock from its reads to its writes:
+    another thread cannot take it meanwhile (so no score read can go stale)."""
     store = SortedSets()
+    taken: list[bool] = []
+    lock = store._lock  # the lock `atomically` holds
+
+    def try_lock() -> None:
+        acquired = lock.acquire(blocking=False)
+        if acquired:
+            lock.release()
+        taken.append(acquired)
+
+    def another_thread_takes_the_lock() -> None:
+        thread = threading.Thread(target=try_lock)
+        thread.start()
+        thread.join(TIMEOUT)
+        assert not thread.is_alive()
+
+    unapplied, write = boards._unapplied, boards._write_awards
+
+    def read(*args: Any) -> Any:
+        another_thread_takes_the_lock()
+        return unapplied(*args)
+
+    def written(*args: Any) -> Any:
+        write(*args)
+        another_thread_takes_the_lock()
+
+    monkeypatch.setattr(boards, "_unapplied", read)
+    monkeypatch.setattr(boards, "_write_awards", written)
+
+    assert boards.record_awards(store, PROJECT, "amy", [entry("a", 5)], NOW) == 1
+    assert taken == [False, False]
+    assert points(store, "all") == {"amy": 5}
+    another_thread_takes_the_lock()  # and released after
+    assert taken == [False, False, True]
+
+
+@pytest.mark.parametrize("kind", ["redis", "in-process"])
+def test_many_threads_awarding_the_same_users_give_exact_totals(
+    kind: str, redis_client: redis.Redis
+) -> None:
+    store: Any = redis_client if kind == "redis" else SortedSets()
     users = [f"u{n}" for n in range(5)]
     threads, rounds = 8, 40
     expected = {user: 0 for user in users}

@@ -404,6 +404,8 @@ def test_a_user_whose_boards_keep_changing_does_not_hold_back_the_others(
 ) -> None:
     """After a combined write lost its race, users go one at a time; one that keeps losing is
     left to the rebuild and the users after it still reach their boards."""
+    if isinstance(clients.boards, SortedSets):
+        pytest.skip("in process, nothing runs between an award's reads and writes (its lock)")
     unapplied = board_store._unapplied
     touches = iter(range(1, 1000))
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.sortedsets import SortedSets
+from core.zset import ZSet
 
 KEYS = ["eq:a", "eq:b", "eq:{p}:c"]
 PATTERNS = ["*", "eq:*", "eq:?", "*{p}*", "eq:[ab]", "eq:[^a]*", "eq:\\{*"]
@@ -157,10 +158,18 @@ def real_redis(redis_client: redis.Redis) -> redis.Redis:
     return redis_client
 
 
+@pytest.fixture(params=["lists as long as they are", "lists of at most 2"])
+def load(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each sequence also with core.zset's lists split at 2 entries, so that a set of a few
+    members already spans several of them."""
+    if request.param == "lists of at most 2":
+        monkeypatch.setattr(ZSet, "LOAD", 1)
+
+
 @settings(max_examples=500, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=steps)
 def test_sorted_sets_answer_every_sequence_as_redis_does(
-    real_redis: redis.Redis, sequence: list[Step]
+    real_redis: redis.Redis, load: None, sequence: list[Step]
 ) -> None:
     real_redis.flushdb()
     native = SortedSets()

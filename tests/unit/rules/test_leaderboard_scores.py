@@ -9,7 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rules.engine.scores import PERIODS, TIE_BITS, board_for, changes, counted, decode, encode
+from rules.engine.scores import (
+    ALL_TIME_EPOCH,
+    PERIODS,
+    TIE_BITS,
+    Board,
+    board_for,
+    changes,
+    counted,
+    decode,
+    encode,
+)
 from rules.stores.boards import Placements, board_key
 
 TICKS = {period: st.integers(0, (1 << bits) - 1) for period, bits in TIE_BITS.items()}
@@ -128,7 +138,43 @@ def test_the_stores_placements_change_the_boards_as_changes_does(
     users: list[list[dict[str, Any]]],
 ) -> None:
     placed = Placements("p")  # one for all the users, as for a batch's
+    expected = [changes("p", entries) for entries in users]
 
     assert [placed.changes(entries) for entries in users] == [
-        changes("p", entries) for entries in users
+        {board_key(board): added for board, added in found.items()} for found in expected
     ]
+    assert placed.boards == {board_key(board): board for found in expected for board in found}
+
+
+def board_as_before(project: str, period: str, moment: datetime) -> Board:
+    """board_for as it was before it kept the boards of a day (issue 17), for comparison."""
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "day":
+        return Board(project, period, f"{day:%Y-%m-%d}", day, day + timedelta(days=1))
+    if period == "week":
+        year, week, weekday = moment.isocalendar()
+        start = day - timedelta(days=weekday - 1)
+        return Board(project, period, f"{year}-W{week:02d}", start, start + timedelta(weeks=1))
+    if period == "month":
+        start = day.replace(day=1)
+        month_after = (start.month % 12) + 1
+        end = start.replace(year=start.year + (start.month == 12), month=month_after)
+        return Board(project, period, f"{start:%Y-%m}", start, end)
+    return Board(project, period, None, ALL_TIME_EPOCH, None)
+
+
+@given(
+    period=st.sampled_from(PERIODS),
+    moment=st.datetimes(
+        min_value=datetime(2000, 1, 2),
+        max_value=datetime(2150, 12, 30),
+        timezones=st.none() | st.timezones(),
+    ),
+)
+def test_a_kept_board_is_the_board_made_anew(period: str, moment: datetime) -> None:
+    found = board_for("p", period, moment)
+
+    assert found == board_as_before("p", period, moment)
+    assert found.start.tzinfo is UTC
+    assert board_for("p", period, moment) is found  # made once for the day
