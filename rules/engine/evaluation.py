@@ -24,7 +24,13 @@ from rules.engine.levels import LevelChange, LevelTable, level_change
 from rules.engine.periods import period_index, span_of, zone
 from rules.engine.points import Reward, check_metadata_schema, decide_reward, within_points_cap
 from rules.engine.state import CompletionCounter, PointsTally, StreakState, UserState
-from rules.engine.streaks import advance_at, unchanged_by
+from rules.engine.streaks import (
+    LATEST_PERIOD,
+    StreakStep,
+    advance_at,
+    latest_period,
+    unchanged_by,
+)
 
 # The one period of a "lifetime" points cap starts here.
 LIFETIME_START = datetime(1970, 1, 1, tzinfo=UTC)
@@ -203,6 +209,7 @@ def _advance_streaks(
         streak_id = streak.streak_id
         zone_name = timezone or streak.timezone
         current = streaks.get(streak_id)
+        index = None  # the event's period in `zone_name`, of the streak's kind
         checked = False  # whether unchanged_by was asked (advance_at need not ask again)
         if current is not None and at is not None:
             checked = True
@@ -210,28 +217,27 @@ def _advance_streaks(
             index = indexes.get((zone_name, period))
             if index is None:
                 index = indexes[zone_name, period] = period_index(at, zone(zone_name), period)
-            if unchanged_by(streak, current, at, zone_name, index):
-                # The common case, another event in a counted period: nothing to walk.
-                reports.append(_unchanged_report(streak_id, current))
+            # unchanged_by, inline when the latest kept moment is of the user's zone: the
+            # common case, another event in a counted period, with nothing to walk.
+            recent = current.recent
+            if recent and recent[-1].zone == zone_name and current.period == period:
+                kept = current.__dict__.get(LATEST_PERIOD)
+                unchanged = at > recent[-1].at and (
+                    (latest_period(current) if kept is None else kept) == index
+                )
+            else:
+                unchanged = unchanged_by(streak, current, at, zone_name, index)
+            if unchanged:
+                report = current.__dict__.get(_UNCHANGED_REPORT)
+                if report is None or report.streak_id != streak_id:
+                    report = _unchanged_report(streak_id, current)
+                reports.append(report)
                 continue
-        step = advance_at(streak, current, timestamp, zone(zone_name), checked=checked)
+        step = advance_at(streak, current, timestamp, zone(zone_name), checked=checked, index=index)
         if advanced is None:
             advanced = dict(streaks)
         advanced[streak_id] = step.state
-        milestone_points = 0
-        # A late event filling a gap may reach several milestones at once.
-        for milestone in step.milestones:
-            milestone_points += milestone.points
-            if milestone.points:
-                reason = f"streak:{streak_id}:milestone:{milestone.count}"
-                ledger.append(LedgerLine(milestone.points, "streak", reason))
-            if milestone.badge:
-                badges.append(milestone.badge)
-        reports.append(
-            _report(
-                streak_id, step.state, bool(step.milestones), milestone_points, step.freezes_used
-            )
-        )
+        reports.append(_report(streak_id, step, ledger, badges))
     return streaks if advanced is None else advanced, tuple(reports)
 
 
@@ -343,16 +349,27 @@ def _profile(
 
 
 def _report(
-    streak_id: str, state: StreakState, milestone_reached: bool, points: int, freezes_used: int
+    streak_id: str, step: StreakStep, ledger: list[LedgerLine], badges: list[str]
 ) -> StreakReport:
+    """The report of a `step` of the streak; its milestones paid into `ledger` and `badges`."""
+    points = 0
+    # A late event filling a gap may reach several milestones at once.
+    for milestone in step.milestones:
+        points += milestone.points
+        if milestone.points:
+            reason = f"streak:{streak_id}:milestone:{milestone.count}"
+            ledger.append(LedgerLine(milestone.points, "streak", reason))
+        if milestone.badge:
+            badges.append(milestone.badge)
+    state = step.state
     return StreakReport(
         streak_id,
         state.current_count,
         state.longest_count,
         state.last_update,
-        milestone_reached,
+        bool(step.milestones),
         points,
-        freezes_used,
+        step.freezes_used,
     )
 
 
