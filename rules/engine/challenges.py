@@ -32,6 +32,7 @@ from rules.engine.periods import Span, period_index, zone
 from rules.errors import InvalidDefinition
 
 ZERO, ONE = Decimal(0), Decimal(1)
+UTC_ZONE = zone("UTC")  # where a user of no known timezone is
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def progress_of(
     progress, completed, last_update = current.progress, current.completed, current.last_update
     reset = rule.reset
     if reset != "none" and last_update is not None:
-        where = user_zone or zone("UTC")
+        where = user_zone or UTC_ZONE
         if event_period is None:
             event_period = period_index(timestamp, where, reset)
         last_period = period_index(last_update, where, reset)
