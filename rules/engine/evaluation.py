@@ -21,9 +21,10 @@ from rules.engine.conditions import Predicate
 from rules.engine.definitions import EventRule, StreakRule
 from rules.engine.frozen import fast_init
 from rules.engine.levels import LevelChange, LevelTable, level_change
-from rules.engine.periods import period_index, span_of, zone
-from rules.engine.points import Reward, check_metadata_schema, decide_reward, within_points_cap
-from rules.engine.state import CompletionCounter, PointsTally, StreakState, UserState
+from rules.engine.periods import period_index, zone
+from rules.engine.points import Reward, check_metadata_schema
+from rules.engine.rewards import reward_of
+from rules.engine.state import StreakState, UserState
 from rules.engine.streaks import (
     LATEST_PERIOD,
     StreakStep,
@@ -31,9 +32,6 @@ from rules.engine.streaks import (
     latest_period,
     unchanged_by,
 )
-
-# The one period of a "lifetime" points cap starts here.
-LIFETIME_START = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @fast_init
@@ -116,7 +114,9 @@ def evaluate(
     ledger: list[LedgerLine] = []
     badges: list[str] = []
 
-    reward, completions, earned = _reward(rule, event, user, usergroup, timezone, verdicts)
+    reward, completions, earned = reward_of(
+        rule, event.timestamp, metadata, user, usergroup, timezone, verdicts[rule.condition]
+    )
     if reward.points:
         ledger.append(LedgerLine(reward.points, "event", f"event:{rule.event_id}"))
     streaks, reports = _advance_streaks(
@@ -125,7 +125,6 @@ def evaluate(
     challenge_states, challenge_reports = _advance_challenges(
         event, challenges, user, timezone, verdicts, ledger, badges
     )
-
     new_badges = tuple(dict.fromkeys(b for b in badges if b not in user.badges)) if badges else ()
     total = 0
     for line in ledger:  # a line or two: cheaper than sum() over a generator
@@ -303,40 +302,6 @@ def _advance_challenges(
     return states, tuple(reports)
 
 
-def _reward(
-    rule: EventRule,
-    event: Event,
-    user: UserState,
-    usergroup: str | None,
-    timezone: str | None,
-    verdicts: Mapping[Predicate, bool],
-) -> tuple[Reward, Mapping[str, CompletionCounter], Mapping[str, PointsTally]]:
-    """The rule's reward, the completions with this one added, and the points earned per
-    period of the rule's maxPoints with these added. Caps count what falls in the event's
-    period in the user's current timezone (UTC when unknown)."""
-    # Copied only where they change.
-    completions, earned = user.completions, user.earned
-    where = zone(timezone or "UTC")
-    cap = rule.cap
-    counter = completions.get(rule.event_id) or CompletionCounter()
-    so_far = 0
-    if cap is not None:
-        counted = counter.count_within(span_of(event.timestamp, where, cap.period))
-        # Too old to know: never risk paying a capped reward twice.
-        so_far = cap.count if counted is None else counted
-    reward = decide_reward(
-        rule, event.metadata, usergroup, so_far, condition_met=verdicts[rule.condition]
-    )
-    if rule.max_points is not None:
-        start = span_of(event.timestamp, where, rule.max_points.period).start or LIFETIME_START
-        tally = earned.get(rule.event_id) or PointsTally()
-        earned = dict(earned)
-        reward, earned[rule.event_id] = within_points_cap(rule, reward, tally, start)
-    if cap is not None and reward.completed:
-        completions = {**completions, rule.event_id: counter.added(event.timestamp)}
-    return reward, completions, earned
-
-
 def _profile(
     user: UserState, metadata: Mapping[str, Any], usergroup_from_metadata: bool
 ) -> tuple[str | None, str | None]:
@@ -364,15 +329,17 @@ def _report(
         if milestone.badge:
             badges.append(milestone.badge)
     state = step.state
-    return StreakReport(
+    milestone_reached, freezes_used = bool(step.milestones), step.freezes_used
+    report = StreakReport(
         streak_id,
         state.current_count,
         state.longest_count,
         state.last_update,
-        bool(step.milestones),
+        milestone_reached,
         points,
-        step.freezes_used,
+        freezes_used,
     )
+    return report
 
 
 # Where a streak state remembers the report of an event that left it unchanged.
