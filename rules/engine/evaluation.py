@@ -339,6 +339,9 @@ def _report(
         points,
         freezes_used,
     )
+    if not (milestone_reached or freezes_used):
+        # Also the report of the next event that leaves `state` as it is (_unchanged_report).
+        state.__dict__[_UNCHANGED_REPORT] = report
     return report
 
 

@@ -1,6 +1,6 @@
 """The engine's shortcuts decide exactly as the plain computations they stand for: challenge
-progress as plain numbers, a streak's remembered latest period, and advance_at told the
-event's period by its caller.
+progress as plain numbers, a streak's remembered latest period and report, and advance_at told
+the event's period by its caller.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 
 import tests.bench.reference.challenges as old_challenges
 from rules.engine.challenges import plain_number
-from rules.engine.definitions import StreakRule
+from rules.engine.definitions import EventRule, StreakRule
+from rules.engine.evaluation import Event, StreakReport, evaluate
 from rules.engine.periods import period_index, zone
-from rules.engine.state import StreakState
+from rules.engine.state import StreakState, UserState
 from rules.engine.streaks import LATEST_PERIOD, advance_at, latest_period
 from tests.unit.rules.test_engine_equivalence import ZONES, streak_documents, streak_walks
 
@@ -123,3 +124,26 @@ def test_advance_at_told_the_events_period_decides_as_when_not(
             assert vars(told)[LATEST_PERIOD] == period_index(
                 latest.at, zone(latest.zone), streak.period
             )
+
+
+def test_an_advanced_streak_remembers_its_report_for_the_next_event_that_leaves_it() -> None:
+    # The report of an advance with no milestone and no freeze spent is also the report of
+    # an event that leaves the new state as it is: the next one in the same day reuses it.
+    streak = StreakRule.from_document(
+        {"streakId": "s", "events": ["a"], "milestones": [{"count": 2, "points": 5}]}
+    )
+    rule = EventRule.from_document({"eventId": "a", "points": {"fixed": 1}})
+    user = UserState(user_id="u")
+    reports = []
+    for hours in (0, 2, 24, 26):
+        event = Event("a", "u", START + timedelta(hours=hours), {})
+        evaluation = evaluate(event, rule, [streak], user)
+        user = evaluation.state
+        reports.append(evaluation.outcome.streaks[0])
+    first, same_day, milestone, after_milestone = reports
+    assert same_day is first  # remembered by the advance
+    assert milestone.milestone_reached and milestone.points_awarded == 5
+    # An advance that paid a milestone reports it: the next event reports it unpaid.
+    assert after_milestone is not milestone
+    assert after_milestone == StreakReport("s", 2, 2, milestone.last_update, False, 0, 0)
+    assert first == StreakReport("s", 1, 1, START, False, 0, 0)
