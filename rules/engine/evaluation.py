@@ -220,16 +220,16 @@ def _advance_streaks(
                 index = indexes[zone_name, period] = period_index(at, zone(zone_name), period)
             # unchanged_by, inline when the latest kept moment is of the user's zone: the
             # common case, another event in a counted period, with nothing to walk.
-            recent = current.recent
+            recent, remembered = current.recent, current.__dict__
             if recent and recent[-1].zone == zone_name and current.period == period:
-                kept = current.__dict__.get(LATEST_PERIOD)
+                kept = remembered.get(LATEST_PERIOD)
                 unchanged = at > recent[-1].at and (
                     (latest_period(current) if kept is None else kept) == index
                 )
             else:
                 unchanged = unchanged_by(streak, current, at, zone_name, index)
             if unchanged:
-                report = current.__dict__.get(_UNCHANGED_REPORT)
+                report = remembered.get(_UNCHANGED_REPORT)
                 if report is None or report.streak_id != streak_id:
                     report = _unchanged_report(streak_id, current)
                 reports.append(report)
