@@ -268,8 +268,12 @@ def folded_zones(base: StreakBase, folding: tuple[StreakMoment, ...]) -> tuple[S
     """Of each zone, the latest folded moment that may still share a period with a later one."""
     latest = folding[-1]
     through = latest.at
-    if len(folding) == 1 and all(moment.zone == latest.zone for moment in base.folded):
-        return (latest,)  # one zone, one moment folded, the common case: it is the latest
+    if len(folding) == 1:
+        for moment in base.folded:
+            if moment.zone != latest.zone:
+                break
+        else:  # one zone, one moment folded, the common case: it is the latest
+            return (latest,)
     by_zone = {moment.zone: moment for moment in (*base.folded, *folding)}
     if len(by_zone) == 1:  # one zone, the common case: what the sort below would leave
         (latest,) = by_zone.values()

@@ -135,10 +135,18 @@ def _in_order(
     here = zone(name)
     if index is None:
         index = period_index(new.at, here, period)
+    if _never_counts(rule, state, new, index):
+        return StreakStep(state, False)
     recent = state.recent
     start = period_start(index, here, period)
-    if _never_counts(rule, state, new, index) or _period_kept(rule, recent, new, index, start):
-        return StreakStep(state, False)
+    # One of `recent` of the zone of `new` and in its period there: `new` never counts. It is
+    # after all of `recent` (ascending): those of its period are after `earliest`.
+    earliest = start - START_SLACK
+    for moment in reversed(recent):
+        if moment.at < earliest:
+            break
+        if moment.zone == name and period_index(moment.at, here, period) == index:
+            return StreakStep(state, False)
     return _appended(rule, state, (*recent, new), index, start)
 
 
@@ -221,7 +229,7 @@ def _extended(
         policy = rule.freezes
         if policy.earn_every and count % policy.earn_every == 0 and freezes < policy.max:
             freezes += 1
-        longest, last = max(longest, count), new.at
+        longest, last = (count if count > longest else longest), new.at
         for milestone in rule.milestones:
             if settled < milestone.count <= count:  # rarely: a tuple only then
                 milestones = tuple(m for m in rule.milestones if settled < m.count <= count)
@@ -340,27 +348,6 @@ def _never_counts(
                 index = period_index(new.at, here, period)
             if period_index(moment.at, here, period) == index:
                 return True
-    return False
-
-
-def _period_kept(
-    rule: StreakRule,
-    recent: tuple[StreakMoment, ...],
-    new: StreakMoment,
-    index: int,
-    start: datetime,
-) -> bool:
-    """Whether one of `recent` is of the zone of `new` and in its period there (`index`,
-    starting at `start`)."""
-    name, period = new.zone, rule.period
-    here = zone(name)
-    # `new` is after all of `recent` (ascending): those of its period are after this.
-    earliest = start - START_SLACK
-    for moment in reversed(recent):
-        if moment.at < earliest:
-            return False
-        if moment.zone == name and period_index(moment.at, here, period) == index:
-            return True
     return False
 
 
