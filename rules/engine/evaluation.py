@@ -224,7 +224,7 @@ def _advance_streaks(
             if recent and recent[-1].zone == zone_name and current.period == period:
                 kept = remembered.get(LATEST_PERIOD)
                 unchanged = at > recent[-1].at and (
-                    (latest_period(current) if kept is None else kept) == index
+                    (latest_period(current, period) if kept is None else kept) == index
                 )
             else:
                 unchanged = unchanged_by(streak, current, at, zone_name, index)

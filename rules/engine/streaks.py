@@ -110,15 +110,14 @@ def unchanged_by(
 LATEST_PERIOD = "_latest_period"
 
 
-def latest_period(state: StreakState) -> int:
-    """The period (of the state's kind) of the latest moment `state` keeps, in its own zone.
-    It depends on nothing else, so it is remembered in the state's `__dict__`, as
-    functools.cached_property remembers a value (not a field: equality, asdict() and replace()
-    never see it). For a state that keeps a moment and knows its kind of period."""
+def latest_period(state: StreakState, period: str) -> int:
+    """The period of the latest moment `state` keeps, in its own zone; `period`: the state's
+    kind of period. It depends on nothing else, so it is remembered in the state's `__dict__`,
+    as functools.cached_property remembers a value (not a field: equality, asdict() and
+    replace() never see it). For a state that keeps a moment."""
     remembered: int | None = state.__dict__.get(LATEST_PERIOD)
     if remembered is None:
-        latest, period = state.recent[-1], state.period
-        assert period is not None
+        latest = state.recent[-1]
         remembered = state.__dict__[LATEST_PERIOD] = period_index(
             latest.at, zone(latest.zone), period
         )

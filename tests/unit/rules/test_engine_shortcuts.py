@@ -78,7 +78,7 @@ def test_latest_period_is_the_period_of_the_latest_kept_moment_in_its_zone() -> 
         state = advance_at(rule("week"), state, START + timedelta(hours=hours), tokyo).state
     assert isinstance(state, StreakState)
     expected = period_index(state.recent[-1].at, tokyo, "week")
-    assert latest_period(state) == expected
+    assert latest_period(state, "week") == expected
     # Remembered on the state, not a field: equality and asdict() do not see it.
     assert state.__dict__[LATEST_PERIOD] == expected
     copy = replace(state)
@@ -100,7 +100,7 @@ def test_latest_period_of_a_state_read_back_is_worked_out_and_remembered() -> No
         state.walked_with,
     )
     assert LATEST_PERIOD not in vars(fresh)
-    assert latest_period(fresh) == START.toordinal() == vars(fresh)[LATEST_PERIOD]
+    assert latest_period(fresh, "day") == START.toordinal() == vars(fresh)[LATEST_PERIOD]
 
 
 @settings(max_examples=300, deadline=None, database=None)
