@@ -32,6 +32,7 @@ from rules.engine.periods import Span, period_index, zone
 from rules.errors import InvalidDefinition
 
 ZERO, ONE = Decimal(0), Decimal(1)
+UTC_ZONE = zone("UTC")  # where a user of no known timezone is
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def progress_of(
     progress, completed, last_update = current.progress, current.completed, current.last_update
     reset = rule.reset
     if reset != "none" and last_update is not None:
-        where = user_zone or zone("UTC")
+        where = user_zone or UTC_ZONE
         if event_period is None:
             event_period = period_index(timestamp, where, reset)
         last_period = period_index(last_update, where, reset)
@@ -222,10 +223,21 @@ def _report(rule: ChallengeRule, progress: Decimal, completed: bool) -> Challeng
 
 # The bounds as decimals: a decimal compares with another faster than with an int.
 _DECIMAL_INT64_MIN, _DECIMAL_INT64_MAX = Decimal(INT64_MIN), Decimal(INT64_MAX)
+# Amounts whose most significant digit is within this many places of the point are read as a
+# ratio of ints: past it, the ratio (10 to the exponent) grows too large to be cheap.
+_RATIO_PLACES = 30
 
 
 def plain_number(amount: Decimal) -> int | float:
     """Whole amounts as int (5, not 5.0), others as the float JSON would carry anyway."""
+    # As the exact ratio of two ints, cheaper than to_integral_value() and float(): the ratio
+    # is whole exactly when the amount is, and int / int rounds correctly, as float() does.
+    if amount.is_finite() and -_RATIO_PLACES < amount.adjusted() < _RATIO_PLACES:
+        numerator, denominator = amount.as_integer_ratio()
+        if denominator != 1:
+            return numerator / denominator
+        if INT64_MIN <= numerator <= INT64_MAX:
+            return numerator
     if amount == amount.to_integral_value() and _DECIMAL_INT64_MIN <= amount <= _DECIMAL_INT64_MAX:
         return int(amount)
     return float(amount)

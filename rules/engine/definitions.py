@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from rules.engine.conditions import Predicate, always, compile_condition
@@ -105,7 +106,7 @@ class FreezePolicy:
     max: int = 0
     earn_every: int | None = None
 
-    @property
+    @cached_property
     def walk_key(self) -> tuple[int, int | None]:
         """What of the policy a streak's walk depends on (the initial freezes are its base's)."""
         return self.max, self.earn_every

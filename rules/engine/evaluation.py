@@ -21,13 +21,17 @@ from rules.engine.conditions import Predicate
 from rules.engine.definitions import EventRule, StreakRule
 from rules.engine.frozen import fast_init
 from rules.engine.levels import LevelChange, LevelTable, level_change
-from rules.engine.periods import period_index, span_of, zone
-from rules.engine.points import Reward, check_metadata_schema, decide_reward, within_points_cap
-from rules.engine.state import CompletionCounter, PointsTally, StreakState, UserState
-from rules.engine.streaks import advance_at, unchanged_by
-
-# The one period of a "lifetime" points cap starts here.
-LIFETIME_START = datetime(1970, 1, 1, tzinfo=UTC)
+from rules.engine.periods import period_index, zone
+from rules.engine.points import Reward, check_metadata_schema
+from rules.engine.rewards import reward_of
+from rules.engine.state import StreakState, UserState
+from rules.engine.streaks import (
+    LATEST_PERIOD,
+    StreakStep,
+    advance_at,
+    latest_period,
+    unchanged_by,
+)
 
 
 @fast_init
@@ -110,7 +114,9 @@ def evaluate(
     ledger: list[LedgerLine] = []
     badges: list[str] = []
 
-    reward, completions, earned = _reward(rule, event, user, usergroup, timezone, verdicts)
+    reward, completions, earned = reward_of(
+        rule, event.timestamp, metadata, user, usergroup, timezone, verdicts[rule.condition]
+    )
     if reward.points:
         ledger.append(LedgerLine(reward.points, "event", f"event:{rule.event_id}"))
     streaks, reports = _advance_streaks(
@@ -119,9 +125,10 @@ def evaluate(
     challenge_states, challenge_reports = _advance_challenges(
         event, challenges, user, timezone, verdicts, ledger, badges
     )
-
     new_badges = tuple(dict.fromkeys(b for b in badges if b not in user.badges)) if badges else ()
-    total = sum(line.delta for line in ledger)
+    total = 0
+    for line in ledger:  # a line or two: cheaper than sum() over a generator
+        total += line.delta
     seen = event.timestamp
     # Every field, not replace(), and in order (positional: keywords cost twice as much):
     # tests/unit/rules/test_engine.py fails if UserState gains one or changes their order.
@@ -203,6 +210,7 @@ def _advance_streaks(
         streak_id = streak.streak_id
         zone_name = timezone or streak.timezone
         current = streaks.get(streak_id)
+        index = None  # the event's period in `zone_name`, of the streak's kind
         checked = False  # whether unchanged_by was asked (advance_at need not ask again)
         if current is not None and at is not None:
             checked = True
@@ -210,28 +218,27 @@ def _advance_streaks(
             index = indexes.get((zone_name, period))
             if index is None:
                 index = indexes[zone_name, period] = period_index(at, zone(zone_name), period)
-            if unchanged_by(streak, current, at, zone_name, index):
-                # The common case, another event in a counted period: nothing to walk.
-                reports.append(_unchanged_report(streak_id, current))
+            # unchanged_by, inline when the latest kept moment is of the user's zone: the
+            # common case, another event in a counted period, with nothing to walk.
+            recent, remembered = current.recent, current.__dict__
+            if recent and recent[-1].zone == zone_name and current.period == period:
+                kept = remembered.get(LATEST_PERIOD)
+                unchanged = at > recent[-1].at and (
+                    (latest_period(current, period) if kept is None else kept) == index
+                )
+            else:
+                unchanged = unchanged_by(streak, current, at, zone_name, index)
+            if unchanged:
+                report = remembered.get(_UNCHANGED_REPORT)
+                if report is None or report.streak_id != streak_id:
+                    report = _unchanged_report(streak_id, current)
+                reports.append(report)
                 continue
-        step = advance_at(streak, current, timestamp, zone(zone_name), checked=checked)
+        step = advance_at(streak, current, timestamp, zone(zone_name), checked=checked, index=index)
         if advanced is None:
             advanced = dict(streaks)
         advanced[streak_id] = step.state
-        milestone_points = 0
-        # A late event filling a gap may reach several milestones at once.
-        for milestone in step.milestones:
-            milestone_points += milestone.points
-            if milestone.points:
-                reason = f"streak:{streak_id}:milestone:{milestone.count}"
-                ledger.append(LedgerLine(milestone.points, "streak", reason))
-            if milestone.badge:
-                badges.append(milestone.badge)
-        reports.append(
-            _report(
-                streak_id, step.state, bool(step.milestones), milestone_points, step.freezes_used
-            )
-        )
+        reports.append(_report(streak_id, step, ledger, badges))
     return streaks if advanced is None else advanced, tuple(reports)
 
 
@@ -295,40 +302,6 @@ def _advance_challenges(
     return states, tuple(reports)
 
 
-def _reward(
-    rule: EventRule,
-    event: Event,
-    user: UserState,
-    usergroup: str | None,
-    timezone: str | None,
-    verdicts: Mapping[Predicate, bool],
-) -> tuple[Reward, Mapping[str, CompletionCounter], Mapping[str, PointsTally]]:
-    """The rule's reward, the completions with this one added, and the points earned per
-    period of the rule's maxPoints with these added. Caps count what falls in the event's
-    period in the user's current timezone (UTC when unknown)."""
-    # Copied only where they change.
-    completions, earned = user.completions, user.earned
-    where = zone(timezone or "UTC")
-    cap = rule.cap
-    counter = completions.get(rule.event_id) or CompletionCounter()
-    so_far = 0
-    if cap is not None:
-        counted = counter.count_within(span_of(event.timestamp, where, cap.period))
-        # Too old to know: never risk paying a capped reward twice.
-        so_far = cap.count if counted is None else counted
-    reward = decide_reward(
-        rule, event.metadata, usergroup, so_far, condition_met=verdicts[rule.condition]
-    )
-    if rule.max_points is not None:
-        start = span_of(event.timestamp, where, rule.max_points.period).start or LIFETIME_START
-        tally = earned.get(rule.event_id) or PointsTally()
-        earned = dict(earned)
-        reward, earned[rule.event_id] = within_points_cap(rule, reward, tally, start)
-    if cap is not None and reward.completed:
-        completions = {**completions, rule.event_id: counter.added(event.timestamp)}
-    return reward, completions, earned
-
-
 def _profile(
     user: UserState, metadata: Mapping[str, Any], usergroup_from_metadata: bool
 ) -> tuple[str | None, str | None]:
@@ -343,9 +316,21 @@ def _profile(
 
 
 def _report(
-    streak_id: str, state: StreakState, milestone_reached: bool, points: int, freezes_used: int
+    streak_id: str, step: StreakStep, ledger: list[LedgerLine], badges: list[str]
 ) -> StreakReport:
-    return StreakReport(
+    """The report of a `step` of the streak; its milestones paid into `ledger` and `badges`."""
+    points = 0
+    # A late event filling a gap may reach several milestones at once.
+    for milestone in step.milestones:
+        points += milestone.points
+        if milestone.points:
+            reason = f"streak:{streak_id}:milestone:{milestone.count}"
+            ledger.append(LedgerLine(milestone.points, "streak", reason))
+        if milestone.badge:
+            badges.append(milestone.badge)
+    state = step.state
+    milestone_reached, freezes_used = bool(step.milestones), step.freezes_used
+    report = StreakReport(
         streak_id,
         state.current_count,
         state.longest_count,
@@ -354,6 +339,10 @@ def _report(
         points,
         freezes_used,
     )
+    if not (milestone_reached or freezes_used):
+        # Also the report of the next event that leaves `state` as it is (_unchanged_report).
+        state.__dict__[_UNCHANGED_REPORT] = report
+    return report
 
 
 # Where a streak state remembers the report of an event that left it unchanged.

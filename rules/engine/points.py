@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # rules.engine.state imports rules.engine.challenges, which i
 _ROUNDING = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
 
 MAX_AWARD = 1_000_000_000
+_ONE = Decimal(1)  # built once: the multiplier of no group, and what points round to
 CONDITIONS_NOT_MET = "conditions_not_met"
 LIMIT_REACHED = "limit_reached"
 
@@ -69,7 +70,7 @@ def decide_reward(
 def rule_points(rule: EventRule, metadata: Mapping[str, Any], usergroup: str | None) -> int:
     rounding = rule.per_unit.rounding if rule.per_unit else "floor"
     base = Decimal(rule.fixed) + per_unit_points(rule, metadata)
-    multiplier = rule.multipliers.get(usergroup, Decimal(1)) if usergroup else Decimal(1)
+    multiplier = rule.multipliers.get(usergroup, _ONE) if usergroup else _ONE
     points = _to_points(base * multiplier, rounding)
     return points if rule.max_per_event is None else min(points, rule.max_per_event)
 
@@ -106,7 +107,7 @@ def _to_points(amount: Decimal, rounding: str) -> int:
         return 0
     if amount >= MAX_AWARD:  # also keeps quantize within the decimal context's precision
         return MAX_AWARD
-    return int(amount.quantize(Decimal(1), rounding=_ROUNDING[rounding]))
+    return int(amount.quantize(_ONE, rounding=_ROUNDING[rounding]))
 
 
 def _type_of(value: Any) -> str:

@@ -117,13 +117,13 @@ class CompletionCounter:
             ordered = list(recent)
             insort(ordered, moment)  # after equal instants, where a stable sort puts it
             recent = tuple(ordered)
-        dropped = recent[:-COMPLETIONS_KEPT]
         through = self.dropped_through
-        if dropped and (through is None or dropped[-1] > through):
-            through = dropped[-1]
-        return CompletionCounter(
-            total=self.total + 1, recent=recent[-COMPLETIONS_KEPT:], dropped_through=through
-        )
+        if len(recent) > COMPLETIONS_KEPT:  # sliced only then: `recent` is often full
+            dropped = recent[:-COMPLETIONS_KEPT]
+            if through is None or dropped[-1] > through:
+                through = dropped[-1]
+            recent = recent[-COMPLETIONS_KEPT:]
+        return CompletionCounter(self.total + 1, recent, through)
 
 
 # Periods of a points cap (maxPoints) remembered per event: a week of days, since events may

@@ -234,16 +234,19 @@ def fold(
     return folded_base(rule, base, recent[:first_kept]), recent[first_kept:]
 
 
-def first_kept_index(rule: StreakRule, recent: tuple[StreakMoment, ...]) -> int:
+def first_kept_index(
+    rule: StreakRule, recent: tuple[StreakMoment, ...], newest_start: datetime | None = None
+) -> int:
     """The index of the first of `recent` to keep: those before are too old, or too many.
 
     Too old: before KEPT_WINDOW ahead of the start of the latest period a moment falls in (in
     its zone). Periods, not instants, so that the boundary does not depend on which event of a
-    period came first: it only moves forward, whatever the arrival order.
+    period came first: it only moves forward, whatever the arrival order. `newest_start`: the
+    start of the period of the last of `recent`, in its zone, when the caller knows it.
     """
     period = rule.period
     newest = recent[-1]
-    latest = _period_start(newest.at, newest.zone, period)
+    latest = _period_start(newest.at, newest.zone, period) if newest_start is None else newest_start
     # A moment's period starts before START_SLACK after it, and `recent` is ascending: once
     # that is no later than the latest start found, none of the moments left has a later one.
     reached = latest - START_SLACK
@@ -265,8 +268,12 @@ def folded_zones(base: StreakBase, folding: tuple[StreakMoment, ...]) -> tuple[S
     """Of each zone, the latest folded moment that may still share a period with a later one."""
     latest = folding[-1]
     through = latest.at
-    if len(folding) == 1 and all(moment.zone == latest.zone for moment in base.folded):
-        return (latest,)  # one zone, one moment folded, the common case: it is the latest
+    if len(folding) == 1:
+        for moment in base.folded:
+            if moment.zone != latest.zone:
+                break
+        else:  # one zone, one moment folded, the common case: it is the latest
+            return (latest,)
     by_zone = {moment.zone: moment for moment in (*base.folded, *folding)}
     if len(by_zone) == 1:  # one zone, the common case: what the sort below would leave
         (latest,) = by_zone.values()

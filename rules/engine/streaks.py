@@ -11,16 +11,16 @@ Why: docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from rules.engine.definitions import Milestone, StreakRule
 from rules.engine.frozen import fast_init
 from rules.engine.periods import START_SLACK, period_index, period_start, zone
 from rules.engine.state import PaidRun, StreakBase, StreakMoment, StreakState
+from rules.engine.streak_documents import streak_state_from_document as streak_state_from_document
+from rules.engine.streak_documents import streak_state_to_document as streak_state_to_document
 from rules.engine.streak_walk import (
     Walk,
     first_kept_index,
@@ -56,6 +56,7 @@ def advance_at(
     zone: ZoneInfo,
     *,
     checked: bool = False,
+    index: int | None = None,
 ) -> StreakStep:
     """Count an event at `moment` for a user whose timezone is now `zone`.
 
@@ -64,7 +65,9 @@ def advance_at(
     here, but the last count was made today, seen from here) nor breaks the streak (the day
     after the last counted one, seen from here, is the next period). Later moments are judged
     again in their own zones (docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md).
-    With `checked`, the caller has found unchanged_by false for this state and event.
+    With `checked`, the caller has found unchanged_by false for this state and event; `index`:
+    the period of `moment` in `zone`, of the rule's kind, when the caller knows it (as
+    periods.period_index gives it for periods.zone(zone.key)).
     """
     if zone.key is None or moment.tzinfo is None:
         raise ValueError("a streak needs an aware moment and a named timezone")
@@ -72,13 +75,10 @@ def advance_at(
     # In UTC: aware datetimes sharing a tzinfo compare by wall time, fold (DST) ignored.
     new = StreakMoment(moment.astimezone(UTC), zone.key)
     recent = state.recent
-    if not checked and unchanged_by(rule, state, new.at, new.zone):
+    if not checked and unchanged_by(rule, state, new.at, new.zone, index):
         placed = None
     elif not recent or (recent[-1].at, recent[-1].zone) < (new.at, new.zone):
-        # In order: the latest moment of all, kept last (`recent` is ascending).
-        if not _never_counts(rule, state, new) and not _period_kept(rule, recent, new):
-            return _appended(rule, state, (*recent, new))
-        placed = None
+        return _in_order(rule, state, new, index)
     else:
         placed = _with_moment(rule, state, new)
     if placed is None:
@@ -106,16 +106,66 @@ def unchanged_by(
     return False
 
 
-def _appended(rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, ...]) -> StreakStep:
+# Where a streak state remembers the period of its latest kept moment (latest_period).
+LATEST_PERIOD = "_latest_period"
+
+
+def latest_period(state: StreakState, period: str) -> int:
+    """The period of the latest moment `state` keeps, in its own zone; `period`: the state's
+    kind of period. It depends on nothing else, so it is remembered in the state's `__dict__`,
+    as functools.cached_property remembers a value (not a field: equality, asdict() and
+    replace() never see it). For a state that keeps a moment."""
+    remembered: int | None = state.__dict__.get(LATEST_PERIOD)
+    if remembered is None:
+        latest = state.recent[-1]
+        remembered = state.__dict__[LATEST_PERIOD] = period_index(
+            latest.at, zone(latest.zone), period
+        )
+    return remembered
+
+
+def _in_order(
+    rule: StreakRule, state: StreakState, new: StreakMoment, index: int | None
+) -> StreakStep:
+    """advance_at when `new` comes after every moment the state keeps (`recent` is ascending):
+    appended, unless what the state folded or keeps has its period already. `index`: its period,
+    when the caller knows it."""
+    name, period = new.zone, rule.period
+    here = zone(name)
+    if index is None:
+        index = period_index(new.at, here, period)
+    if _never_counts(rule, state, new, index):
+        return StreakStep(state, False)
+    recent = state.recent
+    start = period_start(index, here, period)
+    # One of `recent` of the zone of `new` and in its period there: `new` never counts. It is
+    # after all of `recent` (ascending): those of its period are after `earliest`.
+    earliest = start - START_SLACK
+    for moment in reversed(recent):
+        if moment.at < earliest:
+            break
+        if moment.zone == name and period_index(moment.at, here, period) == index:
+            return StreakStep(state, False)
+    return _appended(rule, state, (*recent, new), index, start)
+
+
+def _appended(
+    rule: StreakRule,
+    state: StreakState,
+    recent: tuple[StreakMoment, ...],
+    index: int | None = None,
+    start: datetime | None = None,
+) -> StreakStep:
     """advance_at when the new moment is the latest of all (events arriving in order): one
     walk serves as the walk before it (the same moments, the same runs), the walk after it and
-    the fold, instead of three. Decides exactly as _placed."""
-    first_kept = first_kept_index(rule, recent)
+    the fold, instead of three. Decides exactly as _placed. `index` and `start`: the period of
+    the new moment in its zone and its start, when the caller knows them."""
+    first_kept = first_kept_index(rule, recent, start)
     newest = len(recent) - 1
     if first_kept > newest:  # all to fold, the new moment too: never seen, but be exact
         return _placed(rule, state, recent, None, recent[-1])
     if not state.paid and state.walked_with == rule.freezes.walk_key:
-        return _extended(rule, state, recent, first_kept)
+        return _extended(rule, state, recent, first_kept, index)
     walk = Walk(rule, state.base, track=False)
     base = state.base
     if first_kept:
@@ -134,20 +184,28 @@ def _appended(rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, 
         inherited[-1] = last_length
     if state.paid:
         recorded = {record.start: record.through for record in state.paid}
-        for index, run in enumerate(walk.runs[:runs_before]):
-            inherited[index] = max(inherited[index], recorded.get(run.start, 0))
+        for number, run in enumerate(walk.runs[:runs_before]):
+            inherited[number] = max(inherited[number], recorded.get(run.start, 0))
     inherited += [0] * (len(walk.runs) - runs_before)
     milestones, paid = milestones_reached(rule, walk, inherited)
     return _step(rule, walk, base, recent[first_kept:], paid, milestones, counted, spent)
 
 
 def _extended(
-    rule: StreakRule, state: StreakState, recent: tuple[StreakMoment, ...], first_kept: int
+    rule: StreakRule,
+    state: StreakState,
+    recent: tuple[StreakMoment, ...],
+    first_kept: int,
+    index: int | None = None,
 ) -> StreakStep:
     """_appended for a state whose counts are where its walk ends under the rule's freezes
     (`walked_with`), with no run paid beyond its length: the walk goes on from those counts
-    and takes the new moment alone; only the moments to fold are walked, from the base."""
+    and takes the new moment alone; only the moments to fold are walked, from the base.
+    `index`: the period of the new moment in its zone, when the caller knows it."""
     new = recent[-1]
+    period = rule.period
+    if index is None:
+        index = period_index(new.at, zone(new.zone), period)
     count, longest, freezes, last = (
         state.current_count,
         state.longest_count,
@@ -158,8 +216,7 @@ def _extended(
     if last is None:
         count, settled = 1, 0
     else:
-        here, period = zone(new.zone), rule.period
-        missed = period_index(new.at, here, period) - period_index(last, here, period) - 1
+        missed = index - period_index(last, zone(new.zone), period) - 1
         if missed < 0:
             counted = False  # the latest counted period, seen from here
         elif missed > freezes:
@@ -171,15 +228,17 @@ def _extended(
         policy = rule.freezes
         if policy.earn_every and count % policy.earn_every == 0 and freezes < policy.max:
             freezes += 1
-        longest, last = max(longest, count), new.at
-        milestones = tuple(m for m in rule.milestones if settled < m.count <= count)
+        longest, last = (count if count > longest else longest), new.at
+        for milestone in rule.milestones:
+            if settled < milestone.count <= count:  # rarely: a tuple only then
+                milestones = tuple(m for m in rule.milestones if settled < m.count <= count)
+                break
     base = state.base
     if first_kept:
         base = folded_base(rule, base, recent[:first_kept])
     kept = recent[first_kept:]
-    advanced = StreakState(
-        count, longest, last, freezes, rule.period, kept, base, (), state.walked_with
-    )
+    advanced = StreakState(count, longest, last, freezes, period, kept, base, (), state.walked_with)
+    advanced.__dict__[LATEST_PERIOD] = index  # of the new moment, the latest kept (latest_period)
     return StreakStep(advanced, counted, milestones, spent)
 
 
@@ -269,8 +328,11 @@ def _with_moment(
     return tuple(sorted(kept, key=lambda moment: (moment.at, moment.zone))), replaced
 
 
-def _never_counts(rule: StreakRule, state: StreakState, new: StreakMoment) -> bool:
-    """Whether what the state folded already rules `new` out."""
+def _never_counts(
+    rule: StreakRule, state: StreakState, new: StreakMoment, index: int | None = None
+) -> bool:
+    """Whether what the state folded already rules `new` out. `index`: the period of `new` in
+    its zone, when the caller knows it."""
     base = state.base
     through = base.through
     if through is not None and new.at <= through:
@@ -281,24 +343,10 @@ def _never_counts(rule: StreakRule, state: StreakState, new: StreakMoment) -> bo
     for moment in base.folded:
         if moment.zone == name:
             here = zone(name)
-            index = period_index(new.at, here, period)
+            if index is None:
+                index = period_index(new.at, here, period)
             if period_index(moment.at, here, period) == index:
                 return True
-    return False
-
-
-def _period_kept(rule: StreakRule, recent: tuple[StreakMoment, ...], new: StreakMoment) -> bool:
-    """Whether one of `recent` is of the zone of `new` and in its period there."""
-    name, period = new.zone, rule.period
-    here = zone(name)
-    index = period_index(new.at, here, period)
-    # `new` is after all of `recent` (ascending): those of its period are after this.
-    earliest = period_start(index, here, period) - START_SLACK
-    for moment in reversed(recent):
-        if moment.at < earliest:
-            return False
-        if moment.zone == name and period_index(moment.at, here, period) == index:
-            return True
     return False
 
 
@@ -308,84 +356,3 @@ def _same_period(rule: StreakRule, moment: StreakMoment, new: StreakMoment) -> b
         return False
     here = zone(new.zone)
     return period_index(moment.at, here, rule.period) == period_index(new.at, here, rule.period)
-
-
-# --- stored state ------------------------------------------------------------------------
-
-
-def streak_state_to_document(state: StreakState) -> dict[str, Any]:
-    """The state as BSON-clean fields; the caller adds the streakId."""
-    base = state.base
-    return {
-        "currentCount": state.current_count,
-        "longestCount": state.longest_count,
-        "lastUpdate": state.last_update,
-        "freezes": state.freezes,
-        "period": state.period,
-        "recent": [{"at": moment.at, "zone": moment.zone} for moment in state.recent],
-        "base": {
-            "count": base.count,
-            "longest": base.longest,
-            "freezes": base.freezes,
-            "runStart": base.run_start,
-            "lastCounted": base.last_counted,
-            "through": base.through,
-            "folded": [{"at": moment.at, "zone": moment.zone} for moment in base.folded],
-        },
-        "paid": [{"runStart": record.start, "through": record.through} for record in state.paid],
-        "walkedWith": None
-        if state.walked_with is None
-        else {"max": state.walked_with[0], "earnEvery": state.walked_with[1]},
-    }
-
-
-def streak_state_from_document(doc: Mapping[str, Any]) -> StreakState:
-    current, longest, freezes = doc["currentCount"], doc["longestCount"], doc.get("freezes", 0)
-    last_update = doc.get("lastUpdate")
-    base = doc.get("base")
-    if base is None:
-        # Stored before moments were kept: all of it is the base, the last counted moment its
-        # end. The next event is judged against that moment as it always was.
-        return StreakState(
-            current_count=current,
-            longest_count=longest,
-            last_update=last_update,
-            freezes=freezes,
-            period=doc.get("period"),
-            base=StreakBase(
-                count=current,
-                longest=longest,
-                freezes=freezes,
-                run_start=last_update,
-                last_counted=last_update,
-                through=last_update,
-            ),
-        )
-    return StreakState(
-        current_count=current,
-        longest_count=longest,
-        last_update=last_update,
-        freezes=freezes,
-        period=doc.get("period"),
-        recent=_moments(doc.get("recent", [])),
-        base=StreakBase(
-            count=base["count"],
-            longest=base["longest"],
-            freezes=base["freezes"],
-            run_start=base.get("runStart"),
-            last_counted=base.get("lastCounted"),
-            through=base.get("through"),
-            folded=_moments(base.get("folded", [])),
-        ),
-        paid=tuple(PaidRun(p["runStart"], p["through"]) for p in doc.get("paid", [])),
-        walked_with=_walked_with(doc.get("walkedWith")),
-    )
-
-
-def _walked_with(doc: Mapping[str, Any] | None) -> tuple[int, int | None] | None:
-    # Absent from documents stored before it was: their next event walks every kept moment.
-    return None if doc is None else (doc["max"], doc.get("earnEvery"))
-
-
-def _moments(docs: Iterable[Mapping[str, Any]]) -> tuple[StreakMoment, ...]:
-    return tuple(StreakMoment(doc["at"], doc["zone"]) for doc in docs)
