@@ -106,6 +106,7 @@ class _Documents(OrderedDict[Any, Any]):
         self.index = index
         self.order: dict[Any, int] = {}
         self.next = 0
+        self.sizes: dict[int, Any] = {}  # core.docsizes' bounds of documents' sizes
         super().__init__()
         for key, document in documents.items():
             self[key] = document
@@ -114,10 +115,14 @@ class _Documents(OrderedDict[Any, Any]):
         if key not in self.order:
             self.order[key] = self.next
             self.next += 1
+        elif self.sizes:  # the bound of the document replaced: no longer of use
+            self.sizes.pop(id(self.get(key)), None)
         super().__setitem__(key, value)
         self.index.mark(key)
 
     def __delitem__(self, key: Any) -> None:
+        if self.sizes:
+            self.sizes.pop(id(self.get(key)), None)
         super().__delitem__(key)
         self.order.pop(key, None)
         self.index.mark(key)

@@ -73,12 +73,18 @@ def refuse_sizes(forms: Iterable[tuple[Any, int]]) -> None:
             )
 
 
-def refuse_large(document: Mapping[str, Any]) -> None:
-    """An update's resulting document must fit in 16 MiB, as on mongod."""
-    if len(bson.encode(document)) > MAX_DOCUMENT_BYTES:
+def refuse_large(document: Mapping[str, Any], bound: int | None = None) -> int:
+    """An update's resulting document must fit in 16 MiB, as on mongod. `bound`: a number of
+    bytes its encoding is known not to exceed (core.docsizes), None if none is; the document
+    is encoded only when that does not settle it. Returns a bound of its size."""
+    if bound is not None and bound <= MAX_DOCUMENT_BYTES:
+        return bound
+    size = len(bson.encode(document))
+    if size > MAX_DOCUMENT_BYTES:
         raise WriteError(
             f"Resulting document after update is larger than {MAX_DOCUMENT_BYTES}", code=17419
         )
+    return size
 
 
 def _full_check(document: Any) -> int:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
-from core import clock, fastpath
+from core import clock, fastinserts
 from core.inmemory import GuardedCollection, in_memory_database
 
 NOW = datetime(2026, 5, 4, 12, 0, 0, 123456, tzinfo=UTC)
@@ -414,7 +414,7 @@ def test_inserted_field_names_are_refused_as_mongomock_refuses_them(
         return None
 
     expected = outcome(mongomock.collection._validate_data_fields)
-    assert outcome(fastpath._validate_fields) == expected
+    assert outcome(fastinserts._validate_fields) == expected
 
 
 def test_one_document_inserted_twice_in_a_batch_answers_as_plain_mongomock() -> None:
