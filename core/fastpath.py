@@ -41,7 +41,7 @@ import mongomock.results
 from bson import ObjectId
 from pymongo.errors import WriteError
 
-from core import docsizes, operators
+from core import docsizes, operators, pointindex
 
 # mongomock is partly typed, its internals not at all.
 _mongomock: Any = mongomock.collection
@@ -140,10 +140,8 @@ def _snapshot(value: Any) -> Any:
 
 def find_one(collection: Any, filter: Mapping[str, Any]) -> Any:
     """mongomock's `find_one(filter)`: the first match in store order, copied out."""
-    spec = _patch(filter)
-    for document in collection._iter_documents(spec):
-        return copy_out(document, collection.codec_options.tz_aware)
-    return None
+    document = pointindex.attach(collection).first(_patch(filter))
+    return None if document is None else copy_out(document, collection.codec_options.tz_aware)
 
 
 def find(cursor: Any) -> list[Any]:
@@ -175,7 +173,7 @@ def update_one(
     document = _patch(update) if document is None else document
     if _server_version(collection.database.client) < [5]:
         return None  # mongomock refuses empty operators there: let it
-    existing = next(iter(collection._iter_documents(spec)), None)
+    existing = pointindex.attach(collection).first(spec)
     if existing is None:
         return None
     result = operators.updated(existing, document)
@@ -219,6 +217,7 @@ def _update_in_place(
 ) -> int:
     """mongomock applies the update to the stored document; undone if it fails."""
     before = _snapshot(existing)
+    pointindex.attach(collection).mark(before["_id"])  # to be indexed again, as changed
     documents = collection._store._documents
     docsizes.forget(documents, existing)
     try:

@@ -114,6 +114,9 @@ UPDATES = st.one_of(
     st.builds(lambda n: {"$pull": {"log": {"k": {"$gte": n}}}}, IDS),
     st.builds(lambda n: {"$pull": {"log": {"$gte": n}}}, IDS),
     st.builds(lambda i: {"$set": {"_id": i}}, IDS),
+    # Indexed fields changed by mongomock's own update, in place ($pull is not core.operators').
+    st.builds(lambda u: {"$set": {"userId": u}, "$pull": {"log": None}}, USERS),
+    st.builds(lambda m: {"$set": {"expiresAt": m}, "$pull": {"log": None}}, MOMENTS),
     # core.operators' own: nested and missing paths, arrays, values of every type.
     st.builds(lambda p, v: {"$set": {p: v}}, SET_PATHS, VALUES),
     st.builds(lambda p: {"$unset": {p: ""}}, SET_PATHS),
