@@ -224,21 +224,24 @@ class GuardedCollection:
     def _screen(self, method: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         """Refuse what a server refuses (core.server_rules) and record the query's shape
         (core.query_audit) before mongomock runs `method` with these arguments."""
-        name = self._collection.name
         hint = kwargs.get("hint")
-        server_rules.check_hint(self._collection, hint)
+        if hint is not None:
+            server_rules.check_hint(self._collection, hint)
         if method in ("replace_one", "find_one_and_replace"):
             server_rules.check_replacement(args[1])
         elif method in ("update_one", "update_many", "find_one_and_update"):
             server_rules.check_update(args[1])
         if method in ("insert_one", "insert_many", "estimated_document_count"):
             return
+        name = self._collection.name
         if method == "aggregate":
             pipeline = list(args[0] if args else kwargs.get("pipeline", []))
             match = pipeline[0].get("$match") if pipeline else None
             following = pipeline[1].get("$sort") if match and len(pipeline) > 1 else None
             query_audit.observe(name, "aggregate", match, following, hint)
             return
+        if query_audit.recorder() is None:
+            return  # (the rest refuses nothing: it only finds what `observe` records)
         filter = kwargs.get("filter")
         if method == "distinct":  # distinct(key, filter)
             filter = args[1] if len(args) > 1 else filter
