@@ -120,7 +120,9 @@ def _insert(
             raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
         del store[object_id]
     stored = _patch(data) if form is None else form
-    store[object_id] = stored
+    # The store's own dict, past mongomock's reader-writer lock, as core.fastpath's `_replace`
+    # does: core.inmemory's lock is held, and every read of the store takes it.
+    documents[object_id] = stored
     try:
         collection._ensure_uniques(stored)
     except DuplicateKeyError:
