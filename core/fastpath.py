@@ -22,15 +22,16 @@ condition matched, where mongomock removes, for each, the first element equal to
 Python (with `[true, 1, 1.0]` and `{"$gte": 1}`, MongoDB and this module keep `[true]`,
 mongomock `[1.0]`). mongomock's own paths (see below) keep its behaviour.
 
-core.inmemory calls these under its lock, after its own checks; anything they do not cover
-(projections, sorts, upserts that insert, update pipelines, options) goes to mongomock itself.
+core.inmemory calls these (and core.fastinserts' inserts) under its lock, after its own checks;
+anything they do not cover (projections, sorts, upserts that insert, update pipelines,
+options) goes to mongomock itself.
 """
 
 from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,10 +39,9 @@ import mongomock.collection
 import mongomock.helpers
 import mongomock.results
 from bson import ObjectId
-from bson.errors import InvalidDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
+from pymongo.errors import WriteError
 
-from core import operators, pointindex
+from core import docsizes, operators, pointindex
 
 # mongomock is partly typed, its internals not at all.
 _mongomock: Any = mongomock.collection
@@ -56,9 +56,10 @@ _MISSING: Any = object()
 _utc = _helpers.utc
 _patch_leaf: Callable[[Any], Any] = _helpers.patch_datetime_awareness_in_document
 
-# Checks a stored document before a write is kept (core.inmemory: the 16 MiB limit); raises to
-# refuse it, and the store is left as it was.
-Check = Callable[[Mapping[str, Any]], None]
+# Checks a stored document before a write is kept (core.inmemory: the 16 MiB limit), given a
+# bound of its BSON size (None: unknown); raises to refuse it, and the store is left as it was.
+# Returns a bound of its size (core.docsizes).
+Check = Callable[[Mapping[str, Any], int | None], int]
 
 
 def copy_out(value: Any, tz_aware: bool) -> Any:
@@ -139,10 +140,8 @@ def _snapshot(value: Any) -> Any:
 
 def find_one(collection: Any, filter: Mapping[str, Any]) -> Any:
     """mongomock's `find_one(filter)`: the first match in store order, copied out."""
-    spec = _patch(filter)
-    for document in collection._iter_documents(spec):
-        return copy_out(document, collection.codec_options.tz_aware)
-    return None
+    document = pointindex.attach(collection).first(_patch(filter))
+    return None if document is None else copy_out(document, collection.codec_options.tz_aware)
 
 
 def find(cursor: Any) -> list[Any]:
@@ -161,10 +160,12 @@ def update_one(
     update: Mapping[str, Any],
     check: Check,
     forms: Sequence[Any] = (None, None),
+    size: int | None = None,
 ) -> Any:
     """mongomock's `update_one(filter, update)` when a document matches; None when none does
     (the caller then lets mongomock answer: nothing, or an upsert). `forms`: `_patch` of the
-    filter and of the update, where the caller has made them (None where not)."""
+    filter and of the update, where the caller has made them (None where not); `size`: the
+    length of the update's BSON encoding, where the caller knows it."""
     if not _operators_first(update):
         _mongomock.validate_ok_for_update(update)  # raises what mongomock raises
     spec, document = forms
@@ -172,14 +173,15 @@ def update_one(
     document = _patch(update) if document is None else document
     if _server_version(collection.database.client) < [5]:
         return None  # mongomock refuses empty operators there: let it
-    existing = next(iter(collection._iter_documents(spec)), None)
+    existing = pointindex.attach(collection).first(spec)
     if existing is None:
         return None
     result = operators.updated(existing, document)
     if result is None:
         modified = _update_in_place(collection, existing, spec, document, check)
     else:
-        modified = _replace(collection, existing, result, check)
+        growth = None if size is None else docsizes.growth(document, size)
+        modified = _replace(collection, existing, result, check, growth)
     return _results.UpdateResult(
         {
             "connectionId": collection.database.client._id,
@@ -215,6 +217,9 @@ def _update_in_place(
 ) -> int:
     """mongomock applies the update to the stored document; undone if it fails."""
     before = _snapshot(existing)
+    pointindex.attach(collection).mark(before["_id"])  # to be indexed again, as changed
+    documents = collection._store._documents
+    docsizes.forget(documents, existing)
     try:
         if operators.plain_pulls(update):
             operators.pull(existing, update["$pull"])
@@ -224,7 +229,7 @@ def _update_in_place(
             return 0
         _refuse_changed_id(before, existing)
         collection._ensure_uniques(existing)
-        check(existing)
+        docsizes.remember(documents, existing, check(existing, None))
     except BaseException:
         collection._store[before["_id"]] = before  # as mongomock rolls back, and as mongod
         raise
@@ -232,21 +237,30 @@ def _update_in_place(
 
 
 def _replace(
-    collection: Any, existing: dict[str, Any], result: dict[str, Any], check: Check
+    collection: Any,
+    existing: dict[str, Any],
+    result: dict[str, Any],
+    check: Check,
+    growth: int | None,
 ) -> int:
-    """Store `result` (core.operators' update of `existing`) in its place; `existing` back if
-    the result is refused. mongomock checks unique indexes with the new document stored."""
+    """Store `result` (core.operators' update of `existing`, which can add at most `growth`
+    bytes to it, None if unknown) in its place; `existing` back if the result is refused.
+    mongomock checks unique indexes with the new document stored."""
     # The store's own dict, past mongomock's reader-writer lock (core.inmemory's lock is held):
     # a value replaced under an existing key disturbs no reader.
     documents = collection._store._documents
+    known = None if growth is None else docsizes.bound(documents, existing)
+    estimate = None if known is None or growth is None else known + growth
     documents[existing["_id"]] = result
     if result == existing:
+        if estimate is not None:
+            docsizes.remember(documents, result, estimate)
         return 0
     try:
         _refuse_changed_id(existing, result)
         if _unique_keys_changed(collection, existing, result):
             collection._ensure_uniques(result)
-        check(result)
+        docsizes.remember(documents, result, check(result, estimate))
     except BaseException:
         documents[existing["_id"]] = existing
         raise
@@ -254,7 +268,8 @@ def _replace(
 
 
 def _refuse_changed_id(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
-    if before.get("_id") != after.get("_id"):
+    old, new = before.get("_id"), after.get("_id")
+    if old is not new and old != new:  # (the same object: most updates keep it)
         raise WriteError(
             "After applying the update, the (immutable) field '_id' was found to have "
             f"been altered to _id: {after.get('_id')}"
@@ -277,100 +292,3 @@ def _unique_keys_changed(
             if "." in field or type(old) is not type(new) or type(new) not in _KEYS or old != new:
                 return True
     return False
-
-
-def insert_one(collection: Any, document: Any, form: dict[str, Any] | None = None) -> Any:
-    """mongomock's `insert_one`; the caller has checked the document as BSON already, and
-    made its stored form (`_patch` of it, None where it did not)."""
-    _mongomock.validate_is_mutable_mapping("document", document)
-    return _results.InsertOneResult(_insert(collection, document, form), acknowledged=True)
-
-
-def insert_many(
-    collection: Any,
-    documents: Iterable[Any],
-    ordered: bool = True,
-    forms: Sequence[dict[str, Any] | None] | None = None,
-) -> Any:
-    """mongomock's `insert_many`, with its BulkWriteError on duplicates."""
-    if not isinstance(documents, Iterable) or not documents:
-        raise TypeError("documents must be a non-empty list")
-    documents = list(documents)
-    for document in documents:
-        if type(document) is not dict:
-            _mongomock.validate_is_mutable_mapping("document", document)
-    forms = forms if forms is not None else [None] * len(documents)
-    ids, errors = [], []
-    for index, document in enumerate(documents):
-        try:
-            ids.append(_insert(collection, document, forms[index]))
-        except WriteError as error:
-            errors.append(
-                {"index": index, "code": error.code, "errmsg": str(error), "op": document}
-            )
-            if ordered:
-                break
-    if errors:
-        raise BulkWriteError({"writeErrors": errors, "nInserted": len(ids)})
-    return _results.InsertManyResult(ids, acknowledged=True)
-
-
-def _validate_fields(data: Mapping[str, Any]) -> None:
-    """mongomock's `_validate_data_fields`: no null character in a field name at any depth of
-    sub-documents, no `$` at the start of a top-level one."""
-    _refuse_null_characters(data)
-    _refuse_operator_names(data)
-
-
-def _refuse_operator_names(data: Mapping[str, Any]) -> None:
-    for key in data:
-        if key.startswith("$"):
-            raise InvalidDocument(
-                f'Top-level field names cannot start with the "$" sign (found: {key})'
-            )
-
-
-def _refuse_null_characters(data: Mapping[str, Any]) -> None:
-    for key, value in data.items():
-        if "\0" in key:
-            raise InvalidDocument(f"Field names cannot contain the null character (found: {key})")
-        kind = type(value)
-        if kind is dict or (
-            kind not in _IMMUTABLE and kind is not list and isinstance(value, Mapping)
-        ):
-            _refuse_null_characters(value)
-
-
-def _insert(collection: Any, data: Any, form: dict[str, Any] | None = None) -> Any:
-    """mongomock's `Collection._insert` of one document, less its BSON encoding (done by the
-    caller) and its sweep of every expired document (only a clash with an expired document
-    matters here, and that one is deleted, as the sweep would). `form`: `_patch(data)`, made
-    by the caller's check (core.storable), which found every name a str without a null
-    character; None where it did not."""
-    if form is None:
-        if not all(isinstance(key, str) for key in data):
-            raise ValueError("Document keys must be strings")
-        _validate_fields(data)
-    else:
-        _refuse_operator_names(data)
-    if "_id" not in data:
-        data["_id"] = ObjectId()
-    if form is not None and "_id" not in form:  # (or added since the form was made)
-        form["_id"] = data["_id"]  # an ObjectId, as `_patch` would copy it
-    object_id = data["_id"]
-    if isinstance(object_id, dict):
-        object_id = _helpers.hashdict(object_id)
-    store = collection._store
-    documents = store._documents
-    if object_id in documents:
-        if not (store._ttl_indexes and pointindex.expired(store, documents[object_id])):
-            raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
-        del store[object_id]
-    stored = _patch(data) if form is None else form
-    store[object_id] = stored
-    try:
-        collection._ensure_uniques(stored)
-    except DuplicateKeyError:
-        del store[object_id]
-        raise
-    return data["_id"]

@@ -4,7 +4,9 @@ real server where it matters to Laurel.
 - Every document, filter and update is checked as BSON before mongomock sees it
   (core.storable), so numpy scalars, `datetime.date`, `Decimal` or integers beyond 64 bits
   fail here exactly as they would against `mongod`, whatever mongomock itself checks; and, as
-  there, no document may pass 16 MiB of BSON, whether inserted, replaced or grown by an update.
+  there, no document may pass 16 MiB of BSON, whether inserted, replaced or grown by an update
+  (an update of the fast path encodes its result only when core.docsizes' bound of it does
+  not settle that).
 - Point reads, updates and inserts (`find_one`, `update_one` of an existing document,
   `insert_one`, `insert_many`) skip mongomock's deep copies (core.fastpath); the walk that
   checks a document also makes the copy they store or match with.
@@ -28,7 +30,17 @@ from pymongo import IndexModel
 from pymongo.database import Database
 from pymongo.errors import OperationFailure, WriteError
 
-from core import bulkwrites, clock, fastpath, pointindex, query_audit, server_rules, storable
+from core import (
+    bulkwrites,
+    clock,
+    docsizes,
+    fastinserts,
+    fastpath,
+    pointindex,
+    query_audit,
+    server_rules,
+    storable,
+)
 from core.storable import MAX_DOCUMENT_BYTES
 from core.storable import ensure_bson as ensure_bson  # the store's check, for tests of others
 
@@ -161,9 +173,11 @@ class GuardedCollection:
             storable.refuse_sizes(forms)
         self._screen(method, args, kwargs)
         with _LOCK:
-            fast = self._fast_write(method, args, kwargs, [form for form, _ in forms])
+            fast = self._fast_write(method, args, kwargs, forms)
             if fast is not None:
                 return fast
+            # mongomock may change stored documents in place: their known sizes are void.
+            docsizes.forget_all(self._collection._store._documents)
             if method not in _UPDATES:
                 return getattr(self._collection, method)(*args, **kwargs)
             # mongod refuses an update whose resulting document passes 16 MiB, leaving the
@@ -183,14 +197,15 @@ class GuardedCollection:
         self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], forms: list[Any]
     ) -> Any:
         """core.fastpath's answer to the write, None when it leaves it to mongomock. `forms`:
-        the stored forms of the write's documents (core.storable), where the check made one."""
+        what core.storable's check found of the write's documents (stored form, size)."""
         if method == "insert_one" and len(args) == 1 and not kwargs:
-            return fastpath.insert_one(self._collection, args[0], forms[0])
+            return fastinserts.insert_one(self._collection, args[0], forms[0])
         if method == "insert_many" and len(args) == 1 and set(kwargs) <= {"ordered"}:
-            return fastpath.insert_many(self._collection, args[0], forms=forms, **kwargs)
+            return fastinserts.insert_many(self._collection, args[0], checked=forms, **kwargs)
         if method == "update_one" and len(args) == 2 and set(kwargs) <= {"upsert"}:
+            (spec, _), (update, size) = forms
             return fastpath.update_one(
-                self._collection, args[0], args[1], storable.refuse_large, forms
+                self._collection, args[0], args[1], storable.refuse_large, (spec, update), size
             )
         return None
 
@@ -209,21 +224,24 @@ class GuardedCollection:
     def _screen(self, method: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         """Refuse what a server refuses (core.server_rules) and record the query's shape
         (core.query_audit) before mongomock runs `method` with these arguments."""
-        name = self._collection.name
         hint = kwargs.get("hint")
-        server_rules.check_hint(self._collection, hint)
+        if hint is not None:
+            server_rules.check_hint(self._collection, hint)
         if method in ("replace_one", "find_one_and_replace"):
             server_rules.check_replacement(args[1])
         elif method in ("update_one", "update_many", "find_one_and_update"):
             server_rules.check_update(args[1])
         if method in ("insert_one", "insert_many", "estimated_document_count"):
             return
+        name = self._collection.name
         if method == "aggregate":
             pipeline = list(args[0] if args else kwargs.get("pipeline", []))
             match = pipeline[0].get("$match") if pipeline else None
             following = pipeline[1].get("$sort") if match and len(pipeline) > 1 else None
             query_audit.observe(name, "aggregate", match, following, hint)
             return
+        if query_audit.recorder() is None:
+            return  # (the rest refuses nothing: it only finds what `observe` records)
         filter = kwargs.get("filter")
         if method == "distinct":  # distinct(key, filter)
             filter = args[1] if len(args) > 1 else filter

@@ -28,22 +28,18 @@ its own checks, which therefore still see every call.
 
 from __future__ import annotations
 
-import itertools
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import mongomock
-from bson import ObjectId
 from mongomock import filtering
 
 from core.pointmatch import matches
 from core.rangeindex import RangeIndex
+from core.uniquekeys import MAX_CHOICES, UniqueKeys, choices
 
-_PLAIN = (str, int, float, ObjectId)
-_KEY_KINDS = frozenset({str, int, ObjectId})  # a key equal to one of these is the same key
 # mongomock is untyped.
 _applies: Callable[[Any, Any], bool] = filtering.filter_applies
 
@@ -57,10 +53,6 @@ def attach(collection: Any) -> PointIndex:
         # An instance attribute shadows mongomock's method for this collection only.
         collection._iter_documents = index.iter_documents
     return index
-
-
-def _plain(value: Any) -> bool:
-    return isinstance(value, _PLAIN) and not (isinstance(value, float) and math.isnan(value))
 
 
 def expired(store: Any, document: Mapping[str, Any]) -> bool:
@@ -81,23 +73,6 @@ def expired(store: Any, document: Mapping[str, Any]) -> bool:
     return False
 
 
-MAX_CHOICES = 1000  # combinations of `$in` values a lookup tries before it scans instead
-
-
-def _choices(filter: Mapping[str, Any], field: str) -> list[Any] | None:
-    """The values `filter` allows `field` to equal when they are plain values or null: one
-    for an equality, those of an `$in` (a batch's users), None for anything else."""
-    if field not in filter:
-        return None
-    value = filter[field]
-    if isinstance(value, Mapping) and set(value) == {"$in"} and isinstance(value["$in"], list):
-        values = value["$in"]
-        return values if all(item is None or _plain(item) for item in values) else None
-    if value is None or _plain(value):
-        return [value]
-    return None
-
-
 class _Documents(OrderedDict[Any, Any]):
     """mongomock's document store, noting every `_id` stored or deleted, and each one's order
     of insertion (mongomock answers in that order)."""
@@ -106,6 +81,7 @@ class _Documents(OrderedDict[Any, Any]):
         self.index = index
         self.order: dict[Any, int] = {}
         self.next = 0
+        self.sizes: dict[int, Any] = {}  # core.docsizes' bounds of documents' sizes
         super().__init__()
         for key, document in documents.items():
             self[key] = document
@@ -114,10 +90,14 @@ class _Documents(OrderedDict[Any, Any]):
         if key not in self.order:
             self.order[key] = self.next
             self.next += 1
+        elif self.sizes:  # the bound of the document replaced: no longer of use
+            self.sizes.pop(id(self.get(key)), None)
         super().__setitem__(key, value)
         self.index.mark(key)
 
     def __delitem__(self, key: Any) -> None:
+        if self.sizes:
+            self.sizes.pop(id(self.get(key)), None)
         super().__delitem__(key)
         self.order.pop(key, None)
         self.index.mark(key)
@@ -147,63 +127,6 @@ class _Indexes(dict[str, Any]):
         super().clear()
 
 
-class _UniqueKeys:
-    """One unique index over top-level fields: indexed values -> `_id`s."""
-
-    def __init__(self, fields: tuple[str, ...]) -> None:
-        self.fields = fields
-        self.ids: dict[tuple[Any, ...], set[Any]] = {}
-        self.irregular: set[Any] = set()
-        self.key_of: dict[Any, tuple[Any, ...] | None] = {}  # _id -> its key (None: irregular)
-
-    def remove(self, document_id: Any) -> None:
-        if document_id not in self.key_of:
-            return
-        key = self.key_of.pop(document_id)
-        if key is None:
-            self.irregular.discard(document_id)
-            return
-        bucket = self.ids[key]
-        bucket.discard(document_id)
-        if not bucket:
-            del self.ids[key]
-
-    def reindex(self, document_id: Any, document: Mapping[str, Any] | None) -> None:
-        """Index `document_id` again, as `document` (None: deleted); a document still holding
-        the str, int or ObjectId values it is indexed by (most reads and updates) stays."""
-        if document is not None and self.key_of.get(document_id) is not None:
-            values = tuple(document.get(field, None) for field in self.fields)
-            if values == self.key_of[document_id] and _KEY_KINDS.issuperset(map(type, values)):
-                return
-        self.remove(document_id)
-        if document is not None:
-            self.add(document_id, document)
-
-    def add(self, document_id: Any, document: Mapping[str, Any]) -> None:
-        values = tuple(document.get(field, None) for field in self.fields)
-        if all(_plain(value) for value in values):
-            self.ids.setdefault(values, set()).add(document_id)
-            self.key_of[document_id] = values
-        else:
-            self.irregular.add(document_id)
-            self.key_of[document_id] = None
-
-    def candidates(self, filter: Mapping[str, Any]) -> set[Any] | None:
-        choices = []
-        for field in self.fields:
-            allowed = _choices(filter, field)
-            if allowed is None:
-                return None
-            choices.append(allowed)
-        if math.prod(len(allowed) for allowed in choices) > MAX_CHOICES:
-            return None
-        found = set(self.irregular)  # null matches a missing field, and those hold the rest
-        for values in itertools.product(*choices):
-            if all(value is not None for value in values):
-                found |= self.ids.get(values, set())
-        return found
-
-
 class PointIndex:
     def __init__(self, collection: Any) -> None:
         self._collection = collection
@@ -213,7 +136,7 @@ class PointIndex:
         self.dirty: set[Any] = set()
         self._documents: _Documents | None = None
         self._signature: tuple[Any, ...] | None = None
-        self._uniques: list[_UniqueKeys] = []
+        self._uniques: list[UniqueKeys] = []
         self._ranges: list[RangeIndex] = []  # the collection's other indexes (core.rangeindex)
         self._indexes: _Indexes | None = None  # the definitions planned for, at this version
         self._indexes_version = -1
@@ -222,17 +145,33 @@ class PointIndex:
         """mongomock's `Collection._iter_documents`, reading only the candidates of a point
         query (every document otherwise)."""
         store = self._collection._store
-        with self._lock:
-            self._refresh(store)
-            candidates = self._candidates(filter) if isinstance(filter, Mapping) else None
-            documents = None if candidates is None else self._live(store, candidates)
+        documents = self._point(store, filter)
         if documents is None:
             if store.is_empty:
                 _applies(filter, {})  # validates the filter, as mongomock does
             return self._marked(list(store.documents), filter)
-        if not documents:
-            _applies(filter, {})
         return self._marked(documents, filter)
+
+    def first(self, filter: Mapping[str, Any]) -> Any:
+        """The first document `iter_documents` yields (None if none), for a caller that will
+        not change it in place: not marked to be indexed again."""
+        documents = self._point(self._collection._store, filter)
+        if documents is None:
+            return next(self.iter_documents(filter), None)
+        for document in documents:
+            if matches(filter, document):
+                return document
+        return None
+
+    def _point(self, store: Any, filter: Mapping[str, Any]) -> list[Any] | None:
+        """The live candidates of a point query; None for another query."""
+        with self._lock:
+            self._refresh(store)
+            candidates = self._candidates(filter) if isinstance(filter, Mapping) else None
+            documents = None if candidates is None else self._live(store, candidates)
+        if documents is not None and not documents:
+            _applies(filter, {})  # validates the filter, as mongomock does
+        return documents
 
     def _marked(self, documents: list[Any], filter: Mapping[str, Any]) -> Iterator[Any]:
         for document in documents:
@@ -266,7 +205,7 @@ class PointIndex:
         return live
 
     def _candidates(self, filter: Mapping[str, Any]) -> set[Any] | None:
-        ids = _choices(filter, "_id")
+        ids = choices(filter, "_id")
         if ids is not None and len(ids) <= MAX_CHOICES and None not in ids:
             return set(ids)
         for unique in self._uniques:
@@ -349,7 +288,7 @@ class PointIndex:
         self._documents = documents
         self._signature = signature
         self._uniques = [
-            _UniqueKeys(fields)
+            UniqueKeys(fields)
             for _, fields, unique in signature
             if unique and not any("." in field or field == "_id" for field in fields)
         ]

@@ -73,12 +73,18 @@ def refuse_sizes(forms: Iterable[tuple[Any, int]]) -> None:
             )
 
 
-def refuse_large(document: Mapping[str, Any]) -> None:
-    """An update's resulting document must fit in 16 MiB, as on mongod."""
-    if len(bson.encode(document)) > MAX_DOCUMENT_BYTES:
+def refuse_large(document: Mapping[str, Any], bound: int | None = None) -> int:
+    """An update's resulting document must fit in 16 MiB, as on mongod. `bound`: a number of
+    bytes its encoding is known not to exceed (core.docsizes), None if none is; the document
+    is encoded only when that does not settle it. Returns a bound of its size."""
+    if bound is not None and bound <= MAX_DOCUMENT_BYTES:
+        return bound
+    size = len(bson.encode(document))
+    if size > MAX_DOCUMENT_BYTES:
         raise WriteError(
             f"Resulting document after update is larger than {MAX_DOCUMENT_BYTES}", code=17419
         )
+    return size
 
 
 def _full_check(document: Any) -> int:
@@ -140,8 +146,8 @@ def _document(value: dict[Any, Any]) -> tuple[dict[str, Any], int]:
         elif kind is list:
             copy[key], inner = _array(item)
             size += inner
-        elif kind is datetime:
-            copy[key] = _instant(item)
+        elif kind is datetime:  # (the last one stored again, most often: no call)
+            copy[key] = _last_instant[1] if _last_instant[0] is item else _instant(item)
             size += 8
         elif kind in _FIXED:
             size += _FIXED[kind]
@@ -168,7 +174,7 @@ def _array(value: list[Any]) -> tuple[list[Any], int]:
             copy[position], inner = _array(item)
             size += inner
         elif kind is datetime:
-            copy[position] = _instant(item)
+            copy[position] = _last_instant[1] if _last_instant[0] is item else _instant(item)
             size += 8
         elif kind in _FIXED:
             size += _FIXED[kind]
