@@ -64,7 +64,7 @@ def _read_body() -> None:
             abort(413, message=f"Request body larger than {limit} bytes")
     if not data:
         return
-    if json_depth(data) > MAX_JSON_DEPTH:
+    if nests_too_deep(data):
         abort(400, errors={"body": [f"JSON may nest at most {MAX_JSON_DEPTH} levels deep"]})
     g.body_checked = True
 
@@ -80,6 +80,15 @@ def parsed_body() -> Any:
         except Exception:  # noqa: BLE001 — whatever it is, the view's parser reports it
             g.json_body = None
     return g.json_body
+
+
+def nests_too_deep(data: bytes) -> bool:
+    """Whether `data` nests deeper than MAX_JSON_DEPTH (`json_depth(data) > MAX_JSON_DEPTH`).
+    Each level opens a bracket, so a body holding no more opening brackets than the limit,
+    inside strings or not (the usual event: two), cannot nest deeper; only others are walked."""
+    if data.count(b"{") + data.count(b"[") <= MAX_JSON_DEPTH:
+        return False
+    return json_depth(data) > MAX_JSON_DEPTH
 
 
 def json_depth(data: bytes) -> int:
