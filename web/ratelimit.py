@@ -294,9 +294,12 @@ def keeping_keys(item: RateLimitItem) -> KeptKeys:
 
 
 def _keep_own_retry_after(response: Response) -> Response:
-    own = response.headers.get("Retry-After")
-    if own is not None:  # (on g: the limiter's header injection runs between the two hooks)
-        app_ctx.g.own_retry_after = own
+    """A 503's own `Retry-After`, kept for `_retry_after_only_when_refused` (the only answer
+    whose own wait it gives back), on g: the limiter's header injection runs between them."""
+    if response.status_code == 503:
+        own = response.headers.get("Retry-After")
+        if own is not None:
+            app_ctx.g.own_retry_after = own
     return response
 
 
@@ -310,5 +313,5 @@ def _retry_after_only_when_refused(response: Response) -> Response:
     if own is not None:
         response.headers["Retry-After"] = own
     else:
-        response.headers.pop("Retry-After", None)
+        del response.headers["Retry-After"]  # (`pop`, without looking the value up first)
     return response
