@@ -73,8 +73,7 @@ def _finish(response: Response) -> Response:
     current = request_ctx.request
     method = current.method if current.method in KNOWN_METHODS else "OTHER"
     rule = current.url_rule
-    # "/users/<userId>", not "/users/<user:userId>": converters are not part of the route.
-    route = _CONVERTER.sub("<", rule.rule) if rule is not None else UNMATCHED_ROUTE
+    route = route_template(rule.rule) if rule is not None else UNMATCHED_ROUTE
     status = response.status_code
     metrics.HTTP_REQUEST_SERIES(method, route, str(status)).inc()
     metrics.HTTP_DURATION_SERIES(method, route).observe(elapsed)
@@ -84,6 +83,19 @@ def _finish(response: Response) -> Response:
     if access_log.isEnabledFor(level):
         _log_access(level, current.method, current.path, status, elapsed, state.get("principal"))
     return response
+
+
+def route_template(rule: str) -> str:
+    """The route a URL rule's requests are counted under: "/users/<userId>", not
+    "/users/<user:userId>" (converters are not part of the route). Worked out once per rule."""
+    route = _ROUTES.get(rule)
+    if route is None:
+        route = _ROUTES[rule] = _CONVERTER.sub("<", rule)
+    return route
+
+
+# The route of each URL rule of the app's maps (as many as their routes).
+_ROUTES: dict[str, str] = {}
 
 
 def _log_access(
