@@ -58,7 +58,8 @@ def _read_body() -> None:
         return
     data = current.get_data(cache=True)  # 413 at once when Content-Length is over the limit
     limit = current.max_content_length
-    if limit is not None and current.content_length is None and len(data) >= limit:
+    # (Content-Length, a header read, asked last: only a body as long as the limit needs it)
+    if limit is not None and len(data) >= limit and current.content_length is None:
         # werkzeug stopped at the limit: anything left on the wire means the body was bigger.
         if current.environ["wsgi.input"].read(1):
             abort(413, message=f"Request body larger than {limit} bytes")
