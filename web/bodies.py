@@ -19,9 +19,10 @@ import re
 from typing import Any
 
 from flask import Flask, g, request
-from flask.globals import request_ctx
 from flask_smorest import abort
 from werkzeug.exceptions import HTTPException
+
+from web.context import app_context, request_context
 
 # Deeper than any document of the contract (a condition tree is the deepest, and it is
 # bounded well below this), far below the interpreter's recursion limit.
@@ -43,17 +44,17 @@ def read_body() -> None:
     try:
         _read_body()
     except HTTPException as refusal:
-        g.body_refusal = refusal
+        app_context().g.body_refusal = refusal
 
 
 def refuse_bad_body() -> None:
-    refusal: HTTPException | None = g.get("body_refusal")
+    refusal: HTTPException | None = app_context().g.get("body_refusal")
     if refusal is not None:
         raise refusal
 
 
 def _read_body() -> None:
-    current = request_ctx.request  # bound once: each proxy read costs
+    current = request_context().request
     if current.method not in METHODS_WITH_BODY:
         return
     data = current.get_data(cache=True)  # 413 at once when Content-Length is over the limit
@@ -67,7 +68,7 @@ def _read_body() -> None:
         return
     if nests_too_deep(data):
         abort(400, errors={"body": [f"JSON may nest at most {MAX_JSON_DEPTH} levels deep"]})
-    g.body_checked = True
+    app_context().g.body_checked = True
 
 
 def parsed_body() -> Any:
