@@ -12,6 +12,7 @@ from flask import Request
 from flask_smorest import abort
 from webargs.core import parse_json
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.local import LocalProxy
 
 ESCAPE = b"\\u"  # how JSON writes a code point by number (`\ud800`)
 
@@ -20,6 +21,9 @@ class ArgumentsParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400  # the brief's code for invalid data (webargs says 422)
 
     def _raw_load_json(self, req: Request) -> Any:
+        # webargs hands over Flask's `request` proxy: each read through it costs calls.
+        if isinstance(req, LocalProxy):
+            req = req._get_current_object()
         data = req.get_data(cache=True)
         # Every documented body is required, but webargs loads a missing one as {}: a bare
         # `PUT /admin/events/x` would replace the definition with the defaults.
