@@ -30,9 +30,9 @@ def init_headers(app: Flask, cors_origins: Iterable[str]) -> None:
 
     @app.after_request
     def add_headers(response: Response) -> Response:
-        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.set("X-Content-Type-Options", "nosniff")  # (what `[...] =` calls)
         if _authenticated():
-            response.headers["Cache-Control"] = "no-store"
+            response.headers.set("Cache-Control", "no-store")
         if origins:
             _add_cors(response, origins)
         return response

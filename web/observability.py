@@ -66,7 +66,7 @@ def _finish(response: Response) -> Response:
     started = state.get("laurel_started")
     rid = state.get("laurel_request_id")
     if rid is not None:
-        response.headers[REQUEST_ID_HEADER] = rid
+        response.headers.set(REQUEST_ID_HEADER, rid)  # (what `[...] =` calls)
     if started is None:  # a hook before ours answered; nothing was timed
         return response
     elapsed = time.monotonic() - started
