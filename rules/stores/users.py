@@ -9,7 +9,7 @@ Why: docs/decisions/0001-exactly-once-without-transactions.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,7 +84,6 @@ class UserStore:
 
         Returns False on a lost race; the caller reloads and decides again.
         """
-        fields = {**state_to_fields(state), "updatedAt": now}
         if stored is None:
             try:
                 self._users.insert_one(
@@ -93,7 +92,8 @@ class UserStore:
                         "userId": state.user_id,
                         "version": 1,
                         "createdAt": now,
-                        **fields,
+                        **state_to_fields(state),
+                        "updatedAt": now,
                         "pending": [dict(record) for record in records],
                         "pendingSince": now,
                     }
@@ -102,13 +102,12 @@ class UserStore:
                 return False
             return True
         # Only what changed: the version guard means the document still holds the rest.
-        before = state_to_fields(stored.state)
-        changed = {name: value for name, value in fields.items() if before.get(name) != value}
+        changed = changed_fields(stored.state, state)
         result = self._users.update_one(
             # The shard key (project, userId) beside the _id: mongos targets one shard.
             {**_key(project, state.user_id), "_id": stored.id, "version": stored.version},
             {
-                "$set": {**changed, "version": stored.version + 1},
+                "$set": {**changed, "updatedAt": now, "version": stored.version + 1},
                 "$push": {"pending": _pushed(records)},
                 "$min": {"pendingSince": now},
             },
@@ -261,41 +260,76 @@ def _stored(document: Mapping[str, Any]) -> StoredUser:
 
 
 def state_to_fields(state: UserState) -> dict[str, Any]:
+    return {name: write(state) for name, (_, write) in _FIELDS.items()}
+
+
+def changed_fields(before: UserState, after: UserState) -> dict[str, Any]:
+    """The fields of state_to_fields(after) whose parts of the state differ from `before`'s,
+    written out: the others are neither written out nor compared as documents (an event
+    changes a few; the engine hands the others on as they were, so comparing them stops at
+    identity)."""
     return {
-        "usergroup": state.usergroup,
-        "timezone": state.timezone,
-        "points": {"balance": state.balance, "lifetime": state.lifetime},
-        # Lists, not maps keyed by id: ids may contain "." which MongoDB paths would split.
-        "streaks": [
-            {"streakId": streak_id, **streak_state_to_document(s)}
-            for streak_id, s in state.streaks.items()
-        ],
-        "completions": [
-            {
-                "eventId": event_id,
-                "total": c.total,
-                "recent": list(c.recent),
-                "droppedThrough": c.dropped_through,
-            }
-            for event_id, c in state.completions.items()
-        ],
-        "earned": [
-            {
-                "eventId": event_id,
-                "periods": [{"start": start, "points": points} for start, points in t.periods],
-                "droppedThrough": t.dropped_through,
-            }
-            for event_id, t in state.earned.items()
-        ],
-        "challenges": [
-            {"challengeId": challenge_id, **challenge_state_to_document(c)}
-            for challenge_id, c in state.challenges.items()
-        ],
-        "badges": list(state.badges),
-        "firstSeen": state.first_seen,
-        "lastSeen": state.last_seen,
-        "eventCount": state.event_count,
+        name: write(after)
+        for name, (parts, write) in _FIELDS.items()
+        if any(getattr(before, part) != getattr(after, part) for part in parts)
     }
+
+
+def _streaks(state: UserState) -> list[dict[str, Any]]:
+    # Lists, not maps keyed by id: ids may contain "." which MongoDB paths would split.
+    return [
+        {"streakId": streak_id, **streak_state_to_document(s)}
+        for streak_id, s in state.streaks.items()
+    ]
+
+
+def _completions(state: UserState) -> list[dict[str, Any]]:
+    return [
+        {
+            "eventId": event_id,
+            "total": c.total,
+            "recent": list(c.recent),
+            "droppedThrough": c.dropped_through,
+        }
+        for event_id, c in state.completions.items()
+    ]
+
+
+def _earned(state: UserState) -> list[dict[str, Any]]:
+    return [
+        {
+            "eventId": event_id,
+            "periods": [{"start": start, "points": points} for start, points in t.periods],
+            "droppedThrough": t.dropped_through,
+        }
+        for event_id, t in state.earned.items()
+    ]
+
+
+def _challenges(state: UserState) -> list[dict[str, Any]]:
+    return [
+        {"challengeId": challenge_id, **challenge_state_to_document(c)}
+        for challenge_id, c in state.challenges.items()
+    ]
+
+
+# Each field of a user document: the UserState attributes it is written from, and how.
+_FIELDS: dict[str, tuple[tuple[str, ...], Callable[[UserState], Any]]] = {
+    "usergroup": (("usergroup",), lambda state: state.usergroup),
+    "timezone": (("timezone",), lambda state: state.timezone),
+    "points": (
+        ("balance", "lifetime"),
+        lambda state: {"balance": state.balance, "lifetime": state.lifetime},
+    ),
+    "streaks": (("streaks",), _streaks),
+    "completions": (("completions",), _completions),
+    "earned": (("earned",), _earned),
+    "challenges": (("challenges",), _challenges),
+    "badges": (("badges",), lambda state: list(state.badges)),
+    "firstSeen": (("first_seen",), lambda state: state.first_seen),
+    "lastSeen": (("last_seen",), lambda state: state.last_seen),
+    "eventCount": (("event_count",), lambda state: state.event_count),
+}
 
 
 def state_from_document(document: Mapping[str, Any]) -> UserState:
