@@ -27,12 +27,11 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import jwt
-from flask.globals import app_ctx, request_ctx
 from flask_smorest import abort
 
 from core import clock
 from core.settings import Settings, SigningKeys
-from web.context import app_state
+from web.context import app_context, app_state, request_context
 from web.schemas.fields import IDENTIFIER
 
 ALGORITHM = "HS256"
@@ -203,11 +202,11 @@ def _check_times(claims: dict[str, Any], max_age: int) -> None:
 
 def _request_principal() -> Principal | InvalidToken:
     """Decode the request's bearer token once per request; the failure is remembered too."""
-    state = app_ctx.g  # one proxy read (this runs several times per request)
+    state = app_context().g  # (this runs several times per request)
     principal: Principal | InvalidToken | None = state.get("principal")
     if principal is None:
         # `request.headers.get("Authorization", "")`, read from the environ directly
-        header = request_ctx.request.environ.get("HTTP_AUTHORIZATION", "")
+        header = request_context().request.environ.get("HTTP_AUTHORIZATION", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             principal = InvalidToken("missing bearer token")

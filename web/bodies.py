@@ -19,9 +19,10 @@ import re
 from typing import Any
 
 from flask import Flask, g, request
-from flask.globals import request_ctx
 from flask_smorest import abort
 from werkzeug.exceptions import HTTPException
+
+from web.context import app_context, request_context
 
 # Deeper than any document of the contract (a condition tree is the deepest, and it is
 # bounded well below this), far below the interpreter's recursion limit.
@@ -43,30 +44,31 @@ def read_body() -> None:
     try:
         _read_body()
     except HTTPException as refusal:
-        g.body_refusal = refusal
+        app_context().g.body_refusal = refusal
 
 
 def refuse_bad_body() -> None:
-    refusal: HTTPException | None = g.get("body_refusal")
+    refusal: HTTPException | None = app_context().g.get("body_refusal")
     if refusal is not None:
         raise refusal
 
 
 def _read_body() -> None:
-    current = request_ctx.request  # bound once: each proxy read costs
+    current = request_context().request
     if current.method not in METHODS_WITH_BODY:
         return
     data = current.get_data(cache=True)  # 413 at once when Content-Length is over the limit
     limit = current.max_content_length
-    if limit is not None and current.content_length is None and len(data) >= limit:
+    # (Content-Length, a header read, asked last: only a body as long as the limit needs it)
+    if limit is not None and len(data) >= limit and current.content_length is None:
         # werkzeug stopped at the limit: anything left on the wire means the body was bigger.
         if current.environ["wsgi.input"].read(1):
             abort(413, message=f"Request body larger than {limit} bytes")
     if not data:
         return
-    if json_depth(data) > MAX_JSON_DEPTH:
+    if nests_too_deep(data):
         abort(400, errors={"body": [f"JSON may nest at most {MAX_JSON_DEPTH} levels deep"]})
-    g.body_checked = True
+    app_context().g.body_checked = True
 
 
 def parsed_body() -> Any:
@@ -80,6 +82,15 @@ def parsed_body() -> Any:
         except Exception:  # noqa: BLE001 — whatever it is, the view's parser reports it
             g.json_body = None
     return g.json_body
+
+
+def nests_too_deep(data: bytes) -> bool:
+    """Whether `data` nests deeper than MAX_JSON_DEPTH (`json_depth(data) > MAX_JSON_DEPTH`).
+    Each level opens a bracket, so a body holding no more opening brackets than the limit,
+    inside strings or not (the usual event: two), cannot nest deeper; only others are walked."""
+    if data.count(b"{") + data.count(b"[") <= MAX_JSON_DEPTH:
+        return False
+    return json_depth(data) > MAX_JSON_DEPTH
 
 
 def json_depth(data: bytes) -> int:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import Flask, Response, request
-from flask.globals import request_ctx
+
+from web.context import request_context
 
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID"
 EXPOSED_HEADERS = (
@@ -29,9 +30,9 @@ def init_headers(app: Flask, cors_origins: Iterable[str]) -> None:
 
     @app.after_request
     def add_headers(response: Response) -> Response:
-        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.set("X-Content-Type-Options", "nosniff")  # (what `[...] =` calls)
         if _authenticated():
-            response.headers["Cache-Control"] = "no-store"
+            response.headers.set("Cache-Control", "no-store")
         if origins:
             _add_cors(response, origins)
         return response
@@ -41,7 +42,7 @@ def _authenticated() -> bool:
     """The request carried credentials: what it was answered may be for that caller alone
     (and a shared cache must not keep a refusal of them either)."""
     # What `"Authorization" in request.headers` looks up, read from the environ directly.
-    return AUTHORIZATION in request_ctx.request.environ
+    return AUTHORIZATION in request_context().request.environ
 
 
 def _add_cors(response: Response, origins: frozenset[str]) -> None:

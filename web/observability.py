@@ -17,13 +17,13 @@ import re
 import time
 from contextvars import Token
 
-from flask import Flask, Response, g
-from flask.globals import app_ctx, request_ctx
+from flask import Flask, Response
 
 from core import metrics
 from core.logs import accepted_request_id
 from core.logs import request_id as request_id_var
 from web.auth import Principal
+from web.context import app_context, request_context
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_KEY = "HTTP_X_REQUEST_ID"  # the header's key in the WSGI environ
@@ -53,7 +53,7 @@ def init_observability(app: Flask) -> None:
 
 
 def _start() -> None:
-    state, environ = app_ctx.g, request_ctx.request.environ  # bound once: each proxy read costs
+    state, environ = app_context().g, request_context().request.environ
     state.laurel_started = time.monotonic()
     # (`request.headers.get(REQUEST_ID_HEADER)`, read from the environ directly)
     rid = accepted_request_id(environ.get(REQUEST_ID_KEY))
@@ -62,19 +62,18 @@ def _start() -> None:
 
 
 def _finish(response: Response) -> Response:
-    state = app_ctx.g  # bound once, as the request below: each proxy read costs
+    state = app_context().g
     started = state.get("laurel_started")
     rid = state.get("laurel_request_id")
     if rid is not None:
-        response.headers[REQUEST_ID_HEADER] = rid
+        response.headers.set(REQUEST_ID_HEADER, rid)  # (what `[...] =` calls)
     if started is None:  # a hook before ours answered; nothing was timed
         return response
     elapsed = time.monotonic() - started
-    current = request_ctx.request
+    current = request_context().request
     method = current.method if current.method in KNOWN_METHODS else "OTHER"
     rule = current.url_rule
-    # "/users/<userId>", not "/users/<user:userId>": converters are not part of the route.
-    route = _CONVERTER.sub("<", rule.rule) if rule is not None else UNMATCHED_ROUTE
+    route = route_template(rule.rule) if rule is not None else UNMATCHED_ROUTE
     status = response.status_code
     metrics.HTTP_REQUEST_SERIES(method, route, str(status)).inc()
     metrics.HTTP_DURATION_SERIES(method, route).observe(elapsed)
@@ -84,6 +83,19 @@ def _finish(response: Response) -> Response:
     if access_log.isEnabledFor(level):
         _log_access(level, current.method, current.path, status, elapsed, state.get("principal"))
     return response
+
+
+def route_template(rule: str) -> str:
+    """The route a URL rule's requests are counted under: "/users/<userId>", not
+    "/users/<user:userId>" (converters are not part of the route). Worked out once per rule."""
+    route = _ROUTES.get(rule)
+    if route is None:
+        route = _ROUTES[rule] = _CONVERTER.sub("<", rule)
+    return route
+
+
+# The route of each URL rule of the app's maps (as many as their routes).
+_ROUTES: dict[str, str] = {}
 
 
 def _log_access(
@@ -113,7 +125,7 @@ def _log_access(
 
 
 def _unbind(_error: BaseException | None) -> None:
-    token: Token[str | None] | None = g.pop("laurel_request_token", None)
+    token: Token[str | None] | None = app_context().g.pop("laurel_request_token", None)
     if token is not None:
         try:
             request_id_var.reset(token)

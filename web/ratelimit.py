@@ -26,8 +26,7 @@ from functools import cache
 from types import new_class
 from typing import Any, cast
 
-from flask import Flask, Response, g, request
-from flask.globals import app_ctx, request_ctx
+from flask import Flask, Response, request
 from flask_limiter import ExemptionScope, Limiter
 from flask_limiter._extension import LimiterContext
 from flask_limiter._limits import RuntimeLimit
@@ -38,6 +37,7 @@ from core.clients import Clients
 from core.settings import Settings
 from web.auth import principal_or_none
 from web.bodies import parsed_body, refuse_bad_body
+from web.context import app_context, request_context
 from web.schemas.events import MAX_BATCH_EVENTS
 
 # Health checks, metrics scrapes and the API documentation are never limited.
@@ -59,9 +59,14 @@ def rate_limit_key() -> str:
     return f"ip:{request.remote_addr}"
 
 
+def exempt() -> bool:
+    """The request is to a blueprint never limited (health, metrics, the documentation)."""
+    return request_context().request.blueprint in EXEMPT_BLUEPRINTS
+
+
 def batch_events() -> int | None:
     """How many events the request's batch carries (None: not a batch, or not one yet)."""
-    if request.endpoint != "events.batch":
+    if request_context().request.endpoint != "events.batch":
         return None
     body = parsed_body()
     events = body.get("events") if isinstance(body, dict) else None
@@ -70,7 +75,7 @@ def batch_events() -> int | None:
 
 def batch_allowance() -> int | None:
     """How many of the batch's events the limiter let through (None: all of them)."""
-    allowance: int | None = g.get("batch_allowance")
+    allowance: int | None = app_context().g.get("batch_allowance")
     return allowance
 
 
@@ -80,7 +85,7 @@ def batch_cost(limiter: Callable[[], Limiter], items: list[RateLimitItem]) -> Ca
     flask-limiter asks for the cost once per limit, after hitting the previous ones."""
 
     def cost() -> int:
-        state = app_ctx.g  # one proxy read
+        state = app_context().g
         kept: int | None = state.get("rate_cost")
         if kept is not None:
             return kept
@@ -110,7 +115,7 @@ def init_rate_limits(app: Flask, settings: Settings, clients: Clients) -> Limite
         rate_limit_key,
         application_limits=[settings.rate_limit],
         application_limits_cost=batch_cost(lambda: made[0], parse_many(settings.rate_limit)),
-        application_limits_exempt_when=lambda: request.blueprint in EXEMPT_BLUEPRINTS,
+        application_limits_exempt_when=exempt,
         storage_uri=storage_uri,
         storage_options=storage_options,
         in_memory_fallback_enabled=True,
@@ -140,8 +145,7 @@ class LaurelLimiter(Limiter):
 
     @property
     def context(self) -> LimiterContext:
-        current = request_ctx._get_current_object()  # type: ignore[attr-defined]  # the proxy's
-        kept: dict[str, Any] = current.__dict__
+        kept: dict[str, Any] = request_context().__dict__
         contexts: defaultdict[Limiter, LimiterContext] | None = kept.get(CONTEXTS)
         if contexts is None:
             contexts = kept[CONTEXTS] = defaultdict(LimiterContext)
@@ -294,9 +298,12 @@ def keeping_keys(item: RateLimitItem) -> KeptKeys:
 
 
 def _keep_own_retry_after(response: Response) -> Response:
-    own = response.headers.get("Retry-After")
-    if own is not None:  # (on g: the limiter's header injection runs between the two hooks)
-        app_ctx.g.own_retry_after = own
+    """A 503's own `Retry-After`, kept for `_retry_after_only_when_refused` (the only answer
+    whose own wait it gives back), on g: the limiter's header injection runs between them."""
+    if response.status_code == 503:
+        own = response.headers.get("Retry-After")
+        if own is not None:
+            app_context().g.own_retry_after = own
     return response
 
 
@@ -306,9 +313,9 @@ def _retry_after_only_when_refused(response: Response) -> Response:
     status = response.status_code
     if status == 429:
         return response
-    own = app_ctx.g.get("own_retry_after") if status == 503 else None
+    own = app_context().g.get("own_retry_after") if status == 503 else None
     if own is not None:
         response.headers["Retry-After"] = own
     else:
-        response.headers.pop("Retry-After", None)
+        del response.headers["Retry-After"]  # (`pop`, without looking the value up first)
     return response

@@ -23,6 +23,8 @@ from flask import Flask, request
 from flask_smorest import abort
 from werkzeug.serving import WSGIRequestHandler
 
+from web.context import request_context
+
 MAX_TARGET = 8190 - len("DELETE  HTTP/1.1")  # gunicorn's largest request line, less the rest
 MAX_HEADER_FIELD = 16384  # bytes of one header line (name, colon, value)
 MAX_HEADER_FIELDS = 100
@@ -42,8 +44,9 @@ def init_request_size_checks(app: Flask) -> None:
 
 
 def check_request_size() -> None:
-    environ = request.environ
-    target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.path
+    current = request_context().request
+    environ = current.environ
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or current.path
     if len(target) > MAX_TARGET:
         abort(414, message=f"The request target is longer than {MAX_TARGET} bytes")
     if headers_fit(environ):

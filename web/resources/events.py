@@ -20,7 +20,7 @@ from rules.usecases.batches import BatchItem, record_batch
 from rules.usecases.record import Recorded, record_event
 from web.auth import Principal, current_principal, require_scope
 from web.blueprint import Blueprint
-from web.context import app_state, database
+from web.context import app_state, database, request_context
 from web.errors import ErrorInfo, describe_error, describe_invalid
 from web.openapi import IDEMPOTENCY_KEY_PARAMETER
 from web.ratelimit import batch_allowance
@@ -35,6 +35,7 @@ from web.schemas.fields import idempotency_key_problem, to_millis
 log = logging.getLogger(__name__)
 
 KEY_HEADER = "Idempotency-Key"
+KEY_ENVIRON = "HTTP_IDEMPOTENCY_KEY"  # the header's key in the WSGI environ
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 BRIEF_EXAMPLE = {
@@ -77,7 +78,8 @@ class EventResource(MethodView):
         `Idempotency-Key` header) a repeat returns the first response and changes nothing.
         Requires the `events:write` scope.
         """
-        header = request.headers.get(KEY_HEADER)
+        # (`request.headers.get(KEY_HEADER)`, read from the environ directly)
+        header = request_context().request.environ.get(KEY_ENVIRON)
         if header is not None:
             if idempotency_key_problem(header):
                 abort(400, errors={KEY_HEADER: [idempotency_key_problem(header)]})
