@@ -26,6 +26,7 @@ from core.sortedsets import SortedSets
 from rules.engine.scores import (
     ALL_TIME_EPOCH,
     PERIODS,
+    TIE_BITS,
     Board,
     board_for,
     counted,
@@ -44,6 +45,7 @@ T = TypeVar("T")
 APPLIED_KEEP = timedelta(days=7)
 MAX_TRIES = 20
 CHUNK = 1000
+_MILLISECOND = timedelta(milliseconds=1)
 
 Redis = redis.Redis | SortedSets  # SortedSets: the embedded default's, Redis's semantics
 REBUILD_KEEP = 3600  # seconds a temporary board of a rebuild may outlive its process
@@ -192,26 +194,36 @@ class Placements:
         found: Changes = {}
         for entry in entries:
             placed = self._placed.get(entry["createdAt"]) or self._place(entry["createdAt"])
+            delta = entry["delta"]
             for key, tick in placed:
-                points, latest = found.get(key, (0, 0))
-                found[key] = (points + entry["delta"], max(latest, tick))
+                if key in found:
+                    points, latest = found[key]
+                    found[key] = (points + delta, max(latest, tick))
+                else:
+                    found[key] = (delta, tick)  # as from (0, 0): a tick is never negative
         return found
 
     def _place(self, moment: datetime) -> list[tuple[str, int]]:
         at = utc(moment)
-        boards = _boards_of_day(self._project, at.date())
+        boards, starts = _boards_of_day(self._project, at.date())
         self.boards.update(boards)
-        placed = self._placed[moment] = [(key, board.tick(at)) for key, board in boards]
+        # Board.tick(at), counted from ALL_TIME_EPOCH: a board starts on a whole millisecond.
+        millis = (at - ALL_TIME_EPOCH) // _MILLISECOND
+        placed = self._placed[moment] = [
+            (key, min(max(millis - start, 0), last)) for key, start, last in starts
+        ]
         return placed
 
 
 @functools.lru_cache(maxsize=1024)
-def _boards_of_day(project: str, day: date) -> tuple[tuple[str, Board], ...]:
-    """The boards (by key) of a UTC day: the same four for every award that day."""
+def _boards_of_day(project: str, day: date) -> tuple[dict[str, Board], list[tuple[str, int, int]]]:
+    """The boards of a UTC day (the same four for every award that day) by key, and each
+    key with its board's start (milliseconds from ALL_TIME_EPOCH) and last tick. Shared by
+    every caller: not to be changed."""
     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return tuple(
-        (board_key(board), board) for board in (board_for(project, p, midnight) for p in PERIODS)
-    )
+    boards = {board_key(b): b for b in (board_for(project, p, midnight) for p in PERIODS)}
+    last = {period: (1 << bits) - 1 for period, bits in TIE_BITS.items()}
+    return boards, [(key, _millis(b.start), last[b.period]) for key, b in boards.items()]
 
 
 def _unapplied(
@@ -378,7 +390,7 @@ def erase_user(client: Redis, project: str, user_id: str) -> int:
 
 
 def _millis(moment: datetime) -> int:
-    return (utc(moment) - ALL_TIME_EPOCH) // timedelta(milliseconds=1)
+    return (utc(moment) - ALL_TIME_EPOCH) // _MILLISECOND
 
 
 def _score(value: Any) -> float | None:
