@@ -4,9 +4,9 @@ rules.engine.scores encodes points and their tie-break, and the only code naming
 the entries applied per user, `laurel:lb:{<project>}:applied:<userId>`.
 
 Awards are one WATCH/MULTI transaction per user on its applied key (on the embedded default's
-sorted sets, the same reads and writes under their lock), so a record finished twice counts
-once; a per-process Breaker (rules.stores.breaker) leaves Redis alone for a while after a
-failure.
+sorted sets, the same reads and writes run on them under their lock, by
+rules.stores.boards_in_process), so a record finished twice counts once; a per-process Breaker
+(rules.stores.breaker) leaves Redis alone for a while after a failure.
 Why: docs/decisions/0007-leaderboard-scores-and-live-updates.md.
 """
 
@@ -35,6 +35,7 @@ from rules.engine.scores import (
     utc,
 )
 from rules.errors import LeaderboardUnavailable
+from rules.stores.boards_in_process import record_in_process
 from rules.stores.breaker import Breaker as Breaker
 from rules.stores.breaker import breaker_for as breaker_for
 
@@ -104,19 +105,18 @@ def record_awards_of_users(
     recorded one by one instead: retrying them all together could lose again and again to
     whichever of them is busiest.
 
-    The embedded default's sorted sets (core.sortedsets) run the same reads and writes while
-    holding their lock instead: nothing can change in between, so there is nothing to watch
-    and no transaction to retry."""
+    On the embedded default's sorted sets (core.sortedsets), rules.stores.boards_in_process
+    runs the same reads and writes on them while holding their lock instead: nothing can
+    change in between, so there is nothing to watch and no transaction to retry."""
     earned = {user: counted(entries) for user, entries in entries_by_user.items()}
     earned = {user: entries for user, entries in earned.items() if entries}
     if not earned:
         return 0
     markers = {user: applied_key(project, user) for user in earned}
     placed = Placements(project)
-    earned_changes = {user: placed.changes(entries) for user, entries in earned.items()}
     if isinstance(client, SortedSets):
-        with client.atomically():
-            return _record(client, None, markers, earned, earned_changes, placed, now)
+        return record_in_process(client, markers, earned, placed, now, _millis(now), APPLIED_KEEP)
+    earned_changes = {user: placed.changes(entries) for user, entries in earned.items()}
     tries = MAX_TRIES if len(earned) == 1 else 1
     transaction: Any = client.pipeline()  # redis-py's Pipeline: its `watch` is untyped
     with transaction as pipe:
@@ -142,8 +142,7 @@ def _record(
     placed: Placements,
     now: datetime,
 ) -> int:
-    """Read what is new, then write it: in `transaction` (a pipeline watching the markers,
-    on Redis), or straight to `client` when None (core.sortedsets, under its lock)."""
+    """Read what is new, then write it in `transaction` (a pipeline watching the markers)."""
     fresh, scores = _unapplied(client, markers, earned, earned_changes)
     if not fresh:
         return 0  # leaving the pipeline unwatches
@@ -152,14 +151,9 @@ def _record(
         user: earned_changes[user] if len(entries) == len(earned[user]) else placed.changes(entries)
         for user, entries in fresh.items()
     }
-    if transaction is None:
-        # No MULTI needed: the lock already keeps everyone else out, and these writes cannot
-        # fail halfway (sorted sets only, finite scores, never an empty ZADD).
-        _write_awards(client, markers, fresh, fresh_changes, scores, placed.boards, now)
-    else:
-        transaction.multi()
-        _write_awards(transaction, markers, fresh, fresh_changes, scores, placed.boards, now)
-        transaction.execute()
+    transaction.multi()
+    _write_awards(transaction, markers, fresh, fresh_changes, scores, placed.boards, now)
+    transaction.execute()
     return sum(len(entries) for entries in fresh.values())
 
 
