@@ -56,13 +56,11 @@ def _unapplied(
     for user, entries in earned.items():
         ids = [str(entry["_id"]) for entry in entries]
         marks = sets.scores(markers[user], ids)
-        if None not in marks:
-            continue
-        if len(marks) == 1 or all(mark is None for mark in marks):
+        new = [number for number, mark in enumerate(marks) if mark is None]
+        if len(new) == len(entries):  # the usual case
             fresh[user] = (entries, ids)
-            continue
-        unmarked = [number for number, mark in enumerate(marks) if mark is None]
-        fresh[user] = ([entries[number] for number in unmarked], [ids[n] for n in unmarked])
+        elif new:
+            fresh[user] = ([entries[number] for number in new], [ids[number] for number in new])
     return fresh
 
 
