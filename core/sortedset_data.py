@@ -6,8 +6,8 @@ method runs under core.sortedsets' lock.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from redis.exceptions import ResponseError
 
@@ -15,6 +15,8 @@ from core.zset import ZSet
 
 Score = float | int | str | bytes
 Bound = float | int | str | bytes
+T = TypeVar("T")
+Rescore = Callable[[T, float | None], float]  # (a member's change, its score or None) -> new
 
 
 class Watcher(Protocol):
@@ -66,7 +68,24 @@ class Keyspace:
             (member, score + 0.0 if type(score) is float and score == score else _score(score))
             for member, score in pairs
         ]
+        return self._add(key, self.get(key), scores)
+
+    def rescore(self, key: bytes, changes: Mapping[str, T], new_score: Rescore[T]) -> int:
+        """ZMSCORE then ZADD: each member of `changes` (str, encoded here) gets
+        `new_score(its change, its score or None)`, all read before any is written; returns
+        how many were new, as ZADD does."""
         zset = self.get(key)
+        held = {} if zset is None else zset.scores
+        scores: list[tuple[bytes, float]] = []
+        for text, change in changes.items():
+            member = text.encode()
+            score = new_score(change, held.get(member))
+            # as zadd takes it: a NaN is refused before anything is written
+            scores.append((member, score + 0.0 if score == score else _score(score)))
+        return self._add(key, zset, scores)
+
+    def _add(self, key: bytes, zset: ZSet | None, scores: list[tuple[bytes, float]]) -> int:
+        """ZADD of valid scores to `zset`, the live set at `key` (None: there is none)."""
         if zset is None:
             zset = self.sets[key] = ZSet()
         added = changed = 0
@@ -116,6 +135,12 @@ class Keyspace:
 
     def zremrangebyscore(self, key: bytes, low: Bound, high: Bound) -> int:
         (least, open_low), (most, open_high) = _bound(low), _bound(high)
+        return self.remove_scored(key, least, open_low, most, open_high)
+
+    def remove_scored(
+        self, key: bytes, least: float, open_low: bool, most: float, open_high: bool
+    ) -> int:
+        """ZREMRANGEBYSCORE of parsed bounds (exclusive when `open_…`)."""
         zset = self.get(key)
         if zset is None:
             return 0

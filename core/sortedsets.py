@@ -24,16 +24,17 @@ tests/integration/test_sortedsets_equivalence.py runs random command sequences o
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
 from redis.exceptions import DataError, RedisError, ResponseError, WatchError
 
-from core.sortedset_data import Bound, Keyspace, Score, glob
+from core.sortedset_data import Bound, Keyspace, Rescore, Score, T, glob
 
 Key = str | bytes
 Member = str | bytes | int | float
@@ -139,6 +140,37 @@ class SortedSets(_Commands):
 
     def pipeline(self, transaction: bool = True) -> SortedSetsPipeline:
         return SortedSetsPipeline(self, transaction)
+
+    # --- direct: what the commands below do, for callers in this process -----------------
+    # str keys and members and float scores only, so nothing to check or encode but the
+    # text; run at once (under the lock, usually already held through `atomically`).
+
+    def scores(self, key: str, members: list[str]) -> list[float | None]:
+        """ZMSCORE key member...: each member's score, None for one not in the set."""
+        with self._lock:
+            return self._keys.zmscore(key.encode(), [member.encode() for member in members])
+
+    def rescore(self, key: str, changes: Mapping[str, T], new_score: Rescore[T]) -> int:
+        """ZMSCORE then ZADD in one step: each member of `changes` (at least one) gets the
+        score `new_score(its change, its score or None)`; returns how many were new."""
+        with self._lock:
+            return self._keys.rescore(key.encode(), changes, new_score)
+
+    def expire_in(self, key: str, seconds: int) -> None:
+        """EXPIRE key seconds (zero or less deletes the key)."""
+        with self._lock:
+            self._keys.expire(key.encode(), seconds)
+
+    def stamp(
+        self, key: str, members: Iterable[str], score: float, oldest: float, seconds: int
+    ) -> None:
+        """ZADD key score member... (at least one), then ZREMRANGEBYSCORE key -inf oldest and
+        EXPIRE key seconds: members stamped with a time, the old ones forgotten."""
+        name = key.encode()
+        with self._lock:
+            self._keys.zadd(name, [(member.encode(), score) for member in members])
+            self._keys.remove_scored(name, -math.inf, False, oldest, False)
+            self._keys.expire(name, seconds)
 
     def scan_iter(self, match: Key | None = None, count: int | None = None) -> Iterator[bytes]:
         """The keys matching the glob-style `match` (`count` is only a hint, as in Redis)."""

@@ -4,9 +4,9 @@ rules.engine.scores encodes points and their tie-break, and the only code naming
 the entries applied per user, `laurel:lb:{<project>}:applied:<userId>`.
 
 Awards are one WATCH/MULTI transaction per user on its applied key (on the embedded default's
-sorted sets, the same reads and writes under their lock), so a record finished twice counts
-once; a per-process Breaker (rules.stores.breaker) leaves Redis alone for a while after a
-failure.
+sorted sets, the same reads and writes run on them under their lock, by
+rules.stores.boards_in_process), so a record finished twice counts once; a per-process Breaker
+(rules.stores.breaker) leaves Redis alone for a while after a failure.
 Why: docs/decisions/0007-leaderboard-scores-and-live-updates.md.
 """
 
@@ -26,6 +26,7 @@ from core.sortedsets import SortedSets
 from rules.engine.scores import (
     ALL_TIME_EPOCH,
     PERIODS,
+    TIE_BITS,
     Board,
     board_for,
     counted,
@@ -34,6 +35,7 @@ from rules.engine.scores import (
     utc,
 )
 from rules.errors import LeaderboardUnavailable
+from rules.stores.boards_in_process import record_in_process
 from rules.stores.breaker import Breaker as Breaker
 from rules.stores.breaker import breaker_for as breaker_for
 
@@ -44,6 +46,7 @@ T = TypeVar("T")
 APPLIED_KEEP = timedelta(days=7)
 MAX_TRIES = 20
 CHUNK = 1000
+_MILLISECOND = timedelta(milliseconds=1)
 
 Redis = redis.Redis | SortedSets  # SortedSets: the embedded default's, Redis's semantics
 REBUILD_KEEP = 3600  # seconds a temporary board of a rebuild may outlive its process
@@ -102,19 +105,18 @@ def record_awards_of_users(
     recorded one by one instead: retrying them all together could lose again and again to
     whichever of them is busiest.
 
-    The embedded default's sorted sets (core.sortedsets) run the same reads and writes while
-    holding their lock instead: nothing can change in between, so there is nothing to watch
-    and no transaction to retry."""
+    On the embedded default's sorted sets (core.sortedsets), rules.stores.boards_in_process
+    runs the same reads and writes on them while holding their lock instead: nothing can
+    change in between, so there is nothing to watch and no transaction to retry."""
     earned = {user: counted(entries) for user, entries in entries_by_user.items()}
     earned = {user: entries for user, entries in earned.items() if entries}
     if not earned:
         return 0
     markers = {user: applied_key(project, user) for user in earned}
     placed = Placements(project)
-    earned_changes = {user: placed.changes(entries) for user, entries in earned.items()}
     if isinstance(client, SortedSets):
-        with client.atomically():
-            return _record(client, None, markers, earned, earned_changes, placed, now)
+        return record_in_process(client, markers, earned, placed, now, _millis(now), APPLIED_KEEP)
+    earned_changes = {user: placed.changes(entries) for user, entries in earned.items()}
     tries = MAX_TRIES if len(earned) == 1 else 1
     transaction: Any = client.pipeline()  # redis-py's Pipeline: its `watch` is untyped
     with transaction as pipe:
@@ -140,8 +142,7 @@ def _record(
     placed: Placements,
     now: datetime,
 ) -> int:
-    """Read what is new, then write it: in `transaction` (a pipeline watching the markers,
-    on Redis), or straight to `client` when None (core.sortedsets, under its lock)."""
+    """Read what is new, then write it in `transaction` (a pipeline watching the markers)."""
     fresh, scores = _unapplied(client, markers, earned, earned_changes)
     if not fresh:
         return 0  # leaving the pipeline unwatches
@@ -150,14 +151,9 @@ def _record(
         user: earned_changes[user] if len(entries) == len(earned[user]) else placed.changes(entries)
         for user, entries in fresh.items()
     }
-    if transaction is None:
-        # No MULTI needed: the lock already keeps everyone else out, and these writes cannot
-        # fail halfway (sorted sets only, finite scores, never an empty ZADD).
-        _write_awards(client, markers, fresh, fresh_changes, scores, placed.boards, now)
-    else:
-        transaction.multi()
-        _write_awards(transaction, markers, fresh, fresh_changes, scores, placed.boards, now)
-        transaction.execute()
+    transaction.multi()
+    _write_awards(transaction, markers, fresh, fresh_changes, scores, placed.boards, now)
+    transaction.execute()
     return sum(len(entries) for entries in fresh.values())
 
 
@@ -192,26 +188,36 @@ class Placements:
         found: Changes = {}
         for entry in entries:
             placed = self._placed.get(entry["createdAt"]) or self._place(entry["createdAt"])
+            delta = entry["delta"]
             for key, tick in placed:
-                points, latest = found.get(key, (0, 0))
-                found[key] = (points + entry["delta"], max(latest, tick))
+                if key in found:
+                    points, latest = found[key]
+                    found[key] = (points + delta, max(latest, tick))
+                else:
+                    found[key] = (delta, tick)  # as from (0, 0): a tick is never negative
         return found
 
     def _place(self, moment: datetime) -> list[tuple[str, int]]:
         at = utc(moment)
-        boards = _boards_of_day(self._project, at.date())
+        boards, starts = _boards_of_day(self._project, at.date())
         self.boards.update(boards)
-        placed = self._placed[moment] = [(key, board.tick(at)) for key, board in boards]
+        # Board.tick(at), counted from ALL_TIME_EPOCH: a board starts on a whole millisecond.
+        millis = (at - ALL_TIME_EPOCH) // _MILLISECOND
+        placed = self._placed[moment] = [
+            (key, min(max(millis - start, 0), last)) for key, start, last in starts
+        ]
         return placed
 
 
 @functools.lru_cache(maxsize=1024)
-def _boards_of_day(project: str, day: date) -> tuple[tuple[str, Board], ...]:
-    """The boards (by key) of a UTC day: the same four for every award that day."""
+def _boards_of_day(project: str, day: date) -> tuple[dict[str, Board], list[tuple[str, int, int]]]:
+    """The boards of a UTC day (the same four for every award that day) by key, and each
+    key with its board's start (milliseconds from ALL_TIME_EPOCH) and last tick. Shared by
+    every caller: not to be changed."""
     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return tuple(
-        (board_key(board), board) for board in (board_for(project, p, midnight) for p in PERIODS)
-    )
+    boards = {board_key(b): b for b in (board_for(project, p, midnight) for p in PERIODS)}
+    last = {period: (1 << bits) - 1 for period, bits in TIE_BITS.items()}
+    return boards, [(key, _millis(b.start), last[b.period]) for key, b in boards.items()]
 
 
 def _unapplied(
@@ -378,7 +384,7 @@ def erase_user(client: Redis, project: str, user_id: str) -> int:
 
 
 def _millis(moment: datetime) -> int:
-    return (utc(moment) - ALL_TIME_EPOCH) // timedelta(milliseconds=1)
+    return (utc(moment) - ALL_TIME_EPOCH) // _MILLISECOND
 
 
 def _score(value: Any) -> float | None:

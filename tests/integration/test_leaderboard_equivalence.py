@@ -1,8 +1,8 @@
 """The awards (rules.stores.boards) build the same boards on Redis (WATCH/MULTI) and on the
-embedded default's sorted sets (core.sortedsets, reads and writes under their lock): random
-sequences of awards, replays and batches included, over days, weeks and months, give the same
-counts and leave the same keys, members, scores and expiries. Needs a real Redis (skipped
-without one)."""
+embedded default's sorted sets (rules.stores.boards_in_process: reads and writes on the sets
+themselves, under their lock): random sequences of awards, replays and batches included, over
+days, weeks and months, give the same counts and leave the same keys, members, scores and
+expiries (to the second). Needs a real Redis (skipped without one)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from core.sortedsets import SortedSets
 from rules.stores import boards
 from tests.integration.test_sortedsets_equivalence import contents
+from tests.support.dates import Seconds
 
 NOW = datetime(2026, 11, 29, 23, 59, 59, 500_000, tzinfo=UTC)  # a Sunday, end of ISO week 48
 MOMENTS = [
@@ -70,7 +71,7 @@ def test_awards_build_the_same_boards_on_redis_and_in_process(
     real_redis: redis.Redis, ledger: dict[str, dict[str, Any]], sequence: list[Any]
 ) -> None:
     real_redis.flushdb()
-    native = SortedSets()
+    native = SortedSets(clock=Seconds(1000.0))  # its TTLs stay what EXPIRE set: see below
 
     for number, (by_user, now) in enumerate(sequence):
         entries = {
@@ -81,6 +82,11 @@ def test_awards_build_the_same_boards_on_redis_and_in_process(
         assert boards.record_awards_of_users(native, "p", entries, now) == counted, number
 
     assert contents(native) == contents(real_redis)
+    # Expiries to the second (contents compares them in thousands): Redis's have run down
+    # since its EXPIRE, by what the rest of the sequence took, well under a second.
+    for key in native.scan_iter(match="*"):
+        ttl, left = native.ttl(key), real_redis.pttl(key)
+        assert (ttl, left) == (-1, -1) or 0 <= ttl * 1000 - left < 1000, (key, ttl, left)
     for period in ("day", "week", "month", "all"):
         for moment in MOMENTS:
             top = boards.top(real_redis, "p", period, 10, moment)

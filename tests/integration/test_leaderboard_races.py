@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from core.sortedsets import SortedSets
-from rules.stores import boards
+from rules.stores import boards, boards_in_process
 from tests.conftest import PROJECT
 from tests.support.waiting import TIMEOUT
 
@@ -98,7 +98,8 @@ def test_in_process_no_other_command_comes_between_an_awards_reads_and_writes(
         thread.join(TIMEOUT)
         assert not thread.is_alive()
 
-    unapplied, write = boards._unapplied, boards._write_awards
+    # the award's first read and its last write (rules.stores.boards_in_process)
+    unapplied, write = boards_in_process._unapplied, boards_in_process._write_markers
 
     def read(*args: Any) -> Any:
         another_thread_takes_the_lock()
@@ -108,8 +109,8 @@ def test_in_process_no_other_command_comes_between_an_awards_reads_and_writes(
         write(*args)
         another_thread_takes_the_lock()
 
-    monkeypatch.setattr(boards, "_unapplied", read)
-    monkeypatch.setattr(boards, "_write_awards", written)
+    monkeypatch.setattr(boards_in_process, "_unapplied", read)
+    monkeypatch.setattr(boards_in_process, "_write_markers", written)
 
     assert boards.record_awards(store, PROJECT, "amy", [entry("a", 5)], NOW) == 1
     assert taken == [False, False]

@@ -123,6 +123,11 @@ MOMENTS = st.sampled_from(
         datetime(2026, 11, 30, 1, 30, tzinfo=timezone(timedelta(hours=2))),
         datetime(2026, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))),
         datetime(2019, 6, 1, tzinfo=UTC),
+        # ticks cut to the millisecond below, before the epoch and beyond the last tick
+        datetime(2026, 11, 29, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2026, 11, 30, 0, 0, 0, 1_500, tzinfo=UTC),
+        datetime(2019, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2200, 1, 1, 0, 0, 0, 500, tzinfo=UTC),
     ]
 )
 ENTRY_LISTS = st.lists(
