@@ -230,6 +230,13 @@ _RATIO_PLACES = 30
 
 def plain_number(amount: Decimal) -> int | float:
     """Whole amounts as int (5, not 5.0), others as the float JSON would carry anyway."""
+    if amount.is_finite():
+        # A finite amount that is not whole reads as a float that is not whole either (or as
+        # an infinity, past the float range), and float() rounds correctly: the answer, in
+        # less time than the ratio below (a sum goal's progress, at every event).
+        number = float(amount)
+        if not number.is_integer():
+            return number
     # As the exact ratio of two ints, cheaper than to_integral_value() and float(): the ratio
     # is whole exactly when the amount is, and int / int rounds correctly, as float() does.
     if amount.is_finite() and -_RATIO_PLACES < amount.adjusted() < _RATIO_PLACES:

@@ -62,6 +62,10 @@ def test_plain_number_on_the_edges_of_the_shortcut() -> None:
     assert plain_number(Decimal("0.1")) == 0.1
     assert plain_number(Decimal("1E+40")) == 1e40  # past the shortcut: as before
     assert plain_number(Decimal("-Infinity")) == -math.inf
+    # Not whole, but read as a whole float: a float all the same, never the int.
+    assert type(plain_number(Decimal("1.00000000000000000001"))) is float
+    assert plain_number(Decimal("12.50")) == 12.5
+    assert plain_number(Decimal("1E+400")) == math.inf  # whole, past the float range
 
 
 def rule(period: str = "day") -> StreakRule:
