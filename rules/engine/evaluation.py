@@ -192,26 +192,27 @@ def _advance_streaks(
     event_id, metadata, timestamp = event.event_id, event.metadata, event.timestamp
     # The instant as streaks keep it; a naive timestamp goes to advance_at, which refuses it.
     at = timestamp.astimezone(UTC) if timestamp.tzinfo is not None else None
-    indexes: dict[tuple[str, str], int] = {}  # the event's period, by zone and kind of period
+    # The event's period, by the zone and kind of a streak's period (StreakRule.plan's key), or
+    # by kind alone in the user's zone: a key made once per streak, not once per event.
+    indexes: dict[object, int] = {}
     for streak in streak_rules:
-        if not (streak.active and event_id in streak.events):
+        events, condition, streak_id, own_zone, period, own_key = streak.plan
+        if event_id not in events:
             continue
-        met = verdicts.get(streak.condition)
+        met = verdicts.get(condition)
         if met is None:
-            met = verdicts[streak.condition] = streak.condition(metadata)
+            met = verdicts[condition] = condition(metadata)
         if not met:
             continue
-        streak_id = streak.streak_id
-        zone_name = timezone or streak.timezone
+        zone_name = timezone or own_zone
         current = streaks.get(streak_id)
         index = None  # the event's period in `zone_name`, of the streak's kind
         checked = False  # whether unchanged_by was asked (advance_at need not ask again)
         if current is not None and at is not None:
-            checked = True
-            period = streak.period
-            index = indexes.get((zone_name, period))
+            checked, key = True, period if timezone else own_key
+            index = indexes.get(key)
             if index is None:
-                index = indexes[zone_name, period] = period_index(at, zone(zone_name), period)
+                index = indexes[key] = period_index(at, zone(zone_name), period)
             # unchanged_by, inline when the latest kept moment is of the user's zone: the
             # common case, another event in a counted period, with nothing to walk.
             recent, remembered = current.recent, current.__dict__
