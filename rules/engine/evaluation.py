@@ -7,16 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from rules.engine.challenges import (
-    ONE,
-    ChallengeReport,
-    ChallengeRule,
-    ChallengeState,
-    progress_of,
-)
+from rules.engine.challenge_progress import advance_challenges
+from rules.engine.challenges import ChallengeReport, ChallengeRule, ChallengeState
 from rules.engine.conditions import Predicate
 from rules.engine.definitions import EventRule, StreakRule
 from rules.engine.frozen import fast_init
@@ -198,26 +192,27 @@ def _advance_streaks(
     event_id, metadata, timestamp = event.event_id, event.metadata, event.timestamp
     # The instant as streaks keep it; a naive timestamp goes to advance_at, which refuses it.
     at = timestamp.astimezone(UTC) if timestamp.tzinfo is not None else None
-    indexes: dict[tuple[str, str], int] = {}  # the event's period, by zone and kind of period
+    # The event's period, by the zone and kind of a streak's period (StreakRule.plan's key), or
+    # by kind alone in the user's zone: a key made once per streak, not once per event.
+    indexes: dict[object, int] = {}
     for streak in streak_rules:
-        if not (streak.active and event_id in streak.events):
+        events, condition, streak_id, own_zone, period, own_key = streak.plan
+        if event_id not in events:
             continue
-        met = verdicts.get(streak.condition)
+        met = verdicts.get(condition)
         if met is None:
-            met = verdicts[streak.condition] = streak.condition(metadata)
+            met = verdicts[condition] = condition(metadata)
         if not met:
             continue
-        streak_id = streak.streak_id
-        zone_name = timezone or streak.timezone
+        zone_name = timezone or own_zone
         current = streaks.get(streak_id)
         index = None  # the event's period in `zone_name`, of the streak's kind
         checked = False  # whether unchanged_by was asked (advance_at need not ask again)
         if current is not None and at is not None:
-            checked = True
-            period = streak.period
-            index = indexes.get((zone_name, period))
+            checked, key = True, period if timezone else own_key
+            index = indexes.get(key)
             if index is None:
-                index = indexes[zone_name, period] = period_index(at, zone(zone_name), period)
+                index = indexes[key] = period_index(at, zone(zone_name), period)
             # unchanged_by, inline when the latest kept moment is of the user's zone: the
             # common case, another event in a counted period, with nothing to walk.
             recent, remembered = current.recent, current.__dict__
@@ -251,55 +246,24 @@ def _advance_challenges(
     ledger: list[LedgerLine],
     badges: list[str],
 ) -> tuple[dict[str, ChallengeState], tuple[ChallengeReport, ...]]:
-    """The challenges that count the event advanced, their reports; rewards paid into
-    `ledger` and `badges`."""
-    states = dict(user.challenges)
-    reports: list[ChallengeReport] = []
-    user_zone = zone(timezone) if timezone else None
-    where = user_zone or zone("UTC")
-    periods: dict[str, int] = {}  # the event's period, by kind of reset
-    event_id, metadata, timestamp = event.event_id, event.metadata, event.timestamp
-    amounts: dict[str | None, Decimal] = {}  # what the event adds to a sum goal, by field
-    for challenge in challenges:
-        # ChallengeRule.selects (Span.__contains__ inline), its condition looked up in
-        # `verdicts`.
-        window = challenge.window
-        if not (
-            challenge.active
-            and event_id in challenge.events
-            and (window.start is None or window.start <= timestamp)
-            and (window.end is None or timestamp < window.end)
-        ):
-            continue
-        met = verdicts.get(challenge.condition)
-        if met is None:
-            met = verdicts[challenge.condition] = challenge.condition(metadata)
-        if not met:
-            continue
-        goal = challenge.goal
-        if goal.type == "count":
-            amount = ONE  # Goal.contribution, whatever the metadata
-        else:
-            summed = amounts.get(goal.field)
-            if summed is None:
-                summed = amounts[goal.field] = goal.contribution(metadata)
-            amount = summed
-        reset, event_period = challenge.reset, None
-        if reset != "none":
-            event_period = periods.get(reset)
-            if event_period is None:
-                event_period = periods[reset] = period_index(timestamp, where, reset)
-        challenge_id = challenge.challenge_id
-        states[challenge_id], report = progress_of(
-            challenge, states.get(challenge_id), amount, timestamp, user_zone, event_period
-        )
-        reports.append(report)
+    """The challenges that count the event advanced (rules.engine.challenge_progress), their
+    reports; rewards paid into `ledger` and `badges`."""
+    rewarded: list[ChallengeReport] = []
+    states, reports = advance_challenges(
+        (event.event_id, event.metadata, event.timestamp),
+        challenges,
+        user.challenges,
+        timezone,
+        verdicts,
+        rewarded,
+    )
+    for report in rewarded:
         if report.points_awarded:
-            reason = f"challenge:{challenge_id}"
+            reason = f"challenge:{report.challenge_id}"
             ledger.append(LedgerLine(report.points_awarded, "challenge", reason))
         if report.badge:
             badges.append(report.badge)
-    return states, tuple(reports)
+    return states, reports
 
 
 def _profile(

@@ -62,6 +62,10 @@ def test_plain_number_on_the_edges_of_the_shortcut() -> None:
     assert plain_number(Decimal("0.1")) == 0.1
     assert plain_number(Decimal("1E+40")) == 1e40  # past the shortcut: as before
     assert plain_number(Decimal("-Infinity")) == -math.inf
+    # Not whole, but read as a whole float: a float all the same, never the int.
+    assert type(plain_number(Decimal("1.00000000000000000001"))) is float
+    assert plain_number(Decimal("12.50")) == 12.5
+    assert plain_number(Decimal("1E+400")) == math.inf  # whole, past the float range
 
 
 def rule(period: str = "day") -> StreakRule:
@@ -147,3 +151,13 @@ def test_an_advanced_streak_remembers_its_report_for_the_next_event_that_leaves_
     assert after_milestone is not milestone
     assert after_milestone == StreakReport("s", 2, 2, milestone.last_update, False, 0, 0)
     assert first == StreakReport("s", 1, 1, START, False, 0, 0)
+
+
+def test_a_streak_rules_plan_is_what_the_rule_says_and_no_field() -> None:
+    doc = {"streakId": "s", "events": ["a"], "period": "week", "timezone": "Asia/Tokyo"}
+    streak = StreakRule.from_document(doc)
+    events, condition, streak_id, timezone, period, key = streak.plan
+    assert (events, condition, streak_id) == (frozenset({"a"}), streak.condition, "s")
+    assert (timezone, period, key) == ("Asia/Tokyo", "week", ("Asia/Tokyo", "week"))
+    assert StreakRule.from_document({**doc, "active": False}).plan[0] == frozenset()
+    assert "plan" not in asdict(streak) and streak == StreakRule.from_document(doc)
