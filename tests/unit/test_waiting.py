@@ -11,8 +11,14 @@ from tests.support.waiting import wait_for, wait_for_line
 
 
 def _process(code: str) -> subprocess.Popen[str]:
+    # stdin of its own: one inherited from a run without a terminal (nohup, CI) may be at its
+    # end, and input() would return at once instead of waiting.
     return subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
