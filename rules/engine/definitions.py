@@ -60,6 +60,18 @@ class EventRule:
     max_per_event: int | None = None  # points, after the group multiplier
     max_points: PointsCap | None = None
 
+    @cached_property
+    def whole_multipliers(self) -> dict[str, int | None]:
+        """Each group's multiplier as an int when it is whole, else None (rules.engine.points
+        multiplies whole points by it in int arithmetic). Not a field: equality, asdict() and
+        replace() never see it."""
+        return {
+            group: int(multiplier)
+            if multiplier.is_finite() and multiplier == multiplier.to_integral_value()
+            else None
+            for group, multiplier in self.multipliers.items()
+        }
+
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> EventRule:
         points = doc.get("points") or {}

@@ -28,6 +28,7 @@ _ROUNDING = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING
 
 MAX_AWARD = 1_000_000_000
 _ONE = Decimal(1)  # built once: the multiplier of no group, and what points round to
+_ZERO, _DECIMAL_MAX_AWARD = Decimal(0), Decimal(MAX_AWARD)
 CONDITIONS_NOT_MET = "conditions_not_met"
 LIMIT_REACHED = "limit_reached"
 
@@ -68,10 +69,17 @@ def decide_reward(
 
 
 def rule_points(rule: EventRule, metadata: Mapping[str, Any], usergroup: str | None) -> int:
-    rounding = rule.per_unit.rounding if rule.per_unit else "floor"
-    base = Decimal(rule.fixed) + per_unit_points(rule, metadata)
-    multiplier = rule.multipliers.get(usergroup, _ONE) if usergroup else _ONE
-    points = _to_points(base * multiplier, rounding)
+    base = rule.fixed + per_unit_points(rule, metadata)
+    whole = rule.whole_multipliers.get(usergroup, 1) if usergroup else 1
+    if base.__class__ is int and whole is not None:
+        # Whole points times a whole multiplier (as most are): what _to_points gives for
+        # their decimal product, which is whole, in int arithmetic.
+        points = base * whole
+        points = 0 if points <= 0 else MAX_AWARD if points >= MAX_AWARD else points
+    else:
+        rounding = rule.per_unit.rounding if rule.per_unit else "floor"
+        multiplier = rule.multipliers.get(usergroup, _ONE) if usergroup else _ONE
+        points = _to_points(Decimal(base) * multiplier, rounding)
     return points if rule.max_per_event is None else min(points, rule.max_per_event)
 
 
@@ -103,9 +111,10 @@ def per_unit_points(rule: EventRule, metadata: Mapping[str, Any]) -> int:
 
 
 def _to_points(amount: Decimal, rounding: str) -> int:
-    if amount <= 0:
+    # Compared with decimals: a decimal compares with another faster than with an int.
+    if amount <= _ZERO:
         return 0
-    if amount >= MAX_AWARD:  # also keeps quantize within the decimal context's precision
+    if amount >= _DECIMAL_MAX_AWARD:  # also keeps quantize within the decimal context's precision
         return MAX_AWARD
     return int(amount.quantize(_ONE, rounding=_ROUNDING[rounding]))
 
