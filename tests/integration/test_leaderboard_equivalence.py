@@ -80,9 +80,9 @@ def test_awards_build_the_same_boards_on_redis_and_in_process(
             user: [{"_id": entry_id, **ledger[entry_id]} for entry_id in ids]
             for user, ids in by_user.items()
         }
-        started = time.time()
+        started = time.time()  # os clock: Redis keeps its expiries by the machine's clock
         counted = boards.record_awards_of_users(real_redis, "p", entries, now)
-        windows.append((started, time.time()))
+        windows.append((started, time.time()))  # os clock: as above
         assert boards.record_awards_of_users(native, "p", entries, now) == counted, number
 
     assert contents(native) == contents(real_redis)
