@@ -147,7 +147,8 @@ def _document(value: dict[Any, Any]) -> tuple[dict[str, Any], int]:
             copy[key], inner = _array(item)
             size += inner
         elif kind is datetime:  # (the last one stored again, most often: no call)
-            copy[key] = _last_instant[1] if _last_instant[0] is item else _instant(item)
+            last = _last_instant  # read once: another thread may replace the pair meanwhile
+            copy[key] = last[1] if last[0] is item else _instant(item)
             size += 8
         elif kind in _FIXED:
             size += _FIXED[kind]
@@ -174,7 +175,8 @@ def _array(value: list[Any]) -> tuple[list[Any], int]:
             copy[position], inner = _array(item)
             size += inner
         elif kind is datetime:
-            copy[position] = _last_instant[1] if _last_instant[0] is item else _instant(item)
+            last = _last_instant  # read once, as in _document
+            copy[position] = last[1] if last[0] is item else _instant(item)
             size += 8
         elif kind in _FIXED:
             size += _FIXED[kind]
