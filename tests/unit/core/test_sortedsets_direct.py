@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.sortedsets import SortedSets
+from tests.integration.test_sortedsets_equivalence import exactly
 from tests.support.dates import Seconds
 
 KEYS = ["d:a", "d:b", "d:{é}"]
@@ -95,15 +96,6 @@ def run(sets: SortedSets, clock: Seconds, step: Step, issue: Any) -> Any:
     for pipeline in watching.values():
         pipeline.reset()
     return answer, marked
-
-
-def exactly(value: Any) -> Any:
-    """`value` with each float as its bits (-0.0 == 0.0, but only one of them is right)."""
-    if isinstance(value, float):
-        return value.hex()
-    if isinstance(value, list | tuple):
-        return type(value)(exactly(item) for item in value)
-    return value
 
 
 def contents(sets: SortedSets) -> dict[bytes, Any]:
