@@ -11,16 +11,16 @@ Why: docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from rules.engine.definitions import Milestone, StreakRule
-from rules.engine.frozen import fast_init
 from rules.engine.periods import START_SLACK, period_index, period_start, zone
 from rules.engine.state import PaidRun, StreakBase, StreakMoment, StreakState
 from rules.engine.streak_documents import streak_state_from_document as streak_state_from_document
 from rules.engine.streak_documents import streak_state_to_document as streak_state_to_document
+from rules.engine.streak_step import LATEST_PERIOD as LATEST_PERIOD
+from rules.engine.streak_step import StreakStep as StreakStep
 from rules.engine.streak_walk import (
     Walk,
     first_kept_index,
@@ -31,22 +31,6 @@ from rules.engine.streak_walk import (
     settle,
     walk_over,
 )
-
-
-@fast_init
-@dataclass(frozen=True)
-class StreakStep:
-    """What one event did to one streak."""
-
-    state: StreakState
-    counted: bool
-    milestones: tuple[Milestone, ...] = ()  # newly reached, ascending by count
-    freezes_used: int = 0
-
-    @property
-    def milestone(self) -> Milestone | None:
-        """The highest milestone this event reached, if any (all of them: `milestones`)."""
-        return self.milestones[-1] if self.milestones else None
 
 
 def advance_at(
@@ -104,10 +88,6 @@ def unchanged_by(
                 index = period_index(at, here, period)
             return period_index(kept.at, here, period) == index
     return False
-
-
-# Where a streak state remembers the period of its latest kept moment (latest_period).
-LATEST_PERIOD = "_latest_period"
 
 
 def latest_period(state: StreakState, period: str) -> int:
