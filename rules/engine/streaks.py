@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from rules.engine.definitions import Milestone, StreakRule
 from rules.engine.periods import START_SLACK, period_index, period_start, zone
 from rules.engine.state import PaidRun, StreakBase, StreakMoment, StreakState
+from rules.engine.streak_ahead import ahead
 from rules.engine.streak_documents import streak_state_from_document as streak_state_from_document
 from rules.engine.streak_documents import streak_state_to_document as streak_state_to_document
 from rules.engine.streak_step import LATEST_PERIOD as LATEST_PERIOD
@@ -55,16 +56,22 @@ def advance_at(
     """
     if zone.key is None or moment.tzinfo is None:
         raise ValueError("a streak needs an aware moment and a named timezone")
-    state = for_rule(rule, state)
+    if state is None or state.period != rule.period:
+        state = for_rule(rule, state)
     # In UTC: aware datetimes sharing a tzinfo compare by wall time, fold (DST) ignored.
-    new = StreakMoment(moment.astimezone(UTC), zone.key)
+    at, name = moment.astimezone(UTC), zone.key
     recent = state.recent
-    if not checked and unchanged_by(rule, state, new.at, new.zone, index):
-        placed = None
-    elif not recent or (recent[-1].at, recent[-1].zone) < (new.at, new.zone):
+    if not checked and unchanged_by(rule, state, at, name, index):
+        return StreakStep(state=state, counted=False)
+    in_order = not recent or (recent[-1].at, recent[-1].zone) < (at, name)
+    if in_order and recent:
+        step = ahead(rule, state, at, name, index)  # the common case, in one pass
+        if step is not None:
+            return step
+    new = StreakMoment(at, name)
+    if in_order:
         return _in_order(rule, state, new, index)
-    else:
-        placed = _with_moment(rule, state, new)
+    placed = _with_moment(rule, state, new)
     if placed is None:
         return StreakStep(state=state, counted=False)
     return _placed(rule, state, *placed, new)
@@ -181,7 +188,8 @@ def _extended(
     """_appended for a state whose counts are where its walk ends under the rule's freezes
     (`walked_with`), with no run paid beyond its length: the walk goes on from those counts
     and takes the new moment alone; only the moments to fold are walked, from the base.
-    `index`: the period of the new moment in its zone, when the caller knows it."""
+    `index`: the period of the new moment in its zone, when the caller knows it.
+    streak_ahead._counted decides as this does: change both alike."""
     new = recent[-1]
     period = rule.period
     if index is None:
