@@ -190,7 +190,8 @@ def folded_base(
     walk_over(rule, base, folding).base(folded_zones(base, folding)) gives, at about half its
     cost (a day streak folds a moment at nearly every event that starts a day). It judges each
     moment as Walk.take_all does, without the runs, which a fold has no use for: change both
-    alike (test_engine_equivalence compares every step with the reference engine's)."""
+    alike, and streak_ahead._folded_one (test_engine_equivalence compares every step with the
+    reference engine's)."""
     period, policy = rule.period, rule.freezes
     earn_every, most = policy.earn_every, policy.max
     count, longest, freezes = base.count, base.longest, base.freezes

@@ -11,16 +11,17 @@ Why: docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from rules.engine.definitions import Milestone, StreakRule
-from rules.engine.frozen import fast_init
 from rules.engine.periods import START_SLACK, period_index, period_start, zone
 from rules.engine.state import PaidRun, StreakBase, StreakMoment, StreakState
+from rules.engine.streak_ahead import ahead
 from rules.engine.streak_documents import streak_state_from_document as streak_state_from_document
 from rules.engine.streak_documents import streak_state_to_document as streak_state_to_document
+from rules.engine.streak_step import LATEST_PERIOD as LATEST_PERIOD
+from rules.engine.streak_step import StreakStep as StreakStep
 from rules.engine.streak_walk import (
     Walk,
     first_kept_index,
@@ -31,22 +32,6 @@ from rules.engine.streak_walk import (
     settle,
     walk_over,
 )
-
-
-@fast_init
-@dataclass(frozen=True)
-class StreakStep:
-    """What one event did to one streak."""
-
-    state: StreakState
-    counted: bool
-    milestones: tuple[Milestone, ...] = ()  # newly reached, ascending by count
-    freezes_used: int = 0
-
-    @property
-    def milestone(self) -> Milestone | None:
-        """The highest milestone this event reached, if any (all of them: `milestones`)."""
-        return self.milestones[-1] if self.milestones else None
 
 
 def advance_at(
@@ -71,16 +56,22 @@ def advance_at(
     """
     if zone.key is None or moment.tzinfo is None:
         raise ValueError("a streak needs an aware moment and a named timezone")
-    state = for_rule(rule, state)
+    if state is None or state.period != rule.period:
+        state = for_rule(rule, state)
     # In UTC: aware datetimes sharing a tzinfo compare by wall time, fold (DST) ignored.
-    new = StreakMoment(moment.astimezone(UTC), zone.key)
+    at, name = moment.astimezone(UTC), zone.key
     recent = state.recent
-    if not checked and unchanged_by(rule, state, new.at, new.zone, index):
-        placed = None
-    elif not recent or (recent[-1].at, recent[-1].zone) < (new.at, new.zone):
+    if not checked and unchanged_by(rule, state, at, name, index):
+        return StreakStep(state=state, counted=False)
+    in_order = not recent or (recent[-1].at, recent[-1].zone) < (at, name)
+    if in_order and recent:
+        step = ahead(rule, state, at, name, index)  # the common case, in one pass
+        if step is not None:
+            return step
+    new = StreakMoment(at, name)
+    if in_order:
         return _in_order(rule, state, new, index)
-    else:
-        placed = _with_moment(rule, state, new)
+    placed = _with_moment(rule, state, new)
     if placed is None:
         return StreakStep(state=state, counted=False)
     return _placed(rule, state, *placed, new)
@@ -104,10 +95,6 @@ def unchanged_by(
                 index = period_index(at, here, period)
             return period_index(kept.at, here, period) == index
     return False
-
-
-# Where a streak state remembers the period of its latest kept moment (latest_period).
-LATEST_PERIOD = "_latest_period"
 
 
 def latest_period(state: StreakState, period: str) -> int:
@@ -201,7 +188,8 @@ def _extended(
     """_appended for a state whose counts are where its walk ends under the rule's freezes
     (`walked_with`), with no run paid beyond its length: the walk goes on from those counts
     and takes the new moment alone; only the moments to fold are walked, from the base.
-    `index`: the period of the new moment in its zone, when the caller knows it."""
+    `index`: the period of the new moment in its zone, when the caller knows it.
+    streak_ahead._counted decides as this does: change both alike."""
     new = recent[-1]
     period = rule.period
     if index is None:
