@@ -3,12 +3,13 @@ in the zone of the latest one, of those it folded and of those near the event, o
 whose counts are where its walk ends.
 
 That is nearly every event that changes a streak (a user's events arrive in order, from one
-zone), and the plain path (streaks._in_order, then _appended and _extended) works it out in
+zone), and the plain path (streaks._in_order, then _appended) works it out in
 layers that each find again what the one before knew: the event's period and its start, the
 kept moments of its period, the period starts that set the kept window. Here each is found
 once, from the moments of the window. Anything else (another zone in the window, a paid run,
 a state walked under other freezes, a moment folded in the event's period) is left to the
 plain path, which decides every case; test_streak_ahead compares the two on random histories.
+Both end in `extended`, the step from the state's counts, held here for both.
 Why: docs/decisions/0004-streaks-are-a-walk-over-kept-moments.md.
 """
 
@@ -74,22 +75,30 @@ def ahead(
         return None  # the new moment folded too (never seen)
     if first_kept < size + 1 - MAX_KEPT:
         first_kept = size + 1 - MAX_KEPT
-    return _counted(rule, state, StreakMoment(at, name), here, (index, newest_index), first_kept)
+    recent = (*recent, StreakMoment(at, name))
+    return extended(rule, state, recent, first_kept, index, (here, newest_index))
 
 
-def _counted(
+def extended(
     rule: StreakRule,
     state: StreakState,
-    new: StreakMoment,
-    here: ZoneInfo,
-    periods: tuple[int, int],
+    recent: tuple[StreakMoment, ...],
     first_kept: int,
+    index: int | None = None,
+    one_zone: tuple[ZoneInfo, int] | None = None,
 ) -> StreakStep:
-    """streaks._extended, for `new` appended to `state.recent`, whose latest moment is of the
-    zone of `new` (`here`); `periods`: theirs there. Those before `first_kept` are folded into
-    the base."""
-    period, recent = rule.period, state.recent
-    index, newest_index = periods
+    """The step of streaks._appended for a state whose counts are where its walk ends under
+    the rule's freezes (`walked_with`), with no run paid beyond its length: the walk goes on
+    from those counts and takes the new moment (the last of `recent`) alone; only the moments
+    before `first_kept` are walked, from the base, to fold them. `index`: the period of the new
+    moment in its zone, when the caller knows it. `one_zone`: the zone of the new moment and
+    the period there of the state's latest moment, when that moment and every one the base
+    folded are of that zone (ahead's case)."""
+    new = recent[-1]
+    period = rule.period
+    here = zone(new.zone) if one_zone is None else one_zone[0]
+    if index is None:
+        index = period_index(new.at, here, period)
     count, longest, freezes, last = (
         state.current_count,
         state.longest_count,
@@ -100,7 +109,10 @@ def _counted(
     if last is None:
         count, settled = 1, 0
     else:
-        counted_index = newest_index if last == recent[-1].at else period_index(last, here, period)
+        if one_zone is not None and last == recent[-2].at:
+            counted_index = one_zone[1]
+        else:
+            counted_index = period_index(last, here, period)
         missed = index - counted_index - 1
         if missed < 0:
             counted = False  # the latest counted period, seen from here
@@ -119,11 +131,11 @@ def _counted(
                 milestones = tuple(m for m in rule.milestones if settled < m.count <= count)
                 break
     base = state.base
-    if first_kept == 1 and recent[0].zone == new.zone:
+    if first_kept == 1 and one_zone is not None and recent[0].zone == new.zone:
         base = _folded_one(rule, base, recent[0], here)
     elif first_kept:
         base = folded_base(rule, base, recent[:first_kept])
-    kept = (*recent[first_kept:], new)
+    kept = recent[first_kept:]
     advanced = StreakState(count, longest, last, freezes, period, kept, base, (), state.walked_with)
     advanced.__dict__[LATEST_PERIOD] = index  # of the new moment, the latest kept (latest_period)
     return StreakStep(advanced, counted, milestones, spent)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from rules.engine.definitions import Milestone, StreakRule
 from rules.engine.periods import START_SLACK, period_index, period_start, zone
 from rules.engine.state import PaidRun, StreakBase, StreakMoment, StreakState
-from rules.engine.streak_ahead import ahead
+from rules.engine.streak_ahead import ahead, extended
 from rules.engine.streak_documents import streak_state_from_document as streak_state_from_document
 from rules.engine.streak_documents import streak_state_to_document as streak_state_to_document
 from rules.engine.streak_step import LATEST_PERIOD as LATEST_PERIOD
@@ -26,7 +26,6 @@ from rules.engine.streak_walk import (
     Walk,
     first_kept_index,
     fold,
-    folded_base,
     folded_zones,
     milestones_reached,
     settle,
@@ -152,7 +151,7 @@ def _appended(
     if first_kept > newest:  # all to fold, the new moment too: never seen, but be exact
         return _placed(rule, state, recent, None, recent[-1])
     if not state.paid and state.walked_with == rule.freezes.walk_key:
-        return _extended(rule, state, recent, first_kept, index)
+        return extended(rule, state, recent, first_kept, index)
     walk = Walk(rule, state.base, track=False)
     base = state.base
     if first_kept:
@@ -176,58 +175,6 @@ def _appended(
     inherited += [0] * (len(walk.runs) - runs_before)
     milestones, paid = milestones_reached(rule, walk, inherited)
     return _step(rule, walk, base, recent[first_kept:], paid, milestones, counted, spent)
-
-
-def _extended(
-    rule: StreakRule,
-    state: StreakState,
-    recent: tuple[StreakMoment, ...],
-    first_kept: int,
-    index: int | None = None,
-) -> StreakStep:
-    """_appended for a state whose counts are where its walk ends under the rule's freezes
-    (`walked_with`), with no run paid beyond its length: the walk goes on from those counts
-    and takes the new moment alone; only the moments to fold are walked, from the base.
-    `index`: the period of the new moment in its zone, when the caller knows it.
-    streak_ahead._counted decides as this does: change both alike."""
-    new = recent[-1]
-    period = rule.period
-    if index is None:
-        index = period_index(new.at, zone(new.zone), period)
-    count, longest, freezes, last = (
-        state.current_count,
-        state.longest_count,
-        state.freezes,
-        state.last_update,
-    )
-    settled, spent, counted = count, 0, True  # settled: milestones the run it joins has paid
-    if last is None:
-        count, settled = 1, 0
-    else:
-        missed = index - period_index(last, zone(new.zone), period) - 1
-        if missed < 0:
-            counted = False  # the latest counted period, seen from here
-        elif missed > freezes:
-            count, settled = 1, 0
-        else:
-            freezes, spent, count = freezes - missed, missed, count + 1
-    milestones: tuple[Milestone, ...] = ()
-    if counted:
-        policy = rule.freezes
-        if policy.earn_every and count % policy.earn_every == 0 and freezes < policy.max:
-            freezes += 1
-        longest, last = (count if count > longest else longest), new.at
-        for milestone in rule.milestones:
-            if settled < milestone.count <= count:  # rarely: a tuple only then
-                milestones = tuple(m for m in rule.milestones if settled < m.count <= count)
-                break
-    base = state.base
-    if first_kept:
-        base = folded_base(rule, base, recent[:first_kept])
-    kept = recent[first_kept:]
-    advanced = StreakState(count, longest, last, freezes, period, kept, base, (), state.walked_with)
-    advanced.__dict__[LATEST_PERIOD] = index  # of the new moment, the latest kept (latest_period)
-    return StreakStep(advanced, counted, milestones, spent)
 
 
 def _placed(
