@@ -87,7 +87,8 @@ def headers_fit(environ: Mapping[str, Any]) -> bool:
 
 class EnvelopeRequestHandler(WSGIRequestHandler):
     """werkzeug's request handler, answering the errors it raises itself (request line or
-    header too long, too many headers, malformed request) in the error envelope."""
+    header too long, too many headers, malformed request) in the error envelope, and leaving
+    the access log to the app."""
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         body = envelope_bytes(code, message or HTTPStatus(code).phrase)
@@ -103,3 +104,9 @@ class EnvelopeRequestHandler(WSGIRequestHandler):
 
     def log_error(self, format: str, *args: Any) -> None:  # http.server's names
         self.log("error", format, *args)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """No line of werkzeug's per request: Laurel's access log (web.observability) has one
+        for every answer of the app, with its request id, duration and project, so werkzeug's
+        said each request a second time. What the handler refuses itself is logged by
+        `log_error`."""

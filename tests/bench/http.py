@@ -88,17 +88,21 @@ def echo_app() -> Any:
 
 def serve(kind: str) -> None:
     """Run one server on a free port of 127.0.0.1 and print the port on stdout."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
+    handler: type[WSGIRequestHandler] = WSGIRequestHandler
     if kind == "echo":
         app = echo_app()
     else:
         from core.settings import Settings
         from web import create_app
+        from web.requestlimits import EnvelopeRequestHandler
 
         app = create_app(Settings.from_env({"RATE_LIMIT": RATE_LIMIT}))
-    # What `make run` does (web.cli.serve_demo: werkzeug's run_simple, threaded).
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+        handler = EnvelopeRequestHandler
+    # What `make run` does (web.cli.serve_demo: werkzeug's run_simple, threaded, with
+    # Laurel's request handler); the echo app has werkzeug's own.
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler)
     print(server.server_port, flush=True)
     server.serve_forever()
 

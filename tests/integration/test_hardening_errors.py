@@ -4,6 +4,7 @@ tested with the production server (tests/e2e/test_hardening_serving.py)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -88,3 +89,40 @@ def test_the_dev_server_answers_a_path_over_the_flask_limit_in_the_envelope(
 
     assert (status, content_type) == (414, "application/json")
     assert body["success"] is False
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def log_records() -> Iterator[Records]:
+    records = Records()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(records)
+    root.setLevel(logging.DEBUG)
+    yield records
+    root.removeHandler(records)
+    root.setLevel(level)
+
+
+def test_the_dev_server_logs_a_request_once_and_its_own_refusals(
+    dev_server: int, log_records: Records
+) -> None:
+    """The app's access line says it all; werkzeug adds no line of its own per request, but
+    still logs what it refuses before the app sees it."""
+    served = raw_request(dev_server, b"GET /no/such/path HTTP/1.1\r\nHost: x\r\n\r\n")
+    refused = raw_request(dev_server, b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+
+    assert (served[0], refused[0]) == (404, 414)
+    lines = [(record.name, record.getMessage()) for record in log_records.records]
+    access = [message for name, message in lines if name == "laurel.access"]
+    assert len(access) == 1 and access[0].startswith("GET /no/such/path 404 ")
+    werkzeug = [message for name, message in lines if name == "werkzeug"]
+    assert len(werkzeug) == 1 and "code 414" in werkzeug[0], lines
