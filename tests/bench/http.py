@@ -10,8 +10,9 @@ Starts, each in its own process and in the server `make run` uses (werkzeug, thr
   echoes it (POST /event, and POST /events/batch for up to 100 of them): the framework's own
   floor on this machine.
 
-Then drives each with the same load generator (`--connections` keep-alive connections, one
-thread each, http.client) for `--seconds` per phase, the phases interleaved round by round in
+Then drives each with the same load generator (`--connections` clients, one thread each,
+http.client; werkzeug's server closes the connection after each answer, so each request
+opens a new one) for `--seconds` per phase, the phases interleaved round by round in
 rotating order so that a busy machine slows all alike, and prints the medians: requests/s and
 latency p50/p99 per target, events/s for batches, and the ratios. Only the ratios mean
 anything across machines.
@@ -162,7 +163,8 @@ Body = Callable[[random.Random], tuple[bytes, int]]  # (request body, events it 
 
 
 def drive(port: int, path: str, body: Body, token: str, connections: int, seconds: float) -> Run:
-    """`connections` keep-alive connections posting `body()` to `path` for `seconds`."""
+    """`connections` clients posting `body()` to `path` for `seconds` (http.client opens a new
+    connection when the server has closed the last one, as werkzeug's does after each answer)."""
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     results: list[Run] = []
     failures: list[str] = []
