@@ -82,6 +82,13 @@ def child_exit(server: Any, worker: Any) -> None:
     mark_process_dead(worker.pid)
 
 
+def post_worker_init(worker: Any) -> None:
+    """The worker has loaded the app: settle its garbage collector (core.gctuning)."""
+    from core import gctuning
+
+    gctuning.settle()
+
+
 def on_exit(server: Any) -> None:
     if _created_metrics_dir:
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -95,14 +95,17 @@ def serve(kind: str) -> None:
     if kind == "echo":
         app = echo_app()
     else:
+        from core import gctuning
         from core.settings import Settings
         from web import create_app
         from web.requestlimits import EnvelopeRequestHandler
 
         app = create_app(Settings.from_env({"RATE_LIMIT": RATE_LIMIT}))
         handler = EnvelopeRequestHandler
+        gctuning.settle()
     # What `make run` does (web.cli.serve_demo: werkzeug's run_simple, threaded, with
-    # Laurel's request handler); the echo app has werkzeug's own.
+    # Laurel's request handler and core.gctuning's collector settings); the echo app has
+    # werkzeug's handler and Python's defaults.
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler)
     print(server.server_port, flush=True)
     server.serve_forever()

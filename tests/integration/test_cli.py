@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import jwt
+import pytest
 
 from core import clock
 from core.clients import Clients
@@ -13,6 +14,7 @@ from core.inmemory import in_memory_database
 from core.settings import Settings
 from tests.conftest import TEST_SECRET
 from web import create_app
+from web.requestlimits import EnvelopeRequestHandler
 
 
 def test_token_create_prints_only_a_valid_jwt(runner: Any) -> None:
@@ -105,3 +107,33 @@ def test_demo_command_has_help(runner: Any) -> None:
 
     assert result.exit_code == 0
     assert "--port" in result.output
+
+
+def test_demo_command_settles_the_collector_before_serving(
+    app: Any, runner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run` serves with Laurel's request handler, threaded, once the app is loaded,
+    seeded and its collector settled (core.gctuning)."""
+    steps: list[str] = []
+    served: dict[str, Any] = {}
+
+    class Scheduler:
+        def start(self) -> None:
+            steps.append("scheduler")
+
+    monkeypatch.setattr("web.cli.build_scheduler", lambda clients: Scheduler())
+    monkeypatch.setattr("web.cli.gctuning.settle", lambda: steps.append("settle"))
+
+    def run_simple(host: str, port: int, app: Any, **options: Any) -> None:
+        steps.append("serve")
+        served.update(options)
+
+    monkeypatch.setattr("web.cli.run_simple", run_simple)
+
+    with app.app_context():  # (the flask command's group pushes it; the test runner does not)
+        result = runner.invoke(args=["demo", "--port", "8123"])
+
+    assert result.exit_code == 0, result.output
+    assert steps == ["scheduler", "settle", "serve"]
+    assert served["threaded"] is True
+    assert served["request_handler"] is EnvelopeRequestHandler
