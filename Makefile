@@ -77,6 +77,7 @@ bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs, insights (REP
 	$(BIN)/python -m tests.bench.engine
 	$(BIN)/python -m tests.bench.reports $(REPORTS_BENCH)
 	$(BIN)/python -m tests.bench.insights $(INSIGHTS_BENCH)
+	$(BIN)/python -m tests.bench.interpreter
 	$(BIN)/python -m tests.bench.http $(HTTP_BENCH)
 
 .PHONY: lint

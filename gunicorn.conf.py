@@ -83,10 +83,10 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """The worker has loaded the app: settle its garbage collector (core.gctuning)."""
-    from core import gctuning
+    """The worker has loaded the app: settle its interpreter (core.interpreter)."""
+    from core import interpreter
 
-    gctuning.settle()
+    interpreter.settle()
 
 
 def on_exit(server: Any) -> None:

@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-from core import clock, gctuning
+from core import clock, interpreter
 from jobs.effects import effects_for
 from jobs.locks import scheduler_id
 from jobs.scheduler import build_scheduler
@@ -138,7 +138,7 @@ def serve_demo(host: str, port: int | None) -> None:
     seed_demo(state.clients.mongo)
     click.echo(banner(state.settings, f"http://{host}:{port}"))
     build_scheduler(state.clients).start()  # the embedded default's scheduled jobs
-    gctuning.settle()  # the app is loaded and seeded: what exists now stays
+    interpreter.settle()  # the app is loaded and seeded: what exists now stays
     # One process on purpose: in the embedded default the data lives in this process.
     # (Flask's app.run refuses to run under the flask CLI, so call werkzeug directly.)
     run_simple(

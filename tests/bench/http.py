@@ -1,7 +1,7 @@
 """HTTP benchmark of the embedded server: `make bench` (or `python -m tests.bench.http`).
 
 Starts, each in its own process and in the server `make run` uses (werkzeug, threaded, on
-127.0.0.1):
+127.0.0.1, in an interpreter settled by core.interpreter):
 
 - Laurel's embedded default with 100 users stored ("small"),
 - Laurel's embedded default with `--users` users stored ("large"), stored through
@@ -91,21 +91,22 @@ def serve(kind: str) -> None:
     """Run one server on a free port of 127.0.0.1 and print the port on stdout."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
+    from core import interpreter
+
     handler: type[WSGIRequestHandler] = WSGIRequestHandler
     if kind == "echo":
         app = echo_app()
     else:
-        from core import gctuning
         from core.settings import Settings
         from web import create_app
         from web.requestlimits import EnvelopeRequestHandler
 
         app = create_app(Settings.from_env({"RATE_LIMIT": RATE_LIMIT}))
         handler = EnvelopeRequestHandler
-        gctuning.settle()
-    # What `make run` does (web.cli.serve_demo: werkzeug's run_simple, threaded, with
-    # Laurel's request handler and core.gctuning's collector settings); the echo app has
-    # werkzeug's handler and Python's defaults.
+    # What `make run` does (web.cli.serve_demo): werkzeug's run_simple, threaded, in an
+    # interpreter settled by core.interpreter; Laurel with its request handler, the echo app
+    # with werkzeug's.
+    interpreter.settle()
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler)
     print(server.server_port, flush=True)
     server.serve_forever()

@@ -109,11 +109,11 @@ def test_demo_command_has_help(runner: Any) -> None:
     assert "--port" in result.output
 
 
-def test_demo_command_settles_the_collector_before_serving(
+def test_demo_command_settles_the_interpreter_before_serving(
     app: Any, runner: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`make run` serves with Laurel's request handler, threaded, once the app is loaded,
-    seeded and its collector settled (core.gctuning)."""
+    seeded and its interpreter settled (core.interpreter)."""
     steps: list[str] = []
     served: dict[str, Any] = {}
 
@@ -122,7 +122,7 @@ def test_demo_command_settles_the_collector_before_serving(
             steps.append("scheduler")
 
     monkeypatch.setattr("web.cli.build_scheduler", lambda clients: Scheduler())
-    monkeypatch.setattr("web.cli.gctuning.settle", lambda: steps.append("settle"))
+    monkeypatch.setattr("web.cli.interpreter.settle", lambda: steps.append("settle"))
 
     def run_simple(host: str, port: int, app: Any, **options: Any) -> None:
         steps.append("serve")

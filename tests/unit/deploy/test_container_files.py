@@ -147,7 +147,7 @@ def test_gunicorn_config_sizes_workers_from_the_cores_and_shuts_down_gracefully(
         assert config["logconfig_dict"]["formatters"]["json"]["()"] == "core.logs.JsonFormatter"
         assert created.is_dir() and callable(config["child_exit"])
         settled: list[bool] = []
-        monkeypatch.setattr("core.gctuning.settle", lambda: settled.append(True))
+        monkeypatch.setattr("core.interpreter.settle", lambda: settled.append(True))
         config["post_worker_init"](None)  # each worker, once it has loaded the app
         assert settled == [True]
     finally:
