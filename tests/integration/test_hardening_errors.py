@@ -4,7 +4,6 @@ tested with the production server (tests/e2e/test_hardening_serving.py)."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.support.http import raw_request
+from tests.support.logs import Records, on_root
 from web.requestlimits import MAX_HEADER_FIELD, MAX_HEADER_FIELDS, EnvelopeRequestHandler
 
 
@@ -91,25 +91,11 @@ def test_the_dev_server_answers_a_path_over_the_flask_limit_in_the_envelope(
     assert body["success"] is False
 
 
-class Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture
 def log_records() -> Iterator[Records]:
     records = Records()
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(records)
-    root.setLevel(logging.DEBUG)
-    yield records
-    root.removeHandler(records)
-    root.setLevel(level)
+    with on_root(records):
+        yield records
 
 
 def test_the_dev_server_logs_a_request_once_and_its_own_refusals(

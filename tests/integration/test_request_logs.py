@@ -17,6 +17,7 @@ from core.clients import Clients
 from core.logs import JsonFormatter, RedactingFilter, install_record_factory
 from jobs.queue import RedisQueue, use_queue
 from jobs.worker import LaurelWorker
+from tests.support.logs import Records, on_root
 from tests.support.webhooks import SECRET, Receiver, subscribe
 
 
@@ -40,13 +41,8 @@ def json_logs() -> Iterator[JsonLines]:
     handler = logging.StreamHandler(captured.stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactingFilter())
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield captured
-    root.removeHandler(handler)
-    root.setLevel(level)
+    with on_root(handler):
+        yield captured
 
 
 @pytest.fixture
@@ -136,15 +132,6 @@ def test_no_token_secret_or_signature_reaches_the_logs(
         signature.split("v1=")[1],
     ):
         assert secret not in text
-
-
-class Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 def test_access_records_carry_the_line_its_level_and_fields(
