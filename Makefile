@@ -73,7 +73,7 @@ db-init: $(STAMP) ## Create MongoDB indexes (production)
 	$(BIN)/flask --app wsgi db init
 
 .PHONY: bench
-bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs, insights (REPORTS_BENCH="--stored 100000", INSIGHTS_BENCH="--events 100000 --users 5000 --compare 20000", HTTP_BENCH="--users 20000" to scale down)
+bench: $(STAMP) ## Benchmarks: engine, catalog cache, report runs, insights, interpreter settings, HTTP (REPORTS_BENCH="--stored 100000", INSIGHTS_BENCH="--events 100000 --users 5000 --compare 20000", HTTP_BENCH="--users 20000" to scale down)
 	$(BIN)/python -m tests.bench.engine
 	$(BIN)/python -m tests.bench.reports $(REPORTS_BENCH)
 	$(BIN)/python -m tests.bench.insights $(INSIGHTS_BENCH)

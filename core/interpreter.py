@@ -14,7 +14,11 @@ cyclic garbage collector and how often it makes a thread hand over the GIL.
   one to two milliseconds of Python between its reads and writes of the socket, so with many
   requests at once the default hands the GIL over in the middle of requests, and each thread
   then finds its data gone from the processor's caches. A longer interval lets a request run
-  on to its next read or write, where it gives the GIL up anyway.
+  on to its next read or write, where it gives the GIL up anyway. It matters in `make run`'s
+  threaded server; gunicorn's gevent workers run their requests as greenlets of one thread.
+  The price: while a long piece of Python holds the GIL (one of `make run`'s scheduled jobs,
+  a report run or a leaderboard rebuild, on its own thread), a request waits up to 20 ms
+  instead of 5 for each turn.
 
 Measured: docs/scaling.md, "The interpreter of a serving process".
 """

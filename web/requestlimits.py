@@ -108,5 +108,7 @@ class EnvelopeRequestHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """No line of werkzeug's per request: Laurel's access log (web.observability) has one
         for every answer of the app, with its request id, duration and project, so werkzeug's
-        said each request a second time. What the handler refuses itself is logged by
-        `log_error`."""
+        said each request a second time. (The access log writes health checks and metrics
+        scrapes at DEBUG, so at LOG_LEVEL=INFO they now leave no line.) What the handler
+        refuses itself is logged by `log_error`, and an exception escaping the app by
+        werkzeug's "Error on request"."""
