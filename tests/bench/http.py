@@ -119,7 +119,8 @@ class Server:
     port: int
 
     @classmethod
-    def start(cls, name: str, kind: str) -> Server:
+    def start(cls, name: str, kind: str, checkout: str | None = None) -> Server:
+        """`checkout`: serve the code of another checkout (tests.bench.compare)."""
         environment = {k: v for k, v in os.environ.items() if k not in ("MONGO_URI", "REDIS_URL")}
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.bench.http", "--serve", kind],
@@ -127,6 +128,7 @@ class Server:
             stderr=subprocess.DEVNULL,
             text=True,
             env=environment,
+            cwd=checkout,
         )
         assert process.stdout is not None
         line = process.stdout.readline()
