@@ -165,13 +165,18 @@ class Run:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
+def json_headers(bearer: str) -> dict[str, str]:
+    """The headers of every request the benchmarks send: a JSON body and the bearer token."""
+    return {"Content-Type": "application/json", "Authorization": f"Bearer {bearer}"}
+
+
 Body = Callable[[random.Random], tuple[bytes, int]]  # (request body, events it carries)
 
 
 def drive(port: int, path: str, body: Body, token: str, connections: int, seconds: float) -> Run:
     """`connections` clients posting `body()` to `path` for `seconds` (http.client opens a new
     connection when the server has closed the last one, as werkzeug's does after each answer)."""
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    headers = json_headers(token)
     results: list[Run] = []
     failures: list[str] = []
     start = threading.Barrier(connections + 1)
@@ -243,7 +248,7 @@ def batch(user_count: int, keyed: bool = False) -> Body:
 
 def store_users(server: Server, token: str, count: int, connections: int) -> float:
     """Create users u0..u{count-1} through batches of new users; returns users/s."""
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    headers = json_headers(token)
     next_start = iter(range(0, count, BATCH))
     lock = threading.Lock()
     failures: list[str] = []

@@ -18,7 +18,7 @@ import sys
 import time
 
 from core import interpreter
-from tests.bench.http import token
+from tests.bench.http import json_headers, token
 from tests.bench.profile import bodies, laurel_app, store_users
 
 SETTINGS = ("defaults", "settled")
@@ -26,7 +26,7 @@ SETTINGS = ("defaults", "settled")
 
 def run(users: int, requests: int, settled: bool) -> float:
     """Seconds per request of one process's run."""
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token()}"}
+    headers = json_headers(token())
     app = laurel_app()
     store_users(app.test_client(), headers, users)
     if settled:

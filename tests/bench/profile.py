@@ -17,7 +17,7 @@ import pstats
 import random
 from typing import Any
 
-from tests.bench.http import BATCH, METADATA, RATE_LIMIT, echo_app, token
+from tests.bench.http import BATCH, METADATA, RATE_LIMIT, echo_app, json_headers, token
 
 
 def laurel_app() -> Any:
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--no-echo", action="store_true", help="skip the echo app")
     args = parser.parse_args(argv)
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token()}"}
+    headers = json_headers(token())
 
     app = laurel_app()
     store_users(app.test_client(), headers, args.users)
